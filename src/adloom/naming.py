@@ -1,0 +1,42 @@
+"""Ad names from the campaign's naming template, and landing URLs with UTM parameters."""
+
+from __future__ import annotations
+
+import re
+import string
+import unicodedata
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+NAME_FIELDS = ("campaign", "brief", "audience", "language", "placement", "variant", "product")
+
+
+def slugify(text: str) -> str:
+    """Lower-case, ASCII where possible, ``-`` between words; keeps CJK as it is.
+
+    UTM values are case-sensitive and end up in analytics reports, so they must be
+    stable: the same campaign name always gives the same slug.
+    """
+    text = unicodedata.normalize("NFKC", text).strip().lower()
+    text = re.sub(r"[^\w]+", "-", text, flags=re.UNICODE)
+    return text.strip("-_") or "campaign"
+
+
+def template_fields(template: str) -> list[str]:
+    """The ``{field}`` names a naming template uses."""
+    return [f for _, f, _, _ in string.Formatter().parse(template) if f]
+
+
+def ad_name(template: str, **values: object) -> str:
+    """Fill the naming template; every value is slugged so names are safe as file names."""
+    clean = {k: slugify(str(v)) if k != "variant" else str(v) for k, v in values.items()}
+    return template.format(**clean)
+
+
+def with_utm(url: str, params: dict[str, str]) -> str:
+    """Add UTM parameters to ``url``, keeping its own query; values are percent-encoded."""
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in params]
+    query += [(k, v) for k, v in params.items() if v]
+    return urlunsplit(parts._replace(query=urlencode(query)))
