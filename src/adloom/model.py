@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from adloom.errors import Problem
+from adloom.naming import slugify
 
 WidthRule = Literal["chars", "double_width"]
 """How a platform counts copy length: grapheme clusters, or CJK/full-width as 2."""
@@ -121,8 +122,6 @@ class Settings:
 
     @property
     def slug(self) -> str:
-        from adloom.naming import slugify
-
         return slugify(self.name)
 
 
@@ -242,6 +241,8 @@ class CopyResult:
     cached: bool = False
     draft: bool = False
     model: str = ""
+    issues: tuple[str, ...] = ()  # rule violations left after repair, delivered flagged
+    attempts: int = 1  # copy requests made for this job, repairs included
 
 
 @dataclass(frozen=True)

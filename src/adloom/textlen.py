@@ -17,7 +17,8 @@ _GRAPHEME = regex.compile(r"\X")
 
 
 def graphemes(text: str) -> list[str]:
-    return _GRAPHEME.findall(text)
+    found: list[str] = _GRAPHEME.findall(text)
+    return found
 
 
 def _cluster_width(cluster: str) -> int:

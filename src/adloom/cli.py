@@ -1,0 +1,245 @@
+"""The command line: parse, call a stage, map errors to messages and exit codes.
+
+Exit codes (docs/cli.md): 0 all succeeded, 1 some variants failed (the rest are
+delivered), 2 bad input or usage, 3 provider/auth/config problem, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import click
+import typer
+
+from adloom import __version__
+from adloom.console import Env
+from adloom.errors import AdloomError, BriefError, ExitCode, InputError
+from adloom.model import Campaign
+from adloom.providers import ProviderConfig, make_provider
+from adloom.registry import Registry, load_registry
+
+app = typer.Typer(
+    name="adloom",
+    help="Ad variants at volume: spreadsheet brief in, composed ads, preview and workbook out.",
+    no_args_is_help=True,
+    add_completion=False,
+    # Never print locals: they may hold credentials.
+    pretty_exceptions_enable=False,
+)
+
+BriefArg = Annotated[Path, typer.Argument(help="The brief: an .xlsx workbook or a .csv of briefs.")]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Campaign setting key=value (repeatable); overrides the brief."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+ModelsOpt = Annotated[
+    list[Path] | None, typer.Option("--models", help="Extra model registry file (JSON).")
+]
+
+
+def _env(ctx: typer.Context) -> Env:
+    env: Env = ctx.obj
+    return env
+
+
+def _overrides(pairs: Sequence[str] | None) -> dict[str, str]:
+    out = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f'--set "{pair}": expected key=value, e.g. --set variants=2')
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _read(env: Env, brief: Path, sets: Sequence[str] | None) -> Campaign:
+    from adloom.read import read_campaign
+
+    campaign = read_campaign(brief, _overrides(sets))
+    for w in campaign.warnings:
+        env.warn(str(w))
+    return campaign
+
+
+def _registry(models: Sequence[Path] | None) -> Registry:
+    return load_registry(models or ())
+
+
+def _provider_name(option: str | None, campaign: Campaign) -> str:
+    return option or campaign.settings.provider or "bedrock"
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
+    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+) -> None:
+    if version:
+        _env(ctx).out(f"adloom {__version__}")
+        raise typer.Exit()
+    _env(ctx).debug = debug
+
+
+@app.command()
+def validate(ctx: typer.Context, brief: BriefArg, set_: SetOpt = None) -> None:
+    """Check a brief and print every problem with its place (exit 0 valid, 2 not)."""
+    env = _env(ctx)
+    campaign = _read(env, brief, set_)
+    n = len(campaign.briefs)
+    env.err(f"{brief}: valid — {n} brief(s), campaign “{campaign.settings.name}”.")
+
+
+@app.command()
+def plan(
+    ctx: typer.Context,
+    brief: BriefArg,
+    set_: SetOpt = None,
+    provider: Annotated[str | None, typer.Option(help="draft or bedrock.")] = None,
+    models: ModelsOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The variant matrix, the requests it takes and what it would cost; no model calls."""
+    from adloom.generate import estimate
+    from adloom.plan import make_plan
+    from adloom.report import plan_report
+
+    env = _env(ctx)
+    campaign = _read(env, brief, set_)
+    registry = _registry(models)
+    name = _provider_name(provider, campaign)
+    the_plan = make_plan(campaign, registry, name)
+    est = estimate(the_plan, make_provider(name, ProviderConfig(registry=registry)))
+    report = plan_report(the_plan, est, name)
+    if as_json:
+        env.json(report)
+    else:
+        from adloom.report import print_plan
+
+        print_plan(env, report)
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    brief: BriefArg,
+    provider: Annotated[str | None, typer.Option(help="draft or bedrock.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+    fresh: Annotated[bool, typer.Option(help="Ignore the journal's cached answers.")] = False,
+    concurrency: Annotated[int, typer.Option(min=1, max=256)] = 8,
+    max_cost: Annotated[float | None, typer.Option(help="Budget in USD (never exceeded).")] = None,
+    templates: Annotated[Path | None, typer.Option(help="Folder overriding templates.")] = None,
+    models: ModelsOpt = None,
+    text_model: Annotated[str | None, typer.Option(help="Override the text model.")] = None,
+    image_model: Annotated[str | None, typer.Option(help="Override the image model.")] = None,
+    temperature: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
+    max_tokens: Annotated[int | None, typer.Option(min=64, max=8192)] = None,
+    latency: Annotated[str | None, typer.Option(help="standard or optimized.")] = None,
+    guardrail: Annotated[str | None, typer.Option(help="Bedrock guardrail ID:VERSION.")] = None,
+    profile: Annotated[str | None, typer.Option(help="AWS profile.")] = None,
+    region: Annotated[str | None, typer.Option(help="AWS region.")] = None,
+) -> None:
+    """Run the whole pipeline and deliver ads, preview and workbook."""
+    from adloom.pipeline import RunOptions, default_out, run_plan
+    from adloom.plan import make_plan
+
+    env = _env(ctx)
+    sets = _overrides(set_)
+    for key, value in (("text_model", text_model), ("image_model", image_model)):
+        if value:
+            sets[key] = value
+    campaign = _read(env, brief, [f"{k}={v}" for k, v in sets.items()])
+    registry = _registry(models)
+    name = _provider_name(provider, campaign)
+    if latency not in (None, "standard", "optimized"):
+        raise InputError(f'--latency "{latency}": use standard or optimized')
+    config = ProviderConfig(
+        registry=registry,
+        templates=templates,
+        region=region,
+        profile=profile,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        latency=latency,
+        guardrail=guardrail,
+        settings=dict(campaign.settings.extra),
+    )
+    the_provider = make_provider(name, config)
+    the_plan = make_plan(campaign, registry, name)
+    the_provider.check()  # before any work: a paid provider without credentials stops here
+    budget = max_cost if max_cost is not None else campaign.settings.max_cost_usd
+    options = RunOptions(
+        out=out or default_out(campaign),
+        fresh=fresh,
+        concurrency=concurrency,
+        max_cost_usd=budget,
+        templates=templates,
+    )
+    with env.progress() as tracker:
+        summary = run_plan(the_plan, the_provider, options, tracker)
+    if as_json:
+        env.json(summary.as_json())
+    else:
+        from adloom.report import print_summary
+
+        print_summary(env, summary)
+    if summary.failed or summary.not_generated:
+        raise typer.Exit(ExitCode.SOME_FAILED)
+
+
+@app.command(name="models")
+def models_cmd(ctx: typer.Context, models: ModelsOpt = None, as_json: JsonOpt = False) -> None:
+    """List the model registry: ids, kinds, structured output, prices, lifecycle."""
+    from adloom.report import models_report, print_models
+
+    env = _env(ctx)
+    report = models_report(_registry(models))
+    if as_json:
+        env.json(report)
+    else:
+        print_models(env, report)
+
+
+def _report_error(env: Env, exc: AdloomError) -> None:
+    if isinstance(exc, BriefError):
+        for p in exc.problems:
+            if not p.warning:
+                env.err(f"error: {p}", style="red")
+        errors = sum(1 for p in exc.problems if not p.warning)
+        env.err(f"{errors} problem(s) found; fix them and run again.")
+    else:
+        env.err(f"error: {exc.message}", style="red")
+    if exc.hint:
+        env.err(f"hint: {exc.hint}")
+
+
+def main(argv: Sequence[str] | None = None, env: Env | None = None) -> int:
+    """Entry point; returns the exit code (the console script exits with it)."""
+    env = env or Env()
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        app(args=args, prog_name="adloom", standalone_mode=False, obj=env)
+    except AdloomError as exc:
+        if env.debug:
+            env.err(traceback.format_exc())
+        _report_error(env, exc)
+        return int(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        env.err("Stopped.")
+        return int(ExitCode.INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show(file=env.stderr)
+        return int(ExitCode.BAD_INPUT)
+    except KeyboardInterrupt:
+        env.err("Stopped.")
+        return int(ExitCode.INTERRUPTED)
+    return int(ExitCode.OK)

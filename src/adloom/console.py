@@ -1,0 +1,79 @@
+"""Terminal I/O in one injectable object, so the real CLI runs in-process in tests.
+
+Results go to stdout (one JSON object with ``--json``); messages, warnings and
+progress go to stderr, progress only when stderr is a terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+
+@dataclass
+class Env:
+    stdout: IO[str] = field(default_factory=lambda: sys.stdout)
+    stderr: IO[str] = field(default_factory=lambda: sys.stderr)
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    debug: bool = False
+
+    @property
+    def err_console(self) -> Console:
+        return Console(file=self.stderr, highlight=False, soft_wrap=True)
+
+    @property
+    def progress_enabled(self) -> bool:
+        return self.stderr.isatty() and self.environ.get("TERM") != "dumb"
+
+    def out(self, text: str = "") -> None:
+        print(text, file=self.stdout)
+
+    def json(self, obj: Any) -> None:
+        self.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+
+    def err(self, text: str, *, style: str | None = None) -> None:
+        self.err_console.print(text, style=style, markup=False)
+
+    def warn(self, text: str) -> None:
+        self.err(f"warning: {text}", style="yellow")
+
+    @contextmanager
+    def progress(self) -> Iterator[Tracker]:
+        if not self.progress_enabled:
+            yield Tracker(None)
+            return
+        bar = Progress(
+            TextColumn("{task.description:<14}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[note]}"),
+            TimeRemainingColumn(),
+            console=Console(file=self.stderr),
+            transient=False,
+        )
+        with bar:
+            yield Tracker(bar)
+
+
+class Tracker:
+    """Named progress counters; a no-op when progress is not shown."""
+
+    def __init__(self, bar: Progress | None) -> None:
+        self._bar = bar
+        self._tasks: dict[str, Any] = {}
+
+    def add(self, name: str, total: int) -> None:
+        if self._bar is not None:
+            self._tasks[name] = self._bar.add_task(name, total=total, note="")
+
+    def advance(self, name: str, note: str = "") -> None:
+        if self._bar is not None and name in self._tasks:
+            self._bar.update(self._tasks[name], advance=1, note=note)

@@ -1,0 +1,192 @@
+"""The request journal: every model request and its answer, in SQLite in the out dir.
+
+Each request is keyed by the hash of its full content (``Request.key``). A result
+is committed here, and its image written to disk, before anything uses it, so a
+rerun or a resumed run never pays for a key it already holds, and a killed run
+loses at most the requests that were in flight.
+
+Only final answers are reused: ``ok``, and ``blocked``/``filtered`` (the same
+request would be refused again, and paid again). Failures are recorded for the
+record but asked again on the next run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from adloom.model import Usage
+from adloom.providers.base import Request, Response
+
+REUSABLE = ("ok", "blocked", "filtered")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS requests (
+    key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    model TEXT NOT NULL,
+    label TEXT NOT NULL,
+    status TEXT NOT NULL,
+    request TEXT NOT NULL,
+    output TEXT,
+    image TEXT,
+    error TEXT,
+    meta TEXT,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_usd REAL NOT NULL DEFAULT 0,
+    latency_ms INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    run_id TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY,
+    started_at REAL NOT NULL,
+    finished_at REAL,
+    brief TEXT NOT NULL,
+    provider TEXT NOT NULL,
+    outcome TEXT
+);
+"""
+
+
+@dataclass(frozen=True)
+class Record:
+    key: str
+    response: Response
+    image_path: Path | None
+    attempts: int
+
+
+class Journal:
+    """Thread-safe: one connection behind a lock (SQLite serialises writers anyway)."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.blobs = out / "masters"
+        out.mkdir(parents=True, exist_ok=True)
+        self.path = out / "journal.sqlite"
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode survives a process kill (only an OS crash can lose the
+        # last commits), at a fraction of FULL's fsync cost per request.
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # ------------------------------------------------------------ runs
+
+    def start_run(self, run_id: str, brief: str, provider: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO runs(run_id, started_at, brief, provider) VALUES (?,?,?,?)",
+                (run_id, time.time(), brief, provider),
+            )
+
+    def finish_run(self, run_id: str, outcome: str) -> None:
+        with self._lock:
+            self._db.execute(
+                "UPDATE runs SET finished_at=?, outcome=? WHERE run_id=?",
+                (time.time(), outcome, run_id),
+            )
+
+    # ------------------------------------------------------------ requests
+
+    def lookup(self, key: str) -> Record | None:
+        """The stored final answer for ``key``, if any and its image is still on disk."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT status, output, image, error, meta, input_tokens, output_tokens,"
+                " cost_usd, latency_ms, attempts FROM requests WHERE key=?",
+                (key,),
+            ).fetchone()
+        if row is None or row[0] not in REUSABLE:
+            return None
+        image = self.out / row[2] if row[2] else None
+        if row[0] == "ok" and image is not None and not image.is_file():
+            return None  # the user deleted the file: ask again rather than deliver nothing
+        response = Response(
+            status=row[0],
+            output=json.loads(row[1] or "{}"),
+            usage=Usage(row[5], row[6], row[7]),
+            latency_ms=row[8],
+            error=row[3] or "",
+            meta=json.loads(row[4] or "{}"),
+        )
+        return Record(key, response, image, row[9])
+
+    def record(self, request: Request, response: Response, attempts: int, run_id: str) -> Record:
+        """Store the answer (image file first, then the row) and commit."""
+        image_path = self._write_image(request.key, response.image) if response.image else None
+        self._upsert(request, response, attempts, run_id, image_path)
+        return Record(request.key, response, image_path, attempts)
+
+    def record_failure(self, request: Request, error: str, attempts: int, run_id: str) -> None:
+        """Keep the failure for the record; a later run asks again."""
+        self._upsert(request, Response(status="failed", error=error), attempts, run_id, None)
+
+    def _upsert(
+        self,
+        request: Request,
+        response: Response,
+        attempts: int,
+        run_id: str,
+        image_path: Path | None,
+    ) -> None:
+        row: tuple[Any, ...] = (
+            request.key,
+            request.kind,
+            request.model,
+            request.label,
+            response.status,
+            json.dumps(request.body, ensure_ascii=False, sort_keys=True),
+            json.dumps(dict(response.output), ensure_ascii=False),
+            str(image_path.relative_to(self.out)) if image_path else None,
+            response.error or None,
+            json.dumps(dict(response.meta), ensure_ascii=False),
+            response.usage.input_tokens,
+            response.usage.output_tokens,
+            response.usage.cost_usd,
+            response.latency_ms,
+            attempts,
+            run_id,
+            time.time(),
+        )
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO requests(key, kind, model, label, status, request,"
+                " output, image, error, meta, input_tokens, output_tokens, cost_usd,"
+                " latency_ms, attempts, run_id, created_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                row,
+            )
+
+    def _write_image(self, key: str, data: bytes) -> Path:
+        ext = ".png" if data.startswith(b"\x89PNG") else ".jpg"
+        path = self.blobs / key[:2] / f"{key}{ext}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)  # atomic: a kill never leaves a half-written master
+        return path
+
+    def rows(self) -> Iterator[dict[str, Any]]:
+        """Every stored request, for reports and tests."""
+        with self._lock:
+            cur = self._db.execute("SELECT * FROM requests ORDER BY created_at")
+            names = [d[0] for d in cur.description]
+            rows = cur.fetchall()
+        for r in rows:
+            yield dict(zip(names, r, strict=True))

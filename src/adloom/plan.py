@@ -1,0 +1,219 @@
+"""Plan: a Campaign becomes the variant matrix and the model jobs that serve it.
+
+Copy is written once per (brief, audience, language, variant, copy limits): all
+placements with the same limits share it. Master images are made once per (brief,
+audience, variant, aspect family), where the families are the few aspect ratios
+the image model supports that the placements need; every placement is composed
+from its nearest family, so image calls scale with concepts, not placements.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+from adloom.errors import BriefError, ModelAccessError, Problem
+from adloom.model import AdSpec, Audience, Brief, Campaign, CopyJob, ImageJob, Placement, Plan
+from adloom.naming import ad_name, with_utm
+from adloom.registry import ModelInfo, Registry
+
+MASTER_LONG_SIDE = 1024
+SEED_RANGE = 858_993_459  # the narrowest seed range of the image models (Nova Canvas)
+_MEDIUM = {"google_display": "display", "google": "cpc"}
+
+
+def parse_ratio(ratio: str) -> float:
+    w, _, h = ratio.partition(":")
+    return float(w) / float(h)
+
+
+def nearest_aspect(aspect: float, families: Sequence[str]) -> str:
+    """The family whose ratio is closest on a log scale (so 2:1 and 1:2 are equally far)."""
+    return min(families, key=lambda r: abs(math.log(parse_ratio(r)) - math.log(aspect)))
+
+
+def master_size(ratio: str) -> tuple[int, int]:
+    r = parse_ratio(ratio)
+    if r >= 1:
+        return MASTER_LONG_SIDE, max(16, round(MASTER_LONG_SIDE / r / 16) * 16)
+    return max(16, round(MASTER_LONG_SIDE * r / 16) * 16), MASTER_LONG_SIDE
+
+
+def stable_seed(*parts: object) -> int:
+    """Same concept, same seed: reruns and resumed runs reproduce the same image."""
+    digest = hashlib.sha256("/".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big") % SEED_RANGE
+
+
+def resolve_models(
+    campaign: Campaign, registry: Registry, provider: str, today: date | None = None
+) -> tuple[ModelInfo, ModelInfo]:
+    """The text and image models for this run, checked against the registry."""
+    day = today or date.today()
+    s = campaign.settings
+    chosen = []
+    for kind, configured in (("text", s.text_model), ("image", s.image_model)):
+        # The draft provider writes its own placeholders whatever the brief names,
+        # so a brief set up for Bedrock can be drafted offline unchanged.
+        model_id = registry.default(provider, kind) if provider == "draft" else configured
+        model_id = model_id or registry.default(provider, kind)
+        where = campaign.cells.get(f"{kind}_model", "") if model_id == configured else ""
+        info = registry.get(model_id, kind=kind, where=where)
+        if info.provider != provider:
+            raise ModelAccessError(
+                f'{where + ": " if where else ""}model "{model_id}" is served by the '
+                f'"{info.provider}" provider, not "{provider}".',
+                hint=f"Pick a {provider} model (`adloom models`) or run with "
+                f"--provider {info.provider}.",
+            )
+        if info.lifecycle.status_on(day) == "retired":
+            raise ModelAccessError(
+                f'{where + ": " if where else ""}model "{model_id}" is retired'
+                + (f" (end of life {info.lifecycle.eol_date})" if info.lifecycle.eol_date else "")
+                + ".",
+                hint=f"Choose a current {kind} model: `adloom models` shows lifecycle.",
+            )
+        chosen.append(model_id)
+    return registry.get(chosen[0]), registry.get(chosen[1])
+
+
+@dataclass
+class _Matrix:
+    copy_jobs: dict[tuple[object, ...], CopyJob] = field(default_factory=dict)
+    image_jobs: dict[tuple[object, ...], ImageJob] = field(default_factory=dict)
+    ads: list[AdSpec] = field(default_factory=list)
+
+
+def make_plan(campaign: Campaign, registry: Registry, provider: str) -> Plan:
+    text, image = resolve_models(campaign, registry, provider)
+    families = image.aspect_ratios or ["1:1"]
+    m = _Matrix()
+    for brief in campaign.briefs:
+        placements = campaign.placements_for(brief)
+        for audience_id in brief.audiences:
+            audience = campaign.audiences.get(audience_id, Audience(audience_id))
+            for variant in range(1, campaign.settings.variants + 1):
+                for language in campaign.languages_for(brief):
+                    for placement in placements:
+                        _add_ad(
+                            m,
+                            campaign,
+                            brief=brief,
+                            audience=audience,
+                            language=language,
+                            variant=variant,
+                            placement=placement,
+                            placements=placements,
+                            text_model=text.id,
+                            image_model=image.id,
+                            families=families,
+                        )
+    _check_names(m.ads, campaign)
+    return Plan(
+        campaign=campaign,
+        copy_jobs=tuple(m.copy_jobs.values()),
+        image_jobs=tuple(m.image_jobs.values()),
+        ads=tuple(m.ads),
+        text_model=text.id,
+        image_model=image.id,
+    )
+
+
+def _add_ad(
+    m: _Matrix,
+    campaign: Campaign,
+    *,
+    brief: Brief,
+    audience: Audience,
+    language: str,
+    variant: int,
+    placement: Placement,
+    placements: Sequence[Placement],
+    text_model: str,
+    image_model: str,
+    families: Sequence[str],
+) -> None:
+    s = campaign.settings
+    limits = placement.limits
+    ckey = (brief.id, audience.id, language, variant, limits)
+    if ckey not in m.copy_jobs:
+        m.copy_jobs[ckey] = CopyJob(
+            brief=brief,
+            audience=audience,
+            language=language,
+            variant=variant,
+            limits=limits,
+            placements=tuple(p.id for p in placements if p.limits == limits),
+            model=text_model,
+            brand=campaign.brand,
+            campaign=s.name,
+        )
+    image_job = None
+    if not placement.text_only:
+        aspect = nearest_aspect(placement.aspect, families)
+        ikey = (brief.id, audience.id, variant, aspect)
+        if ikey not in m.image_jobs:
+            w, h = master_size(aspect)
+            m.image_jobs[ikey] = ImageJob(
+                brief=brief,
+                audience=audience,
+                variant=variant,
+                width=w,
+                height=h,
+                aspect=aspect,
+                seed=stable_seed(s.slug, brief.id, audience.id, variant),
+                model=image_model,
+                brand=campaign.brand,
+            )
+        image_job = m.image_jobs[ikey]
+    name = ad_name(
+        s.naming,
+        campaign=s.utm_campaign or s.slug,
+        brief=brief.id,
+        audience=audience.id,
+        language=language,
+        placement=placement.id,
+        variant=variant,
+        product=brief.product,
+    )
+    utm = {
+        "utm_source": s.utm_source or placement.platform,
+        "utm_medium": s.utm_medium or _MEDIUM.get(placement.platform, "paid_social"),
+        "utm_campaign": s.utm_campaign or s.slug,
+        "utm_content": name,
+    }
+    m.ads.append(
+        AdSpec(
+            name=name,
+            brief=brief,
+            audience=audience.id,
+            language=language,
+            variant=variant,
+            placement=placement,
+            copy_job=m.copy_jobs[ckey],
+            image_job=image_job,
+            landing_url=with_utm(brief.landing_url, utm),
+        )
+    )
+
+
+def _check_names(ads: Sequence[AdSpec], campaign: Campaign) -> None:
+    """Ad names become file names and utm_content: two ads must never share one."""
+    counts = Counter(a.name for a in ads)
+    dupes = [n for n, c in counts.items() if c > 1]
+    if dupes:
+        where = campaign.cells.get("naming", "naming")
+        raise BriefError(
+            [
+                Problem(
+                    where,
+                    f'the naming template "{campaign.settings.naming}" gives {len(dupes)} '
+                    f'names to more than one ad (e.g. "{dupes[0]}") — include every field '
+                    "that varies: {brief} {audience} {language} {placement} {variant}",
+                )
+            ]
+        )

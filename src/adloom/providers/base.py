@@ -1,0 +1,100 @@
+"""The provider interface: build a request for a job, and send it.
+
+A provider turns a job into a ``Request`` (pure: no I/O, so its content hash can
+key the journal before anything is paid for) and sends requests with one method,
+``send``. Everything above a provider (engine, journal, budget, retries) only sees
+``Request`` and ``Response``; tests register a fake provider, or point the real
+Bedrock provider at a fake HTTP server.
+
+Errors ``send`` may raise, besides returning a non-ok ``Response``:
+
+- ``TransientError``: try again later (throttling, 5xx, timeouts); the engine retries.
+- ``RequestFailed``: this request can never succeed as sent (validation error,
+  content filter on the prompt); the variant fails with the reason.
+- ``adloom.errors.ProviderError``: nothing will succeed (credentials, model access);
+  the run stops with exit code 3.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal
+
+from adloom.model import CopyJob, ImageJob, Usage
+
+Kind = Literal["text", "image"]
+ResponseStatus = Literal["ok", "blocked", "filtered", "failed"]
+
+
+@dataclass(frozen=True)
+class Request:
+    kind: Kind
+    model: str
+    body: Mapping[str, Any]  # exactly what is sent, JSON-serialisable
+    input_tokens: int = 0  # estimate, reserved against the model's quota before sending
+    max_tokens: int = 0  # output tokens the service reserves at request start
+    max_cost_usd: float = 0.0  # worst case, reserved against the budget before sending
+    label: str = ""  # for progress and messages; not part of the key
+
+    @cached_property
+    def key(self) -> str:
+        """Content hash of everything that determines the answer (model, body)."""
+        blob = json.dumps(
+            {"kind": self.kind, "model": self.model, "body": self.body},
+            sort_keys=True,
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Response:
+    status: ResponseStatus
+    output: Mapping[str, Any] = field(default_factory=dict)  # text: the structured answer
+    image: bytes | None = None  # image: encoded PNG/JPEG bytes
+    usage: Usage = field(default_factory=Usage)
+    latency_ms: int = 0
+    error: str = ""
+    meta: Mapping[str, Any] = field(default_factory=dict)  # e.g. served latency, stop reason
+
+
+class TransientError(Exception):
+    """Retry later. ``throttled`` tells the engine to slow this model down."""
+
+    def __init__(self, message: str, *, throttled: bool = False) -> None:
+        super().__init__(message)
+        self.throttled = throttled
+
+
+class RequestFailed(Exception):
+    """This request fails as sent; the variant is marked failed with this reason."""
+
+    def __init__(self, message: str, *, status: ResponseStatus = "failed") -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class Provider(ABC):
+    name: str
+    draft: bool = False  # output is a placeholder, labelled as such everywhere
+
+    @abstractmethod
+    def text_request(self, job: CopyJob, feedback: Sequence[str] = ()) -> Request:
+        """The request that writes copy for ``job``; ``feedback`` lists what to fix."""
+
+    @abstractmethod
+    def image_request(self, job: ImageJob) -> Request:
+        """The request that makes the master image for ``job``."""
+
+    @abstractmethod
+    def send(self, request: Request) -> Response:
+        """Send one request. The only method that does I/O; safe to call from threads."""
+
+    def check(self) -> None:  # noqa: B027 - optional hook, most providers need no check
+        """Fail fast, before any work, when the provider cannot run at all (exit 3)."""

@@ -1,0 +1,130 @@
+"""What the commands print: the plan, the run summary, the model list."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from adloom.console import Env
+from adloom.generate import Estimate
+from adloom.model import Plan, RunSummary
+from adloom.registry import Registry
+
+
+def plan_report(plan: Plan, est: Estimate, provider: str) -> dict[str, Any]:
+    ads = plan.ads
+    return {
+        "campaign": plan.campaign.settings.name,
+        "provider": provider,
+        "models": {"text": plan.text_model, "image": plan.image_model},
+        "ads": len(ads),
+        "by_brief": dict(Counter(a.brief.id for a in ads)),
+        "by_audience": dict(Counter(a.audience for a in ads)),
+        "by_language": dict(Counter(a.language for a in ads)),
+        "by_placement": dict(Counter(a.placement.id for a in ads)),
+        "copy_jobs": len(plan.copy_jobs),
+        "image_jobs": len(plan.image_jobs),
+        "requests": {"text": est.text_requests, "image": est.image_requests},
+        "tokens": {"input": est.input_tokens, "output_max": est.output_tokens_max},
+        "cost_usd_max": round(est.cost_usd_max, 4),
+    }
+
+
+def _console(env: Env) -> Console:
+    return Console(file=env.stdout, highlight=False, soft_wrap=True)
+
+
+def _counts_table(title: str, counts: dict[str, int]) -> Table:
+    table = Table(title=title, title_justify="left")
+    table.add_column(title.rsplit(maxsplit=1)[-1])
+    table.add_column("ads", justify="right")
+    for key, n in counts.items():
+        table.add_row(key, str(n))
+    return table
+
+
+def print_plan(env: Env, r: dict[str, Any]) -> None:
+    c = _console(env)
+    c.print(
+        f"[bold]{r['campaign']}[/] — provider {r['provider']}, "
+        f"text {r['models']['text']}, image {r['models']['image']}"
+    )
+    for key in ("brief", "audience", "language", "placement"):
+        c.print(_counts_table(f"Ads by {key}", r[f"by_{key}"]))
+    c.print(
+        f"{r['ads']} ads from {r['requests']['text']} text request(s) and "
+        f"{r['requests']['image']} image request(s)."
+    )
+    c.print(
+        f"Input tokens ~{r['tokens']['input']:,}, output at most "
+        f"{r['tokens']['output_max']:,}; cost at most ${r['cost_usd_max']:.4f} "
+        "(every answer at its token limit; what a budget reserves)."
+    )
+
+
+def print_summary(env: Env, s: RunSummary) -> None:
+    c = _console(env)
+    c.print(
+        f"[bold]{s.campaign}[/]: {s.variants} ads, {s.creatives} image files, "
+        f"{s.failed} failed, {s.not_generated} not generated."
+    )
+    c.print(
+        f"Model calls: {s.model_calls_text} text, {s.model_calls_image} image; "
+        f"{s.cache_hits} from the journal. Tokens {s.input_tokens:,} in / "
+        f"{s.output_tokens:,} out; cost ${s.cost_usd:.4f}."
+    )
+    if s.not_generated:
+        c.print(
+            f"[yellow]Budget reached: {s.not_generated} ads not generated "
+            f"(at most ${s.not_generated_cost_usd:.4f} more would finish them).[/]"
+        )
+    c.print(f"Preview:  {s.preview}")
+    c.print(f"Workbook: {s.workbook}")
+
+
+def models_report(registry: Registry, today: date | None = None) -> list[dict[str, Any]]:
+    day = today or date.today()
+    return [
+        {
+            "id": m.id,
+            "provider": m.provider,
+            "kind": m.kind,
+            "family": m.family,
+            "structured_output": m.structured_output if m.kind == "text" else None,
+            "price": (
+                {"input_per_m": m.input_per_m, "output_per_m": m.output_per_m}
+                if m.kind == "text"
+                else dict(m.image_prices)
+            ),
+            "on_demand": m.on_demand,
+            "profiles": list(m.profiles),
+            "lifecycle": m.lifecycle.status_on(day),
+            "eol_date": m.lifecycle.eol_date.isoformat() if m.lifecycle.eol_date else None,
+            "notes": m.notes,
+        }
+        for m in registry.models.values()
+    ]
+
+
+def print_models(env: Env, rows: list[dict[str, Any]]) -> None:
+    table = Table(title="Model registry", title_justify="left")
+    for col in ("id", "kind", "family", "output", "price (USD)", "ids", "lifecycle"):
+        table.add_column(col)
+    for r in rows:
+        price = r["price"]
+        if r["kind"] == "text":
+            cost = f"{price['input_per_m']}/{price['output_per_m']} per M"
+        else:
+            cost = ", ".join(f"{k} {v}" for k, v in price.items())
+        ids = "base" if r["on_demand"] else "profile only"
+        if r["profiles"]:
+            ids += " + " + "/".join(f"{p}." for p in r["profiles"])
+        life = r["lifecycle"] + (f" (EOL {r['eol_date']})" if r["eol_date"] else "")
+        table.add_row(
+            r["id"], r["kind"], r["family"], r["structured_output"] or "", cost, ids, life
+        )
+    _console(env).print(table)
