@@ -1,12 +1,12 @@
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from campaigns import make_campaign
 
 from adloom.errors import BriefError, ModelAccessError
 from adloom.model import Brief
 from adloom.plan import make_plan, master_size, nearest_aspect
 from adloom.registry import load_registry
+from campaigns import make_campaign
 
 
 def test_copy_shared_by_placements_with_equal_limits() -> None:
