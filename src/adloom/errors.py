@@ -32,6 +32,7 @@ class ExitCode(enum.IntEnum):
     SOME_FAILED = 1
     BAD_INPUT = 2
     PROVIDER = 3
+    INTERNAL = 70  # a bug in adloom (EX_SOFTWARE); --debug shows the traceback
     INTERRUPTED = 130
 
 

@@ -97,8 +97,9 @@ class Brief:
     disclaimer: str = ""
     placements: tuple[str, ...] = ()  # empty: the campaign's
     languages: tuple[str, ...] = ()  # empty: the campaign's
-    # Columns adloom does not know, kept so the export carries them through.
-    extra: Mapping[str, str] = field(default_factory=dict)
+    # Columns adloom does not know, kept so the export carries them through. Not part
+    # of equality/hash: they never change what is generated.
+    extra: Mapping[str, str] = field(default_factory=dict, compare=False)
     row: int = 0  # spreadsheet row, for messages
 
 
@@ -118,7 +119,7 @@ class Settings:
     utm_campaign: str = ""
     naming: str = "{campaign}_{brief}_{audience}_{language}_{placement}_v{variant}"
     # Settings adloom does not model as fields, e.g. ``quota.<model>.tpm``.
-    extra: Mapping[str, str] = field(default_factory=dict)
+    extra: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def slug(self) -> str:
@@ -323,4 +324,5 @@ class RunSummary:
             "tokens": {"input": self.input_tokens, "output": self.output_tokens},
             "not_generated": self.not_generated,
             "not_generated_cost_usd": round(self.not_generated_cost_usd, 6),
+            "warnings": list(self.warnings),
         }

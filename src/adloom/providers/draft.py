@@ -40,10 +40,32 @@ def _fit(text: str, limit: int, rule: WidthRule) -> str:
         return text
     cut = textlen.truncate(text, limit, rule)
     if " " in cut and not cut.endswith(" "):
-        head = cut.rsplit(" ", 1)[0]
-        if textlen.measure(head, rule) >= limit // 2:
-            cut = head
+        cut = cut.rsplit(" ", 1)[0]
     return cut.rstrip(" ,;:-—")
+
+
+def _first_fitting(candidates: Sequence[str], start: int, limit: int, rule: WidthRule) -> str:
+    """The first candidate (rotating from ``start``) that fits whole; a cut one only if none does.
+
+    A half sentence reads worse than a shorter whole one, even in a draft.
+    """
+    rotated = [*candidates[start:], *candidates[:start]]
+    for text in rotated:
+        if text and textlen.measure(text, rule) <= limit:
+            return text
+    return _fit(min(rotated, key=len), limit, rule)
+
+
+def _sentences_within(parts: Sequence[str], limit: int, rule: WidthRule) -> str:
+    """As many whole sentences as fit, in order."""
+    out = ""
+    for part in parts:
+        sentence = part if part.endswith((".", "!", "?", "。", "！", "？")) else part + "."
+        joined = f"{out} {sentence}".strip()
+        if textlen.measure(joined, rule) > limit:
+            break
+        out = joined
+    return out or _fit(parts[0], limit, rule)
 
 
 def draft_copy(body: Mapping[str, Any]) -> dict[str, str]:
@@ -51,20 +73,17 @@ def draft_copy(body: Mapping[str, Any]) -> dict[str, str]:
     f, variant, language = body["fields"], int(body["variant"]), str(body["language"])
     limits, rule = body["limits"], body["limits"]["width_rule"]
     benefits = list(f["benefits"]) or [f["message"]]
-    lead = benefits[(variant - 1) % len(benefits)]
+    index = variant - 1
+    lead = benefits[index % len(benefits)]
     headlines = [f["message"], f"{f['product']}: {lead}", lead, f["product"]]
-    headline = headlines[(variant - 1) % len(headlines)]
-    rotated = benefits[variant - 1 :] + benefits[: variant - 1]
-    body_text = " ".join(
-        p if p.endswith((".", "!", "?", "。", "！", "？")) else p + "."
-        for p in [f["message"], *rotated]
-    )
+    rotated = benefits[index % len(benefits) :] + benefits[: index % len(benefits)]
     cta = f["cta"] or _DEFAULT_CTA.get(language, "Learn more")
     cta = _CTA.get(language, {}).get(cta.strip().lower(), cta)
     return {
         # Supplied copy is used as given, never shortened: lint flags it if too long.
-        "headline": f["headline"] or _fit(headline, limits["headline_max"], rule),
-        "body": _fit(body_text, limits["body_max"], rule),
+        "headline": f["headline"]
+        or _first_fitting(headlines, index % len(headlines), limits["headline_max"], rule),
+        "body": _sentences_within([f["message"], *rotated], limits["body_max"], rule),
         "cta": _fit(cta, limits["cta_max"], rule),
     }
 
