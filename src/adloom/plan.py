@@ -78,7 +78,10 @@ def resolve_models(
                 hint=f"Choose a current {kind} model: `adloom models` shows lifecycle.",
             )
         chosen.append(model_id)
-    return registry.get(chosen[0]), registry.get(chosen[1])
+    # Keep the id as configured: an inference-profile id (us.…) resolves to its base
+    # entry for prices and capabilities, but it is the id the service must be sent.
+    text, image = (registry.get(m).model_copy(update={"id": m}) for m in chosen)
+    return text, image
 
 
 @dataclass

@@ -56,6 +56,14 @@ class ModelInfo(BaseModel):
     on_demand: bool = True
     profiles: list[str] = Field(default_factory=list)
     latency_optimized: bool = False
+    # Regions that serve latency-optimized inference (through the inference profile);
+    # empty with latency_optimized: every region that has the model.
+    latency_optimized_regions: list[str] = Field(default_factory=list)
+    # Per 1M tokens when latency-optimized inference is served; 0: the standard price.
+    optimized_input_per_m: float = 0.0
+    optimized_output_per_m: float = 0.0
+    # Images with more pixels than this are billed at the ``*_large`` price.
+    large_image_px: int = 1024 * 1024
     tpm: int = 0  # tokens per minute, 0: not token-limited
     ipm: int = 0  # images per minute
     output_quota_multiplier: int = 1  # output tokens count this many times against tpm
@@ -63,13 +71,24 @@ class ModelInfo(BaseModel):
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
     notes: str = ""
 
-    def text_cost(self, input_tokens: int, output_tokens: int) -> float:
-        return (input_tokens * self.input_per_m + output_tokens * self.output_per_m) / 1e6
+    def text_cost(self, input_tokens: int, output_tokens: int, *, optimized: bool = False) -> float:
+        """USD for the tokens; ``optimized``: served with latency-optimized inference."""
+        in_m = (optimized and self.optimized_input_per_m) or self.input_per_m
+        out_m = (optimized and self.optimized_output_per_m) or self.output_per_m
+        return (input_tokens * in_m + output_tokens * out_m) / 1e6
 
     def image_cost(self, quality: str = "standard", large: bool = False) -> float:
         prices = self.image_prices
         key = f"{quality}_large" if large else quality
         return prices.get(key, prices.get(quality, max(prices.values(), default=0.0)))
+
+    def image_cost_at(self, width: int, height: int, quality: str = "standard") -> float:
+        """USD for one image of this size: the large price above ``large_image_px``."""
+        return self.image_cost(quality, large=width * height > self.large_image_px)
+
+    def profile_ids(self) -> list[str]:
+        """The inference-profile ids of this model (``us.`` + id, ...)."""
+        return [f"{prefix}.{self.id}" for prefix in self.profiles]
 
     @property
     def max_image_cost(self) -> float:

@@ -1,0 +1,206 @@
+"""The ``bedrock`` provider: copy through Converse, master images through InvokeModel.
+
+Requests are built without I/O (``text_request``/``image_request``): the body is
+exactly what is sent, so its hash keys the journal before anything is paid for.
+Checks that need no network happen there too, so a run that cannot work stops
+before its first call: a profile-only model named by its base id, latency-optimized
+inference on a model or region that does not offer it. ``send`` is the only I/O.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
+
+from adloom.errors import InputError, ModelAccessError
+from adloom.model import CopyJob, ImageJob, Usage
+from adloom.providers import ProviderConfig, register
+from adloom.providers.base import Kind, Provider, Request, Response
+from adloom.providers.bedrock import images, text
+from adloom.providers.bedrock.client import Clients, ErrorContext, Timeouts, translate
+from adloom.providers.bedrock.prompts import Prompts
+from adloom.registry import ModelInfo, profile_of
+
+__all__ = ["BedrockProvider", "Timeouts"]
+
+
+def parse_guardrail(value: str | None) -> tuple[str, str] | None:
+    """``--guardrail ID:VERSION`` (VERSION a number or DRAFT)."""
+    if not value:
+        return None
+    ident, sep, version = value.rpartition(":")
+    if not sep or not ident or not (version.isdigit() or version == "DRAFT"):
+        raise InputError(
+            f'--guardrail "{value}": expected ID:VERSION, e.g. abc123xyz:1 or abc123xyz:DRAFT'
+        )
+    return ident, version
+
+
+class BedrockProvider(Provider):
+    name = "bedrock"
+
+    def __init__(self, config: ProviderConfig, *, timeouts: Timeouts | None = None) -> None:
+        self.config = config
+        self.registry = config.registry
+        self.prompts = Prompts(config.templates)
+        self.options = text.TextOptions(
+            temperature=config.temperature,
+            max_tokens=config.max_tokens,
+            latency=config.latency,
+            guardrail=parse_guardrail(config.guardrail),
+        )
+        self.clients = Clients(
+            profile=config.profile,
+            region=config.region,
+            timeouts=timeouts or Timeouts.from_settings(config.settings),
+        )
+
+    def check(self) -> None:
+        """Region and credentials resolve (no network); else exit 3 before any work."""
+        self.clients.check()
+
+    # ------------------------------------------------------------ building
+
+    def _model(self, model_id: str, kind: Kind) -> ModelInfo:
+        info = self.registry.get(model_id, kind=kind)
+        if not info.on_demand and profile_of(model_id) is None and ":aws:" not in model_id:
+            ids = info.profile_ids()
+            raise ModelAccessError(
+                f'model "{model_id}" cannot be called by its base id on demand; it is '
+                "served through inference profiles only.",
+                hint=f"Use an inference profile id, e.g. --{kind}-model {ids[0]}"
+                + (f" (or {', '.join(ids[1:])})" if len(ids) > 1 else "")
+                + "."
+                if ids
+                else "Use an inference profile id or ARN for it.",
+            )
+        return info
+
+    def _check_latency(self, model_id: str, info: ModelInfo) -> None:
+        if self.options.latency != "optimized":
+            return
+        if not info.latency_optimized:
+            offered = [m.id for m in self.registry.models.values() if m.latency_optimized]
+            raise InputError(
+                f'--latency optimized: model "{model_id}" does not offer latency-optimized '
+                "inference.",
+                hint=f"Models that do: {', '.join(offered) or 'none in the registry'} "
+                "(through their us. profile id); or drop --latency.",
+            )
+        regions = info.latency_optimized_regions
+        region = self.config.region or self.clients.session().region_name
+        if regions and region and region not in regions:
+            raise InputError(
+                f'--latency optimized: model "{model_id}" is latency-optimized only in '
+                f"{', '.join(regions)}, not {region}.",
+                hint=f"Run with --region {regions[0]}, or drop --latency.",
+            )
+
+    def text_request(self, job: CopyJob, feedback: Sequence[str] = ()) -> Request:
+        info = self._model(job.model, "text")
+        self._check_latency(job.model, info)
+        built = text.build(job, feedback, info, self.prompts, self.options)
+        worst = info.text_cost(
+            built.input_tokens, built.max_tokens, optimized=self.options.latency == "optimized"
+        )
+        return Request(
+            "text",
+            job.model,
+            built.body,
+            input_tokens=built.input_tokens,
+            max_tokens=built.max_tokens,
+            max_cost_usd=worst,
+            label=job.label,
+        )
+
+    def image_request(self, job: ImageJob) -> Request:
+        info = self._model(job.model, "image")
+        adapter = images.adapter_for(info)
+        shape, space = images.orientation(job.aspect)
+        context = {
+            "brief": job.brief,
+            "audience": job.audience,
+            "brand": job.brand,
+            "variant": job.variant,
+            "aspect": job.aspect,
+            "subject": job.brief.image_prompt or f"{job.brief.product}: {job.brief.message}",
+            "orientation": shape,
+            "copy_space": space,
+            "negation_in_prompt": adapter.negation_in_prompt,
+        }
+        prompt = self.prompts.render("image.j2", context)
+        negative = self.prompts.render("image_negative.j2", context)
+        quality = self.config.image_quality
+        call = adapter.build(job, prompt, negative, quality)
+        # Image prices are per image: the worst case is the price.
+        cost = info.image_cost_at(call.width, call.height, quality if call.width else "standard")
+        return Request("image", job.model, call.body, max_cost_usd=cost, label=job.label)
+
+    # ------------------------------------------------------------ sending
+
+    def send(self, request: Request) -> Response:
+        context = ErrorContext(
+            request.model, self.clients.region(), self.registry, kind=request.kind
+        )
+        client = self.clients.runtime(request.kind)
+        started = time.monotonic()
+        try:
+            if request.kind == "text":
+                raw: Any = client.converse(modelId=request.model, **request.body)
+            else:
+                answer = client.invoke_model(
+                    modelId=request.model,
+                    body=json.dumps(request.body),
+                    contentType="application/json",
+                    accept="application/json",
+                )
+                raw = json.loads(answer["body"].read())
+        except ParamValidationError:
+            raise  # a request adloom built wrong is a bug, not a model failure
+        except (ClientError, BotoCoreError) as exc:
+            raise translate(exc, context) from exc
+        except json.JSONDecodeError as exc:
+            return Response("failed", error=f"the model's answer was not JSON ({exc})")
+        if request.kind == "text":
+            return text.parse(
+                raw,
+                mode=text.mode_of(request.body),
+                fields=text.required_fields(request.body),
+                info=self.registry.get(request.model),
+                max_tokens=request.max_tokens,
+            )
+        return self._image_response(request, raw, int((time.monotonic() - started) * 1000))
+
+    def _image_response(self, request: Request, raw: Any, latency_ms: int) -> Response:
+        adapter = images.adapter_for(self.registry.get(request.model))
+        found = adapter.answer(raw if isinstance(raw, dict) else {})
+        # A 200 answer is billed even when the output was filtered.
+        usage = Usage(cost_usd=request.max_cost_usd)
+        if found.filtered:
+            return Response(
+                "filtered",
+                usage=usage,
+                latency_ms=latency_ms,
+                error=f"image filtered by the model ({found.filtered}); rephrase the "
+                "image_prompt column",
+            )
+        try:
+            image = images.decode(found.image_b64)
+        except ValueError as exc:
+            return Response("failed", usage=usage, latency_ms=latency_ms, error=str(exc))
+        return Response(
+            "ok",
+            image=image.data,
+            usage=usage,
+            latency_ms=latency_ms,
+            meta={"width": image.width, "height": image.height, "format": image.format},
+        )
+
+
+@register("bedrock")
+def _make(config: ProviderConfig) -> Provider:
+    return BedrockProvider(config)

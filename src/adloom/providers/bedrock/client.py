@@ -1,0 +1,313 @@
+"""boto3 plumbing for the Bedrock provider: session, clients, and what errors mean.
+
+One ``Clients`` object per provider holds one boto3 session and, created lazily on
+first use, one ``bedrock-runtime`` client for text, one for images (they differ in
+read timeout: an image takes minutes) and one ``bedrock`` control-plane client for
+``doctor`` and ``models --check``. boto3 sessions are not thread-safe, clients are:
+everything is created under a lock, then shared by the engine's threads.
+
+No endpoint is ever passed: boto3 resolves it from the region, and honours
+``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` / ``AWS_ENDPOINT_URL_BEDROCK`` (how the tests
+point it at a local fake server, and how a VPC endpoint is configured).
+
+botocore must not retry: the engine owns retries (backoff with jitter, per-model
+pacing, attempt limits, the journal). botocore's own retries would multiply with
+the engine's (3 x 6 attempts), hide throttles from the pacer, and, in ``adaptive``
+mode, slow every later request of the client. So ``total_max_attempts`` is 1.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ProfileNotFound,
+    TokenRetrievalError,
+)
+
+from adloom import __version__
+from adloom.errors import CredentialsError, InputError, ModelAccessError, ProviderError
+from adloom.providers.base import Kind, RequestFailed, TransientError
+from adloom.registry import Registry, base_id
+
+if TYPE_CHECKING:
+    from mypy_boto3_bedrock import BedrockClient
+    from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
+
+# The CLI allows up to 256 concurrent requests; a pool at least that large means no
+# thread ever waits for, or throws away, a connection. Connections open lazily, so
+# an unused pool costs nothing.
+POOL_SIZE = 256
+
+NO_CREDENTIALS = (
+    "No AWS credentials found (checked environment variables, the AWS profile, SSO "
+    "and the instance/container role)."
+)
+NO_CREDENTIALS_HINT = (
+    "Configure credentials (`aws configure`, `aws sso login`, AWS_PROFILE or --profile), "
+    "or run offline with --provider draft."
+)
+
+# Service error codes the engine retries. ThrottlingException additionally tells the
+# pacer to slow that model down.
+_TRANSIENT = {
+    "ThrottlingException",
+    "ServiceUnavailableException",
+    "InternalServerException",
+    "ModelNotReadyException",
+    "ModelTimeoutException",
+}
+_BAD_CREDENTIALS = {
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "IncompleteSignature",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "MissingAuthenticationTokenException",
+    "InvalidClientTokenId",
+}
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds. Text answers take seconds; image models take up to minutes."""
+
+    connect: float = 10.0
+    text: float = 60.0
+    image: float = 300.0
+
+    @classmethod
+    def from_settings(cls, settings: Mapping[str, str]) -> Timeouts:
+        """``--set bedrock.text_timeout=30`` (and connect_timeout, image_timeout)."""
+        values: dict[str, float] = {}
+        for name in ("connect", "text", "image"):
+            key = f"bedrock.{name}_timeout"
+            if key in settings:
+                try:
+                    values[name] = float(settings[key])
+                except ValueError:
+                    raise InputError(
+                        f'setting {key}="{settings[key]}" is not a number of seconds'
+                    ) from None
+        return cls(**values)
+
+
+class Clients:
+    """The boto3 session and clients of one provider, created once, shared by threads."""
+
+    def __init__(
+        self, *, profile: str | None, region: str | None, timeouts: Timeouts = Timeouts()
+    ) -> None:
+        self.profile = profile
+        self.timeouts = timeouts
+        self._region = region
+        self._lock = threading.Lock()
+        self._session: boto3.Session | None = None
+        self._runtime: dict[Kind, BedrockRuntimeClient] = {}
+        self._control: BedrockClient | None = None
+
+    def session(self) -> boto3.Session:
+        with self._lock:
+            if self._session is None:
+                try:
+                    self._session = boto3.Session(profile_name=self.profile)
+                except ProfileNotFound:
+                    raise CredentialsError(
+                        f'AWS profile "{self.profile}" not found in your AWS config files.',
+                        hint="List profiles with `aws configure list-profiles`, or drop --profile.",
+                    ) from None
+            return self._session
+
+    def region(self) -> str:
+        region = self._region or self.session().region_name
+        if not region:
+            raise ProviderError(
+                "No AWS region configured.",
+                hint="Pass --region (e.g. --region us-east-1), or set AWS_REGION or the "
+                "region of your AWS profile.",
+            )
+        return region
+
+    def credential_method(self) -> str:
+        """Where the credentials come from (``env``, ``sso``, ``iam-role``...); never a secret."""
+        try:
+            credentials = self.session().get_credentials()
+        except (TokenRetrievalError, PartialCredentialsError) as exc:
+            raise CredentialsError(
+                f"AWS credentials could not be loaded: {exc}",
+                hint="Refresh them (e.g. `aws sso login`), or run offline with --provider draft.",
+            ) from None
+        if credentials is None:
+            raise CredentialsError(NO_CREDENTIALS, hint=NO_CREDENTIALS_HINT)
+        return str(credentials.method)
+
+    def check(self) -> None:
+        """Region and credentials resolve; no network call."""
+        self.region()
+        self.credential_method()
+
+    def _config(self, read_timeout: float) -> Config:
+        return Config(
+            region_name=self.region(),
+            connect_timeout=self.timeouts.connect,
+            read_timeout=read_timeout,
+            max_pool_connections=POOL_SIZE,
+            # One attempt in all: the engine retries. (botocore's ``max_attempts`` counts
+            # retries after the first call, so ``max_attempts: 1`` would still retry once.)
+            retries={"mode": "standard", "total_max_attempts": 1},
+            user_agent_extra=f"adloom/{__version__}",
+        )
+
+    def runtime(self, kind: Kind) -> BedrockRuntimeClient:
+        session = self.session()
+        with self._lock:
+            client = self._runtime.get(kind)
+        if client is not None:
+            return client
+        timeout = self.timeouts.text if kind == "text" else self.timeouts.image
+        config = self._config(timeout)
+        with self._lock:
+            if kind not in self._runtime:
+                self._runtime[kind] = session.client("bedrock-runtime", config=config)
+            return self._runtime[kind]
+
+    def control(self) -> BedrockClient:
+        session = self.session()
+        config = self._config(self.timeouts.text)
+        with self._lock:
+            if self._control is None:
+                self._control = session.client("bedrock", config=config)
+            return self._control
+
+
+@dataclass(frozen=True)
+class ErrorContext:
+    """What a message about a failed call needs to name."""
+
+    model: str
+    region: str
+    registry: Registry
+    kind: Kind = "text"
+
+
+def error_code(exc: ClientError) -> tuple[str, str, int]:
+    """(code, message, HTTP status) of a service error."""
+    response: Mapping[str, Any] = exc.response
+    error = response.get("Error", {})
+    status = int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+    return str(error.get("Code", "")), str(error.get("Message", "")), status
+
+
+def translate(exc: BotoCoreError | ClientError, ctx: ErrorContext) -> Exception:
+    """The adloom error for a failed call: retry it, fail one variant, or stop the run."""
+    if isinstance(exc, ClientError):
+        return _service_error(exc, ctx)
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError | TokenRetrievalError):
+        return CredentialsError(NO_CREDENTIALS, hint=NO_CREDENTIALS_HINT)
+    if isinstance(exc, EndpointConnectionError):
+        return TransientError(f"{ctx.model}: could not connect to Bedrock in {ctx.region} ({exc})")
+    # Read/connect timeouts, dropped connections: the request may succeed if sent again.
+    return TransientError(f"{ctx.model}: no answer ({exc})")
+
+
+def _service_error(exc: ClientError, ctx: ErrorContext) -> Exception:
+    code, message, status = error_code(exc)
+    if code in _TRANSIENT:
+        return TransientError(
+            f"{ctx.model}: {code}: {message}", throttled=code == "ThrottlingException"
+        )
+    if code in _BAD_CREDENTIALS:
+        return CredentialsError(
+            f"AWS rejected the credentials ({code}: {message}).",
+            hint="Refresh or fix them (`aws sso login`, `aws configure`), or run offline "
+            "with --provider draft.",
+        )
+    known = _BY_CODE.get(code)
+    if known is not None:
+        return known(message, ctx)
+    if status >= 500:
+        return TransientError(f"{ctx.model}: {code or status}: {message}")
+    return RequestFailed(f"Bedrock refused the request for {ctx.model}: {code}: {message}")
+
+
+def _access_denied(message: str, ctx: ErrorContext) -> Exception:
+    return ModelAccessError(
+        f'Access to model "{ctx.model}" is denied in region {ctx.region}: {message}',
+        hint=f"Enable model access for {base_id(ctx.model)} in the Bedrock console (Model "
+        f"access, region {ctx.region}), and check that your IAM policy allows "
+        "bedrock:InvokeModel on it (and on the inference profile, if you use one).",
+    )
+
+
+def _not_found(message: str, ctx: ErrorContext) -> Exception:
+    if "end of its life" in message.lower():
+        return _retired(message, ctx)
+    return ModelAccessError(
+        f'Model "{ctx.model}" is not available in region {ctx.region}: {message}',
+        hint="Pick another region (--region) or model; `adloom models --check` lists what "
+        "this account and region can use.",
+    )
+
+
+def _retired(message: str, ctx: ErrorContext) -> Exception:
+    return ModelAccessError(
+        f'Model "{ctx.model}" has reached its end of life on Bedrock: {message}',
+        hint=f"Choose a current {ctx.kind} model; `adloom models --check` shows lifecycle.",
+    )
+
+
+def _validation(message: str, ctx: ErrorContext) -> Exception:
+    lower = message.lower()
+    if "on-demand throughput" in lower:
+        info = ctx.registry.find(ctx.model)
+        ids = info.profile_ids() if info and info.profiles else [f"us.{base_id(ctx.model)}"]
+        return ModelAccessError(
+            f'Model "{ctx.model}" cannot be called by its base id on demand: {message}',
+            hint=f"Use an inference profile id instead, e.g. {ids[0]}"
+            + (f" (others: {', '.join(ids[1:])})" if len(ids) > 1 else "")
+            + f" — --{ctx.kind}-model {ids[0]}.",
+        )
+    if "content filter" in lower:
+        what = "image_prompt column" if ctx.kind == "image" else "brief's wording"
+        return RequestFailed(
+            f"blocked by the Bedrock content filter ({message}); rephrase the {what}.",
+            status="filtered",
+        )
+    if "end of its life" in lower or "identifier is invalid" in lower:
+        return _retired(message, ctx) if "end of its life" in lower else _not_found(message, ctx)
+    if "doesn't support the model" in lower or "does not support the model" in lower:
+        return ModelAccessError(
+            f'Model "{ctx.model}" cannot be used for {ctx.kind}: {message}',
+            hint=f"`adloom models` lists the {ctx.kind} models.",
+        )
+    return RequestFailed(f"Bedrock rejected the request for {ctx.model}: {message}")
+
+
+def _quota(message: str, ctx: ErrorContext) -> Exception:
+    return ProviderError(
+        f"{ctx.model}: a Bedrock service quota is exceeded in {ctx.region}: {message}",
+        hint="Request a quota increase in the Service Quotas console, or lower --concurrency.",
+    )
+
+
+def _model_error(message: str, ctx: ErrorContext) -> Exception:
+    return RequestFailed(f"the model {ctx.model} failed to answer: {message}")
+
+
+_BY_CODE: dict[str, Callable[[str, ErrorContext], Exception]] = {
+    "AccessDeniedException": _access_denied,
+    "ResourceNotFoundException": _not_found,
+    "ServiceQuotaExceededException": _quota,
+    "ValidationException": _validation,
+    "ModelErrorException": _model_error,
+}

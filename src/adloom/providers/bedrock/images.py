@@ -1,0 +1,249 @@
+"""Master images through InvokeModel: one adapter per request format.
+
+Each adapter sends only what its model accepts (sizes, seed range, prompt length,
+enums) and reads the model's answer, including its ways of saying "filtered":
+
+- ``titan-image`` (Titan Image Generator v2) and ``nova-canvas`` share Amazon's
+  ``TEXT_IMAGE`` body and ``{"images": [...], "error": ...}`` answer; they differ in
+  sizes (Titan: a fixed list; Nova: any multiple of 16 within limits), seed range
+  and prompt length.
+- ``stability`` (SD3.5 Large, Stable Image Core, Stable Image Ultra): an
+  ``aspect_ratio`` enum instead of sizes, and ``finish_reasons`` for filtering.
+
+A prompt the service filters raises ``ValidationException`` before any image is
+made; ``client.translate`` turns that into a per-variant ``filtered`` failure.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from PIL import Image, UnidentifiedImageError
+
+from adloom.errors import ModelAccessError
+from adloom.model import ImageJob
+from adloom.plan import parse_ratio
+from adloom.registry import ModelInfo
+
+
+@dataclass(frozen=True)
+class ImageCall:
+    body: dict[str, Any]
+    width: int  # the size asked for; 0 when the model sizes the image by aspect ratio
+    height: int
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What an image model returned: the first image (base64), or why there is none."""
+
+    image_b64: str = ""
+    filtered: str = ""  # the model's reason, when it filtered the output
+
+
+def fit_words(text: str, limit: int) -> str:
+    """``text`` on one line, cut at a word boundary to at most ``limit`` characters."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:-")
+
+
+class ImageAdapter(ABC):
+    family: ClassVar[str]
+    prompt_max: ClassVar[int]  # characters, for the prompt and the negative prompt
+    seed_min: ClassVar[int] = 0
+    seed_max: ClassVar[int]
+    # Whether "no text" belongs in the prompt too. Amazon's models read negation
+    # words in the prompt as asking for the thing, so theirs go only in negativeText.
+    negation_in_prompt: ClassVar[bool] = False
+
+    def seed(self, seed: int) -> int:
+        """The job's seed mapped into the model's range, deterministically."""
+        return self.seed_min + seed % (self.seed_max - self.seed_min + 1)
+
+    @abstractmethod
+    def build(self, job: ImageJob, prompt: str, negative: str, quality: str) -> ImageCall:
+        """The InvokeModel body for ``job``."""
+
+    @abstractmethod
+    def answer(self, payload: Mapping[str, Any]) -> Answer:
+        """The image, or the filter reason, in the model's answer."""
+
+
+def _nearest(ratio: float, sizes: Sequence[tuple[int, int]]) -> tuple[int, int]:
+    """The size closest in aspect (log scale), then the largest of equally close ones."""
+    return min(sizes, key=lambda s: (round(abs(math.log(s[0] / s[1] / ratio)), 6), -s[0] * s[1]))
+
+
+class _AmazonImage(ImageAdapter):
+    """Titan Image Generator v2 and Nova Canvas: the shared TEXT_IMAGE request."""
+
+    @abstractmethod
+    def size(self, job: ImageJob) -> tuple[int, int]:
+        """Width and height the model accepts, closest to the job's aspect."""
+
+    def build(self, job: ImageJob, prompt: str, negative: str, quality: str) -> ImageCall:
+        width, height = self.size(job)
+        body = {
+            "taskType": "TEXT_IMAGE",
+            "textToImageParams": {
+                "text": fit_words(prompt, self.prompt_max),
+                "negativeText": fit_words(negative, self.prompt_max),
+            },
+            "imageGenerationConfig": {
+                "numberOfImages": 1,
+                "width": width,
+                "height": height,
+                "cfgScale": 8.0,
+                "seed": self.seed(job.seed),
+                "quality": quality,
+            },
+        }
+        return ImageCall(body, width, height)
+
+    def answer(self, payload: Mapping[str, Any]) -> Answer:
+        images = payload.get("images") or []
+        error = payload.get("error")
+        if images:
+            return Answer(image_b64=str(images[0]))
+        return Answer(filtered=str(error or "the model returned no image"))
+
+
+class TitanImage(_AmazonImage):
+    family = "titan-image"
+    prompt_max = 512
+    seed_max = 2_147_483_646
+    # Titan Image Generator accepts only these sizes (width, height), per the AWS
+    # model-parameters page; those up to 768x768 are billed at the 512x512 price.
+    SIZES: ClassVar[tuple[tuple[int, int], ...]] = (
+        (1024, 1024), (768, 768), (512, 512),
+        (768, 1152), (384, 576), (1152, 768), (576, 384),
+        (768, 1280), (384, 640), (1280, 768), (640, 384),
+        (896, 1152), (448, 576), (1152, 896), (576, 448),
+        (768, 1408), (384, 704), (1408, 768), (704, 384),
+        (640, 1408), (320, 704), (1408, 640), (704, 320),
+        (1152, 640), (1173, 640),
+    )  # fmt: skip
+
+    def size(self, job: ImageJob) -> tuple[int, int]:
+        return _nearest(parse_ratio(job.aspect), self.SIZES)
+
+
+class NovaCanvas(_AmazonImage):
+    family = "nova-canvas"
+    prompt_max = 1024
+    seed_max = 858_993_459
+    SIDE_MIN, SIDE_MAX, STEP = 320, 4096, 16
+    MAX_RATIO = 4.0  # sides within 1:4 .. 4:1
+    MAX_PIXELS = 4_194_304  # exclusive: "the total pixel count must be less than"
+
+    def size(self, job: ImageJob) -> tuple[int, int]:
+        ratio = min(max(job.width / job.height, 1 / self.MAX_RATIO), self.MAX_RATIO)
+        long_side = max(job.width, job.height, self.SIDE_MIN)
+        # Keep the job's long side, raise the short side to the minimum if needed,
+        # then snap both to multiples of 16 within the pixel budget.
+        width, height = (
+            (long_side, long_side / ratio) if ratio >= 1 else (long_side * ratio, long_side)
+        )
+        scale = max(1.0, self.SIDE_MIN / min(width, height))
+        scale = min(scale, math.sqrt((self.MAX_PIXELS - 1) / (width * height)))
+        return self._snap(width * scale), self._snap(height * scale)
+
+    def _snap(self, side: float) -> int:
+        snapped = int(side // self.STEP) * self.STEP
+        return min(max(snapped, self.SIDE_MIN), self.SIDE_MAX)
+
+
+class StabilityImage(ImageAdapter):
+    family = "stability"
+    prompt_max = 10_000
+    seed_min = 1  # 0 asks for a random seed, which would make reruns differ
+    seed_max = 4_294_967_294
+    negation_in_prompt = True
+    ASPECTS: ClassVar[tuple[str, ...]] = (
+        "16:9", "1:1", "21:9", "2:3", "3:2", "4:5", "5:4", "9:16", "9:21",
+    )  # fmt: skip
+
+    def build(self, job: ImageJob, prompt: str, negative: str, quality: str) -> ImageCall:
+        aspect = job.aspect
+        if aspect not in self.ASPECTS:
+            target = parse_ratio(aspect)
+            aspect = min(self.ASPECTS, key=lambda r: abs(math.log(parse_ratio(r) / target)))
+        body = {
+            "prompt": fit_words(prompt, self.prompt_max),
+            "negative_prompt": fit_words(negative, self.prompt_max),
+            "mode": "text-to-image",
+            "aspect_ratio": aspect,
+            "seed": self.seed(job.seed),
+            "output_format": "png",  # lossless: the master is recomposed many times
+        }
+        return ImageCall(body, 0, 0)
+
+    def answer(self, payload: Mapping[str, Any]) -> Answer:
+        reasons = [r for r in payload.get("finish_reasons") or [] if r]
+        images = payload.get("images") or []
+        if reasons:
+            return Answer(filtered=str(reasons[0]))
+        if images:
+            return Answer(image_b64=str(images[0]))
+        return Answer(filtered="the model returned no image")
+
+
+ADAPTERS: dict[str, ImageAdapter] = {
+    a.family: a for a in (TitanImage(), NovaCanvas(), StabilityImage())
+}
+
+
+def adapter_for(info: ModelInfo) -> ImageAdapter:
+    adapter = ADAPTERS.get(info.family)
+    if adapter is None:
+        raise ModelAccessError(
+            f'image model "{info.id}" has family "{info.family}", which adloom cannot call.',
+            hint=f"Image families adloom knows: {', '.join(sorted(ADAPTERS))}.",
+        )
+    return adapter
+
+
+def orientation(aspect: str) -> tuple[str, str]:
+    """Words for the prompt: the composition, and where to keep space for copy."""
+    ratio = parse_ratio(aspect)
+    if ratio >= 2:
+        return "wide panoramic", "the left or right third"
+    if ratio > 1.1:
+        return "landscape", "the left or right third"
+    if ratio >= 0.9:
+        return "square", "about a third of the frame"
+    return "portrait", "the top or bottom third"
+
+
+@dataclass(frozen=True)
+class Decoded:
+    data: bytes
+    width: int
+    height: int
+    format: str
+
+
+def decode(image_b64: str) -> Decoded:
+    """The image bytes, checked to be a whole PNG or JPEG; ValueError if not."""
+    try:
+        data = base64.b64decode(image_b64, validate=True)
+        with Image.open(io.BytesIO(data)) as im:
+            size, fmt = im.size, str(im.format)
+            im.verify()  # checksums and structure, without keeping the pixels
+    except (binascii.Error, UnidentifiedImageError, OSError, SyntaxError) as exc:
+        raise ValueError(f"the model returned data that is not a readable image ({exc})") from None
+    if fmt not in ("PNG", "JPEG"):
+        raise ValueError(f"the model returned a {fmt} image, not PNG or JPEG")
+    return Decoded(data, size[0], size[1], fmt)

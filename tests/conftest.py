@@ -1,0 +1,69 @@
+"""Shared fixtures: an AWS environment that never leaks in, and a fake Bedrock server.
+
+Every test runs with AWS credentials, profiles and config files pointed at
+nothing and the instance-metadata lookup disabled, so the developer's real AWS
+setup never takes part and no test reaches for the network. ``fake_bedrock`` adds
+dummy credentials, a region, and the ``AWS_ENDPOINT_URL_*`` variables that send
+boto3 (real botocore: signing, serialisation, parsing) to a local fake server.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+
+import pytest
+
+from fakebedrock import FakeBedrock
+
+_AWS_VARIABLES = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_BEDROCK",
+    "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_BEARER_TOKEN_BEDROCK",
+)
+# A dummy access key id for fakes run as a process (they accept any key).
+FAKE_KEY_ID = "AKIAFAKEADLOOMTEST01"
+FAKE_SECRET = "fake-secret-never-sent"  # noqa: S105 - a dummy, the point of the tests
+
+
+@pytest.fixture(autouse=True)
+def _no_real_aws(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    for name in _AWS_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    nowhere = tmp_path_factory.getbasetemp() / "no-aws"
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(nowhere / "config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(nowhere / "credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def point_at(monkeypatch: pytest.MonkeyPatch, fake: FakeBedrock, region: str = "us-east-1") -> None:
+    """Dummy credentials and the endpoint variables boto3 reads; no hard-coded endpoint."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", fake.key or FAKE_KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_SECRET)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", region)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", fake.url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK", fake.url)
+
+
+@pytest.fixture
+def fake_bedrock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBedrock]:
+    """A fake of its own for each test (starting one takes milliseconds), answering
+    only this test's access key id: requests still in flight when an earlier test
+    ended, to a port reused since, are turned away instead of recorded here."""
+    with FakeBedrock(key=f"AKIAFAKE{secrets.token_hex(6).upper()}") as fake:
+        point_at(monkeypatch, fake)
+        yield fake
+    assert not fake.state.errors, f"the fake itself failed: {fake.state.errors}"

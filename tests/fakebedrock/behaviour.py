@@ -1,0 +1,207 @@
+"""What the fake does beyond answering: scripted faults, filters, latency, quotas.
+
+A test changes ``FakeBedrock.behaviour`` (or passes a JSON config to the
+subprocess entry point); counters live in ``State`` so "the first N requests"
+means the first N the server received, across threads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+# What each fault answers: (HTTP status, error code, message), as the service words them.
+FAULTS: dict[str, tuple[int, str, str]] = {
+    "throttle": (429, "ThrottlingException", "Too many requests, please wait before trying again."),
+    "not_ready": (429, "ModelNotReadyException", "Model is not ready to serve inference requests."),
+    "unavailable": (
+        503,
+        "ServiceUnavailableException",
+        "Bedrock is unable to process the request.",
+    ),
+    "internal": (500, "InternalServerException", "The server encountered an internal error."),
+    "timeout": (408, "ModelTimeoutException", "Model has timed out in processing the request."),
+    "model_error": (424, "ModelErrorException", "The model could not process the request."),
+    "quota": (400, "ServiceQuotaExceededException", "Your request exceeds the service quota."),
+}
+TOKENS_THROTTLE = "Too many tokens, please wait before trying again."
+
+
+@dataclass
+class Fault:
+    """The first ``count`` matching requests fail with ``kind`` (or hang for ``seconds``)."""
+
+    kind: str  # a key of FAULTS, or "hang"
+    count: int = 1
+    model: str = ""  # substring of the model id; "" matches every model
+    op: str = ""  # "converse" | "invoke" | "" for both
+    seconds: float = 0.0  # for "hang": how long to wait before answering
+
+
+@dataclass
+class Behaviour:
+    # Latency: text = base + per output token; images = base.
+    text_latency_ms: float = 0.0
+    ms_per_output_token: float = 0.0
+    image_latency_ms: float = 0.0
+    faults: list[Fault] = field(default_factory=list)
+    # Words that trigger filters when they appear in a prompt.
+    filter_prompt: list[str] = field(default_factory=list)  # the prompt is refused
+    filter_output: list[str] = field(default_factory=list)  # the output is withheld
+    guardrail_words: list[str] = field(default_factory=list)  # the guardrail intervenes
+    guardrails: dict[str, list[str]] = field(default_factory=lambda: {"gr-brand": ["1", "DRAFT"]})
+    access_denied: list[str] = field(default_factory=list)  # base model ids
+    retired: list[str] = field(default_factory=list)  # base model ids past end of life
+    not_in_region: list[str] = field(default_factory=list)  # base model ids not offered here
+    expired_keys: list[str] = field(default_factory=list)  # access key ids the service refuses
+    overlong: int = 0  # the first N copy answers break the length limits
+    malformed: int = 0  # the first N copy answers are not the asked-for structure
+    corrupt_images: int = 0  # the first N images are not decodable image data
+    optimized_capacity: int = -1  # optimized answers before serving standard; -1: no limit
+    # Tokens per minute per base model id, reserved (input + maxTokens) at request start.
+    quotas: dict[str, int] = field(default_factory=dict)
+    burst_seconds: float = 60.0  # a bucket holds this many seconds of its quota
+    # A JSONL file that gets one line per runtime request answered: op, model, HTTP
+    # status and the hash of the body, so a test or benchmark can count what another
+    # process (the fake run as a subprocess) was asked, per request, even after a kill.
+    request_log: str = ""
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Behaviour:
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown fake behaviour keys: {sorted(unknown)}")
+        values = dict(data)
+        values["faults"] = [Fault(**f) for f in data.get("faults", [])]
+        return cls(**values)
+
+
+class TokenBucket:
+    """Per-model TPM, like the service: reserve at the start, settle on the real usage."""
+
+    def __init__(self, tpm: int, burst_seconds: float) -> None:
+        self.rate = tpm / 60.0
+        self.capacity = max(1.0, self.rate * burst_seconds)
+        self.tokens = self.capacity
+        self.updated = time.monotonic()
+
+    def _refill(self) -> None:
+        now = time.monotonic()
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+
+    def take(self, amount: int) -> bool:
+        self._refill()
+        if amount > self.tokens:
+            return False
+        self.tokens -= amount
+        return True
+
+    def give_back(self, amount: int) -> None:
+        self._refill()
+        self.tokens = min(self.capacity, self.tokens + amount)
+
+
+@dataclass
+class Recorded:
+    """One request as received: enough to assert on, never a secret."""
+
+    method: str
+    path: str
+    op: str
+    model: str
+    headers: dict[str, str]
+    body: Any
+    region: str
+    status: int = 0
+
+
+class State:
+    """Everything that changes while the server runs, behind one lock."""
+
+    def __init__(self, behaviour: Behaviour | None = None) -> None:
+        self.lock = threading.Lock()
+        self.behaviour = behaviour or Behaviour()
+        self.requests: list[Recorded] = []
+        self.errors: list[str] = []  # exceptions inside the fake: a test must fail on them
+        self.only_key = ""  # when set, requests signed with another key are turned away
+        self.stopping = threading.Event()
+        self._fault_counts: dict[int, int] = {}
+        self._counters: dict[str, int] = {}
+        self._buckets: dict[str, TokenBucket] = {}
+
+    def reset(self, behaviour: Behaviour | None = None) -> None:
+        with self.lock:
+            self.behaviour = behaviour or Behaviour()
+            self.requests.clear()
+            self.errors.clear()
+            self._fault_counts.clear()
+            self._counters.clear()
+            self._buckets.clear()
+
+    def record(self, entry: Recorded) -> None:
+        with self.lock:
+            self.requests.append(entry)
+
+    def log_answered(self, entry: Recorded) -> None:
+        """Append ``entry`` to ``behaviour.request_log`` (runtime calls only), if set."""
+        if not self.behaviour.request_log or entry.op not in ("converse", "invoke"):
+            return
+        line = json.dumps(
+            {
+                "op": entry.op,
+                "model": entry.model,
+                "status": entry.status,
+                "body": body_hash(entry.body),
+            }
+        )
+        with self.lock, open(self.behaviour.request_log, "a", encoding="utf-8") as log:
+            log.write(line + "\n")
+
+    def next_fault(self, op: str, model: str) -> Fault | None:
+        with self.lock:
+            for i, fault in enumerate(self.behaviour.faults):
+                if fault.op and fault.op != op:
+                    continue
+                if fault.model and fault.model not in model:
+                    continue
+                used = self._fault_counts.get(i, 0)
+                if used < fault.count:
+                    self._fault_counts[i] = used + 1
+                    return fault
+        return None
+
+    def first(self, name: str, limit: int) -> bool:
+        """True for the first ``limit`` calls with this name."""
+        with self.lock:
+            n = self._counters.get(name, 0)
+            self._counters[name] = n + 1
+            return n < limit
+
+    def reserve(self, model: str, tokens: int) -> bool:
+        with self.lock:
+            tpm = self.behaviour.quotas.get(model)
+            if not tpm:
+                return True
+            bucket = self._buckets.get(model)
+            if bucket is None:
+                bucket = self._buckets[model] = TokenBucket(tpm, self.behaviour.burst_seconds)
+            return bucket.take(tokens)
+
+    def settle(self, model: str, unused: int) -> None:
+        with self.lock:
+            bucket = self._buckets.get(model)
+            if bucket is not None and unused > 0:
+                bucket.give_back(unused)
+
+
+def body_hash(body: Any) -> str:
+    """The hash of a JSON body however it was serialised (key order, spacing)."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()

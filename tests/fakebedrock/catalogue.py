@@ -1,0 +1,83 @@
+"""The models the fake serves, with what each accepts: its own copy, not adloom's registry.
+
+Kept apart from ``adloom/data/models.json`` on purpose: when the registry says a
+model can do something the service refuses (a forced tool call, native structured
+output, on-demand calls by base id), a request built from the registry fails
+against the fake as it would against Bedrock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PROFILE_PREFIXES = ("us", "eu", "apac", "global", "us-gov", "ca", "jp", "au")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    id: str
+    provider: str  # providerName, as ListFoundationModels says it
+    name: str
+    kind: str  # "text" | "image"
+    family: str  # text: the model family; image: the request format
+    on_demand: bool = True  # False: only through an inference profile
+    profiles: tuple[str, ...] = ()
+    tool_choice: bool = False  # a forced, named toolChoice
+    native_output: bool = False  # outputConfig.textFormat
+    max_tokens: int = 4096
+    latency_regions: tuple[str, ...] = ()  # where latency-optimized inference is served
+    legacy: bool = False
+    eol: str = ""  # ISO date of end of life, when announced
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+MODELS: dict[str, ModelSpec] = {
+    m.id: m
+    for m in (
+        ModelSpec("anthropic.claude-3-5-haiku-20241022-v1:0", "Anthropic", "Claude 3.5 Haiku",
+                  "text", "anthropic", profiles=("us",), tool_choice=True, max_tokens=8192,
+                  latency_regions=("us-east-2", "us-west-2"), legacy=True),
+        ModelSpec("anthropic.claude-haiku-4-5-20251001-v1:0", "Anthropic", "Claude Haiku 4.5",
+                  "text", "anthropic", on_demand=False, profiles=("us", "eu", "apac", "global"),
+                  tool_choice=True, native_output=True, max_tokens=64000),
+        ModelSpec("anthropic.claude-sonnet-4-20250514-v1:0", "Anthropic", "Claude Sonnet 4",
+                  "text", "anthropic", on_demand=False, profiles=("us", "eu", "apac", "global"),
+                  tool_choice=True, max_tokens=64000),
+        ModelSpec("anthropic.claude-sonnet-4-5-20250929-v1:0", "Anthropic", "Claude Sonnet 4.5",
+                  "text", "anthropic", on_demand=False, profiles=("us", "eu", "apac", "global"),
+                  tool_choice=True, native_output=True, max_tokens=64000),
+        ModelSpec("amazon.nova-micro-v1:0", "Amazon", "Nova Micro", "text", "nova",
+                  profiles=("us", "eu", "apac"), tool_choice=True, max_tokens=10000),
+        ModelSpec("amazon.nova-lite-v1:0", "Amazon", "Nova Lite", "text", "nova",
+                  profiles=("us", "eu", "apac"), tool_choice=True, max_tokens=10000),
+        ModelSpec("amazon.nova-pro-v1:0", "Amazon", "Nova Pro", "text", "nova",
+                  profiles=("us", "eu", "apac"), tool_choice=True, max_tokens=10000,
+                  latency_regions=("us-east-1", "us-east-2")),
+        ModelSpec("meta.llama3-3-70b-instruct-v1:0", "Meta", "Llama 3.3 70B Instruct", "text",
+                  "llama", on_demand=False, profiles=("us",), max_tokens=2048),
+        ModelSpec("cohere.command-r-v1:0", "Cohere", "Command R", "text", "cohere",
+                  max_tokens=4000, legacy=True),
+        ModelSpec("cohere.command-r-plus-v1:0", "Cohere", "Command R+", "text", "cohere",
+                  max_tokens=4000, legacy=True),
+        ModelSpec("amazon.titan-image-generator-v2:0", "Amazon", "Titan Image Generator G1 v2",
+                  "image", "titan-image", legacy=True),
+        ModelSpec("amazon.nova-canvas-v1:0", "Amazon", "Nova Canvas", "image", "nova-canvas",
+                  legacy=True, eol="2026-09-30"),
+        ModelSpec("stability.sd3-5-large-v1:0", "Stability AI", "Stable Diffusion 3.5 Large",
+                  "image", "stability"),
+        ModelSpec("stability.stable-image-core-v1:1", "Stability AI", "Stable Image Core",
+                  "image", "stability"),
+        ModelSpec("stability.stable-image-ultra-v1:1", "Stability AI", "Stable Image Ultra",
+                  "image", "stability"),
+    )
+}  # fmt: skip
+
+
+def resolve(model_id: str) -> tuple[ModelSpec | None, str | None]:
+    """(spec, profile prefix) for a model id as sent: base id, profile id or ARN."""
+    if model_id.startswith("arn:"):
+        model_id = model_id.rsplit("/", 1)[-1]
+    head, _, rest = model_id.partition(".")
+    if head in PROFILE_PREFIXES and rest in MODELS:
+        return MODELS[rest], head
+    return MODELS.get(model_id), None
