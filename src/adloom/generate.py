@@ -1,19 +1,26 @@
 """Generate: the plan's jobs become copy and master images, through a provider.
 
 Images and the first round of copy go to the engine together. Copy that comes
-back malformed or breaking a rule is sent back with the specific violations, a
-bounded number of times; what still breaks a rule is delivered flagged, never
-silently cut. Supplied copy (the brief's ``headline``) is used as given.
+back malformed or breaking a rule (``adloom.lint``) is sent back with the specific
+violations, a bounded number of times; what still breaks a rule is delivered
+flagged in ``CopyResult.issues``, never silently cut. Supplied copy (the brief's
+``headline``) is used as given: checked and flagged, never sent back. Once all
+variants of an ad are in, near-duplicates among them are flagged too; they are not
+sent back, since a rewrite would need the other variants in the prompt. A responsive
+search ad's answer is read and checked as pools of headlines and descriptions
+(``adloom.rsa``), and repaired the same way.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from adloom import rsa
 from adloom.engine import Engine, Outcome
-from adloom.lint import check_copy
-from adloom.model import CopyJob, CopyResult, ImageJob, ImageResult, Plan, Usage
+from adloom.lint import CopyContext, Violation, check_copy, near_duplicates
+from adloom.model import CopyJob, CopyResult, ImageJob, ImageResult, Plan, SearchAd, Usage
 from adloom.providers.base import Provider, Request
 
 MAX_REPAIRS = 2
@@ -49,12 +56,34 @@ def _usage_of(outcome: Outcome) -> Usage:
 
 
 class _Copywriter:
-    """Tracks each copy job through its rounds of requests."""
+    """Tracks each copy job through its rounds of requests.
 
-    def __init__(self, provider: Provider, max_repairs: int) -> None:
+    The variants of one ad are compared with each other once all of them are written
+    (near-duplicates are flagged on the later variant), so a finished result waits
+    for its siblings before it is handed on.
+    """
+
+    def __init__(self, plan: Plan, provider: Provider, max_repairs: int) -> None:
         self.provider = provider
         self.max_repairs = max_repairs
-        self.by_key: dict[str, CopyJob] = {}
+        campaign = plan.campaign
+        self.contexts = {
+            job: CopyContext.for_brief(
+                job.brief,
+                job.brand,
+                campaign.settings.brand,
+                [campaign.placements[p] for p in job.placements],
+                job.language,
+            )
+            for job in plan.copy_jobs
+        }
+        self.siblings: dict[CopyJob, list[CopyJob]] = defaultdict(list)
+        for job in plan.copy_jobs:
+            self.siblings[_ad_of(job)].append(job)
+        self.finished: dict[CopyJob, CopyResult] = {}
+        # Jobs whose requests are identical (the draft provider's, for audiences that
+        # change nothing it writes) share one answer: the engine sends a key once.
+        self.by_key: dict[str, list[CopyJob]] = defaultdict(list)
         self.rounds: dict[CopyJob, int] = {}
         self.spent: dict[CopyJob, Usage] = {}
         self.cached: dict[CopyJob, bool] = {}
@@ -62,13 +91,21 @@ class _Copywriter:
 
     def request(self, job: CopyJob, feedback: Sequence[str] = ()) -> Request:
         req = self.provider.text_request(job, feedback)
-        self.by_key[req.key] = job
+        self.by_key[req.key].append(job)
         self.rounds[job] = self.rounds.get(job, 0) + 1
         return req
 
-    def settle(self, outcome: Outcome) -> CopyResult | None:
+    def settle(self, outcome: Outcome) -> list[CopyResult]:
+        """The results this outcome completes: none while repairs or siblings are pending."""
+        ready: list[CopyResult] = []
+        for job in self.by_key.pop(outcome.request.key):
+            result = self._settle(job, outcome)
+            if result is not None:
+                ready += self._with_siblings(result)
+        return ready
+
+    def _settle(self, job: CopyJob, outcome: Outcome) -> CopyResult | None:
         """A final result, or None when a repair request was queued instead."""
-        job = self.by_key[outcome.request.key]
         used, add = self.spent.get(job, Usage()), _usage_of(outcome)
         self.spent[job] = Usage(
             used.input_tokens + add.input_tokens,
@@ -84,14 +121,46 @@ class _Copywriter:
                 self.repairs.append(self.request(job, [outcome.error]))
                 return None
             return self._result(job, outcome, outcome.status, error=outcome.error)
-        copy = self._copy(job, outcome.record.response.output)
-        supplied = ("headline",) if job.brief.headline else ()
-        problems = check_copy(copy, job.limits, supplied=supplied)
-        repairable = [p for p in problems if "supplied copy" not in p]
+        output = outcome.record.response.output
+        search = rsa.from_output(job, output) if job.limits.responsive else None
+        if search is None:
+            copy = written = self._copy(job, output)
+            violations = check_copy(copy, job.limits, self.contexts[job])
+        else:
+            copy, written = rsa.summary(search), rsa.fields(search)
+            violations = rsa.check(search, job.limits, self.contexts[job], brief=job.brief)
+        # Supplied copy is the marketer's: the model cannot change it, so it is only flagged.
+        repairable = [_feedback(v, written) for v in violations if not v.supplied]
         if repairable and can_retry:
             self.repairs.append(self.request(job, repairable))
             return None
-        return self._result(job, outcome, "ok", copy=copy, issues=problems)
+        issues = [str(v) for v in violations]
+        return self._result(job, outcome, "ok", copy=copy, issues=issues, search=search)
+
+    def _with_siblings(self, result: CopyResult) -> list[CopyResult]:
+        """Every variant of ``result``'s ad once the last is in, near-duplicates flagged."""
+        self.finished[result.job] = result
+        siblings = self.siblings[_ad_of(result.job)]
+        if any(job not in self.finished for job in siblings):
+            return []
+        results = sorted((self.finished.pop(job) for job in siblings), key=lambda r: r.job.variant)
+        written = [r for r in results if r.status == "ok"]
+        repeats = near_duplicates(
+            [
+                rsa.comparable(r.search, r.job.brief)
+                if r.search
+                else {"headline": r.headline, "body": r.body}
+                for r in written
+            ],
+            [f"variant {r.job.variant}" for r in written],
+            skip=self.contexts[result.job].supplied,
+        )
+        flagged = {
+            r.job: replace(r, issues=(*r.issues, str(v)))
+            for r, v in zip(written, repeats, strict=True)
+            if v is not None
+        }
+        return [flagged.get(r.job, r) for r in results]
 
     @staticmethod
     def _copy(job: CopyJob, output: Mapping[str, object]) -> dict[str, str]:
@@ -109,6 +178,7 @@ class _Copywriter:
         copy: Mapping[str, str] | None = None,
         issues: Sequence[str] = (),
         error: str = "",
+        search: SearchAd | None = None,
     ) -> CopyResult:
         copy = copy or {}
         return CopyResult(
@@ -124,6 +194,7 @@ class _Copywriter:
             model=outcome.request.model,
             issues=tuple(issues),
             attempts=self.rounds[job],
+            search=search,
         )
 
 
@@ -137,7 +208,7 @@ def generate(
     max_repairs: int = MAX_REPAIRS,
 ) -> None:
     """Run every job of ``plan``; results are handed on as they arrive."""
-    writer = _Copywriter(provider, max_repairs)
+    writer = _Copywriter(plan, provider, max_repairs)
     image_jobs: dict[str, list[ImageJob]] = {}
     requests: list[Request] = []
     for image_job in plan.image_jobs:
@@ -151,14 +222,28 @@ def generate(
             for job in image_jobs[outcome.request.key]:
                 on_image(_image_result(job, outcome, provider))
             return
-        result = writer.settle(outcome)
-        if result is not None:
+        for result in writer.settle(outcome):
             on_copy(result)
 
     engine.run(requests, handle)
     while writer.repairs:
         batch, writer.repairs = writer.repairs, []
         engine.run(batch, handle)
+
+
+def _feedback(violation: Violation, copy: Mapping[str, str]) -> str:
+    """A violation as the model is told it, with the text at fault: a repair prompt is a
+    fresh request, so the model does not otherwise see what it wrote. It also keeps
+    repeated repairs apart: a second one is only the same request (answered from the
+    journal, not paid again) when the model repeated its answer word for word."""
+    if violation.field not in copy:
+        return violation.message
+    return f'{violation.message} (your {violation.field}: "{copy[violation.field]}")'
+
+
+def _ad_of(job: CopyJob) -> CopyJob:
+    """The job with its variant left out: what the variants of one ad have in common."""
+    return replace(job, variant=0)
 
 
 def _image_result(job: ImageJob, outcome: Outcome, provider: Provider) -> ImageResult:

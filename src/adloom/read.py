@@ -29,7 +29,16 @@ from PIL import Image, ImageFont
 
 from adloom.errors import BriefError, InputError, Problem
 from adloom.languages import LANGUAGES, normalise_language
-from adloom.model import Audience, BrandKit, Brief, Campaign, Placement, Settings
+from adloom.model import (
+    Audience,
+    BrandKit,
+    Brief,
+    Campaign,
+    Pin,
+    PinField,
+    Placement,
+    Settings,
+)
 from adloom.naming import NAME_FIELDS, slugify
 from adloom.placements import builtin_placements
 
@@ -62,6 +71,7 @@ _EXCEL_ERRORS = frozenset(
 )
 _LIST_SEP = re.compile(r"[,;\n]")
 _BENEFIT_SEP = re.compile(r"[;\n]")  # benefits are phrases that may contain commas
+_LINES = re.compile(r"\n")
 _COLOR = re.compile(r"#?([0-9a-f]{3}|[0-9a-f]{6})", re.IGNORECASE)
 _FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 
@@ -73,7 +83,7 @@ def _names(fields: str, **aliases: str) -> dict[str, str]:
 
 _SETTING_KEYS = _names(
     "name brand languages variants placements text_model image_model max_cost_usd provider"
-    " utm_source utm_medium utm_campaign naming",
+    " utm_source utm_medium utm_campaign naming banned_words",
     campaign_name="name",
     brand_name="brand",
     language="languages",
@@ -86,9 +96,17 @@ _BRAND_KEYS = _names(
     secondary_colour="secondary_color",
     text_colour="text_color",
 )
+# Search-ad copy a marketer pins to a position (Google: headlines 1-3, descriptions 1-2).
+_PIN_COLUMNS: dict[str, tuple[PinField, int]] = {
+    "pin_headline_1": ("headline", 1),
+    "pin_headline_2": ("headline", 2),
+    "pin_headline_3": ("headline", 3),
+    "pin_description_1": ("description", 1),
+    "pin_description_2": ("description", 2),
+}
 _BRIEF_COLUMNS = _names(
     "id product message audience benefits tone cta landing_url image_prompt headline"
-    " disclaimer placements languages",
+    " disclaimer placements languages " + " ".join(_PIN_COLUMNS),
     brief_id="id",
     audiences="audience",
     benefit="benefits",
@@ -373,6 +391,7 @@ class _Reader:
         self.overrides = overrides
         self.problems: list[Problem] = list(book.problems)
         self.cells: dict[str, str] = {}
+        self.banned_words: tuple[str, ...] = ()  # the Campaign sheet's, added to the brand's
 
     def error(self, where: str, message: str) -> None:
         self.problems.append(Problem(where, message))
@@ -386,6 +405,11 @@ class _Reader:
         placements = self._placements(sheets.get("placements"))
         settings = self._settings(placements)
         brand = self._brand(sheets.get("brand"))
+        # Both lists bind every ad of the campaign; the brand kit carries them to the
+        # copywriter and to the copy checks.
+        brand = replace(
+            brand, banned_words=tuple(dict.fromkeys([*brand.banned_words, *self.banned_words]))
+        )
         defined = self._audiences(sheets.get("audiences"))
         briefs, audiences, extra_columns = self._briefs(sheets.get("briefs"), placements, defined)
         if any(not problem.warning for problem in self.problems):
@@ -544,6 +568,7 @@ class _Reader:
         brand = self._required(setting("brand"), "brand", "brand name")
         value, where = setting("languages")
         languages = self._languages(value, where) if _items(value) else _DEFAULTS.languages
+        self.banned_words = _items(setting("banned_words")[0])
         value, where = setting("placements")
         placement_ids = (
             self._placement_ids(value, where, placements) if _items(value) else DEFAULT_PLACEMENTS
@@ -918,6 +943,12 @@ class _Reader:
             image_prompt=get("image_prompt"),
             headline=get("headline"),
             disclaimer=get("disclaimer"),
+            # Several texts pinned to one position (one per line) take turns there.
+            pins=tuple(
+                Pin(field, position, text)
+                for column, (field, position) in _PIN_COLUMNS.items()
+                for text in _items(get(column), _LINES)
+            ),
             placements=(
                 self._placement_ids(placement_ids, table.ref("placements", row), placements)
                 if placement_ids

@@ -1,0 +1,332 @@
+"""``adloom lint``: the copy rules on a workbook edited by hand, or on a brief's supplied copy.
+
+A *workbook* is an .xlsx with a ``Variants`` sheet, as ``adloom run`` writes it
+(docs/output.md). Columns are found by header name, so a reviewer may reorder them
+or add their own. What the rules need beyond the copy comes from the brief: the
+``--brief`` given, else the brief file the ``Summary`` sheet names, looked for next
+to the workbook, in the two folders above it (``output/<campaign>/`` sits two below
+the project) and in the current folder. Without a brief only built-in placements are
+known, and banned words, disclaimers and product names are not checked: a note says so.
+
+A *brief* (an .xlsx with a ``Briefs`` sheet, or a .csv) holds one kind of supplied
+copy, the ``headline`` column; each is checked against every placement of its brief.
+
+Every problem is reported at its cell (``Variants!G12``), so it can be found and fixed
+in the spreadsheet.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from adloom.console import Env
+from adloom.errors import InputError
+from adloom.lint import COPY_FIELDS, CopyContext, Violation, check_copy, near_duplicates
+from adloom.model import Brief, Campaign, CopyLimits, Placement
+from adloom.placements import builtin_placements
+
+# The reader's own header matching and sheet loading, so a brief's headline column is
+# found exactly as ``adloom run`` finds it (aliases, case, spaces).
+from adloom.read import _BRIEF_COLUMNS, _key, _load, read_campaign
+
+VARIANTS_SHEET = "variants"
+SUMMARY_SHEET = "summary"
+REQUIRED_COLUMNS = ("placement", "headline", "body")
+_DELIVERED = (*COPY_FIELDS, "disclaimer")
+
+
+@dataclass(frozen=True)
+class Finding:
+    where: str  # a cell: "Variants!G12"
+    violation: Violation
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.violation.message}"
+
+
+@dataclass(frozen=True)
+class LintReport:
+    source: Path
+    kind: Literal["workbook", "brief"]
+    checked: int  # workbook rows with copy, or supplied headlines
+    findings: tuple[Finding, ...]
+    brief: Path | None = None  # the brief a workbook was checked against
+    notes: tuple[str, ...] = ()  # what could not be checked, and why
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "file": str(self.source),
+            "kind": self.kind,
+            "brief": str(self.brief) if self.brief else None,
+            "checked": self.checked,
+            "problems": [
+                {
+                    "where": f.where,
+                    "rule": f.violation.rule,
+                    "field": f.violation.field,
+                    "message": f.violation.message,
+                }
+                for f in self.findings
+            ],
+            "notes": list(self.notes),
+        }
+
+
+def lint_file(
+    path: Path, *, brief: Path | None = None, overrides: Mapping[str, str] | None = None
+) -> LintReport:
+    """Check a variants workbook or a brief; raises ``InputError`` when it cannot be read."""
+    path = Path(path)
+    workbook = _read_variants(path)
+    if workbook is not None:
+        return _lint_workbook(path, *workbook, brief, overrides or {})
+    if brief is not None:
+        raise InputError(
+            f"{path.name}: --brief goes with a variants workbook, and this is not one"
+            ' (no "Variants" sheet) — to check a brief, give it alone: adloom lint BRIEF'
+        )
+    return _lint_brief(path, overrides or {})
+
+
+def print_report(env: Env, report: LintReport) -> None:
+    for note in report.notes:
+        env.warn(note)
+    for finding in report.findings:
+        env.out(str(finding))
+    what = "row(s)" if report.kind == "workbook" else "supplied headline(s)"
+    if report.findings:
+        env.err(f"{len(report.findings)} problem(s) in {report.checked} {what} checked.")
+    else:
+        env.err(f"{report.source}: no problems in {report.checked} {what} checked.")
+
+
+# ---------------------------------------------------------------- workbook
+
+
+@dataclass(frozen=True)
+class _Table:
+    title: str
+    columns: Mapping[str, int]  # normalised header -> 0-based column
+    rows: tuple[tuple[int, tuple[str, ...]], ...]  # (row number, cell texts)
+
+    def get(self, cells: tuple[str, ...], name: str) -> str:
+        index = self.columns.get(name)
+        return cells[index] if index is not None and index < len(cells) else ""
+
+    def ref(self, name: str, row: int) -> str:
+        return f"{self.title}!{get_column_letter(self.columns[name] + 1)}{row}"
+
+
+def _read_variants(path: Path) -> tuple[_Table, str] | None:
+    """The Variants sheet as a table, and the brief file the Summary sheet names ("" if
+    none); None when ``path`` is not a workbook with a Variants sheet, which is then read
+    as a brief, so the brief reader says what is wrong with it."""
+    if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
+        return None
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # any damage: openpyxl raises many kinds, the brief reader explains
+        return None
+    try:
+        sheets = {_key(title): title for title in workbook.sheetnames}
+        if VARIANTS_SHEET not in sheets:
+            return None
+        raw = {}
+        for key in (VARIANTS_SHEET, SUMMARY_SHEET):
+            if key in sheets:
+                worksheet = workbook[sheets[key]]
+                worksheet.reset_dimensions()  # a stored used range may be wrong
+                raw[key] = [tuple(map(_text, r)) for r in worksheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+    title = sheets[VARIANTS_SHEET]
+    variants = raw[VARIANTS_SHEET]
+    columns: dict[str, int] = {}
+    for index, text in enumerate(variants[0] if variants else ()):
+        if text:
+            columns.setdefault(_key(text), index)
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise InputError(
+            f"{path.name}: {title}!1 has no {', '.join(missing)} column(s)"
+            " — lint needs the header row adloom wrote (see docs/output.md)"
+        )
+    rows = tuple((n, cells) for n, cells in enumerate(variants[1:], start=2) if any(cells))
+    summary = {_key(r[0]): r[1] for r in raw.get(SUMMARY_SHEET, []) if len(r) > 1 and r[0]}
+    return _Table(title, columns, rows), summary.get("brief_file", "")
+
+
+def _text(value: object) -> str:
+    """A cell as the text a person sees in it (``3``, not ``3.0``)."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+@dataclass(frozen=True)
+class _Variant:
+    row: int
+    number: int  # the variant column, 0 when unreadable
+    copy: Mapping[str, str]
+
+
+def _lint_workbook(
+    path: Path,
+    table: _Table,
+    named: str,
+    brief_path: Path | None,
+    overrides: Mapping[str, str],
+) -> LintReport:
+    notes: list[str] = []
+    brief_path = brief_path or (_find_brief(path, named) if named else None)
+    campaign = read_campaign(brief_path, overrides) if brief_path else None
+    if campaign is None:
+        notes.append(_no_brief(named))
+    placements = campaign.placements if campaign else builtin_placements()
+    briefs = {b.id.casefold(): b for b in campaign.briefs} if campaign else {}
+    by_row: dict[int, list[Finding]] = defaultdict(list)
+    ads: dict[tuple[str, ...], list[_Variant]] = defaultdict(list)  # the variants of each ad
+    empty = responsive = 0
+    for row, cells in table.rows:
+        copy = {f: table.get(cells, f) for f in _DELIVERED if f in table.columns}
+        if not any(copy.get(f) for f in COPY_FIELDS):
+            empty += 1  # a failed ad, or copy a reviewer cleared to have it written again
+            continue
+        name = table.get(cells, "placement")
+        placement = placements.get(_key(name))
+        if placement is None:
+            by_row[row].append(
+                Finding(table.ref("placement", row), _unknown_placement(name, campaign))
+            )
+            continue
+        if placement.limits.responsive:
+            # A search ad is pools of headlines and descriptions (adloom.rsa), which its
+            # own sheet lists slot by slot; a Variants row only shows them joined.
+            responsive += 1
+            continue
+        brief = briefs.get(table.get(cells, "brief_id").casefold())
+        context = _row_context(table.get(cells, "language"), placement, brief, campaign)
+        for violation in check_copy(copy, placement.limits, context):
+            by_row[row].append(Finding(_cell(table, violation, row), violation))
+        ad = tuple(table.get(cells, c) for c in ("brief_id", "audience", "language"))
+        number = table.get(cells, "variant")
+        ads[(*ad, placement.id)].append(_Variant(row, int(number) if number.isdigit() else 0, copy))
+    for (brief_id, *_), variants in ads.items():
+        brief = briefs.get(brief_id.casefold())
+        skip = ("headline",) if brief and brief.headline else ()
+        for variant, violation in _repeats(variants, skip):
+            by_row[variant.row].append(Finding(table.ref("headline", variant.row), violation))
+    if empty:
+        notes.append(f"{empty} row(s) without copy were skipped (failed, or cleared for rework)")
+    if responsive:
+        notes.append(
+            f"{responsive} responsive search ad row(s) were not checked: lint does not read"
+            " search ads' headline and description pools yet"
+        )
+    findings = tuple(f for row in sorted(by_row) for f in by_row[row])
+    checked = len(table.rows) - empty - responsive
+    return LintReport(path, "workbook", checked, findings, brief_path, tuple(notes))
+
+
+def _no_brief(named: str) -> str:
+    missing = (
+        f'the brief the Summary sheet names, "{named}", is not next to the workbook,'
+        " in the two folders above it or in the current folder"
+        if named
+        else "the workbook does not name its brief"
+    )
+    return (
+        f"{missing}: only built-in placements are known, and banned words, disclaimers"
+        " and product names are not checked — pass --brief BRIEF"
+    )
+
+
+def _find_brief(workbook: Path, name: str) -> Path | None:
+    folder = workbook.resolve().parent
+    for place in (folder, *list(folder.parents)[:2], Path.cwd()):
+        candidate = place / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _row_context(
+    language: str, placement: Placement, brief: Brief | None, campaign: Campaign | None
+) -> CopyContext:
+    if campaign is None or brief is None:
+        return CopyContext(placements=(placement,), language=language)
+    return CopyContext.for_brief(
+        brief, campaign.brand, campaign.settings.brand, (placement,), language
+    )
+
+
+def _unknown_placement(name: str, campaign: Campaign | None) -> Violation:
+    where = "the brief's placements" if campaign else "the built-in table (no brief found)"
+    return Violation(
+        "placement",
+        "placement",
+        f'placement "{name}" is not in {where}, so its limits are unknown — fix the id'
+        + ("" if campaign else " or pass --brief BRIEF"),
+    )
+
+
+def _cell(table: _Table, violation: Violation, row: int) -> str:
+    """The cell a violation is about; a problem of the copy as a whole is put at its headline."""
+    field = violation.field if violation.field in table.columns else "headline"
+    return table.ref(field, row)
+
+
+def _repeats(
+    variants: Sequence[_Variant], skip: Sequence[str]
+) -> Iterator[tuple[_Variant, Violation]]:
+    """Near-duplicates among the variants of one ad, each reported on the later one."""
+    ordered = sorted(variants, key=lambda v: (v.number, v.row))
+    labels = [f"the variant in row {v.row}" for v in ordered]
+    found = near_duplicates([v.copy for v in ordered], labels, skip=skip)
+    for variant, violation in zip(ordered, found, strict=True):
+        if violation is not None:
+            yield variant, violation
+
+
+# ---------------------------------------------------------------- brief
+
+
+def _lint_brief(path: Path, overrides: Mapping[str, str]) -> LintReport:
+    campaign = read_campaign(path, overrides)
+    supplied = [b for b in campaign.briefs if b.headline]
+    refs = _headline_cells(path) if supplied else {}
+    findings: dict[tuple[str, str], Finding] = {}  # one report per cell and message
+    for brief in supplied:
+        by_limits: dict[CopyLimits, list[Placement]] = defaultdict(list)
+        for placement in campaign.placements_for(brief):
+            by_limits[placement.limits].append(placement)
+        for limits, placements in by_limits.items():
+            # The headline goes out in every language of the brief; the length note is
+            # about double-width text in general.
+            context = CopyContext.for_brief(
+                brief, campaign.brand, campaign.settings.brand, placements, ""
+            )
+            for violation in check_copy({"headline": brief.headline}, limits, context):
+                finding = Finding(refs[brief.row], violation)
+                findings.setdefault((finding.where, violation.message), finding)
+    notes = () if supplied else ("no brief has a supplied headline: there is no copy to check",)
+    return LintReport(path, "brief", len(supplied), tuple(findings.values()), notes=notes)
+
+
+def _headline_cells(path: Path) -> dict[int, str]:
+    """The headline cell of each Briefs row, by row number."""
+    sheet = _load(path).sheets["briefs"]
+    header = sheet.rows[0][1]
+    column = next(
+        i for i, text in enumerate(header) if _BRIEF_COLUMNS.get(_key(text)) == "headline"
+    )
+    return {row: sheet.ref(column, row) for row, _ in sheet.rows[1:]}
