@@ -29,6 +29,7 @@ from adloom.model import (
     ImageResult,
     Placement,
     RunSummary,
+    SearchAd,
     Settings,
     Status,
     Usage,
@@ -297,6 +298,43 @@ def make_summary(ads: list[Ad], out: Path, **overrides: Any) -> RunSummary:
         warnings=("Briefs!H5: unknown placement 'tiktok' ignored",),
     )
     return replace(summary, **overrides)
+
+
+RSA = builtin_placements()["google_rsa"]  # the built-in responsive search ad
+
+SEARCH_COPY = SearchAd(
+    headlines=("Aero Runner 2", "Run lighter this spring", "12% lighter, same grip"),
+    descriptions=(
+        "The Aero Runner 2 is 12% lighter, with an upper made from recycled yarn.",
+        "Free returns within 30 days.",
+    ),
+    path1="running",
+    path2="aero-runner",
+)
+
+
+def make_search_ad(
+    campaign: Campaign,
+    out: Path,
+    search: SearchAd = SEARCH_COPY,
+    **kwargs: Any,
+) -> Ad:
+    """A finished responsive search ad: ``make_ad`` on the built-in ``google_rsa``, with
+    its copy in ``CopyResult.search`` and its first headline and description as the
+    headline and body, as generate makes them."""
+    campaign = replace(campaign, placements={**campaign.placements, RSA.id: RSA})
+    ad = make_ad(campaign, out, placement=RSA.id, **kwargs)
+    if ad.copy.status != "ok":
+        return ad
+    copy = replace(
+        ad.copy,
+        job=replace(ad.copy.job, limits=RSA.limits),
+        headline=search.headlines[0],
+        body=search.descriptions[0],
+        cta="",
+        search=search,
+    )
+    return replace(ad, spec=replace(ad.spec, placement=RSA, copy_job=copy.job), copy=copy)
 
 
 JA_COPY = AdCopy(

@@ -1,12 +1,13 @@
 import pytest
-from campaigns import make_campaign
 
+from adloom import rsa
 from adloom.lint import check_copy
 from adloom.model import Brief
 from adloom.placements import builtin_placements
 from adloom.plan import make_plan
 from adloom.providers.draft import DraftProvider
 from adloom.registry import load_registry
+from campaigns import make_campaign
 
 LONG = Brief(
     id="long",
@@ -24,6 +25,9 @@ def test_draft_copy_fits_every_builtin_placement(language: str) -> None:
     provider = DraftProvider()
     for job in make_plan(campaign, load_registry(), "draft").copy_jobs:
         out = provider.send(provider.text_request(job)).output
+        if job.limits.responsive:  # a search ad: pools of headlines and descriptions
+            assert rsa.check(rsa.from_output(job, out), job.limits) == []
+            continue
         assert check_copy(out, job.limits) == []
         assert out["headline"]
         assert not out["headline"].endswith((" ", ","))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import zipfile
@@ -16,7 +17,7 @@ from PIL import Image
 
 from adloom import __version__
 from adloom.cells import neutralise
-from adloom.export import COLUMN_NAMES, THUMB_PX, export_workbook
+from adloom.export import COLUMN_NAMES, THUMB_PX, export_workbook, generated_state
 from adloom.model import Ad, Creative
 from factories import (
     AdCopy,
@@ -47,7 +48,10 @@ EXPECTED_COLUMNS = [
     "provider",
     "approval",
     "notes",
+    "round",
+    "changed",
     "thumbnail",
+    "generated",
 ]
 NOW = datetime(2025, 3, 14, 9, 26, 53, tzinfo=UTC)
 
@@ -111,7 +115,10 @@ def test_row_values(run: Run) -> None:
         "provider": ("bedrock:anthropic.claude-3-haiku-20240307-v1:0, amazon.nova-canvas-v1:0"),
         "approval": None,
         "notes": None,
+        "round": 1,
+        "changed": None,
         "thumbnail": None,
+        "generated": json.dumps(generated_state(ad), ensure_ascii=False, sort_keys=True),
         "Owner": "Mika Tanaka",
         "Budget": "=SUM(A1:A9)",
     }
@@ -175,7 +182,7 @@ def test_sheet_is_ready_for_review(run: Run) -> None:
     ws, _ = variants(export_workbook(run.ads, run.summary, run.campaign, run.out))
     last = len(run.ads) + 1
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:T{last}"
+    assert ws.auto_filter.ref == f"A1:W{last}"
     assert all(c.font.bold for c in ws[1])
 
     (validation,) = ws.data_validations.dataValidation
@@ -374,6 +381,8 @@ def test_summary_sheet(run: Run) -> None:
         "Campaign": "Spring Launch 2025",
         "Brand": "Northwind Athletics",
         "Brief file": "brief.xlsx",
+        "Brief path": "../brief.xlsx",
+        "Round": 1,
         "Provider": "bedrock, draft",
         "Text model": "anthropic.claude-3-haiku-20240307-v1:0",
         "Image model": "amazon.nova-canvas-v1:0",
@@ -414,7 +423,7 @@ def test_an_empty_run_exports_a_header(tmp_path: Path) -> None:
     out = tmp_path / "out"
     ws, rows = variants(export_workbook([], make_summary([], out), campaign, out))
     assert rows == []
-    assert ws.auto_filter.ref == "A1:R1"
+    assert ws.auto_filter.ref == "A1:U1"
     assert ws.data_validations.dataValidation == []
 
 

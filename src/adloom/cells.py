@@ -30,6 +30,15 @@ def neutralise(value: object) -> object:
     return value
 
 
+def cell_text(value: str) -> str:
+    """``value`` as a workbook cell holds it, and as any reader gets it back.
+
+    Cells break lines with LF; XML parsers turn a bare CR into LF on reading anyway,
+    and the control characters an xlsx cannot hold are dropped.
+    """
+    return _ILLEGAL_XML.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
+
+
 def set_text_cell(cell: Cell, value: str) -> None:
     """Store ``value`` as literal text, whatever it starts with.
 
@@ -39,10 +48,7 @@ def set_text_cell(cell: Cell, value: str) -> None:
     leading apostrophe" flag, so the text also stays text when a reviewer edits the
     cell, and the apostrophe is not shown.
     """
-    # Cells break lines with LF; XML parsers turn a bare CR into LF on reading anyway,
-    # so normalising here makes what is written equal to what any reader gets back.
-    text = _ILLEGAL_XML.sub("", value).replace("\r\n", "\n").replace("\r", "\n")
-    cell.value = text
+    cell.value = cell_text(value)
     cell.data_type = "s"
     if value.startswith(FORMULA_PREFIXES):
         cell.quotePrefix = True

@@ -2,8 +2,14 @@
 
 Sheet ``Variants`` is what a team works in: copy, links, a thumbnail of every creative,
 an Approved/Rejected drop-down and a notes column for the next round. The brief's own
-unknown columns follow ours, so nothing the user had is dropped. Sheet ``Summary``
-holds the run's counts and costs. The layout is documented in ``docs/output.md``.
+unknown columns follow ours, so nothing the user had is dropped. Sheet ``Search ads``
+holds every headline, description and path of the responsive search ads. Sheet
+``Summary`` holds the run's counts and costs, the brief's path and the review round.
+The layout is documented in ``docs/output.md``.
+
+A hidden ``generated`` column keeps, per ad, a fingerprint of each piece of copy as
+adloom wrote it (and where the copy came from): ``adloom review`` compares the cells
+with it to tell copy a reviewer edited by hand (docs/review.md).
 
 The workbook is written in openpyxl's write-only (streaming) mode: rows go to disk as
 they are made, so a 10,000-ad campaign costs little memory. Streaming still supports
@@ -16,7 +22,9 @@ brief is never taken for a formula.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+import json
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,8 +42,8 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from PIL import Image
 
-from adloom import __version__
-from adloom.cells import set_text_cell
+from adloom import __version__, rsa
+from adloom.cells import cell_text, set_text_cell
 from adloom.errors import InputError
 from adloom.model import Ad, Campaign, Creative, RunSummary
 from adloom.render import (
@@ -50,6 +58,9 @@ from adloom.render import (
 
 WORKBOOK_FILE = "variants.xlsx"
 THUMBS_DIR = "thumbs"
+VARIANTS_SHEET = "Variants"
+SEARCH_SHEET = "Search ads"
+SUMMARY_SHEET = "Summary"
 APPROVAL_CHOICES = ("Approved", "Rejected")
 
 # Thumbnails fit a square box; rows are made tall enough for the box plus a margin.
@@ -107,13 +118,67 @@ COLUMNS = (
     Column("provider", 34, wrap=True),
     Column("approval", 12),
     Column("notes", 32, wrap=True),
+    Column("round", 7),
+    Column("changed", 12),
     Column("thumbnail", (THUMB_PX + 2 * THUMB_PAD_PX) / 7),  # ~7 px per character unit
+    Column("generated", 12),  # hidden: what adloom wrote, for `adloom review`
 )
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
 APPROVAL_COL = get_column_letter(COLUMN_NAMES.index("approval") + 1)
 STATUS_INDEX = COLUMN_NAMES.index("status")
 THUMB_COL = COLUMN_NAMES.index("thumbnail") + 1
+GENERATED_COL = get_column_letter(COLUMN_NAMES.index("generated") + 1)
 EXTRA_WIDTH = 18
+
+# Sheet "Search ads": one row per responsive search ad, every slot in its own column.
+SEARCH_SLOTS = (
+    *(f"headline {i}" for i in range(1, rsa.MAX_HEADLINES + 1)),
+    *(f"description {i}" for i in range(1, rsa.MAX_DESCRIPTIONS + 1)),
+    "path 1",
+    "path 2",
+)
+SEARCH_COLUMNS = (
+    Column("ad_name", 44),
+    Column("brief_id", 16),
+    Column("audience", 14),
+    Column("language", 9),
+    Column("variant", 8),
+    Column("status", 10),
+    Column("final_url", 40),
+    *(Column(slot, 34 if slot.startswith("headline") else 48, wrap=True) for slot in SEARCH_SLOTS),
+    Column("pins", 28, wrap=True),
+)
+SEARCH_STATUS_INDEX = [c.name for c in SEARCH_COLUMNS].index("status")
+
+
+# ---------------------------------------------------------------- what adloom wrote
+
+
+def copy_fields(ad: Ad) -> dict[str, str]:
+    """The copy of ``ad`` a reviewer can edit, by field: a search ad's every slot
+    (sheet Search ads), else headline, body and cta (sheet Variants)."""
+    if ad.copy.search is not None:
+        return rsa.fields(ad.copy.search)
+    return {"headline": ad.copy.headline, "body": ad.copy.body, "cta": ad.copy.cta}
+
+
+def fingerprint(text: str) -> str:
+    """A short hash of ``text`` as a cell gives it back (line breaks, edge spaces aside)."""
+    return hashlib.sha256(cell_text(text).strip().encode("utf-8")).hexdigest()[:12]
+
+
+def generated_state(ad: Ad) -> dict[str, object]:
+    """The hidden ``generated`` cell: fingerprints of the copy, its pins and its origin."""
+    state: dict[str, object] = {
+        "copy": {field: fingerprint(text) for field, text in copy_fields(ad).items() if text},
+        "provider": ad.provider,
+        "draft": ad.draft,
+        "text_model": ad.copy.model,
+        "image_model": ad.image.model if ad.image else "",
+    }
+    if ad.copy.search is not None:
+        state["pins"] = rsa.pins(ad.copy.search)
+    return state
 
 
 def export_workbook(
@@ -123,19 +188,33 @@ def export_workbook(
     out: Path,
     *,
     generated_at: datetime | None = None,
+    name: str = WORKBOOK_FILE,
+    round_number: int = 1,
 ) -> Path:
-    """Write ``out/variants.xlsx`` (and its thumbnails under ``out/thumbs/``); return its path."""
+    """Write ``out/<name>`` (and its thumbnails under ``out/thumbs/``); return its path.
+
+    ``round_number``: the review round the workbook is (``adloom review`` writes 2, 3, ...).
+    """
     out.mkdir(parents=True, exist_ok=True)
     # Streaming sheets carry Worksheet's layout attributes and methods (openpyxl copies
     # them over); the helpers are typed with Worksheet because the stubs declare them there.
     wb = Workbook(write_only=True)
-    _write_variants(wb.create_sheet("Variants"), ads, campaign, out)
+    _write_variants(wb.create_sheet(VARIANTS_SHEET), ads, campaign, out)
+    search_ads = [a for a in ads if a.spec.placement.limits.responsive]
+    if search_ads:
+        _write_search_ads(wb.create_sheet(SEARCH_SHEET), search_ads)
     _write_summary(
-        wb.create_sheet("Summary"), ads, summary, campaign, generated_at or datetime.now(UTC)
+        wb.create_sheet(SUMMARY_SHEET),
+        ads,
+        summary,
+        campaign,
+        generated_at or datetime.now(UTC),
+        out=out,
+        round_number=round_number,
     )
-    path = out / WORKBOOK_FILE
+    path = out / name
     # Save next to it, then rename: an interrupted export never leaves half a workbook.
-    tmp = out / f".{WORKBOOK_FILE}.tmp"
+    tmp = out / f".{name}.tmp"
     wb.save(tmp)
     try:
         tmp.replace(path)
@@ -176,9 +255,12 @@ def _row_values(ad: Ad, campaign: Campaign, out: Path) -> list[str | int]:
         ad.status,
         "; ".join(problems(ad)),
         provider_label(ad),
-        "",  # approval: the reviewer's
-        "",  # notes: the reviewer's
+        ad.review.approval,  # the reviewer's; empty until a review round carries it over
+        ad.review.notes,
+        ad.review.round,
+        ad.review.change,
         "",  # thumbnail: an image over the cell
+        json.dumps(generated_state(ad), ensure_ascii=False, sort_keys=True),
         *(spec.brief.extra.get(c, "") for c in campaign.extra_columns),
     ]
 
@@ -197,17 +279,10 @@ def _cell(ws: Worksheet, value: str | int | float, alignment: Alignment) -> Cell
 def _write_variants(ws: Worksheet, ads: Sequence[Ad], campaign: Campaign, out: Path) -> None:
     headers = _headers(campaign)
     widths = [c.width for c in COLUMNS] + [EXTRA_WIDTH] * len(campaign.extra_columns)
-    for index, width in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(index)].width = width
-    ws.freeze_panes = "A2"
-
-    header_cells = []
-    for name in headers:
-        cell = _cell(ws, name, _TOP)
-        cell.font = _HEADER_FONT
-        cell.fill = _HEADER_FILL
-        header_cells.append(cell)
-    ws.append(header_cells)
+    _layout(ws, widths)
+    # The reviewer's view stays the same; `adloom review` reads the column by its header.
+    ws.column_dimensions[GENERATED_COL].hidden = True
+    _header(ws, headers)
 
     alignments = [_WRAP if c.wrap else _TOP for c in COLUMNS] + [_WRAP] * len(
         campaign.extra_columns
@@ -230,6 +305,23 @@ def _write_variants(ws: Worksheet, ads: Sequence[Ad], campaign: Campaign, out: P
     ws.auto_filter.ref = f"A1:{get_column_letter(len(headers))}{last_row}"
     if ads:
         _add_approval(ws, f"{APPROVAL_COL}2:{APPROVAL_COL}{last_row}")
+
+
+def _layout(ws: Worksheet, widths: Sequence[float]) -> None:
+    """Column widths and the frozen header row: streamed before any row, so set first."""
+    for index, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(index)].width = width
+    ws.freeze_panes = "A2"
+
+
+def _header(ws: Worksheet, names: Sequence[str]) -> None:
+    header_cells = []
+    for name in names:
+        cell = _cell(ws, name, _TOP)
+        cell.font = _HEADER_FONT
+        cell.fill = _HEADER_FILL
+        header_cells.append(cell)
+    ws.append(header_cells)
 
 
 def _add_approval(ws: Worksheet, cells: str) -> None:
@@ -318,7 +410,45 @@ def _on_white(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
+# ---------------------------------------------------------------- Search ads
+
+
+def _write_search_ads(ws: Worksheet, ads: Sequence[Ad]) -> None:
+    """Every slot of each search ad in its own cell, where a reviewer edits them."""
+    _layout(ws, [c.width for c in SEARCH_COLUMNS])
+    _header(ws, [c.name for c in SEARCH_COLUMNS])
+    alignments = [_WRAP if c.wrap else _TOP for c in SEARCH_COLUMNS]
+    for ad in ads:
+        spec = ad.spec
+        search = ad.copy.search
+        slots: Mapping[str, str] = rsa.fields(search) if search else {}
+        values: list[str | int] = [
+            spec.name,
+            spec.brief.id,
+            spec.audience,
+            spec.language,
+            spec.variant,
+            ad.status,
+            spec.landing_url,
+            *(slots.get(slot, "") for slot in SEARCH_SLOTS),
+            rsa.pins_text(search) if search else "",
+        ]
+        cells = [_cell(ws, v, a) for v, a in zip(values, alignments, strict=True)]
+        cells[SEARCH_STATUS_INDEX].font = _STATUS_FONTS[ad.status]
+        ws.append(cells)
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(SEARCH_COLUMNS))}{len(ads) + 1}"
+
+
 # ---------------------------------------------------------------- Summary
+
+
+def brief_path(campaign: Campaign, out: Path) -> str:
+    """The brief's path as the Summary sheet records it: relative to the workbook's
+    folder, so a project moved as a whole still finds it; absolute across drives."""
+    try:
+        return Path(os.path.relpath(campaign.source.resolve(), out.resolve())).as_posix()
+    except ValueError:  # Windows: brief and output on different drives
+        return str(campaign.source.resolve())
 
 
 def _write_summary(
@@ -327,6 +457,9 @@ def _write_summary(
     summary: RunSummary,
     campaign: Campaign,
     generated_at: datetime,
+    *,
+    out: Path,
+    round_number: int,
 ) -> None:
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 90
@@ -339,6 +472,8 @@ def _write_summary(
         ("Campaign", campaign.settings.name),
         ("Brand", campaign.settings.brand),
         ("Brief file", campaign.source.name),
+        ("Brief path", brief_path(campaign, out)),
+        ("Round", round_number),
         ("Provider", providers_used(ads, campaign)),
         ("Text model", text_model),
         ("Image model", image_model),

@@ -25,17 +25,32 @@ WidthRule = Literal["chars", "double_width"]
 
 @dataclass(frozen=True)
 class CopyLimits:
-    """Text limits shared by placements; one copy job serves every placement with equal limits."""
+    """Text limits shared by placements; one copy job serves every placement with equal limits.
+
+    A *responsive* ad (Google's responsive search ad) is written as pools: up to
+    ``headline_count`` headlines and ``description_count`` descriptions (the body
+    limit applies to each), and two display-URL paths of ``path_max``; it has no CTA.
+    """
 
     headline_max: int
     body_max: int
     cta_max: int
     width_rule: WidthRule = "chars"
+    headline_count: int = 1
+    description_count: int = 1
+    path_max: int = 0
+
+    @property
+    def responsive(self) -> bool:
+        return self.headline_count > 1 or self.description_count > 1
 
     @property
     def id(self) -> str:
         rule = "w" if self.width_rule == "double_width" else "c"
-        return f"h{self.headline_max}-b{self.body_max}-c{self.cta_max}-{rule}"
+        base = f"h{self.headline_max}-b{self.body_max}-c{self.cta_max}-{rule}"
+        if self.responsive:
+            return f"{base}-{self.headline_count}x{self.description_count}-p{self.path_max}"
+        return base
 
 
 @dataclass(frozen=True)
@@ -54,10 +69,22 @@ class Placement:
     safe_bottom: float = 0.0
     text_only: bool = False
     source: str = ""
+    # Responsive search ads: how many headlines and descriptions, and the path limit.
+    headline_count: int = 1
+    description_count: int = 1
+    path_max: int = 0
 
     @property
     def limits(self) -> CopyLimits:
-        return CopyLimits(self.headline_max, self.body_max, self.cta_max, self.width_rule)
+        return CopyLimits(
+            self.headline_max,
+            self.body_max,
+            self.cta_max,
+            self.width_rule,
+            self.headline_count,
+            self.description_count,
+            self.path_max,
+        )
 
     @property
     def aspect(self) -> float:
@@ -82,6 +109,18 @@ class Audience:
     description: str = ""
 
 
+PinField = Literal["headline", "description"]
+
+
+@dataclass(frozen=True)
+class Pin:
+    """Supplied search-ad copy pinned to a position (headline 1-3, description 1-2)."""
+
+    field: PinField
+    position: int
+    text: str
+
+
 @dataclass(frozen=True)
 class Brief:
     id: str
@@ -95,6 +134,7 @@ class Brief:
     image_prompt: str = ""
     headline: str = ""  # supplied by the marketer: used as given, never generated
     disclaimer: str = ""
+    pins: tuple[Pin, ...] = ()  # search-ad copy the marketer pins (pin_headline_1, ...)
     placements: tuple[str, ...] = ()  # empty: the campaign's
     languages: tuple[str, ...] = ()  # empty: the campaign's
     # Columns adloom does not know, kept so the export carries them through. Not part
@@ -231,7 +271,31 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class SearchAd:
+    """The copy of a responsive search ad: pools Google combines at serving time.
+
+    ``headline_pins``/``description_pins`` give each one's pinned position, aligned
+    with ``headlines``/``descriptions`` (0, or absent at the end: not pinned).
+    """
+
+    headlines: tuple[str, ...]
+    descriptions: tuple[str, ...]
+    path1: str = ""
+    path2: str = ""
+    headline_pins: tuple[int, ...] = ()
+    description_pins: tuple[int, ...] = ()
+
+    def pin(self, kind: PinField, index: int) -> int:
+        pins = self.headline_pins if kind == "headline" else self.description_pins
+        return pins[index] if index < len(pins) else 0
+
+
+@dataclass(frozen=True)
 class CopyResult:
+    """Written copy. A search ad's is in ``search``; its first headline and description
+    are also ``headline`` and ``body``, for what shows one of each (near-duplicate
+    checks, the workbook's Variants sheet)."""
+
     job: CopyJob
     status: Status
     headline: str = ""
@@ -244,6 +308,7 @@ class CopyResult:
     model: str = ""
     issues: tuple[str, ...] = ()  # rule violations left after repair, delivered flagged
     attempts: int = 1  # copy requests made for this job, repairs included
+    search: SearchAd | None = None
 
 
 @dataclass(frozen=True)
@@ -272,6 +337,19 @@ class Creative:
     issues: tuple[str, ...] = ()
 
 
+Change = Literal["", "regenerated", "edited", "retried"]
+
+
+@dataclass(frozen=True)
+class ReviewMark:
+    """Where an ad stands in the review rounds (``adloom review``, docs/review.md)."""
+
+    round: int = 1  # the round this ad's copy and image were made in
+    change: Change = ""  # what the latest review round did to it
+    approval: str = ""  # "Approved", "Rejected" or "": the reviewer's decision
+    notes: str = ""  # the reviewer's notes, carried into the next round
+
+
 @dataclass(frozen=True)
 class Ad:
     """Everything the preview and the export show for one ad."""
@@ -284,6 +362,7 @@ class Ad:
     status: Status
     issues: tuple[str, ...]
     provider: str
+    review: ReviewMark = ReviewMark()
 
     @property
     def draft(self) -> bool:
@@ -308,8 +387,11 @@ class RunSummary:
     not_generated: int = 0
     not_generated_cost_usd: float = 0.0
     warnings: tuple[str, ...] = ()
+    # ``adloom review`` only: the round written and its counts (approved, rejected, ...).
+    review: Mapping[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
+        extra: dict[str, object] = {"review": dict(self.review)} if self.review else {}
         return {
             "campaign": self.campaign,
             "out": str(self.out),
@@ -325,4 +407,5 @@ class RunSummary:
             "not_generated": self.not_generated,
             "not_generated_cost_usd": round(self.not_generated_cost_usd, 6),
             "warnings": list(self.warnings),
+            **extra,
         }

@@ -9,11 +9,18 @@ script is optional (the page is complete without it). Templates live in
 Everything that reaches the page is escaped by jinja2's autoescape; landing URLs
 are only made into links for http(s), since an escaped ``javascript:`` URL is
 still a working link.
+
+A responsive search ad is drawn as a search result shows it (label, display URL
+with its paths, three headlines, two descriptions), with every headline and
+description listed under it, measured as Google counts them. After ``adloom
+review``, each card says which round it is from, what the round changed and the
+reviewer's decision and notes.
 """
 
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,9 +35,19 @@ from jinja2 import (
     TemplateSyntaxError,
 )
 
-from adloom import __version__
+from adloom import __version__, rsa, textlen
 from adloom.errors import InputError
-from adloom.model import Ad, Brief, Campaign, Placement, RunSummary, Status
+from adloom.model import (
+    Ad,
+    Brief,
+    Campaign,
+    CopyLimits,
+    PinField,
+    Placement,
+    RunSummary,
+    SearchAd,
+    Status,
+)
 from adloom.resources import template_dirs
 
 INDEX_TEMPLATE = "preview/index.html.j2"
@@ -105,6 +122,33 @@ def utc_stamp(moment: datetime) -> str:
 
 
 @dataclass(frozen=True)
+class Slot:
+    """One headline, description or path of a search ad, measured as the platform counts."""
+
+    label: str  # "headline 3"
+    text: str
+    width: int
+    limit: int
+    pin: int  # pinned position, 0 if not pinned
+
+    @property
+    def over(self) -> bool:
+        return self.width > self.limit
+
+
+@dataclass(frozen=True)
+class SearchView:
+    """A responsive search ad as a search result would first show it, and all its slots."""
+
+    display_url: str  # host/path1/path2
+    headline: str  # the three shown headlines, joined as a result joins them
+    description: str  # the two shown descriptions
+    headlines: tuple[Slot, ...]
+    descriptions: tuple[Slot, ...]
+    paths: tuple[Slot, ...]
+
+
+@dataclass(frozen=True)
 class Card:
     """One ad, flattened for the card template."""
 
@@ -131,6 +175,11 @@ class Card:
     height: int
     text_only: bool
     size_kb: int | None
+    search: SearchView | None = None  # a responsive search ad's whole copy
+    round: int = 1
+    change: str = ""  # "regenerated", "edited" or "retried" by the latest review round
+    approval: str = ""
+    notes: str = ""
 
 
 @dataclass(frozen=True)
@@ -166,6 +215,8 @@ class Page:
     groups: tuple[BriefGroup, ...]
     languages: tuple[str, ...]
     placements: tuple[str, ...]
+    round: int = 1  # the review round shown (1: straight from `adloom run`)
+    changes: dict[str, int] | None = None  # per change ("regenerated", ...): how many ads
 
 
 def display_size(width: int, height: int) -> tuple[int, int]:
@@ -182,6 +233,32 @@ def _link(url: str) -> tuple[str | None, str]:
     except ValueError:  # malformed (e.g. a broken IPv6 literal): shown as text only
         return None, ""
     return (url if parts.scheme.lower() in LINK_SCHEMES else None), host
+
+
+def search_view(search: SearchAd, limits: CopyLimits, host: str) -> SearchView:
+    def slots(
+        label: str, texts: tuple[str, ...], limit: int, kind: PinField | None
+    ) -> tuple[Slot, ...]:
+        return tuple(
+            Slot(
+                f"{label} {i + 1}",
+                text,
+                textlen.measure(text, limits.width_rule),
+                limit,
+                search.pin(kind, i) if kind else 0,
+            )
+            for i, text in enumerate(texts)
+        )
+
+    paths = [p for p in (search.path1, search.path2) if p]
+    return SearchView(
+        display_url="/".join([host, *paths]) if host else "/".join(paths),
+        headline=rsa.SEPARATOR.join(rsa.serving_order(search, "headline")),
+        description=" ".join(rsa.serving_order(search, "description")),
+        headlines=slots("headline", search.headlines, limits.headline_max, "headline"),
+        descriptions=slots("description", search.descriptions, limits.body_max, "description"),
+        paths=slots("path", (search.path1, search.path2), limits.path_max, None),
+    )
 
 
 def _card(ad: Ad, out: Path) -> Card:
@@ -217,6 +294,11 @@ def _card(ad: Ad, out: Path) -> Card:
         height=height,
         text_only=text_only,
         size_kb=round(creative.bytes / 1024) if creative else None,
+        search=search_view(ad.copy.search, placement.limits, host) if ad.copy.search else None,
+        round=ad.review.round,
+        change=ad.review.change,
+        approval=ad.review.approval,
+        notes=ad.review.notes,
     )
 
 
@@ -246,7 +328,13 @@ def _groups(cards: Sequence[Card]) -> tuple[BriefGroup, ...]:
     )
 
 
-def build_page(ads: Sequence[Ad], campaign: Campaign, out: Path, generated_at: datetime) -> Page:
+def build_page(
+    ads: Sequence[Ad],
+    campaign: Campaign,
+    out: Path,
+    generated_at: datetime,
+    round_number: int = 1,
+) -> Page:
     cards = [_card(ad, out) for ad in ads]
     text_model, image_model = models_used(ads)
     counts = {s: sum(1 for a in ads if a.status == s) for s in STATUSES}
@@ -265,6 +353,8 @@ def build_page(ads: Sequence[Ad], campaign: Campaign, out: Path, generated_at: d
         groups=_groups(cards),
         languages=tuple(sorted({c.language for c in cards})),
         placements=tuple(dict.fromkeys(c.placement for c in cards)),
+        round=round_number,
+        changes=dict(Counter(a.review.change for a in ads if a.review.change)),
     )
 
 
@@ -283,10 +373,12 @@ def render_preview(
     templates: Path | None = None,
     *,
     generated_at: datetime | None = None,
+    round_number: int = 1,
 ) -> Path:
     """Write ``out/index.html`` and return its path.
 
-    ``generated_at`` lets the CLI stamp the preview and the workbook with one time.
+    ``generated_at`` lets the CLI stamp the preview and the workbook with one time;
+    ``round_number`` is the review round shown (``adloom review`` writes 2, 3, ...).
     """
     env = Environment(
         loader=FileSystemLoader(template_dirs(templates)),
@@ -296,7 +388,7 @@ def render_preview(
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    page = build_page(ads, campaign, out, generated_at or datetime.now(UTC))
+    page = build_page(ads, campaign, out, generated_at or datetime.now(UTC), round_number)
     try:
         html = env.get_template(INDEX_TEMPLATE).render(
             page=page, summary=summary, campaign=campaign

@@ -3,14 +3,17 @@
 Copy is assembled deterministically from the brief's own fields, within each
 placement's limits; imagery is procedural art in the brand colours. Everything it
 makes is labelled as a draft downstream, so it is never mistaken for final work.
+A search ad gets distinct headlines and descriptions from the same fields. Feedback
+(a reviewer's notes) shifts which field leads, so a rejected draft comes back changed.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adloom import textlen
+from adloom import rsa, textlen
 from adloom.model import BrandKit, CopyJob, ImageJob, Usage, WidthRule
 from adloom.providers import ProviderConfig, register
 from adloom.providers.base import Provider, Request, Response
@@ -31,6 +34,7 @@ _CTA = {
     },
 }
 _DEFAULT_CTA = {"en": "Learn more", "ja": "詳しく見る"}
+_FULL_STOP = ("ja", "zh-Hans", "zh-Hant")  # languages that end a sentence with 。
 
 
 def _fit(text: str, limit: int, rule: WidthRule) -> str:
@@ -68,17 +72,26 @@ def _sentences_within(parts: Sequence[str], limit: int, rule: WidthRule) -> str:
     return out or _fit(parts[0], limit, rule)
 
 
+def _cta_label(cta: str, language: str) -> str:
+    cta = cta or _DEFAULT_CTA.get(language, "Learn more")
+    return _CTA.get(language, {}).get(cta.strip().lower(), cta)
+
+
+def _rework(body: Mapping[str, Any]) -> int:
+    """How far feedback shifts the rotation: one step, so the rework leads with another field."""
+    return 1 if body.get("feedback") else 0
+
+
 def draft_copy(body: Mapping[str, Any]) -> dict[str, str]:
     """Headline, body and CTA from the brief's fields, varied by variant index."""
     f, variant, language = body["fields"], int(body["variant"]), str(body["language"])
     limits, rule = body["limits"], body["limits"]["width_rule"]
     benefits = list(f["benefits"]) or [f["message"]]
-    index = variant - 1
+    index = variant - 1 + _rework(body)
     lead = benefits[index % len(benefits)]
     headlines = [f["message"], f"{f['product']}: {lead}", lead, f["product"]]
     rotated = benefits[index % len(benefits) :] + benefits[: index % len(benefits)]
-    cta = f["cta"] or _DEFAULT_CTA.get(language, "Learn more")
-    cta = _CTA.get(language, {}).get(cta.strip().lower(), cta)
+    cta = _cta_label(f["cta"], language)
     return {
         # Supplied copy is used as given, never shortened: lint flags it if too long.
         "headline": f["headline"]
@@ -88,6 +101,76 @@ def draft_copy(body: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+def draft_search_copy(body: Mapping[str, Any]) -> dict[str, Any]:
+    """A search ad's headlines, descriptions and paths from the brief's fields.
+
+    Only whole texts that fit are used (a draft never cuts a phrase to fit a pool),
+    none repeating another or the supplied copy, rotated by variant.
+    """
+    f, language = body["fields"], str(body["language"])
+    limits, rule = body["limits"], body["limits"]["width_rule"]
+    start = int(body["variant"]) - 1 + _rework(body)
+    product, benefits = f["product"], list(f["benefits"])
+    cta = _cta_label(f["cta"], language)
+    stop = "。" if language in _FULL_STOP else "."
+    sentences = [_sentence(s, stop) for s in [f["message"], *benefits]]
+    headline_pool = [
+        product,
+        f["message"],
+        *benefits,
+        cta,
+        *(f"{product}: {b}" for b in benefits),
+        f"{cta}: {product}",
+    ]
+    description_pool = [
+        *(
+            _sentences_within(sentences[i:] + sentences[:i], limits["body_max"], rule)
+            for i in range(len(sentences))
+        ),
+        *(f"{s} {_sentence(cta, stop)}" for s in sentences),
+    ]
+    taken = [*f["supplied"], f["headline"]]
+    headlines = _distinct(headline_pool, start, limits["headline_max"], rule, taken)
+    descriptions = _distinct(description_pool, start, limits["body_max"], rule, taken)
+    second = benefits[start % len(benefits)] if benefits else cta
+    return {
+        "headlines": headlines[: limits["headlines"]],
+        "descriptions": descriptions[: limits["descriptions"]],
+        "path1": _path(product, limits["path_max"], rule),
+        "path2": _path(second, limits["path_max"], rule),
+    }
+
+
+def _sentence(text: str, stop: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", "。", "！", "？")) else text + stop
+
+
+def _distinct(
+    pool: Sequence[str], start: int, limit: int, rule: WidthRule, taken: Sequence[str]
+) -> list[str]:
+    """The texts of ``pool`` (rotated by ``start``) that fit whole, without repeats."""
+    rotated = [*pool[start % len(pool) :], *pool[: start % len(pool)]]
+    chosen: list[str] = []
+    for text in (" ".join(t.split()) for t in rotated):
+        fits = text and textlen.measure(text, rule) <= limit
+        if fits and not any(rsa.same(text, other) for other in [*taken, *chosen] if other):
+            chosen.append(text)
+    return chosen
+
+
+def _path(text: str, limit: int, rule: WidthRule) -> str:
+    """A display-URL path: the leading words that fit, joined by hyphens."""
+    words = re.findall(r"\w+", text)
+    path = ""
+    for word in words:
+        longer = f"{path}-{word}" if path else word
+        if textlen.measure(longer, rule) > limit:
+            break
+        path = longer
+    return path or textlen.truncate(words[0] if words else "", limit, rule)
+
+
 class DraftProvider(Provider):
     name = "draft"
     draft = True
@@ -95,7 +178,7 @@ class DraftProvider(Provider):
     def text_request(self, job: CopyJob, feedback: Sequence[str] = ()) -> Request:
         # The body holds exactly what the copy is assembled from, so the journal key
         # changes when (and only when) those fields change.
-        body = {
+        body: dict[str, Any] = {
             "fields": {
                 "product": job.brief.product,
                 "message": job.brief.message,
@@ -112,6 +195,18 @@ class DraftProvider(Provider):
                 "width_rule": job.limits.width_rule,
             },
         }
+        # Keys only where they apply, so every other request keeps its journal key.
+        if job.limits.responsive:
+            headlines, descriptions = rsa.supplied(job.brief)
+            body["fields"]["supplied"] = [text for text, _ in (*headlines, *descriptions)]
+            wanted = rsa.to_write(job)
+            body["limits"] |= {
+                "headlines": wanted[0],
+                "descriptions": wanted[1],
+                "path_max": job.limits.path_max,
+            }
+        if feedback:
+            body["feedback"] = list(feedback)
         return Request("text", job.model, body, label=job.label)
 
     def image_request(self, job: ImageJob) -> Request:
@@ -136,7 +231,8 @@ class DraftProvider(Provider):
                 request.label,
             )
             return Response("ok", image=png, usage=Usage(), meta={"draft": True})
-        return Response("ok", output=draft_copy(request.body), meta={"draft": True})
+        write = draft_search_copy if "headlines" in request.body["limits"] else draft_copy
+        return Response("ok", output=write(request.body), meta={"draft": True})
 
 
 @register("draft")

@@ -339,32 +339,44 @@ def _answer(content: Sequence[Mapping[str, Any]], mode: Mode) -> Any:
     return _json_in_text(text)
 
 
-def _given(value: Any) -> bool:
-    """A non-empty string, or a non-empty list of strings (a search ad's pools)."""
-    if isinstance(value, list):
-        return bool(value) and all(isinstance(v, str) for v in value)
-    return isinstance(value, str) and bool(value.strip())
-
-
 def _validated(answer: Any, fields: Sequence[str]) -> dict[str, Any]:
     if not isinstance(answer, Mapping):
         raise ValueError("the answer was not a JSON object")
-    missing = [f for f in fields if not _given(answer.get(f))]
+    if "headlines" in fields:
+        return _validated_search(answer)
+    missing = [f for f in fields if not isinstance(answer.get(f), str) or not answer[f].strip()]
     if missing:
-        what = "a non-empty list of strings" if "headlines" in fields else "a non-empty string"
         raise ValueError(
             f"the answer has no {' or '.join(missing)}: give every field "
-            f"({', '.join(fields)}) as {what}"
+            f"({', '.join(fields)}) as a non-empty string"
         )
-    if "headlines" in fields:
-        return {f: answer[f] for f in fields} | {
-            path: str(answer.get(path) or "").strip() for path in SEARCH_FIELDS[2:]
-        }
     out = {f: str(answer[f]).strip() for f in fields}
     headline = answer.get("headline")
     # Absent when the brief supplies the headline: generate fills that one in.
     out.setdefault("headline", headline.strip() if isinstance(headline, str) else "")
     return out
+
+
+def _validated_search(answer: Mapping[str, Any]) -> dict[str, Any]:
+    """A search ad's answer: two non-empty lists of strings; paths may be left empty
+    (Google shows the bare domain), and their length is checked with the rest."""
+    pools = SEARCH_FIELDS[:2]
+    missing = [
+        f
+        for f in pools
+        if not isinstance(answer.get(f), list)
+        or not answer[f]
+        or not all(isinstance(t, str) for t in answer[f])
+    ]
+    if missing:
+        raise ValueError(
+            f"the answer has no {' or '.join(missing)}: give {' and '.join(pools)} as"
+            " non-empty lists of strings"
+        )
+    paths = {p: answer.get(p) for p in SEARCH_FIELDS[2:]}
+    return {f: list(answer[f]) for f in pools} | {
+        p: value.strip() if isinstance(value, str) else "" for p, value in paths.items()
+    }
 
 
 _POLICIES = {

@@ -1,0 +1,573 @@
+"""``adloom review``: the next round, from a workbook a reviewer has marked up.
+
+The reviewer works in ``variants.xlsx`` (in Excel, LibreOffice or Google Sheets): an
+``approval`` and ``notes`` per row, and maybe copy edited by hand. A review round:
+
+- keeps **approved** ads as they are (copy and creative untouched);
+- **regenerates rejected** ones: the copy request goes through the same provider,
+  engine and journal as a run, with the reviewer's notes (and the copy rejected) as
+  the feedback the model is asked to act on; the creative is composed anew;
+- **retries** ads that did not come out (failed, blocked, filtered, skipped);
+- keeps copy **edited by hand** as edited: checked by the copy rules, flagged, never
+  rewritten, and its creative recomposed with the new headline and CTA;
+- leaves undecided ads for the next round.
+
+Edits are found with the workbook's hidden ``generated`` column, which holds a
+fingerprint of each piece of copy as adloom wrote it (``export.generated_state``).
+The round is written next to the reviewed workbook (or to ``--out``): a new
+``variants-round-N.xlsx`` (never over the reviewed one), the preview marking what
+changed, and the platform exports holding only approved ads. The plan is rebuilt
+from the brief the Summary sheet records (or ``--brief``); the journal in the out
+folder makes everything already generated free. docs/review.md is the user's guide.
+"""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+from pathlib import Path
+from typing import Any, Literal
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+
+from adloom import rsa
+from adloom.compose import AdCopy, compose
+from adloom.console import Tracker
+from adloom.errors import InputError
+from adloom.export import (
+    SEARCH_SHEET,
+    SEARCH_SLOTS,
+    SUMMARY_SHEET,
+    VARIANTS_SHEET,
+    WORKBOOK_FILE,
+    export_workbook,
+    fingerprint,
+)
+from adloom.journal import Journal
+from adloom.lint import CopyContext, check_copy
+from adloom.model import (
+    Ad,
+    AdSpec,
+    Campaign,
+    Change,
+    CopyJob,
+    CopyResult,
+    Creative,
+    ImageJob,
+    ImageResult,
+    Plan,
+    ReviewMark,
+    RunSummary,
+)
+from adloom.pipeline import RunOptions, run_plan
+from adloom.platforms import export_platforms
+from adloom.providers.base import Provider, Request, Response
+
+# The reader's own cell and header handling, so a workbook is read exactly as a brief
+# is: "3" not "3.0", TRUE/FALSE for checkboxes, headers matched ignoring case and spaces.
+from adloom.read import _key, _text
+from adloom.render import render_preview
+
+APPROVED, REJECTED = "Approved", "Rejected"
+Decision = Literal["approved", "rejected", ""]
+
+# What reviewers type or tick, compared after NFKC, case folding and edge punctuation:
+# the drop-down's words and their stems, yes/no, ticks and crosses, Google Sheets'
+# checkbox (TRUE; an unticked FALSE is no decision), and the Japanese for each.
+# A word list reads best as words:
+_APPROVE = frozenset("approved approve ok okay yes y true 1 ✓ ✔ ☑ ◯ ○ 承認 可 採用".split())  # noqa: SIM905
+_REJECT = frozenset("rejected reject no n ✗ ✘ × ☒ ng 却下 不可 不採用 差し戻し".split())  # noqa: SIM905
+_UNDECIDED = frozenset("false 0 - — pending tbd 保留".split())  # noqa: SIM905
+
+Action = Literal["keep", "regenerate", "retry", "edit"]
+
+
+@dataclass(frozen=True)
+class Row:
+    """One ad of the reviewed workbook, as the reviewer left it."""
+
+    number: int  # the Variants row, for messages
+    name: str
+    decision: Decision
+    notes: str
+    cells: Mapping[str, str]  # the Variants row by normalised header
+    slots: Mapping[str, str] | None  # a search ad's slots (sheet Search ads); None: no row there
+    state: Mapping[str, Any]  # the hidden ``generated`` cell, parsed; {} when missing
+
+    @property
+    def status(self) -> str:
+        return self.cells.get("status", "") or "ok"
+
+    @property
+    def round(self) -> int:
+        text = self.cells.get("round", "")
+        return int(text) if text.isdigit() else 1
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """A reviewed workbook: its rows and what its Summary sheet says about the run."""
+
+    path: Path
+    rows: tuple[Row, ...]
+    round: int  # the round the workbook is
+    brief_path: str  # as recorded, relative to the workbook's folder
+    brief_file: str
+    provider: str  # the run's provider when it used one
+    warnings: tuple[str, ...] = ()
+
+
+# ---------------------------------------------------------------- reading
+
+
+def decision(value: str) -> Decision | None:
+    """The reviewer's decision in an approval cell; None when it cannot be read."""
+    text = unicodedata.normalize("NFKC", value).casefold().strip().strip(".!。！")
+    if not text or text in _UNDECIDED:
+        return ""
+    if text in _APPROVE:
+        return "approved"
+    if text in _REJECT:
+        return "rejected"
+    return None
+
+
+def read_reviewed(path: Path) -> Reviewed:
+    """The rows of a reviewed ``variants.xlsx``; raises ``InputError`` if it is not one."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file — give the variants workbook a run wrote")
+    try:
+        # data_only: a cell with a formula (=IF(...)) is read as the value it shows.
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds on a damaged or foreign file
+        raise InputError(
+            f"{path.name}: not a readable .xlsx workbook — save it again as .xlsx"
+        ) from exc
+    try:
+        sheets = {_key(title): title for title in workbook.sheetnames}
+        tables: dict[str, list[list[str]]] = {}
+        for sheet in (VARIANTS_SHEET, SEARCH_SHEET, SUMMARY_SHEET):
+            if _key(sheet) in sheets:
+                worksheet = workbook[sheets[_key(sheet)]]
+                worksheet.reset_dimensions()  # a stored used range may be wrong
+                tables[sheet] = [
+                    [_text(v) for v in r] for r in worksheet.iter_rows(values_only=True)
+                ]
+    finally:
+        workbook.close()
+    if VARIANTS_SHEET not in tables:
+        raise InputError(
+            f'{path.name}: no "{VARIANTS_SHEET}" sheet — give the variants workbook'
+            " `adloom run` wrote (docs/output.md)"
+        )
+    summary = {_key(r[0]): r[1] for r in tables.get(SUMMARY_SHEET, []) if len(r) > 1 and r[0]}
+    rows, warnings = _rows(path, tables[VARIANTS_SHEET], _by_name(tables.get(SEARCH_SHEET)))
+    round_text = summary.get("round", "")
+    return Reviewed(
+        path=path,
+        rows=tuple(rows),
+        round=int(round_text) if round_text.isdigit() else 1,
+        brief_path=summary.get("brief_path", ""),
+        brief_file=summary.get("brief_file", ""),
+        provider=summary.get("provider", ""),
+        warnings=tuple(warnings),
+    )
+
+
+def _table(rows: Sequence[Sequence[str]]) -> list[dict[str, str]]:
+    """The rows under the header as dicts by normalised header, in sheet order."""
+    header = [_key(h) for h in rows[0]] if rows else []
+    return [
+        {h: cells[i] if i < len(cells) else "" for i, h in enumerate(header) if h}
+        for cells in rows[1:]
+    ]
+
+
+def _by_name(rows: Sequence[Sequence[str]] | None) -> dict[str, dict[str, str]]:
+    """Sheet Search ads by ad name, with slot labels as ``export.SEARCH_SLOTS`` spell them."""
+    return {
+        r["ad_name"]: {k.replace("_", " "): v for k, v in r.items()}
+        for r in _table(rows or [])
+        if r.get("ad_name")
+    }
+
+
+def _rows(
+    path: Path, variants: Sequence[Sequence[str]], search: Mapping[str, dict[str, str]]
+) -> tuple[list[Row], list[str]]:
+    header = [_key(h) for h in (variants[0] if variants else [])]
+    missing = [c for c in ("ad_name", "approval") if c not in header]
+    if missing:
+        raise InputError(
+            f"{path.name}: {VARIANTS_SHEET}!1 has no {' or '.join(missing)} column"
+            " — review needs the header row adloom wrote (docs/output.md)"
+        )
+    letter = get_column_letter(header.index("approval") + 1)
+    table = _table(variants)
+    rows: list[Row] = []
+    warnings: list[str] = []
+    damaged = 0
+    for number, cells in enumerate(table, start=2):
+        name = cells.get("ad_name", "")
+        if not name:
+            continue
+        found = decision(cells.get("approval", ""))
+        if found is None:
+            warnings.append(
+                f'{VARIANTS_SHEET}!{letter}{number}: approval "{cells["approval"]}" is neither'
+                f" {APPROVED} nor {REJECTED} (docs/review.md lists what is understood)"
+                " — left undecided"
+            )
+        state = _state(cells.get("generated", ""))
+        damaged += not state
+        rows.append(
+            Row(
+                number=number,
+                name=name,
+                decision=found or "",
+                notes=cells.get("notes", ""),
+                cells=cells,
+                slots=search.get(name),
+                state=state,
+            )
+        )
+    if damaged:
+        warnings.append(
+            f'{damaged} row(s) have no readable hidden "generated" cell, so hand edits in'
+            " them cannot be told apart: they are kept as they are"
+        )
+    return rows, warnings
+
+
+def _state(text: str) -> dict[str, Any]:
+    try:
+        state = json.loads(text) if text else {}
+    except json.JSONDecodeError:
+        return {}
+    return state if isinstance(state, dict) and isinstance(state.get("copy"), dict) else {}
+
+
+def find_brief(reviewed: Reviewed, given: Path | None) -> Path:
+    """The brief to rebuild the plan from: ``given``, else the one the Summary sheet
+    records (relative to the workbook's folder), else one of its name next to it."""
+    if given is not None:
+        return given
+    folder = reviewed.path.resolve().parent
+    candidates = [folder / reviewed.brief_path] if reviewed.brief_path else []
+    if reviewed.brief_file:
+        candidates += [folder / reviewed.brief_file, Path.cwd() / reviewed.brief_file]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise InputError(
+        f"{reviewed.path.name}: cannot find the brief it was made from"
+        + (f' ("{reviewed.brief_path or reviewed.brief_file}")' if candidates else ""),
+        hint="pass it with --brief BRIEF",
+    )
+
+
+# ---------------------------------------------------------------- what each row needs
+
+
+def edited(row: Row, spec: AdSpec) -> dict[str, str] | None:
+    """The row's copy when a reviewer changed any of it by hand, else None.
+
+    A search ad's copy is its slots in sheet Search ads; its Variants headline and body
+    show headline 1 and description 1, and an edit there counts as one of those.
+    """
+    prints: Mapping[str, str] = row.state.get("copy", {})
+    if not prints:
+        return None  # no fingerprints: nothing can be told apart
+    if spec.placement.limits.responsive:
+        if row.slots is None:
+            return None
+        current = {slot: row.slots.get(slot, "") for slot in SEARCH_SLOTS}
+        for mirror, slot in (("headline", "headline 1"), ("body", "description 1")):
+            text = row.cells.get(mirror, "")
+            if _changed(text, prints.get(slot)) and not _changed(current[slot], prints.get(slot)):
+                current[slot] = text
+    else:
+        current = {f: row.cells.get(f, "") for f in ("headline", "body", "cta")}
+    if any(_changed(text, prints.get(f)) for f, text in current.items()):
+        return current
+    return None
+
+
+def _changed(text: str, printed: str | None) -> bool:
+    return fingerprint(text) != (printed or fingerprint(""))
+
+
+def action(row: Row, spec: AdSpec) -> Action:
+    if row.decision == "rejected":
+        return "regenerate"
+    if row.status != "ok":
+        return "retry"
+    return "edit" if edited(row, spec) is not None else "keep"
+
+
+def rejection(row: Row) -> str:
+    """The reviewer's verdict as feedback for the model, with the copy it is about."""
+    headline = row.cells.get("headline", "")
+    body = row.cells.get("body", "")
+    notes = row.notes or "no notes given; write a clearly different version"
+    return f'a reviewer rejected this copy (headline "{headline}", body "{body}"): {notes}'
+
+
+class WithNotes(Provider):
+    """The run's provider, sending each rejected job's review notes as feedback.
+
+    The notes lead every request for the job, repairs included, so they are part of
+    the request's journal key: a rerun of the same review is free, new notes are not.
+    """
+
+    def __init__(self, inner: Provider, notes: Mapping[CopyJob, Sequence[str]]) -> None:
+        self.inner = inner
+        self.notes = notes
+        self.name = inner.name
+        self.draft = inner.draft
+
+    def text_request(self, job: CopyJob, feedback: Sequence[str] = ()) -> Request:
+        return self.inner.text_request(job, [*self.notes.get(job, ()), *feedback])
+
+    def image_request(self, job: ImageJob) -> Request:
+        return self.inner.image_request(job)
+
+    def send(self, request: Request) -> Response:
+        return self.inner.send(request)
+
+    def check(self) -> None:
+        self.inner.check()
+
+
+# ---------------------------------------------------------------- the round
+
+
+@dataclass
+class _Round:
+    """Everything one review round works from."""
+
+    reviewed: Reviewed
+    plan: Plan
+    provider: Provider
+    options: RunOptions
+    number: int
+    rows: list[tuple[Row, AdSpec, Action]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def campaign(self) -> Campaign:
+        return self.plan.campaign
+
+    @property
+    def workbook(self) -> Path:
+        return self.options.out / f"{Path(WORKBOOK_FILE).stem}-round-{self.number}.xlsx"
+
+
+def run_review(
+    reviewed: Reviewed, plan: Plan, provider: Provider, options: RunOptions, tracker: Tracker
+) -> RunSummary:
+    """Make and deliver the round after ``reviewed``; return its summary."""
+    job = _Round(reviewed, plan, provider, options, reviewed.round + 1)
+    if job.workbook.resolve() == reviewed.path.resolve():
+        raise InputError(
+            f"{reviewed.path.name} would be overwritten by round {job.number}",
+            hint="review it into another folder with --out DIR",
+        )
+    specs = {spec.name: spec for spec in plan.ads}
+    for row in reviewed.rows:
+        spec = specs.get(row.name)
+        if spec is None:
+            job.warnings.append(
+                f"{VARIANTS_SHEET}!A{row.number}: ad {row.name} is not in the brief's plan"
+                " any more (brief or --set changed?) — left out of this round"
+            )
+            continue
+        job.rows.append((row, spec, action(row, spec)))
+    redo = [spec for _, spec, act in job.rows if act in ("regenerate", "retry")]
+    recompose = [spec for _, spec, act in job.rows if act == "edit"]
+    notes: dict[CopyJob, list[str]] = {}
+    for row, spec, act in job.rows:
+        if act == "regenerate":
+            notes.setdefault(spec.copy_job, []).append(rejection(row))
+    subplan = replace(
+        plan,
+        copy_jobs=tuple(dict.fromkeys(s.copy_job for s in redo)),
+        # The masters of edited ads too: from the journal, free, to recompose them on.
+        image_jobs=tuple(dict.fromkeys(s.image_job for s in (*redo, *recompose) if s.image_job)),
+        ads=tuple(redo),
+    )
+    return run_plan(
+        subplan,
+        WithNotes(provider, {job_: tuple(n) for job_, n in notes.items()}),
+        options,
+        tracker,
+        deliver=partial(_deliver, job),
+    )
+
+
+def _deliver(job: _Round, made: Sequence[Ad], summary: RunSummary) -> RunSummary:
+    """Merge what this round made with what it kept, and write the round."""
+    by_name = {ad.spec.name: ad for ad in made}
+    ads: list[Ad] = []
+    journal = Journal(job.options.out)
+    try:
+        for row, spec, act in job.rows:
+            if act in ("regenerate", "retry"):
+                change: Change = "regenerated" if act == "regenerate" else "retried"
+                mark = ReviewMark(job.number, change, "", row.notes)
+                ads.append(replace(by_name[spec.name], review=mark))
+            elif act == "edit":
+                ads.append(_edited(job, row, spec, journal))
+            else:
+                ads.append(_kept(job, row, spec))
+    finally:
+        journal.close()
+    counts: Counter[str] = Counter(a.review.change or "kept" for a in ads)
+    counts.update(approved=sum(a.review.approval == APPROVED for a in ads))
+    summary = replace(
+        summary,
+        workbook=job.workbook,
+        variants=len(ads),
+        creatives=sum(1 for a in ads if a.creative is not None),
+        failed=sum(1 for a in ads if a.status in ("failed", "blocked", "filtered")),
+        not_generated=sum(1 for a in ads if a.status == "skipped"),
+        warnings=(*job.reviewed.warnings, *job.warnings, *summary.warnings),
+        review={"round": job.number, **counts},
+    )
+    out = job.options.out
+    render_preview(ads, summary, job.campaign, out, job.options.templates, round_number=job.number)
+    export_workbook(
+        ads, summary, job.campaign, out, name=job.workbook.name, round_number=job.number
+    )
+    export_platforms([a for a in ads if a.review.approval == APPROVED], job.campaign, out)
+    return summary
+
+
+def _approval(row: Row) -> str:
+    return {"approved": APPROVED, "rejected": REJECTED}.get(row.decision, "")
+
+
+def _disclaimer(spec: AdSpec, campaign: Campaign) -> str:
+    return spec.brief.disclaimer or campaign.brand.disclaimer
+
+
+def _origin(row: Row) -> tuple[str, bool, str, str]:
+    """(provider, draft, text model, image model) the row's ad was made with."""
+    state = row.state
+    provider = str(state.get("provider") or row.cells.get("provider", "").partition(":")[0])
+    draft = bool(state.get("draft", provider == "draft"))
+    return provider, draft, str(state.get("text_model", "")), str(state.get("image_model", ""))
+
+
+def _texts(row: Row, spec: AdSpec) -> Mapping[str, str]:
+    """The row's copy as the workbook holds it: a search ad's slots, else its cells.
+
+    A search ad without its Search ads row keeps what Variants shows of it.
+    """
+    if not spec.placement.limits.responsive:
+        return row.cells
+    if row.slots is not None:
+        return row.slots
+    return {"headline 1": row.cells.get("headline", ""), "description 1": row.cells.get("body", "")}
+
+
+def _copy(spec: AdSpec, row: Row, texts: Mapping[str, str], draft: bool, model: str) -> CopyResult:
+    """Copy as the workbook holds it (kept or edited), in the shape generate makes it."""
+    search = None
+    if spec.placement.limits.responsive:
+        search = rsa.from_fields(texts, row.state.get("pins", {}))
+        texts = rsa.summary(search)
+    return CopyResult(
+        job=spec.copy_job,
+        status="ok",
+        headline=texts.get("headline", ""),
+        body=texts.get("body", ""),
+        cta=texts.get("cta", ""),
+        draft=draft,
+        model=model,
+        search=search,
+    )
+
+
+def _kept(job: _Round, row: Row, spec: AdSpec) -> Ad:
+    """An ad this round leaves as it is: copy, creative and issues from the workbook."""
+    provider, draft, text_model, image_model = _origin(row)
+    copy = _copy(spec, row, _texts(row, spec), draft, text_model)
+    image = _image(spec, draft, image_model)
+    issues = [i for i in row.cells.get("issues", "").split("; ") if i]
+    creative = None
+    if row.cells.get("image"):
+        path = job.reviewed.path.resolve().parent / row.cells["image"]
+        if path.is_file():
+            placement = spec.placement
+            creative = Creative(path, placement.width, placement.height, path.stat().st_size)
+        else:
+            issues.append(f"the creative {row.cells['image']} is missing")
+    return Ad(
+        spec=spec,
+        copy=copy,
+        image=image,
+        creative=creative,
+        disclaimer=_disclaimer(spec, job.campaign),
+        status="ok",
+        issues=tuple(issues),
+        provider=provider,
+        review=ReviewMark(row.round, "", _approval(row), row.notes),
+    )
+
+
+def _image(spec: AdSpec, draft: bool, model: str, path: Path | None = None) -> ImageResult | None:
+    if spec.image_job is None:
+        return None
+    return ImageResult(spec.image_job, "ok", path=path, draft=draft, model=model)
+
+
+def _edited(job: _Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
+    """An ad whose copy the reviewer rewrote: checked, flagged, recomposed, not changed."""
+    texts = edited(row, spec) or {}
+    provider, draft, text_model, image_model = _origin(row)
+    copy = _copy(spec, row, texts, draft, text_model)
+    context = CopyContext.for_brief(
+        spec.brief,
+        job.campaign.brand,
+        job.campaign.settings.brand,
+        [spec.placement],
+        spec.language,
+    )
+    limits = spec.placement.limits
+    if copy.search is not None:
+        found = rsa.check(copy.search, limits, context, brief=spec.brief)
+    else:
+        found = check_copy(
+            {f: texts.get(f, "") for f in ("headline", "body", "cta")}, limits, context
+        )
+    issues = [f"{v.message} (edited by hand)" for v in found]
+    image, creative = None, None
+    if spec.image_job is not None:
+        record = journal.lookup(job.provider.image_request(spec.image_job).key)
+        master = record.image_path if record else None
+        image = _image(spec, draft, image_model, master)
+        if master is None:
+            issues.append("the master image is not in the journal: the creative was not recomposed")
+        else:
+            words = AdCopy(copy.headline, copy.cta, _disclaimer(spec, job.campaign), spec.language)
+            stem = job.options.out / "creatives" / spec.placement.id / spec.name
+            creative = compose(master, words, job.campaign.brand, spec.placement, stem, draft=draft)
+            issues += creative.issues
+    return Ad(
+        spec=spec,
+        copy=copy,
+        image=image,
+        creative=creative,
+        disclaimer=_disclaimer(spec, job.campaign),
+        status="ok",
+        issues=tuple(issues),
+        provider=provider,
+        review=ReviewMark(job.number, "edited", _approval(row), row.notes),
+    )
