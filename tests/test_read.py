@@ -139,6 +139,15 @@ def test_missing_required_column_names_the_header_row(tmp_path: Path) -> None:
     ]
 
 
+def test_misspelt_required_column_points_at_the_typo(tmp_path: Path) -> None:
+    path = write_brief(tmp_path / "b.xlsx", briefs=[{"id": "b1", "product": "Mug", "mesage": "x"}])
+
+    assert problems(path) == [
+        'Briefs!1: missing required column "message" — rename column "mesage" (Briefs!C1) '
+        'to "message"'
+    ]
+
+
 def test_missing_sheets_name_the_file_and_the_sheets_found(tmp_path: Path) -> None:
     path = write_brief(tmp_path / "brief.xlsx", campaign=None, sheet_names={"Briefs": "Sheet One"})
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import math
 import re
 import string
@@ -492,9 +493,16 @@ class _Reader:
                 columns[field] = index
         for field in required:
             if field not in columns:
+                # A misspelt header is the usual cause: point at it.
+                close = difflib.get_close_matches(field, [_key(t) for t in extra], n=1)
+                typo = next((t for t in extra if close and _key(t) == close[0]), None)
+                fix = (
+                    f'rename column "{typo}" ({sheet.ref(extra[typo], header_row)}) to "{field}"'
+                    if typo
+                    else "add it to the header row"
+                )
                 self.error(
-                    f"{sheet.title}!{header_row}",
-                    f'missing required column "{field}" — add it to the header row',
+                    f"{sheet.title}!{header_row}", f'missing required column "{field}" — {fix}'
                 )
         data = sheet.rows[1:]
         headless = sorted(

@@ -134,7 +134,7 @@ class Clients:
             raise ProviderError(
                 "No AWS region configured.",
                 hint="Pass --region (e.g. --region us-east-1), or set AWS_REGION or the "
-                "region of your AWS profile.",
+                "region of your AWS profile; or run offline with --provider draft.",
             )
         return region
 
@@ -152,9 +152,13 @@ class Clients:
         return str(credentials.method)
 
     def check(self) -> None:
-        """Region and credentials resolve; no network call."""
-        self.region()
+        """Credentials and region resolve; no network call.
+
+        Credentials first: a user without any AWS set-up most needs to hear that
+        ``--provider draft`` runs offline.
+        """
         self.credential_method()
+        self.region()
 
     def _config(self, read_timeout: float) -> Config:
         return Config(
