@@ -17,6 +17,7 @@ import typer
 
 from adloom import __version__
 from adloom.console import Env
+from adloom.engine.core import DEFAULT_CONCURRENCY
 from adloom.errors import AdloomError, BriefError, ExitCode, InputError
 from adloom.model import Campaign
 from adloom.providers import ProviderConfig, make_provider
@@ -96,6 +97,39 @@ def validate(ctx: typer.Context, brief: BriefArg, set_: SetOpt = None) -> None:
 
 
 @app.command()
+def lint(
+    ctx: typer.Context,
+    target: Annotated[
+        Path,
+        typer.Argument(
+            metavar="WORKBOOK_OR_BRIEF",
+            help="A variants.xlsx workbook (edited by hand or not), or a brief.",
+        ),
+    ],
+    brief: Annotated[
+        Path | None,
+        typer.Option(help="The workbook's brief: its placements, banned words and disclaimers."),
+    ] = None,
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check copy against the platform rules and print each problem at its cell.
+
+    Exit 0 when clean, 1 when problems were found, 2 when the file cannot be read.
+    """
+    from adloom.lintcmd import lint_file, print_report
+
+    env = _env(ctx)
+    report = lint_file(target, brief=brief, overrides=_overrides(set_))
+    if as_json:
+        env.json(report.as_json())
+    else:
+        print_report(env, report)
+    if report.findings:
+        raise typer.Exit(ExitCode.SOME_FAILED)
+
+
+@app.command()
 def plan(
     ctx: typer.Context,
     brief: BriefArg,
@@ -133,7 +167,9 @@ def run(
     set_: SetOpt = None,
     as_json: JsonOpt = False,
     fresh: Annotated[bool, typer.Option(help="Ignore the journal's cached answers.")] = False,
-    concurrency: Annotated[int, typer.Option(min=1, max=256)] = 8,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=256, help="Requests in flight per model.")
+    ] = DEFAULT_CONCURRENCY,
     max_cost: Annotated[float | None, typer.Option(help="Budget in USD (never exceeded).")] = None,
     templates: Annotated[Path | None, typer.Option(help="Folder overriding templates.")] = None,
     models: ModelsOpt = None,
@@ -147,6 +183,7 @@ def run(
     region: Annotated[str | None, typer.Option(help="AWS region.")] = None,
 ) -> None:
     """Run the whole pipeline and deliver ads, preview and workbook."""
+    from adloom.engine import Quotas
     from adloom.pipeline import RunOptions, default_out, run_plan
     from adloom.plan import make_plan
 
@@ -157,6 +194,8 @@ def run(
             sets[key] = value
     campaign = _read(env, brief, [f"{k}={v}" for k, v in sets.items()])
     registry = _registry(models)
+    # Per-model quotas: the registry's, overridden by --set quota.<model-id>.tpm=N.
+    quotas = Quotas(registry, campaign.settings.extra, campaign.cells)
     name = _provider_name(provider, campaign)
     if latency not in (None, "standard", "optimized"):
         raise InputError(f'--latency "{latency}": use standard or optimized')
@@ -181,6 +220,7 @@ def run(
         concurrency=concurrency,
         max_cost_usd=budget,
         templates=templates,
+        quotas=quotas,
     )
     with env.progress() as tracker:
         summary = run_plan(the_plan, the_provider, options, tracker)
@@ -194,17 +234,156 @@ def run(
         raise typer.Exit(ExitCode.SOME_FAILED)
 
 
+@app.command()
+def review(
+    ctx: typer.Context,
+    workbook: Annotated[
+        Path, typer.Argument(help="The variants workbook with the approval and notes filled in.")
+    ],
+    brief: Annotated[
+        Path | None, typer.Option(help="The brief (default: the one the workbook records).")
+    ] = None,
+    provider: Annotated[
+        str | None, typer.Option(help="draft or bedrock (default: the run's).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Output folder (default: the workbook's).")
+    ] = None,
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=256, help="Requests in flight per model.")
+    ] = DEFAULT_CONCURRENCY,
+    max_cost: Annotated[float | None, typer.Option(help="Budget in USD (never exceeded).")] = None,
+    templates: Annotated[Path | None, typer.Option(help="Folder overriding templates.")] = None,
+    models: ModelsOpt = None,
+    profile: Annotated[str | None, typer.Option(help="AWS profile.")] = None,
+    region: Annotated[str | None, typer.Option(help="AWS region.")] = None,
+) -> None:
+    """Next round: keep approved ads, regenerate rejected ones from the notes (docs/review.md)."""
+    from adloom.engine import Quotas
+    from adloom.pipeline import RunOptions
+    from adloom.plan import make_plan
+    from adloom.providers import names
+    from adloom.review import find_brief, read_reviewed, run_review
+
+    env = _env(ctx)
+    reviewed = read_reviewed(workbook)
+    campaign = _read(env, find_brief(reviewed, brief), set_)
+    registry = _registry(models)
+    # The run's provider (the Summary sheet names it) unless told otherwise.
+    name = provider or (reviewed.provider if reviewed.provider in names() else "")
+    name = name or _provider_name(None, campaign)
+    config = ProviderConfig(
+        registry=registry,
+        templates=templates,
+        region=region,
+        profile=profile,
+        settings=dict(campaign.settings.extra),
+    )
+    the_provider = make_provider(name, config)
+    the_plan = make_plan(campaign, registry, name)
+    the_provider.check()
+    options = RunOptions(
+        out=out or workbook.parent,
+        concurrency=concurrency,
+        max_cost_usd=max_cost if max_cost is not None else campaign.settings.max_cost_usd,
+        templates=templates,
+        quotas=Quotas(registry, campaign.settings.extra, campaign.cells),
+    )
+    with env.progress() as tracker:
+        summary = run_review(reviewed, the_plan, the_provider, options, tracker)
+    if as_json:
+        env.json(summary.as_json())
+    else:
+        from adloom.report import print_summary
+
+        print_summary(env, summary)
+    if summary.failed or summary.not_generated:
+        raise typer.Exit(ExitCode.SOME_FAILED)
+
+
+ProfileOpt = Annotated[str | None, typer.Option(help="AWS profile.")]
+RegionOpt = Annotated[str | None, typer.Option(help="AWS region.")]
+
+
 @app.command(name="models")
-def models_cmd(ctx: typer.Context, models: ModelsOpt = None, as_json: JsonOpt = False) -> None:
+def models_cmd(
+    ctx: typer.Context,
+    models: ModelsOpt = None,
+    as_json: JsonOpt = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Ask Bedrock what this account and region can use.")
+    ] = False,
+    profile: ProfileOpt = None,
+    region: RegionOpt = None,
+) -> None:
     """List the model registry: ids, kinds, structured output, prices, lifecycle."""
     from adloom.report import models_report, print_models
 
     env = _env(ctx)
+    if check:
+        from adloom.doctor import as_json as rows_json
+        from adloom.doctor import check_models, print_access
+        from adloom.providers.bedrock.client import Clients
+
+        clients = Clients(profile=profile, region=region)
+        clients.check()
+        rows = check_models(_registry(models), clients)
+        if as_json:
+            env.json({"region": clients.region(), "models": rows_json(rows)})
+        else:
+            print_access(env, rows, clients.region())
+        return
     report = models_report(_registry(models))
     if as_json:
         env.json(report)
     else:
         print_models(env, report)
+
+
+@app.command()
+def doctor(
+    ctx: typer.Context,
+    brief: Annotated[
+        Path | None, typer.Argument(help="Check the models this brief uses (default: defaults).")
+    ] = None,
+    set_: SetOpt = None,
+    models: ModelsOpt = None,
+    text_model: Annotated[str | None, typer.Option(help="Text model to check.")] = None,
+    image_model: Annotated[str | None, typer.Option(help="Image model to check.")] = None,
+    profile: ProfileOpt = None,
+    region: RegionOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Region, credential source and a cheap check per model; exit 3 if any check fails."""
+    from adloom.doctor import as_json as checks_json
+    from adloom.doctor import doctor as run_checks
+    from adloom.doctor import print_checks
+    from adloom.errors import ProviderError
+    from adloom.providers.base import Kind
+    from adloom.providers.bedrock.client import Clients
+
+    env = _env(ctx)
+    registry = _registry(models)
+    settings = _read(env, brief, set_).settings if brief else None
+    text_id = text_model or (settings.text_model if settings else "")
+    image_id = image_model or (settings.image_model if settings else "")
+    chosen: list[tuple[str, Kind]] = [
+        (text_id or registry.default("bedrock", "text"), "text"),
+        (image_id or registry.default("bedrock", "image"), "image"),
+    ]
+    checks = run_checks(registry, Clients(profile=profile, region=region), chosen)
+    if as_json:
+        env.json({"ok": all(c.ok for c in checks), "checks": checks_json(checks)})
+    else:
+        print_checks(env, checks)
+    failed = [c.name for c in checks if not c.ok]
+    if failed:
+        raise ProviderError(
+            f"{len(failed)} check(s) failed: {', '.join(failed)}.",
+            hint="Fix each as its 'what to do' line says, then run `adloom doctor` again.",
+        )
 
 
 def _report_error(env: Env, exc: AdloomError) -> None:
@@ -225,7 +404,8 @@ def main(argv: Sequence[str] | None = None, env: Env | None = None) -> int:
     env = env or Env()
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        app(args=args, prog_name="adloom", standalone_mode=False, obj=env)
+        # Not standalone, click returns a command's typer.Exit code instead of raising it.
+        code = app(args=args, prog_name="adloom", standalone_mode=False, obj=env)
     except AdloomError as exc:
         if env.debug:
             env.err(traceback.format_exc())
@@ -242,4 +422,10 @@ def main(argv: Sequence[str] | None = None, env: Env | None = None) -> int:
     except KeyboardInterrupt:
         env.err("Stopped.")
         return int(ExitCode.INTERRUPTED)
-    return int(ExitCode.OK)
+    except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into a message
+        if env.debug:
+            env.err(traceback.format_exc())
+        env.err(f"internal error: {type(exc).__name__}: {exc}", style="red")
+        env.err("This is a bug in adloom. Rerun with --debug and report the traceback.")
+        return int(ExitCode.INTERNAL)
+    return int(code) if isinstance(code, int) else int(ExitCode.OK)

@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.text import Text
 
 
 @dataclass
@@ -48,32 +49,58 @@ class Env:
     @contextmanager
     def progress(self) -> Iterator[Tracker]:
         if not self.progress_enabled:
-            yield Tracker(None)
+            yield Tracker(None, self.err)
             return
-        bar = Progress(
-            TextColumn("{task.description:<14}"),
+        bar = _Progress(
+            TextColumn("{task.description:<8}"),
             BarColumn(),
             MofNCompleteColumn(),
-            TextColumn("{task.fields[note]}"),
             TimeRemainingColumn(),
+            TextColumn("{task.fields[note]}"),
             console=Console(file=self.stderr),
+            refresh_per_second=4,
             transient=False,
         )
         with bar:
-            yield Tracker(bar)
+            yield Tracker(bar, self.err)
+
+
+class _Progress(Progress):
+    """Progress bars with a status line under them, read at every refresh."""
+
+    status: Callable[[], str] = staticmethod(lambda: "")
+
+    def get_renderables(self) -> Iterable[RenderableType]:
+        yield self.make_tasks_table(self.tasks)
+        line = self.status()
+        if line:
+            yield Text(line, style="dim", overflow="ellipsis", no_wrap=True)
 
 
 class Tracker:
-    """Named progress counters; a no-op when progress is not shown."""
+    """Named progress counters and a status line; a no-op when progress is not shown."""
 
-    def __init__(self, bar: Progress | None) -> None:
+    def __init__(self, bar: _Progress | None, err: Callable[[str], None]) -> None:
         self._bar = bar
+        self._err = err
         self._tasks: dict[str, Any] = {}
 
     def add(self, name: str, total: int) -> None:
         if self._bar is not None:
             self._tasks[name] = self._bar.add_task(name, total=total, note="")
 
-    def advance(self, name: str, note: str = "") -> None:
+    def advance(self, name: str, note: str = "", *, by: int = 1) -> None:
         if self._bar is not None and name in self._tasks:
-            self._bar.update(self._tasks[name], advance=1, note=note)
+            self._bar.update(self._tasks[name], advance=by, note=note)
+
+    def watch(self, status: Callable[[], str]) -> None:
+        """Show ``status()`` under the bars (requests in flight, pace, cost)."""
+        if self._bar is not None:
+            self._bar.status = status
+
+    def note(self, message: str) -> None:
+        """A message for the user, printed above the bars when they are shown."""
+        if self._bar is not None:
+            self._bar.console.print(message, markup=False, highlight=False)
+        else:
+            self._err(message)

@@ -17,7 +17,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS requests (
     cost_usd REAL NOT NULL DEFAULT 0,
     latency_ms INTEGER NOT NULL DEFAULT 0,
     attempts INTEGER NOT NULL DEFAULT 1,
+    attempt_errors TEXT,
     run_id TEXT NOT NULL,
     created_at REAL NOT NULL
 );
@@ -81,6 +82,9 @@ class Journal:
         # last commits), at a fraction of FULL's fsync cost per request.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(requests)")}
+        if "attempt_errors" not in columns:  # a journal written before retries were kept
+            self._db.execute("ALTER TABLE requests ADD COLUMN attempt_errors TEXT")
 
     def close(self) -> None:
         with self._lock:
@@ -127,15 +131,33 @@ class Journal:
         )
         return Record(key, response, image, row[9])
 
-    def record(self, request: Request, response: Response, attempts: int, run_id: str) -> Record:
-        """Store the answer (image file first, then the row) and commit."""
+    def record(
+        self,
+        request: Request,
+        response: Response,
+        attempts: int,
+        run_id: str,
+        errors: Sequence[str] = (),
+    ) -> Record:
+        """Store the answer (image file first, then the row) and commit.
+
+        ``errors``: what the earlier attempts failed with (throttles, timeouts).
+        """
         image_path = self._write_image(request.key, response.image) if response.image else None
-        self._upsert(request, response, attempts, run_id, image_path)
+        self._upsert(request, response, attempts, run_id, image_path=image_path, errors=errors)
         return Record(request.key, response, image_path, attempts)
 
-    def record_failure(self, request: Request, error: str, attempts: int, run_id: str) -> None:
+    def record_failure(
+        self,
+        request: Request,
+        error: str,
+        attempts: int,
+        run_id: str,
+        errors: Sequence[str] = (),
+    ) -> None:
         """Keep the failure for the record; a later run asks again."""
-        self._upsert(request, Response(status="failed", error=error), attempts, run_id, None)
+        failed = Response(status="failed", error=error)
+        self._upsert(request, failed, attempts, run_id, image_path=None, errors=errors)
 
     def _upsert(
         self,
@@ -143,7 +165,9 @@ class Journal:
         response: Response,
         attempts: int,
         run_id: str,
+        *,
         image_path: Path | None,
+        errors: Sequence[str],
     ) -> None:
         row: tuple[Any, ...] = (
             request.key,
@@ -161,6 +185,7 @@ class Journal:
             response.usage.cost_usd,
             response.latency_ms,
             attempts,
+            json.dumps(list(errors), ensure_ascii=False) if errors else None,
             run_id,
             time.time(),
         )
@@ -168,8 +193,8 @@ class Journal:
             self._db.execute(
                 "INSERT OR REPLACE INTO requests(key, kind, model, label, status, request,"
                 " output, image, error, meta, input_tokens, output_tokens, cost_usd,"
-                " latency_ms, attempts, run_id, created_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " latency_ms, attempts, attempt_errors, run_id, created_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 row,
             )
 

@@ -1,22 +1,28 @@
-"""The whole run: read -> plan -> generate -> compose -> render -> export.
+"""The whole run: read -> plan -> generate -> compose -> render -> export (workbook and
+platform bulk files).
 
 Stages are plain functions; this module only wires them. Composition starts as
-soon as an ad's copy and master image are both in, so it overlaps generation.
+soon as an ad's copy and master image are both in, so it overlaps generation; the
+ads ready from one master go to a worker process together, which opens it once.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+
+from PIL import Image
 
 from adloom.compose import AdCopy, compose
 from adloom.console import Tracker
-from adloom.engine import Budget, Engine
+from adloom.engine import DEFAULT_CONCURRENCY, Budget, Engine, Quotas, RetryPolicy
 from adloom.errors import Interrupted
 from adloom.export import export_workbook
 from adloom.generate import generate
@@ -24,16 +30,19 @@ from adloom.journal import Journal
 from adloom.model import (
     Ad,
     AdSpec,
+    BrandKit,
     Campaign,
     CopyJob,
     CopyResult,
     Creative,
     ImageJob,
     ImageResult,
+    Placement,
     Plan,
     RunSummary,
     Status,
 )
+from adloom.platforms import export_platforms
 from adloom.providers.base import Provider
 from adloom.render import render_preview
 
@@ -42,14 +51,53 @@ from adloom.render import render_preview
 class RunOptions:
     out: Path
     fresh: bool = False
-    concurrency: int = 8
+    concurrency: int = DEFAULT_CONCURRENCY  # requests in flight per model
     max_cost_usd: float | None = None
     templates: Path | None = None
+    quotas: Quotas = field(default_factory=Quotas)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
     workers: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
 
 
 def default_out(campaign: Campaign, root: Path = Path("output")) -> Path:
     return root / campaign.settings.slug
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """One ad to compose from a master: what goes on it, and where it is written."""
+
+    copy: AdCopy
+    placement: Placement
+    stem: Path
+    draft: bool
+
+
+def _compose_from(master: Path, brand: BrandKit, ads: Sequence[_Placed]) -> list[Creative]:
+    """In a worker process: every ad of one master, which is decoded once for all of them."""
+    with Image.open(master) as image:
+        image.load()
+        return [compose(image, a.copy, brand, a.placement, a.stem, draft=a.draft) for a in ads]
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C reaches the whole process group: the main process stops the run, and
+    # compose workers must not die mid-file with a traceback of their own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _start_workers(pool: ProcessPoolExecutor) -> None:
+    """Fork the compose workers now, before the engine's threads, with Ctrl-C held back.
+
+    A Ctrl-C that lands while ``fork`` runs its at-fork hooks is swallowed there (the
+    run would go on); held back, it is delivered right after. Forking before any
+    thread exists also avoids forking a process with locks held by other threads.
+    """
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pool.submit(int).result()  # the first task starts every worker
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
 class _Assembler:
@@ -62,7 +110,7 @@ class _Assembler:
         self.tracker = tracker
         self.copies: dict[CopyJob, CopyResult] = {}
         self.images: dict[ImageJob, ImageResult] = {}
-        self.creatives: dict[str, Future[Creative]] = {}
+        self.creatives: dict[str, tuple[Future[list[Creative]], int]] = {}
         self.by_copy: dict[CopyJob, list[AdSpec]] = defaultdict(list)
         self.by_image: dict[ImageJob, list[AdSpec]] = defaultdict(list)
         for spec in plan.ads:
@@ -73,35 +121,39 @@ class _Assembler:
     def on_copy(self, result: CopyResult) -> None:
         self.copies[result.job] = result
         self.tracker.advance("copy", result.job.label)
-        for spec in self.by_copy[result.job]:
-            self._maybe_compose(spec)
+        self._compose_ready(self.by_copy[result.job])
 
     def on_image(self, result: ImageResult) -> None:
         self.images[result.job] = result
         self.tracker.advance("images", result.job.label)
-        for spec in self.by_image[result.job]:
-            self._maybe_compose(spec)
+        self._compose_ready(self.by_image[result.job])
 
-    def _maybe_compose(self, spec: AdSpec) -> None:
-        copy = self.copies.get(spec.copy_job)
-        image = self.images.get(spec.image_job) if spec.image_job else None
-        if spec.placement.text_only or copy is None or copy.status != "ok":
-            return
-        if image is None or image.status != "ok":
-            return
+    def _compose_ready(self, specs: Sequence[AdSpec]) -> None:
+        by_master: dict[Path, list[AdSpec]] = defaultdict(list)
+        for spec in specs:
+            copy = self.copies.get(spec.copy_job)
+            image = self.images.get(spec.image_job) if spec.image_job else None
+            if spec.placement.text_only or copy is None or copy.status != "ok":
+                continue
+            if image is None or image.status != "ok" or image.path is None:
+                continue
+            by_master[image.path].append(spec)
+        for master, ready in by_master.items():
+            placed = [self._placed(spec) for spec in ready]
+            fut = self.pool.submit(_compose_from, master, self.plan.campaign.brand, placed)
+            fut.add_done_callback(partial(self._composed, len(ready)))
+            for i, spec in enumerate(ready):
+                self.creatives[spec.name] = (fut, i)
+
+    def _composed(self, count: int, _done: Future[list[Creative]]) -> None:
+        self.tracker.advance("compose", by=count)
+
+    def _placed(self, spec: AdSpec) -> _Placed:
+        copy = self.copies[spec.copy_job]
+        image = self.images[spec.image_job] if spec.image_job else None
         ad_copy = AdCopy(copy.headline, copy.cta, _disclaimer(spec, self.plan), spec.language)
         stem = self.out / "creatives" / spec.placement.id / spec.name
-        fut = self.pool.submit(
-            compose,
-            image.path,
-            ad_copy,
-            self.plan.campaign.brand,
-            spec.placement,
-            stem,
-            draft=copy.draft or image.draft,
-        )
-        fut.add_done_callback(lambda _f: self.tracker.advance("compose"))
-        self.creatives[spec.name] = fut
+        return _Placed(ad_copy, spec.placement, stem, copy.draft or bool(image and image.draft))
 
     def ads(self) -> list[Ad]:
         out = []
@@ -110,8 +162,8 @@ class _Assembler:
                 spec.copy_job, "skipped", error="not generated"
             )
             image = self.images.get(spec.image_job) if spec.image_job else None
-            fut = self.creatives.get(spec.name)
-            creative = fut.result() if fut else None
+            composing = self.creatives.get(spec.name)
+            creative = composing[0].result()[composing[1]] if composing else None
             status, issues = _status(spec, copy, image)
             issues += creative.issues if creative else ()
             out.append(
@@ -146,53 +198,89 @@ def _status(
     return "ok", copy.issues
 
 
+Deliver = Callable[[Sequence[Ad], RunSummary], RunSummary]
+"""What is made of a run's ads once all are in; returns the summary to report."""
+
+
+def deliver_run(
+    campaign: Campaign, options: RunOptions, ads: Sequence[Ad], summary: RunSummary
+) -> RunSummary:
+    """A run's deliverables: the preview, the workbook and the platform bulk files."""
+    render_preview(ads, summary, campaign, options.out, options.templates)
+    export_workbook(ads, summary, campaign, options.out)
+    export_platforms(ads, campaign, options.out)
+    return summary
+
+
 def run_plan(
     plan: Plan,
     provider: Provider,
     options: RunOptions,
     tracker: Tracker,
-    *,
-    engine_factory: Callable[..., Engine] = Engine,
+    deliver: Deliver | None = None,
 ) -> RunSummary:
+    """Generate and compose every ad of ``plan``, then ``deliver`` them (by default
+    ``deliver_run``; ``adloom review`` merges them into the next round instead)."""
     out = options.out
     out.mkdir(parents=True, exist_ok=True)
     journal = Journal(out)
     run_id = uuid.uuid4().hex
     journal.start_run(run_id, str(plan.campaign.source), provider.name)
-    budget = Budget(options.max_cost_usd)
-    engine = engine_factory(
+    engine = Engine(
         provider,
         journal,
         run_id=run_id,
         concurrency=options.concurrency,
-        budget=budget,
+        budget=Budget(options.max_cost_usd),
         fresh=options.fresh,
+        quotas=options.quotas,
+        retry=options.retry,
+        notify=tracker.note,
     )
     tracker.add("copy", len(plan.copy_jobs))
     tracker.add("images", len(plan.image_jobs))
     tracker.add("compose", sum(1 for a in plan.ads if not a.placement.text_only))
+    tracker.watch(lambda: engine_status(engine))
     outcome = "interrupted"
     try:
-        with ProcessPoolExecutor(options.workers) as pool:
+        with ProcessPoolExecutor(options.workers, initializer=_ignore_sigint) as pool:
+            _start_workers(pool)
             assembler = _Assembler(plan, provider, out, pool, tracker)
             try:
                 generate(
                     plan, provider, engine, on_copy=assembler.on_copy, on_image=assembler.on_image
                 )
+                ads = assembler.ads()
             except KeyboardInterrupt:
-                pool.shutdown(wait=True, cancel_futures=False)
-                raise Interrupted(
-                    "Stopped. Everything finished so far is saved in the journal.",
-                    hint=f"Resume with the same command and --out {out}: "
-                    "finished requests are not paid for again.",
-                ) from None
-            ads = assembler.ads()
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
+        summary = _summary(plan, provider, engine, ads, out)
+        summary = (deliver or partial(deliver_run, plan.campaign, options))(ads, summary)
         outcome = "done"
+    except KeyboardInterrupt:
+        raise _interrupted(plan, engine, out) from None
     finally:
         journal.finish_run(run_id, outcome)
         journal.close()
+    return summary
+
+
+def _summary(
+    plan: Plan, provider: Provider, engine: Engine, ads: Sequence[Ad], out: Path
+) -> RunSummary:
     stats = engine.stats
-    summary = RunSummary(
+    warnings = []
+    if stats.skipped:
+        text, image = stats.skipped_requests["text"], stats.skipped_requests["image"]
+        budget = engine.budget
+        reused = f" (answers reused from earlier runs count ${budget.prior:.4f})"
+        warnings.append(
+            f"The budget (${budget.limit:.2f}{reused if budget.prior else ''}) stopped the "
+            f"run: {text} copy and {image} image request(s) were not sent; they would cost "
+            f"at most ${stats.skipped_cost_usd:.4f}. Raise max_cost_usd (or --max-cost) and "
+            "run again: what was generated is reused, not paid for twice."
+        )
+    return RunSummary(
         campaign=plan.campaign.settings.name,
         out=out,
         preview=out / "index.html",
@@ -208,7 +296,41 @@ def run_plan(
         output_tokens=stats.output_tokens,
         not_generated=sum(1 for a in ads if a.status == "skipped"),
         not_generated_cost_usd=stats.skipped_cost_usd,
+        warnings=tuple(warnings),
     )
-    render_preview(ads, summary, plan.campaign, out, options.templates)
-    export_workbook(ads, summary, plan.campaign, out)
-    return summary
+
+
+def _interrupted(plan: Plan, engine: Engine, out: Path) -> Interrupted:
+    stats = engine.stats
+    saved = sum(stats.done.values())
+    lost = (
+        f" {stats.abandoned} request(s) still in flight were abandoned." if stats.abandoned else ""
+    )
+    return Interrupted(
+        f"Stopped. {saved} answer(s) from this run are saved in {out / 'journal.sqlite'} "
+        f"(cost so far ${stats.cost_usd:.4f}).{lost}",
+        hint=f"Resume with the same command (adloom run {plan.campaign.source} --out {out} "
+        "and the same options): saved answers are reused, only the rest is requested.",
+    )
+
+
+def engine_status(engine: Engine) -> str:
+    """One line for the progress display: in flight, pace against quota, throttles, cost."""
+    stats = engine.stats
+    parts = [f"in flight {stats.in_flight['text']} text, {stats.in_flight['image']} image"]
+    for pace in engine.paces:
+        unit = "img" if pace.kind == "image" else "tok"
+        quota = f"/{_si(pace.quota_per_min)}" if pace.quota_per_min else ""
+        slowed = pace.pace_per_min < 0.99 * pace.quota_per_min
+        part = f"{pace.model} {_si(pace.used_per_min)}{quota} {unit}/min"
+        parts.append(part + (f" (pacing {_si(pace.pace_per_min)})" if slowed else ""))
+    parts.append(f"{stats.throttles} throttled, {stats.retries} retried")
+    parts.append(f"${stats.cost_usd:.4f}")
+    return " · ".join(parts)
+
+
+def _si(n: float) -> str:
+    for div, suffix in ((1e6, "M"), (1e3, "k")):
+        if n >= div:
+            return f"{n / div:.1f}{suffix}"
+    return f"{n:.0f}"
