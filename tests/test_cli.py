@@ -13,12 +13,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from briefs import write_brief
 from PIL import Image
 
 from adloom.cli import main
 from adloom.console import Env
 from adloom.placements import builtin_placements
+from briefs import write_brief
 
 EXAMPLE = Path(__file__).parents[1] / "campaigns" / "spring-launch.xlsx"
 

@@ -399,6 +399,28 @@ def _report_error(env: Env, exc: AdloomError) -> None:
         env.err(f"hint: {exc.hint}")
 
 
+def _exit_code(env: Env, exc: BaseException) -> ExitCode | int:
+    """The one mapping from an exception to a message and an exit code."""
+    if isinstance(exc, AdloomError):
+        if env.debug:
+            env.err(traceback.format_exc())
+        _report_error(env, exc)
+        return exc.exit_code
+    if isinstance(exc, click.exceptions.Exit):
+        return exc.exit_code
+    if isinstance(exc, click.exceptions.Abort | KeyboardInterrupt):
+        env.err("Stopped.")
+        return ExitCode.INTERRUPTED
+    if isinstance(exc, click.ClickException):
+        exc.show(file=env.stderr)
+        return ExitCode.BAD_INPUT
+    if env.debug:
+        env.err(traceback.format_exc())
+    env.err(f"internal error: {type(exc).__name__}: {exc}", style="red")
+    env.err("This is a bug in adloom. Rerun with --debug and report the traceback.")
+    return ExitCode.INTERNAL
+
+
 def main(argv: Sequence[str] | None = None, env: Env | None = None) -> int:
     """Entry point; returns the exit code (the console script exits with it)."""
     env = env or Env()
@@ -406,26 +428,6 @@ def main(argv: Sequence[str] | None = None, env: Env | None = None) -> int:
     try:
         # Not standalone, click returns a command's typer.Exit code instead of raising it.
         code = app(args=args, prog_name="adloom", standalone_mode=False, obj=env)
-    except AdloomError as exc:
-        if env.debug:
-            env.err(traceback.format_exc())
-        _report_error(env, exc)
-        return int(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except click.exceptions.Abort:
-        env.err("Stopped.")
-        return int(ExitCode.INTERRUPTED)
-    except click.ClickException as exc:
-        exc.show(file=env.stderr)
-        return int(ExitCode.BAD_INPUT)
-    except KeyboardInterrupt:
-        env.err("Stopped.")
-        return int(ExitCode.INTERRUPTED)
-    except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into a message
-        if env.debug:
-            env.err(traceback.format_exc())
-        env.err(f"internal error: {type(exc).__name__}: {exc}", style="red")
-        env.err("This is a bug in adloom. Rerun with --debug and report the traceback.")
-        return int(ExitCode.INTERNAL)
+    except (Exception, KeyboardInterrupt) as exc:  # every error ends here, mapped once
+        return int(_exit_code(env, exc))
     return int(code) if isinstance(code, int) else int(ExitCode.OK)
