@@ -148,6 +148,13 @@ def test_unknown_set_syntax_is_usage_error() -> None:
     assert "key=value" in err
 
 
+def test_unknown_option_is_usage_error_without_traceback() -> None:
+    code, _, err = run_cli("run", EXAMPLE, "--bogus")
+    assert code == 2
+    assert "No such option" in err
+    assert "Traceback" not in err
+
+
 def test_models_json_lists_registry() -> None:
     code, stdout, _ = run_cli("models", "--json")
     assert code == 0

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 
 from adloom import __version__
@@ -406,13 +405,17 @@ def _exit_code(env: Env, exc: BaseException) -> ExitCode | int:
             env.err(traceback.format_exc())
         _report_error(env, exc)
         return exc.exit_code
-    if isinstance(exc, click.exceptions.Exit):
+    if isinstance(exc, typer.Exit):
         return exc.exit_code
-    if isinstance(exc, click.exceptions.Abort | KeyboardInterrupt):
+    if isinstance(exc, typer.Abort | KeyboardInterrupt):
         env.err("Stopped.")
         return ExitCode.INTERRUPTED
-    if isinstance(exc, click.ClickException):
-        exc.show(file=env.stderr)
+    if isinstance(exc, typer.TyperException):  # usage errors: unknown option, bad value
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show(file=env.stderr)
+        else:
+            env.err(f"error: {exc}")
         return ExitCode.BAD_INPUT
     if env.debug:
         env.err(traceback.format_exc())
@@ -426,7 +429,7 @@ def main(argv: Sequence[str] | None = None, env: Env | None = None) -> int:
     env = env or Env()
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        # Not standalone, click returns a command's typer.Exit code instead of raising it.
+        # Not standalone, typer returns a command's typer.Exit code instead of raising it.
         code = app(args=args, prog_name="adloom", standalone_mode=False, obj=env)
     except (Exception, KeyboardInterrupt) as exc:  # every error ends here, mapped once
         return int(_exit_code(env, exc))
