@@ -18,8 +18,9 @@ from adloom import __version__
 from adloom.console import Env
 from adloom.engine.core import DEFAULT_CONCURRENCY
 from adloom.errors import AdloomError, BriefError, ExitCode, InputError
-from adloom.model import Campaign
+from adloom.model import Campaign, Plan, RunSummary
 from adloom.providers import ProviderConfig, make_provider
+from adloom.providers.base import Provider
 from adloom.registry import Registry, load_registry
 
 app = typer.Typer(
@@ -72,6 +73,31 @@ def _registry(models: Sequence[Path] | None) -> Registry:
 
 def _provider_name(option: str | None, campaign: Campaign) -> str:
     return option or campaign.settings.provider or "bedrock"
+
+
+def _start(
+    campaign: Campaign, registry: Registry, name: str, config: ProviderConfig
+) -> tuple[Provider, Plan]:
+    """Provider and plan, checked before any work: a paid provider without
+    credentials stops here, not after the first request."""
+    from adloom.plan import make_plan
+
+    provider = make_provider(name, config)
+    plan = make_plan(campaign, registry, name)
+    provider.check()
+    return provider, plan
+
+
+def _deliver(env: Env, summary: RunSummary, *, as_json: bool) -> None:
+    """Print the run's summary; exit 1 when some ads failed or were not generated."""
+    from adloom.report import print_summary
+
+    if as_json:
+        env.json(summary.as_json())
+    else:
+        print_summary(env, summary)
+    if summary.failed or summary.not_generated:
+        raise typer.Exit(ExitCode.SOME_FAILED)
 
 
 @app.callback()
@@ -184,7 +210,6 @@ def run(
     """Run the whole pipeline and deliver ads, preview and workbook."""
     from adloom.engine import Quotas
     from adloom.pipeline import RunOptions, default_out, run_plan
-    from adloom.plan import make_plan
 
     env = _env(ctx)
     sets = _overrides(set_)
@@ -209,9 +234,7 @@ def run(
         guardrail=guardrail,
         settings=dict(campaign.settings.extra),
     )
-    the_provider = make_provider(name, config)
-    the_plan = make_plan(campaign, registry, name)
-    the_provider.check()  # before any work: a paid provider without credentials stops here
+    the_provider, the_plan = _start(campaign, registry, name, config)
     budget = max_cost if max_cost is not None else campaign.settings.max_cost_usd
     options = RunOptions(
         out=out or default_out(campaign),
@@ -223,14 +246,7 @@ def run(
     )
     with env.progress() as tracker:
         summary = run_plan(the_plan, the_provider, options, tracker)
-    if as_json:
-        env.json(summary.as_json())
-    else:
-        from adloom.report import print_summary
-
-        print_summary(env, summary)
-    if summary.failed or summary.not_generated:
-        raise typer.Exit(ExitCode.SOME_FAILED)
+    _deliver(env, summary, as_json=as_json)
 
 
 @app.command()
@@ -262,7 +278,6 @@ def review(
     """Next round: keep approved ads, regenerate rejected ones from the notes (docs/review.md)."""
     from adloom.engine import Quotas
     from adloom.pipeline import RunOptions
-    from adloom.plan import make_plan
     from adloom.providers import names
     from adloom.review import find_brief, read_reviewed, run_review
 
@@ -280,9 +295,7 @@ def review(
         profile=profile,
         settings=dict(campaign.settings.extra),
     )
-    the_provider = make_provider(name, config)
-    the_plan = make_plan(campaign, registry, name)
-    the_provider.check()
+    the_provider, the_plan = _start(campaign, registry, name, config)
     options = RunOptions(
         out=out or workbook.parent,
         concurrency=concurrency,
@@ -292,14 +305,7 @@ def review(
     )
     with env.progress() as tracker:
         summary = run_review(reviewed, the_plan, the_provider, options, tracker)
-    if as_json:
-        env.json(summary.as_json())
-    else:
-        from adloom.report import print_summary
-
-        print_summary(env, summary)
-    if summary.failed or summary.not_generated:
-        raise typer.Exit(ExitCode.SOME_FAILED)
+    _deliver(env, summary, as_json=as_json)
 
 
 ProfileOpt = Annotated[str | None, typer.Option(help="AWS profile.")]
