@@ -34,7 +34,7 @@ from adloom.placements import builtin_placements
 
 # The reader's own header matching and sheet loading, so a brief's headline column is
 # found exactly as ``adloom run`` finds it (aliases, case, spaces).
-from adloom.read import _BRIEF_COLUMNS, _key, _load, read_campaign
+from adloom.read import BRIEF_COLUMNS, header_key, load_sheets, read_campaign, shown_text
 
 VARIANTS_SHEET = "variants"
 SUMMARY_SHEET = "summary"
@@ -135,7 +135,7 @@ def _read_variants(path: Path) -> tuple[_Table, str] | None:
     except Exception:  # any damage: openpyxl raises many kinds, the brief reader explains
         return None
     try:
-        sheets = {_key(title): title for title in workbook.sheetnames}
+        sheets = {header_key(title): title for title in workbook.sheetnames}
         if VARIANTS_SHEET not in sheets:
             return None
         raw = {}
@@ -143,7 +143,9 @@ def _read_variants(path: Path) -> tuple[_Table, str] | None:
             if key in sheets:
                 worksheet = workbook[sheets[key]]
                 worksheet.reset_dimensions()  # a stored used range may be wrong
-                raw[key] = [tuple(map(_text, r)) for r in worksheet.iter_rows(values_only=True)]
+                raw[key] = [
+                    tuple(map(shown_text, r)) for r in worksheet.iter_rows(values_only=True)
+                ]
     finally:
         workbook.close()
     title = sheets[VARIANTS_SHEET]
@@ -151,7 +153,7 @@ def _read_variants(path: Path) -> tuple[_Table, str] | None:
     columns: dict[str, int] = {}
     for index, text in enumerate(variants[0] if variants else ()):
         if text:
-            columns.setdefault(_key(text), index)
+            columns.setdefault(header_key(text), index)
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         raise InputError(
@@ -159,17 +161,8 @@ def _read_variants(path: Path) -> tuple[_Table, str] | None:
             " — lint needs the header row adloom wrote (see docs/output.md)"
         )
     rows = tuple((n, cells) for n, cells in enumerate(variants[1:], start=2) if any(cells))
-    summary = {_key(r[0]): r[1] for r in raw.get(SUMMARY_SHEET, []) if len(r) > 1 and r[0]}
+    summary = {header_key(r[0]): r[1] for r in raw.get(SUMMARY_SHEET, []) if len(r) > 1 and r[0]}
     return _Table(title, columns, rows), summary.get("brief_file", "")
-
-
-def _text(value: object) -> str:
-    """A cell as the text a person sees in it (``3``, not ``3.0``)."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 @dataclass(frozen=True)
@@ -202,7 +195,7 @@ def _lint_workbook(
             empty += 1  # a failed ad, or copy a reviewer cleared to have it written again
             continue
         name = table.get(cells, "placement")
-        placement = placements.get(_key(name))
+        placement = placements.get(header_key(name))
         if placement is None:
             by_row[row].append(
                 Finding(table.ref("placement", row), _unknown_placement(name, campaign))
@@ -324,9 +317,9 @@ def _lint_brief(path: Path, overrides: Mapping[str, str]) -> LintReport:
 
 def _headline_cells(path: Path) -> dict[int, str]:
     """The headline cell of each Briefs row, by row number."""
-    sheet = _load(path).sheets["briefs"]
+    sheet = load_sheets(path).sheets["briefs"]
     header = sheet.rows[0][1]
     column = next(
-        i for i, text in enumerate(header) if _BRIEF_COLUMNS.get(_key(text)) == "headline"
+        i for i, text in enumerate(header) if BRIEF_COLUMNS.get(header_key(text)) == "headline"
     )
     return {row: sheet.ref(column, row) for row, _ in sheet.rows[1:]}

@@ -105,7 +105,7 @@ _PIN_COLUMNS: dict[str, tuple[PinField, int]] = {
     "pin_description_1": ("description", 1),
     "pin_description_2": ("description", 2),
 }
-_BRIEF_COLUMNS = _names(
+BRIEF_COLUMNS = _names(
     "id product message audience benefits tone cta landing_url image_prompt headline"
     " disclaimer placements languages " + " ".join(_PIN_COLUMNS),
     brief_id="id",
@@ -140,7 +140,7 @@ def read_campaign(path: Path, overrides: Mapping[str, str] | None = None) -> Cam
     problem when its content is wrong.
     """
     path = Path(path)
-    return _Reader(path, _load(path), overrides or {}).campaign()
+    return _Reader(path, load_sheets(path), overrides or {}).campaign()
 
 
 # ---------------------------------------------------------------- the file
@@ -163,14 +163,14 @@ def _ref(title: str, column: int, row: int) -> str:
 
 
 @dataclass(frozen=True)
-class _Book:
+class Book:
     sheets: Mapping[str, _Sheet]  # by normalised name: "campaign", "briefs", ...
     titles: tuple[str, ...]  # every sheet in the file, for "sheets found" messages
     problems: tuple[Problem, ...]  # failed formulas met while reading cells
     is_csv: bool
 
 
-def _load(path: Path) -> _Book:
+def load_sheets(path: Path) -> Book:
     if path.is_dir():
         raise InputError(f"{path}: is a folder — pass the .xlsx or .csv brief inside it")
     if not path.is_file():
@@ -196,7 +196,7 @@ def _load(path: Path) -> _Book:
     )
 
 
-def _load_csv(path: Path) -> _Book:
+def _load_csv(path: Path) -> Book:
     try:
         # utf-8-sig also reads plain UTF-8; Excel's "CSV UTF-8" starts with a BOM.
         with path.open(encoding="utf-8-sig", newline="") as file:
@@ -209,10 +209,10 @@ def _load_csv(path: Path) -> _Book:
         raise InputError(f"{path.name}: not a readable CSV file ({exc})") from exc
     problems: list[Problem] = []
     briefs = _sheet(path.name, rows, problems)
-    return _Book({"briefs": briefs}, (), tuple(problems), is_csv=True)
+    return Book({"briefs": briefs}, (), tuple(problems), is_csv=True)
 
 
-def _load_xlsx(path: Path) -> _Book:
+def _load_xlsx(path: Path) -> Book:
     unreadable = (
         f"{path.name}: not a readable .xlsx workbook (damaged, or not really Excel)"
         " — open it in Excel and save it again as .xlsx"
@@ -234,7 +234,7 @@ def _load_xlsx(path: Path) -> _Book:
     try:
         titles = tuple(workbook.sheetnames)
         for worksheet in workbook.worksheets:
-            key = _key(worksheet.title)
+            key = header_key(worksheet.title)
             if key in _SHEETS and key not in raw:
                 # Some writers store a wrong used range, which read-only mode would trust
                 # and cut rows short by.
@@ -246,13 +246,13 @@ def _load_xlsx(path: Path) -> _Book:
         workbook.close()
     problems: list[Problem] = []
     sheets = {key: _sheet(title, rows, problems) for key, (title, rows) in raw.items()}
-    return _Book(sheets, titles, tuple(problems), is_csv=False)
+    return Book(sheets, titles, tuple(problems), is_csv=False)
 
 
 def _sheet(title: str, rows: Iterable[Sequence[object]], problems: list[Problem]) -> _Sheet:
     kept: list[tuple[int, tuple[str, ...]]] = []
     for number, values in enumerate(rows, start=1):
-        texts = [_text(value) for value in values]
+        texts = [shown_text(value) for value in values]
         for column, text in enumerate(texts):
             if text in _EXCEL_ERRORS:
                 problems.append(
@@ -269,7 +269,7 @@ def _sheet(title: str, rows: Iterable[Sequence[object]], problems: list[Problem]
     return _Sheet(title, tuple(kept))
 
 
-def _text(value: object) -> str:
+def shown_text(value: object) -> str:
     """A cell as the text a person sees in it: ``3`` not ``3.0``, dates as ISO dates."""
     if value is None:
         return ""
@@ -285,7 +285,7 @@ def _text(value: object) -> str:
     return str(value).replace("\r\n", "\n").strip()
 
 
-def _key(text: str) -> str:
+def header_key(text: str) -> str:
     """A sheet, header or setting name as compared: case, spaces, ``_`` and ``-`` ignored."""
     return re.sub(r"[\s_-]+", "_", text.strip().lower())
 
@@ -386,7 +386,7 @@ class _Table:
 class _Reader:
     """Reads one brief, collecting problems instead of stopping at the first."""
 
-    def __init__(self, path: Path, book: _Book, overrides: Mapping[str, str]) -> None:
+    def __init__(self, path: Path, book: Book, overrides: Mapping[str, str]) -> None:
         self.path = path
         self.book = book
         self.overrides = overrides
@@ -447,7 +447,7 @@ class _Reader:
     def _pairs(self, sheet: _Sheet) -> list[_Pair]:
         """The ``setting | value`` rows of a sheet; its ``setting | value`` header is optional."""
         rows = list(sheet.rows)
-        if rows and [_key(text) for text in rows[0][1][:2]] == ["setting", "value"]:
+        if rows and [header_key(text) for text in rows[0][1][:2]] == ["setting", "value"]:
             rows = rows[1:]
         pairs: list[_Pair] = []
         seen: dict[str, str] = {}
@@ -457,13 +457,13 @@ class _Reader:
                 continue
             value = cells[1] if len(cells) > 1 else ""
             pair = _Pair(key, value, sheet.ref(0, number), sheet.ref(1, number))
-            if _key(key) in seen:
+            if header_key(key) in seen:
                 self.error(
                     pair.key_ref,
-                    f'setting "{key}" is given twice (also {seen[_key(key)]}) — keep one',
+                    f'setting "{key}" is given twice (also {seen[header_key(key)]}) — keep one',
                 )
                 continue
-            seen[_key(key)] = pair.key_ref
+            seen[header_key(key)] = pair.key_ref
             pairs.append(pair)
         return pairs
 
@@ -481,7 +481,7 @@ class _Reader:
         for index, text in enumerate(header):
             if not text:
                 continue
-            field = known.get(_key(text))
+            field = known.get(header_key(text))
             where = sheet.ref(index, header_row)
             if field is None:
                 self.warn(where, f'unknown column "{text}" — {unknown}')
@@ -494,8 +494,8 @@ class _Reader:
         for field in required:
             if field not in columns:
                 # A misspelt header is the usual cause: point at it.
-                close = difflib.get_close_matches(field, [_key(t) for t in extra], n=1)
-                typo = next((t for t in extra if close and _key(t) == close[0]), None)
+                close = difflib.get_close_matches(field, [header_key(t) for t in extra], n=1)
+                typo = next((t for t in extra if close and header_key(t) == close[0]), None)
                 fix = (
                     f'rename column "{typo}" ({sheet.ref(extra[typo], header_row)}) to "{field}"'
                     if typo
@@ -533,7 +533,7 @@ class _Reader:
     def _placement_ids(
         self, text: str, where: str, placements: Mapping[str, Placement]
     ) -> tuple[str, ...]:
-        ids = tuple(dict.fromkeys(_key(item) for item in _items(text)))
+        ids = tuple(dict.fromkeys(header_key(item) for item in _items(text)))
         unknown = [pid for pid in ids if pid not in placements]
         if unknown:
             self.error(
@@ -552,7 +552,7 @@ class _Reader:
         given: dict[str, tuple[str, str]] = {}  # setting -> (value, where)
         extra: dict[str, str] = {}
         for raw_key, value, where in entries:  # overrides come last, so they win
-            key = _SETTING_KEYS.get(_key(raw_key))
+            key = _SETTING_KEYS.get(header_key(raw_key))
             if key is None:
                 name = raw_key.strip()
                 # Dotted keys (quota.<model-id>.tpm) belong to later stages; keep them
@@ -669,7 +669,7 @@ class _Reader:
             return BrandKit()
         values: dict[str, Any] = {}
         for pair in self._pairs(sheet):
-            key = _BRAND_KEYS.get(_key(pair.key))
+            key = _BRAND_KEYS.get(header_key(pair.key))
             if key is None:
                 self.warn(
                     pair.key_ref,
@@ -755,7 +755,7 @@ class _Reader:
                 if "id" in table.columns:
                     self.error(table.ref("id", row), "id is empty — name the placement")
                 continue
-            pid = _key(text)
+            pid = header_key(text)
             if pid in seen:
                 self.error(
                     table.ref("id", row),
@@ -814,7 +814,7 @@ class _Reader:
                     f'{field} "{text}" is not a fraction of the height from 0 to 0.5'
                     " — e.g. 0.13 keeps the top 13% free of copy",
                 )
-        rule = _key(table.get(cells, "width_rule"))
+        rule = header_key(table.get(cells, "width_rule"))
         if rule in ("chars", "double_width"):
             values["width_rule"] = rule
         elif rule:
@@ -861,7 +861,7 @@ class _Reader:
         if sheet is None:
             return (), {}, ()
         table = self._table(
-            sheet, _BRIEF_COLUMNS, _REQUIRED_BRIEF_FIELDS, "kept in the export as is"
+            sheet, BRIEF_COLUMNS, _REQUIRED_BRIEF_FIELDS, "kept in the export as is"
         )
         if not table.rows and sheet.rows:
             self.error(

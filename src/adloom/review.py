@@ -70,7 +70,7 @@ from adloom.providers.base import Provider, Request, Response
 
 # The reader's own cell and header handling, so a workbook is read exactly as a brief
 # is: "3" not "3.0", TRUE/FALSE for checkboxes, headers matched ignoring case and spaces.
-from adloom.read import _key, _text
+from adloom.read import header_key, shown_text
 from adloom.render import render_preview
 
 APPROVED, REJECTED = "Approved", "Rejected"
@@ -150,14 +150,14 @@ def read_reviewed(path: Path) -> Reviewed:
             f"{path.name}: not a readable .xlsx workbook — save it again as .xlsx"
         ) from exc
     try:
-        sheets = {_key(title): title for title in workbook.sheetnames}
+        sheets = {header_key(title): title for title in workbook.sheetnames}
         tables: dict[str, list[list[str]]] = {}
         for sheet in (VARIANTS_SHEET, SEARCH_SHEET, SUMMARY_SHEET):
-            if _key(sheet) in sheets:
-                worksheet = workbook[sheets[_key(sheet)]]
+            if header_key(sheet) in sheets:
+                worksheet = workbook[sheets[header_key(sheet)]]
                 worksheet.reset_dimensions()  # a stored used range may be wrong
                 tables[sheet] = [
-                    [_text(v) for v in r] for r in worksheet.iter_rows(values_only=True)
+                    [shown_text(v) for v in r] for r in worksheet.iter_rows(values_only=True)
                 ]
     finally:
         workbook.close()
@@ -166,7 +166,7 @@ def read_reviewed(path: Path) -> Reviewed:
             f'{path.name}: no "{VARIANTS_SHEET}" sheet — give the variants workbook'
             " `adloom run` wrote (docs/output.md)"
         )
-    summary = {_key(r[0]): r[1] for r in tables.get(SUMMARY_SHEET, []) if len(r) > 1 and r[0]}
+    summary = {header_key(r[0]): r[1] for r in tables.get(SUMMARY_SHEET, []) if len(r) > 1 and r[0]}
     rows, warnings = _rows(path, tables[VARIANTS_SHEET], _by_name(tables.get(SEARCH_SHEET)))
     round_text = summary.get("round", "")
     return Reviewed(
@@ -182,7 +182,7 @@ def read_reviewed(path: Path) -> Reviewed:
 
 def _table(rows: Sequence[Sequence[str]]) -> list[dict[str, str]]:
     """The rows under the header as dicts by normalised header, in sheet order."""
-    header = [_key(h) for h in rows[0]] if rows else []
+    header = [header_key(h) for h in rows[0]] if rows else []
     return [
         {h: cells[i] if i < len(cells) else "" for i, h in enumerate(header) if h}
         for cells in rows[1:]
@@ -201,7 +201,7 @@ def _by_name(rows: Sequence[Sequence[str]] | None) -> dict[str, dict[str, str]]:
 def _rows(
     path: Path, variants: Sequence[Sequence[str]], search: Mapping[str, dict[str, str]]
 ) -> tuple[list[Row], list[str]]:
-    header = [_key(h) for h in (variants[0] if variants else [])]
+    header = [header_key(h) for h in (variants[0] if variants else [])]
     missing = [c for c in ("ad_name", "approval") if c not in header]
     if missing:
         raise InputError(
