@@ -253,10 +253,101 @@ def test_a_brief_without_supplied_copy_has_nothing_to_check(tmp_path: Path) -> N
     assert "no brief has a supplied headline" in err
 
 
-def test_search_ad_rows_are_left_to_their_own_sheet(project: Path) -> None:
+def test_a_search_ad_row_without_its_search_ads_row_is_noted(project: Path) -> None:
     edit(workbook(project), {(2, "placement"): "google_rsa", (2, "headline"): LONG})
     code, out, err = lint(workbook(project))
     assert code == ExitCode.OK
     assert out == ""
-    assert "1 responsive search ad row(s) were not checked" in err
+    assert "1 responsive search ad row(s) were not checked: they have no row in sheet" in err
     assert "no problems in 3 row(s) checked" in err
+
+
+# ---------------------------------------------------------------- search ads
+
+SEARCH_CAMPAIGN = {**CAMPAIGN, "languages": "en, ja", "placements": "google_rsa, meta_feed"}
+SEARCH_BRIEF = {
+    **BRIEF,
+    "landing_url": "https://example.com/cold-brew",
+    "pin_headline_1": "Lumen Cold Brew",
+}
+
+
+@pytest.fixture(scope="module")
+def searched(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A draft run with search ads. Sheet Search ads, rows 2-5: en v1, ja v1, en v2, ja v2;
+    columns H-V are headline 1-15 (headline 1 pinned, from the brief)."""
+    root = tmp_path_factory.mktemp("search")
+    brief = write_brief(root / "brief.xlsx", campaign=SEARCH_CAMPAIGN, briefs=[SEARCH_BRIEF])
+    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ={})
+    assert main(["run", str(brief), "--out", str(root / "out")], env=env) == ExitCode.OK
+    return root / "out" / "variants.xlsx"
+
+
+def edit_search_ads(path: Path, changes: dict[str, Any]) -> None:
+    """Change cells of sheet Search ads by reference: {"J3": value}."""
+    book = load_workbook(path)
+    sheet = book["Search ads"]
+    assert isinstance(sheet, Worksheet)
+    for ref, value in changes.items():
+        sheet[ref].value = value
+    book.save(path)
+
+
+def test_a_delivered_workbook_with_search_ads_is_clean(searched: Path, tmp_path: Path) -> None:
+    path = Path(shutil.copy(searched, tmp_path / "variants.xlsx"))
+    code, out, err = lint(path, "--brief", searched.parent.parent / "brief.xlsx")
+    assert code == ExitCode.OK, out
+    assert out == ""
+    assert "not checked" not in err
+    assert "no problems in 8 row(s) checked" in err  # 4 feed ads, 4 search ads
+
+
+def test_search_ads_are_checked_slot_by_slot_at_their_cells(searched: Path, tmp_path: Path) -> None:
+    path = Path(shutil.copy(searched, tmp_path / "variants.xlsx"))
+    edit_search_ads(
+        path,
+        {
+            "K2": "Brews overnight!",  # headline 4
+            "J3": "水出しコーヒーを毎朝手軽に楽しもう",  # headline 3: 17 double-width characters
+            "L4": "brews overnight.",  # headline 5, as headline 3 "Brews overnight"
+            "I5": None,  # headline 2 cleared: headline 4 is then the ad's third
+            "K5": "Half the acidity!",
+        },
+    )
+    code, out, err = lint(path, "--brief", searched.parent.parent / "brief.xlsx")
+    assert code == ExitCode.SOME_FAILED
+    assert out.splitlines() == [
+        'Search ads!K2: headline 4 has "!" — Google does not allow exclamation marks in'
+        " headlines; remove it",
+        "Search ads!J3: headline 3 is 34 width units, over Google's limit of 30"
+        " (Japanese counts 2 per character) — shorten it by 4",
+        "Search ads!L4: headline 5 repeats headline 3 — Google rejects duplicate headlines;"
+        " write a different one",
+        'Search ads!K5: headline 4 has "!" — Google does not allow exclamation marks in'
+        " headlines; remove it",
+    ]
+    assert "4 problem(s) in 8 row(s) checked" in err
+    code, out, _ = lint(path, "--brief", searched.parent.parent / "brief.xlsx", "--json")
+    fields = [(p["where"], p["rule"], p["field"]) for p in json.loads(out)["problems"]]
+    assert fields[2] == ("Search ads!L4", "near_duplicate", "headline 5")
+
+
+def test_search_ad_variants_are_compared_without_their_pinned_copy(
+    searched: Path, tmp_path: Path
+) -> None:
+    path = Path(shutil.copy(searched, tmp_path / "variants.xlsx"))
+    # Variant 2 (row 4) gets variant 1's written copy and a pinned headline of its own:
+    # pinned copy is left out of the comparison, as generation leaves it out.
+    book = load_workbook(path)
+    sheet = book["Search ads"]
+    assert isinstance(sheet, Worksheet)
+    for column in range(9, 29):  # headline 2 ... path 2
+        sheet.cell(row=4, column=column).value = sheet.cell(row=2, column=column).value
+    sheet["H4"].value = "Lumen Cold Brew at home"
+    book.save(path)
+    code, out, _ = lint(path, "--brief", searched.parent.parent / "brief.xlsx")
+    assert code == ExitCode.SOME_FAILED
+    assert out.splitlines() == [
+        "Search ads!I4: copy reads almost the same as the variant in row 2 (100% alike)"
+        " — rewrite it so the variants test different ideas"
+    ]

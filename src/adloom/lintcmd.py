@@ -8,28 +8,35 @@ to the workbook, in the two folders above it (``output/<campaign>/`` sits two be
 the project) and in the current folder. Without a brief only built-in placements are
 known, and banned words, disclaimers and product names are not checked: a note says so.
 
+A responsive search ad is checked in sheet ``Search ads``, where every headline,
+description and path has its own cell, by ``rsa.check`` as ``adloom run`` checks it;
+its Variants row (which only shows the first headline and description) is not.
+
 A *brief* (an .xlsx with a ``Briefs`` sheet, or a .csv) holds one kind of supplied
 copy, the ``headline`` column; each is checked against every placement of its brief.
 
 Every problem is reported at its cell (``Variants!G12``), so it can be found and fixed
-in the spreadsheet.
+in the spreadsheet (``Variants!G12``, ``Search ads!J3``).
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from adloom import rsa
 from adloom.console import Env
 from adloom.errors import InputError
+from adloom.export import SEARCH_SHEET, SEARCH_SLOTS
 from adloom.lint import COPY_FIELDS, CopyContext, Violation, check_copy, near_duplicates
-from adloom.model import Brief, Campaign, CopyLimits, Placement
+from adloom.model import Brief, Campaign, CopyLimits, Placement, SearchAd
 from adloom.placements import builtin_placements
 
 # The reader's own header matching and sheet loading, so a brief's headline column is
@@ -38,6 +45,7 @@ from adloom.read import BRIEF_COLUMNS, header_key, load_sheets, read_campaign, s
 
 VARIANTS_SHEET = "variants"
 SUMMARY_SHEET = "summary"
+SEARCH_ADS_SHEET = header_key(SEARCH_SHEET)
 REQUIRED_COLUMNS = ("placement", "headline", "body")
 _DELIVERED = (*COPY_FIELDS, "disclaimer")
 
@@ -86,7 +94,7 @@ def lint_file(
     path = Path(path)
     workbook = _read_variants(path)
     if workbook is not None:
-        return _lint_workbook(path, *workbook, brief, overrides or {})
+        return _lint_workbook(path, *workbook, brief_path=brief, overrides=overrides or {})
     if brief is not None:
         raise InputError(
             f"{path.name}: --brief goes with a variants workbook, and this is not one"
@@ -124,10 +132,21 @@ class _Table:
         return f"{self.title}!{get_column_letter(self.columns[name] + 1)}{row}"
 
 
-def _read_variants(path: Path) -> tuple[_Table, str] | None:
-    """The Variants sheet as a table, and the brief file the Summary sheet names ("" if
-    none); None when ``path`` is not a workbook with a Variants sheet, which is then read
-    as a brief, so the brief reader says what is wrong with it."""
+def _table(title: str, rows: Sequence[tuple[str, ...]]) -> _Table:
+    """A sheet's rows under its header, columns by normalised header name."""
+    columns: dict[str, int] = {}
+    for index, text in enumerate(rows[0] if rows else ()):
+        if text:
+            columns.setdefault(header_key(text), index)
+    cells = tuple((n, r) for n, r in enumerate(rows[1:], start=2) if any(r))
+    return _Table(title, columns, cells)
+
+
+def _read_variants(path: Path) -> tuple[_Table, _Table | None, str] | None:
+    """The Variants sheet as a table, sheet Search ads (None if there is none), and the
+    brief file the Summary sheet names ("" if none); None when ``path`` is not a
+    workbook with a Variants sheet, which is then read as a brief, so the brief reader
+    says what is wrong with it."""
     if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
         return None
     try:
@@ -139,7 +158,7 @@ def _read_variants(path: Path) -> tuple[_Table, str] | None:
         if VARIANTS_SHEET not in sheets:
             return None
         raw = {}
-        for key in (VARIANTS_SHEET, SUMMARY_SHEET):
+        for key in (VARIANTS_SHEET, SEARCH_ADS_SHEET, SUMMARY_SHEET):
             if key in sheets:
                 worksheet = workbook[sheets[key]]
                 worksheet.reset_dimensions()  # a stored used range may be wrong
@@ -148,21 +167,18 @@ def _read_variants(path: Path) -> tuple[_Table, str] | None:
                 ]
     finally:
         workbook.close()
-    title = sheets[VARIANTS_SHEET]
-    variants = raw[VARIANTS_SHEET]
-    columns: dict[str, int] = {}
-    for index, text in enumerate(variants[0] if variants else ()):
-        if text:
-            columns.setdefault(header_key(text), index)
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    variants = _table(sheets[VARIANTS_SHEET], raw[VARIANTS_SHEET])
+    missing = [c for c in REQUIRED_COLUMNS if c not in variants.columns]
     if missing:
         raise InputError(
-            f"{path.name}: {title}!1 has no {', '.join(missing)} column(s)"
+            f"{path.name}: {variants.title}!1 has no {', '.join(missing)} column(s)"
             " — lint needs the header row adloom wrote (see docs/output.md)"
         )
-    rows = tuple((n, cells) for n, cells in enumerate(variants[1:], start=2) if any(cells))
+    search = (
+        _table(sheets[SEARCH_ADS_SHEET], raw[SEARCH_ADS_SHEET]) if SEARCH_ADS_SHEET in raw else None
+    )
     summary = {header_key(r[0]): r[1] for r in raw.get(SUMMARY_SHEET, []) if len(r) > 1 and r[0]}
-    return _Table(title, columns, rows), summary.get("brief_file", "")
+    return variants, search, summary.get("brief_file", "")
 
 
 @dataclass(frozen=True)
@@ -175,7 +191,9 @@ class _Variant:
 def _lint_workbook(
     path: Path,
     table: _Table,
+    search_table: _Table | None,
     named: str,
+    *,
     brief_path: Path | None,
     overrides: Mapping[str, str],
 ) -> LintReport:
@@ -188,7 +206,8 @@ def _lint_workbook(
     briefs = {b.id.casefold(): b for b in campaign.briefs} if campaign else {}
     by_row: dict[int, list[Finding]] = defaultdict(list)
     ads: dict[tuple[str, ...], list[_Variant]] = defaultdict(list)  # the variants of each ad
-    empty = responsive = 0
+    empty = 0
+    responsive: dict[str, Placement] = {}  # search ads' placements, by ad name
     for row, cells in table.rows:
         copy = {f: table.get(cells, f) for f in _DELIVERED if f in table.columns}
         if not any(copy.get(f) for f in COPY_FIELDS):
@@ -203,8 +222,8 @@ def _lint_workbook(
             continue
         if placement.limits.responsive:
             # A search ad is pools of headlines and descriptions (adloom.rsa), which its
-            # own sheet lists slot by slot; a Variants row only shows them joined.
-            responsive += 1
+            # own sheet lists slot by slot; its Variants row only shows the first of each.
+            responsive[table.get(cells, "ad_name") or f"row {row}"] = placement
             continue
         brief = briefs.get(table.get(cells, "brief_id").casefold())
         context = _row_context(table.get(cells, "language"), placement, brief, campaign)
@@ -218,15 +237,26 @@ def _lint_workbook(
         skip = ("headline",) if brief and brief.headline else ()
         for variant, violation in _repeats(variants, skip):
             by_row[variant.row].append(Finding(table.ref("headline", variant.row), violation))
+    checked = len(table.rows) - empty - len(responsive)
+    search_rows: dict[str, bool] = {}
+    search_findings: list[Finding] = []
+    if search_table is not None:
+        default = next((p for p in placements.values() if p.limits.responsive), None)
+        search_rows, search_findings = _lint_search_ads(
+            search_table, responsive, default, briefs, campaign
+        )
+    checked += sum(search_rows.values())
+    # A search ad whose slots were all cleared (for rework) while its Variants row was not.
+    empty += sum(1 for name, copy in search_rows.items() if name in responsive and not copy)
     if empty:
         notes.append(f"{empty} row(s) without copy were skipped (failed, or cleared for rework)")
-    if responsive:
+    unread = len(responsive.keys() - search_rows.keys())
+    if unread:
         notes.append(
-            f"{responsive} responsive search ad row(s) were not checked: lint does not read"
-            " search ads' headline and description pools yet"
+            f"{unread} responsive search ad row(s) were not checked: they have no row in"
+            f" sheet {SEARCH_SHEET}, where their headlines and descriptions are"
         )
-    findings = tuple(f for row in sorted(by_row) for f in by_row[row])
-    checked = len(table.rows) - empty - responsive
+    findings = (*(f for row in sorted(by_row) for f in by_row[row]), *search_findings)
     return LintReport(path, "workbook", checked, findings, brief_path, tuple(notes))
 
 
@@ -288,6 +318,93 @@ def _repeats(
     for variant, violation in zip(ordered, found, strict=True):
         if violation is not None:
             yield variant, violation
+
+
+# ---------------------------------------------------------------- Search ads
+
+_SLOT_LABEL = re.compile(r"\b(?:headline|description) \d+\b")
+
+
+@dataclass(frozen=True)
+class _SearchRow:
+    row: int
+    search: SearchAd
+    slots: Mapping[str, str]  # the ad's labels ("headline 3") -> the sheet's slot columns
+
+
+def _lint_search_ads(
+    table: _Table,
+    placement_of: Mapping[str, Placement],
+    default: Placement | None,
+    briefs: Mapping[str, Brief],
+    campaign: Campaign | None,
+) -> tuple[dict[str, bool], list[Finding]]:
+    """Sheet Search ads checked as ``adloom run`` checks a search ad (``rsa.check``, and
+    near-duplicates among the variants of one ad): whether each ad, by name, had copy to
+    check, and the problems found, in row order."""
+    seen: dict[str, bool] = {}
+    by_row: dict[int, list[Finding]] = defaultdict(list)
+    ads: dict[tuple[str, ...], list[tuple[_Variant, _SearchRow]]] = defaultdict(list)
+    skips: dict[tuple[str, ...], frozenset[str]] = {}
+    for row, cells in table.rows:
+        name = table.get(cells, "ad_name") or f"row {row}"
+        texts = {slot: table.get(cells, header_key(slot)) for slot in SEARCH_SLOTS}
+        placement = placement_of.get(name, default)
+        seen[name] = placement is not None and any(t.strip() for t in texts.values())
+        if placement is None or not seen[name]:
+            continue
+        brief = briefs.get(table.get(cells, "brief_id").casefold())
+        context = _row_context(table.get(cells, "language"), placement, brief, campaign)
+        # As the review round reads it back: blank slots are left out, so the ad's
+        # "headline 3" is its third headline, whichever column that is in.
+        search = rsa.from_fields(texts, {})
+        ad = _SearchRow(row, search, _slot_columns(texts))
+        for violation in rsa.check(search, placement.limits, context, brief=brief):
+            by_row[row].append(_search_finding(table, ad, violation))
+        key = (*(table.get(cells, c) for c in ("brief_id", "audience", "language")), placement.id)
+        number = table.get(cells, "variant")
+        # As generation compares variants: the copy the brief supplies or pins, the same
+        # in every variant, is left out.
+        copy = rsa.comparable(search, brief) if brief else _joined(search)
+        ads[key].append((_Variant(row, int(number) if number.isdigit() else 0, copy), ad))
+        skips[key] = context.supplied
+    for key, variants in ads.items():
+        brief = briefs.get(key[0].casefold())
+        first = len(rsa.supplied(brief)[0]) + 1 if brief else 1  # the first headline written
+        of_row = {variant.row: ad for variant, ad in variants}
+        for variant, violation in _repeats([v for v, _ in variants], tuple(skips[key])):
+            ad = of_row[variant.row]
+            at = f"headline {min(first, len(ad.search.headlines)) or 1}"
+            by_row[variant.row].append(_search_finding(table, ad, violation, at=at))
+    return seen, [f for row in sorted(by_row) for f in by_row[row]]
+
+
+def _joined(search: SearchAd) -> dict[str, str]:
+    return {"headline": " ".join(search.headlines), "body": " ".join(search.descriptions)}
+
+
+def _slot_columns(texts: Mapping[str, str]) -> dict[str, str]:
+    """The ad's slot labels, as ``rsa.from_fields`` numbers them, to the sheet's slots."""
+    out = {"path 1": "path 1", "path 2": "path 2"}
+    for kind in ("headline", "description"):
+        filled = [s for s in SEARCH_SLOTS if s.startswith(kind) and texts[s].strip()]
+        out |= {f"{kind} {i}": slot for i, slot in enumerate(filled, 1)}
+    return out
+
+
+def _search_finding(table: _Table, ad: _SearchRow, violation: Violation, at: str = "") -> Finding:
+    """``violation`` at the cell of its slot (or of ``at``; a pool's count at its first
+    slot), with the slots it names numbered as the sheet numbers them."""
+    label = at or violation.field
+    slot = ad.slots.get(label) or ad.slots.get(label.removesuffix("s") + " 1")
+    slot = slot or ad.slots.get("headline 1", "headline 1")  # the copy as a whole
+    column = header_key(slot)
+    if column not in table.columns:
+        column = "ad_name"
+    where = table.ref(column, ad.row) if column in table.columns else f"{table.title}!{ad.row}"
+    message = _SLOT_LABEL.sub(lambda m: ad.slots.get(m[0], m[0]), violation.message)
+    field = ad.slots.get(violation.field, violation.field)
+    return Finding(where, replace(violation, field=field, message=message))
 
 
 # ---------------------------------------------------------------- brief
