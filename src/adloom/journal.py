@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adloom.model import Usage
+from adloom.model import Creative, Usage
 from adloom.providers.base import Request, Response
 
 REUSABLE = ("ok", "blocked", "filtered")
@@ -55,6 +55,14 @@ CREATE TABLE IF NOT EXISTS runs (
     brief TEXT NOT NULL,
     provider TEXT NOT NULL,
     outcome TEXT
+);
+CREATE TABLE IF NOT EXISTS creatives (
+    key TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    issues TEXT NOT NULL
 );
 """
 
@@ -206,6 +214,37 @@ class Journal:
         tmp.write_bytes(data)
         os.replace(tmp, path)  # atomic: a kill never leaves a half-written master
         return path
+
+    # ------------------------------------------------------------ creatives
+
+    def creative(self, key: str) -> Creative | None:
+        """A composed ad from an earlier run with exactly these inputs, if its file is
+        still the one written then (same size on disk)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT path, width, height, bytes, issues FROM creatives WHERE key=?", (key,)
+            ).fetchone()
+        if row is None:
+            return None
+        path = self.out / row[0]
+        if not path.is_file() or path.stat().st_size != row[3]:
+            return None
+        return Creative(path, row[1], row[2], row[3], tuple(json.loads(row[4])))
+
+    def record_creative(self, key: str, creative: Creative) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO creatives(key, path, width, height, bytes, issues)"
+                " VALUES (?,?,?,?,?,?)",
+                (
+                    key,
+                    str(creative.path.relative_to(self.out)),
+                    creative.width,
+                    creative.height,
+                    creative.bytes,
+                    json.dumps(list(creative.issues), ensure_ascii=False),
+                ),
+            )
 
     def rows(self) -> Iterator[dict[str, Any]]:
         """Every stored request, for reports and tests."""

@@ -8,6 +8,7 @@ ads ready from one master go to a worker process together, which opens it once.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import uuid
@@ -15,11 +16,13 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 
 from PIL import Image
 
+from adloom import __version__, typeset
+from adloom import compose as compose_module
 from adloom.compose import AdCopy, compose
 from adloom.console import Tracker
 from adloom.engine import DEFAULT_CONCURRENCY, Budget, Engine, Quotas, RetryPolicy
@@ -80,6 +83,28 @@ def _compose_from(master: Path, brand: BrandKit, ads: Sequence[_Placed]) -> list
         return [compose(image, a.copy, brand, a.placement, a.stem, draft=a.draft) for a in ads]
 
 
+@cache
+def _composer_version() -> str:
+    """The compose code itself: a change to it must recompose, not reuse old files."""
+    digest = hashlib.sha256(__version__.encode())
+    for module in (compose_module, typeset):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()
+
+
+def _creative_key(master: Path, brand: BrandKit, placed: _Placed) -> str:
+    """Everything a composed file depends on; a rerun reuses the file only if all of
+    it is unchanged. The master's file name is its request's content hash; brand
+    files are taken by path, size and modification time."""
+    files = [
+        (str(p), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in (brand.font, brand.logo)
+        if p is not None and p.is_file()
+    ]
+    blob = repr((_composer_version(), master.name, brand, files, placed))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
 def _ignore_sigint() -> None:
     # Ctrl-C reaches the whole process group: the main process stops the run, and
     # compose workers must not die mid-file with a traceback of their own.
@@ -101,16 +126,29 @@ def _start_workers(pool: ProcessPoolExecutor) -> None:
 
 
 class _Assembler:
-    """Collects results and starts each ad's composition once its inputs are in."""
+    """Collects results and starts each ad's composition once its inputs are in.
+
+    A creative composed by an earlier run from the same inputs is reused from the
+    journal (unless ``fresh``), so a rerun of an unchanged brief redoes no work.
+    """
 
     def __init__(
-        self, plan: Plan, provider: Provider, out: Path, pool: ProcessPoolExecutor, tracker: Tracker
+        self,
+        plan: Plan,
+        provider: Provider,
+        journal: Journal,
+        pool: ProcessPoolExecutor,
+        tracker: Tracker,
+        *,
+        fresh: bool,
     ) -> None:
-        self.plan, self.provider, self.out, self.pool = plan, provider, out, pool
+        self.plan, self.provider, self.journal, self.pool = plan, provider, journal, pool
+        self.out = journal.out
         self.tracker = tracker
+        self.fresh = fresh
         self.copies: dict[CopyJob, CopyResult] = {}
         self.images: dict[ImageJob, ImageResult] = {}
-        self.creatives: dict[str, tuple[Future[list[Creative]], int]] = {}
+        self.creatives: dict[str, Creative | tuple[Future[list[Creative]], int, str]] = {}
         self.by_copy: dict[CopyJob, list[AdSpec]] = defaultdict(list)
         self.by_image: dict[ImageJob, list[AdSpec]] = defaultdict(list)
         for spec in plan.ads:
@@ -138,12 +176,24 @@ class _Assembler:
             if image is None or image.status != "ok" or image.path is None:
                 continue
             by_master[image.path].append(spec)
+        brand = self.plan.campaign.brand
         for master, ready in by_master.items():
-            placed = [self._placed(spec) for spec in ready]
-            fut = self.pool.submit(_compose_from, master, self.plan.campaign.brand, placed)
-            fut.add_done_callback(partial(self._composed, len(ready)))
-            for i, spec in enumerate(ready):
-                self.creatives[spec.name] = (fut, i)
+            todo: list[tuple[AdSpec, _Placed, str]] = []
+            for spec in ready:
+                placed = self._placed(spec)
+                key = _creative_key(master, brand, placed)
+                reused = None if self.fresh else self.journal.creative(key)
+                if reused is None:
+                    todo.append((spec, placed, key))
+                else:
+                    self.creatives[spec.name] = reused
+                    self.tracker.advance("compose")
+            if not todo:
+                continue
+            fut = self.pool.submit(_compose_from, master, brand, [p for _, p, _ in todo])
+            fut.add_done_callback(partial(self._composed, len(todo)))
+            for i, (spec, _, key) in enumerate(todo):
+                self.creatives[spec.name] = (fut, i, key)
 
     def _composed(self, count: int, _done: Future[list[Creative]]) -> None:
         self.tracker.advance("compose", by=count)
@@ -162,8 +212,7 @@ class _Assembler:
                 spec.copy_job, "skipped", error="not generated"
             )
             image = self.images.get(spec.image_job) if spec.image_job else None
-            composing = self.creatives.get(spec.name)
-            creative = composing[0].result()[composing[1]] if composing else None
+            creative = self._creative(spec.name)
             status, issues = _status(spec, copy, image)
             issues += creative.issues if creative else ()
             out.append(
@@ -179,6 +228,15 @@ class _Assembler:
                 )
             )
         return out
+
+    def _creative(self, name: str) -> Creative | None:
+        composing = self.creatives.get(name)
+        if composing is None or isinstance(composing, Creative):
+            return composing
+        fut, index, key = composing
+        creative = fut.result()[index]
+        self.journal.record_creative(key, creative)
+        return creative
 
 
 def _disclaimer(spec: AdSpec, plan: Plan) -> str:
@@ -245,7 +303,7 @@ def run_plan(
     try:
         with ProcessPoolExecutor(options.workers, initializer=_ignore_sigint) as pool:
             _start_workers(pool)
-            assembler = _Assembler(plan, provider, out, pool, tracker)
+            assembler = _Assembler(plan, provider, journal, pool, tracker, fresh=options.fresh)
             try:
                 generate(
                     plan, provider, engine, on_copy=assembler.on_copy, on_image=assembler.on_image
