@@ -40,7 +40,8 @@ from adloom.placements import builtin_placements
 TEXT_MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 IMAGE_MODEL = "amazon.nova-canvas-v1:0"
 
-# A search ad has no image; the built-in table may not carry one, so tests define it.
+# A plain text-only placement (no image, a CTA limit, no headline pools), so render and
+# export tests see a text ad without the search-ad shape of the built-in google_rsa.
 TEXT_AD = Placement(
     id="google_rsa",
     platform="google",
