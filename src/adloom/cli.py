@@ -10,7 +10,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -22,6 +22,9 @@ from adloom.model import Campaign, Plan, RunSummary
 from adloom.providers import ProviderConfig, make_provider
 from adloom.providers.base import Provider
 from adloom.registry import Registry, load_registry
+
+if TYPE_CHECKING:
+    from adloom.engine import Quotas
 
 app = typer.Typer(
     name="adloom",
@@ -86,6 +89,18 @@ def _start(
     plan = make_plan(campaign, registry, name)
     provider.check()
     return provider, plan
+
+
+def _quotas(env: Env, provider: Provider, plan: Plan, registry: Registry) -> Quotas:
+    """Per-model quotas: ``--set quota.<model-id>.tpm=N``, else the account's (read at
+    run start; why not, said once), else the registry's defaults."""
+    from adloom.engine import Quotas
+
+    account = provider.account_quotas([(plan.text_model, "text"), (plan.image_model, "image")])
+    for warning in account.warnings:
+        env.warn(warning)
+    settings = plan.campaign.settings.extra
+    return Quotas(registry, settings, plan.campaign.cells, account)
 
 
 def _deliver(env: Env, summary: RunSummary, *, as_json: bool) -> None:
@@ -218,8 +233,7 @@ def run(
             sets[key] = value
     campaign = _read(env, brief, [f"{k}={v}" for k, v in sets.items()])
     registry = _registry(models)
-    # Per-model quotas: the registry's, overridden by --set quota.<model-id>.tpm=N.
-    quotas = Quotas(registry, campaign.settings.extra, campaign.cells)
+    Quotas(registry, campaign.settings.extra, campaign.cells)  # bad quota settings: exit 2 now
     name = _provider_name(provider, campaign)
     if latency not in (None, "standard", "optimized"):
         raise InputError(f'--latency "{latency}": use standard or optimized')
@@ -242,7 +256,7 @@ def run(
         concurrency=concurrency,
         max_cost_usd=budget,
         templates=templates,
-        quotas=quotas,
+        quotas=_quotas(env, the_provider, the_plan, registry),
     )
     with env.progress() as tracker:
         summary = run_plan(the_plan, the_provider, options, tracker)
@@ -276,7 +290,6 @@ def review(
     region: Annotated[str | None, typer.Option(help="AWS region.")] = None,
 ) -> None:
     """Next round: keep approved ads, regenerate rejected ones from the notes (docs/review.md)."""
-    from adloom.engine import Quotas
     from adloom.pipeline import RunOptions
     from adloom.providers import names
     from adloom.review import find_brief, read_reviewed, run_review
@@ -301,7 +314,7 @@ def review(
         concurrency=concurrency,
         max_cost_usd=max_cost if max_cost is not None else campaign.settings.max_cost_usd,
         templates=templates,
-        quotas=Quotas(registry, campaign.settings.extra, campaign.cells),
+        quotas=_quotas(env, the_provider, the_plan, registry),
     )
     with env.progress() as tracker:
         summary = run_review(reviewed, the_plan, the_provider, options, tracker)
@@ -362,9 +375,9 @@ def doctor(
     as_json: JsonOpt = False,
 ) -> None:
     """Region, credential source and a cheap check per model; exit 3 if any check fails."""
+    from adloom.doctor import applied_quotas, print_checks, print_quotas
     from adloom.doctor import as_json as checks_json
     from adloom.doctor import doctor as run_checks
-    from adloom.doctor import print_checks
     from adloom.errors import ProviderError
     from adloom.providers.base import Kind
     from adloom.providers.bedrock.client import Clients
@@ -378,11 +391,24 @@ def doctor(
         (text_id or registry.default("bedrock", "text"), "text"),
         (image_id or registry.default("bedrock", "image"), "image"),
     ]
-    checks = run_checks(registry, Clients(profile=profile, region=region), chosen)
+    clients = Clients(profile=profile, region=region)
+    checks = run_checks(registry, clients, chosen)
+    quotas, warnings = applied_quotas(
+        registry, clients, chosen, settings.extra if settings else None
+    )
+    for warning in warnings:
+        env.warn(warning)
     if as_json:
-        env.json({"ok": all(c.ok for c in checks), "checks": checks_json(checks)})
+        env.json(
+            {
+                "ok": all(c.ok for c in checks),
+                "checks": checks_json(checks),
+                "quotas": [q.as_json() for q in quotas],
+            }
+        )
     else:
         print_checks(env, checks)
+        print_quotas(env, quotas)
     failed = [c.name for c in checks if not c.ok]
     if failed:
         raise ProviderError(

@@ -24,8 +24,10 @@ from rich.console import Console
 from rich.table import Table
 
 from adloom.console import Env
+from adloom.engine.quotas import Quotas, Source
 from adloom.errors import AdloomError, ProviderError
 from adloom.providers.base import Kind, TransientError
+from adloom.providers.bedrock import account_quotas
 from adloom.providers.bedrock.client import Clients, ErrorContext, error_code, translate
 from adloom.registry import ModelInfo, Registry, base_id, profile_of
 
@@ -213,6 +215,24 @@ def doctor(registry: Registry, clients: Clients, models: Iterable[tuple[str, Kin
     return checks
 
 
+def applied_quotas(
+    registry: Registry,
+    clients: Clients,
+    models: Sequence[tuple[str, Kind]],
+    settings: Mapping[str, str] | None = None,
+) -> tuple[list[Source], tuple[str, ...]]:
+    """The quota a run would pace each model at, and where it comes from; with the
+    warnings of reading the account's. Nothing without a region and credentials."""
+    try:
+        clients.check()
+    except AdloomError:
+        return [], ()  # the region or credentials check already says what to do
+    account = account_quotas.read(clients, registry, models)
+    quotas = Quotas(registry, settings, account=account)
+    sources = [quotas.explain(model, "ipm" if kind == "image" else "tpm") for model, kind in models]
+    return sources, account.warnings
+
+
 # ---------------------------------------------------------------- output
 
 
@@ -229,6 +249,12 @@ def print_checks(env: Env, checks: Sequence[Check]) -> None:
         out.print(f"{mark} {c.name}: {c.detail}", markup=True)
         if c.hint and not c.ok:
             out.print(f"      what to do: {c.hint}", markup=False)
+
+
+def print_quotas(env: Env, sources: Sequence[Source]) -> None:
+    out = _console(env)
+    for source in sources:
+        out.print(f"     quota {source.line()}", markup=False)
 
 
 def print_access(env: Env, rows: Sequence[Access], region: str) -> None:

@@ -14,10 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from adloom.errors import Problem
 from adloom.naming import slugify
+
+if TYPE_CHECKING:
+    from adloom.engine.quotas import Source
 
 WidthRule = Literal["chars", "double_width"]
 """How a platform counts copy length: grapheme clusters, or CJK/full-width as 2."""
@@ -389,6 +392,7 @@ class RunSummary:
     warnings: tuple[str, ...] = ()
     # ``adloom review`` only: the round written and its counts (approved, rejected, ...).
     review: Mapping[str, int] = field(default_factory=dict)
+    quotas: tuple[Source, ...] = ()  # the quota each model was paced at, and its source
 
     def as_json(self) -> dict[str, object]:
         extra: dict[str, object] = {"review": dict(self.review)} if self.review else {}
@@ -407,5 +411,6 @@ class RunSummary:
             "not_generated": self.not_generated,
             "not_generated_cost_usd": round(self.not_generated_cost_usd, 6),
             "warnings": list(self.warnings),
+            "quotas": [q.as_json() for q in self.quotas],
             **extra,
         }

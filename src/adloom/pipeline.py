@@ -25,7 +25,7 @@ from adloom import __version__, typeset
 from adloom import compose as compose_module
 from adloom.compose import AdCopy, compose
 from adloom.console import Tracker
-from adloom.engine import DEFAULT_CONCURRENCY, Budget, Engine, Quotas, RetryPolicy
+from adloom.engine import DEFAULT_CONCURRENCY, Budget, Engine, Quotas, RetryPolicy, Source
 from adloom.errors import Interrupted
 from adloom.export import export_workbook
 from adloom.generate import generate
@@ -355,7 +355,15 @@ def _summary(
         not_generated=sum(1 for a in ads if a.status == "skipped"),
         not_generated_cost_usd=stats.skipped_cost_usd,
         warnings=tuple(warnings),
+        quotas=() if provider.draft else _quotas(plan, engine),
     )
+
+
+def _quotas(plan: Plan, engine: Engine) -> tuple[Source, ...]:
+    """The quota each model of the run was paced at (the pacer's own source)."""
+    text = [engine.quotas.explain(plan.text_model, "tpm")] if plan.copy_jobs else []
+    image = [engine.quotas.explain(plan.image_model, "ipm")] if plan.image_jobs else []
+    return (*text, *image)
 
 
 def _interrupted(plan: Plan, engine: Engine, out: Path) -> Interrupted:

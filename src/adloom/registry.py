@@ -65,6 +65,9 @@ class ModelInfo(BaseModel):
     # Images with more pixels than this are billed at the ``*_large`` price.
     large_image_px: int = 1024 * 1024
     tpm: int = 0  # tokens per minute, 0: not token-limited
+    # The model's name in the account's Service Quotas ("... tokens per minute for NAME"),
+    # which is a display name, not the id; empty: the account's quotas are not looked up.
+    quota_names: list[str] = Field(default_factory=list)
     ipm: int = 0  # images per minute
     output_quota_multiplier: int = 1  # output tokens count this many times against tpm
     max_output_tokens: int = 4096

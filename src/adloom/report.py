@@ -82,6 +82,8 @@ def print_summary(env: Env, s: RunSummary) -> None:
             f"[yellow]Budget reached: {s.not_generated} ads not generated "
             f"(at most ${s.not_generated_cost_usd:.4f} more would finish them).[/]"
         )
+    for quota in s.quotas:
+        c.print(f"Quota {quota.line()}", markup=False)
     for warning in s.warnings:
         c.print(warning, style="yellow", markup=False)
     c.print(f"Preview:  {s.preview}")

@@ -2,7 +2,7 @@
 
 core     Engine: lanes per model, one dispatcher, worker threads, the journal
 pacing   Pacer: a smooth per-model rate under the quota, adapted to throttles
-quotas   Quota(s): per-model tokens/images per minute, from registry and settings
+quotas   Quota(s): per-model tokens/images per minute: settings, account, registry
 retry    RetryPolicy: capped exponential backoff with full jitter
 budget   Budget: worst-case reservation against max_cost_usd
 workers  Workers: daemon threads that can be abandoned on Ctrl-C
@@ -11,11 +11,13 @@ workers  Workers: daemon threads that can be abandoned on Ctrl-C
 from adloom.engine.budget import Budget
 from adloom.engine.core import DEFAULT_CONCURRENCY, Engine, ModelPace, Outcome, Stats
 from adloom.engine.pacing import Clock, Pacer, ScaledClock, SystemClock
-from adloom.engine.quotas import Quota, Quotas
+from adloom.engine.quotas import Account, Applied, Quota, Quotas, Source
 from adloom.engine.retry import RetryPolicy
 
 __all__ = [
     "DEFAULT_CONCURRENCY",
+    "Account",
+    "Applied",
     "Budget",
     "Clock",
     "Engine",
@@ -26,6 +28,7 @@ __all__ = [
     "Quotas",
     "RetryPolicy",
     "ScaledClock",
+    "Source",
     "Stats",
     "SystemClock",
 ]

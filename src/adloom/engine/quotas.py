@@ -1,21 +1,28 @@
-"""Per-model quotas: the registry's defaults, overridden by ``quota.<model-id>.tpm|ipm``.
+"""Per-model quotas: the account's, else the registry's, overridden by ``quota.<id>.tpm|ipm``.
 
 Quotas are per model id as sent: an inference profile (``us.…``) has its own quota at
 AWS, so an override for the exact id wins, and one for the base id applies to its
-profiles too.
+profiles too. What the account reports (``Account``, read from Service Quotas by the
+provider) is already per id as sent. Every quota says where it came from
+(``Quotas.explain``), for the run's summary.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 from adloom.errors import InputError
 from adloom.model import Usage
-from adloom.providers.base import Request
+from adloom.providers.base import Account, Applied, Request
 from adloom.registry import Registry, base_id
 
+__all__ = ["Account", "Applied", "Quota", "Quotas", "Source"]
+
 PREFIX = "quota."
+Unit = Literal["tpm", "ipm"]
+UNITS: dict[str, str] = {"tpm": "tokens/min", "ipm": "images/min", "rpm": "requests/min"}
 
 
 @dataclass(frozen=True)
@@ -39,16 +46,44 @@ class Quota:
         return usage.input_tokens + usage.output_tokens * self.output_multiplier
 
 
+@dataclass(frozen=True)
+class Source:
+    """The quota a model is paced at, and where it came from."""
+
+    model: str
+    unit: Unit
+    per_minute: int  # 0: no quota known, not paced
+    source: Literal["setting", "account", "registry"]
+    detail: str  # the setting's place, the account's quota name, or "registry default"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "model": self.model,
+            "unit": self.unit,
+            "per_minute": self.per_minute,
+            "source": self.source,
+            "detail": self.detail,
+        }
+
+    def line(self) -> str:
+        amount = f"{self.per_minute:,} {UNITS[self.unit]}" if self.per_minute else "no limit"
+        origin = {"setting": "set by", "account": "account:", "registry": "from the"}[self.source]
+        return f"{self.model}: {amount} ({origin} {self.detail})"
+
+
 class Quotas:
     def __init__(
         self,
         registry: Registry | None = None,
         settings: Mapping[str, str] | None = None,
         where: Mapping[str, str] | None = None,
+        account: Account | None = None,
     ) -> None:
-        """``settings``: campaign extras (``--set``/Campaign sheet); ``where`` names their cells."""
+        """``settings``: campaign extras (``--set``/Campaign sheet); ``where`` names their
+        cells; ``account``: the quotas the account reports (they replace the registry's)."""
         self.registry = registry
-        self.overrides: dict[str, dict[str, int]] = {}
+        self.account = account or Account()
+        self.overrides: dict[str, dict[str, tuple[int, str]]] = {}
         for key, value in (settings or {}).items():
             if key.startswith(PREFIX):
                 self._parse(key, value, (where or {}).get(key, f"--set {key}"))
@@ -65,18 +100,26 @@ class Quotas:
             number = -1
         if number <= 0:
             raise InputError(f'{where}: {key} = "{value}": expected a whole number above 0')
-        self.overrides.setdefault(model, {})[unit] = number
+        self.overrides.setdefault(model, {})[unit] = (number, where)
+
+    def explain(self, model: str, unit: Unit) -> Source:
+        """The quota ``model`` is paced at in ``unit``: a setting, else the account's,
+        else the registry's default."""
+        for ident in (model, base_id(model)):
+            override = self.overrides.get(ident, {}).get(unit)
+            if override is not None:
+                return Source(model, unit, override[0], "setting", override[1])
+        applied = self.account.quotas.get(model, {}).get(unit)
+        if applied is not None:
+            return Source(model, unit, applied.per_minute, "account", applied.name)
+        info = self.registry.find(model) if self.registry else None
+        default = (info.tpm if unit == "tpm" else info.ipm) if info else 0
+        return Source(model, unit, default, "registry", "registry default")
 
     def for_model(self, model: str) -> Quota:
         info = self.registry.find(model) if self.registry else None
-        quota = Quota(
-            info.tpm if info else 0,
-            info.ipm if info else 0,
-            info.output_quota_multiplier if info else 1,
-        )
-        override = self.overrides.get(model) or self.overrides.get(base_id(model)) or {}
         return Quota(
-            override.get("tpm", quota.tpm),
-            override.get("ipm", quota.ipm),
-            quota.output_multiplier,
+            self.explain(model, "tpm").per_minute,
+            self.explain(model, "ipm").per_minute,
+            info.output_quota_multiplier if info else 1,
         )

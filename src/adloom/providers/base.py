@@ -64,6 +64,25 @@ class Response:
     meta: Mapping[str, Any] = field(default_factory=dict)  # e.g. served latency, stop reason
 
 
+@dataclass(frozen=True)
+class Applied:
+    """One per-minute quota the account reports for a model id."""
+
+    per_minute: int
+    name: str  # the quota's name where the account keeps it (Service Quotas)
+
+
+@dataclass(frozen=True)
+class Account:
+    """The account's own quotas: model id as sent -> unit (tpm, ipm, rpm) -> quota.
+
+    ``warnings`` say once why some could not be read (the registry's are used then).
+    """
+
+    quotas: Mapping[str, Mapping[str, Applied]] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
 class TransientError(Exception):
     """Retry later. ``throttled`` tells the engine to slow this model down."""
 
@@ -98,3 +117,7 @@ class Provider(ABC):
 
     def check(self) -> None:  # noqa: B027 - optional hook, most providers need no check
         """Fail fast, before any work, when the provider cannot run at all (exit 3)."""
+
+    def account_quotas(self, models: Sequence[tuple[str, Kind]]) -> Account:
+        """The per-minute quotas the account applies to ``models`` (none known: empty)."""
+        return Account()

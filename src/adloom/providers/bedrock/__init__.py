@@ -19,8 +19,8 @@ from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from adloom.errors import InputError, ModelAccessError
 from adloom.model import CopyJob, ImageJob, Usage
 from adloom.providers import ProviderConfig, register
-from adloom.providers.base import Kind, Provider, Request, Response
-from adloom.providers.bedrock import images, text
+from adloom.providers.base import Account, Kind, Provider, Request, Response
+from adloom.providers.bedrock import account_quotas, images, text
 from adloom.providers.bedrock.client import Clients, ErrorContext, Timeouts, translate
 from adloom.providers.bedrock.prompts import Prompts
 from adloom.registry import ModelInfo, profile_of
@@ -62,6 +62,10 @@ class BedrockProvider(Provider):
     def check(self) -> None:
         """Region and credentials resolve (no network); else exit 3 before any work."""
         self.clients.check()
+
+    def account_quotas(self, models: Sequence[tuple[str, Kind]]) -> Account:
+        """The account's applied quotas for ``models``, from Service Quotas (cached a day)."""
+        return account_quotas.read(self.clients, self.registry, models)
 
     # ------------------------------------------------------------ building
 

@@ -2,12 +2,14 @@
 
 One ``Clients`` object per provider holds one boto3 session and, created lazily on
 first use, one ``bedrock-runtime`` client for text, one for images (they differ in
-read timeout: an image takes minutes) and one ``bedrock`` control-plane client for
-``doctor`` and ``models --check``. boto3 sessions are not thread-safe, clients are:
+read timeout: an image takes minutes), one ``bedrock`` control-plane client for
+``doctor`` and ``models --check``, and one ``service-quotas`` client for the account's
+applied quotas. boto3 sessions are not thread-safe, clients are:
 everything is created under a lock, then shared by the engine's threads.
 
 No endpoint is ever passed: boto3 resolves it from the region, and honours
-``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` / ``AWS_ENDPOINT_URL_BEDROCK`` (how the tests
+``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` / ``AWS_ENDPOINT_URL_BEDROCK`` /
+``AWS_ENDPOINT_URL_SERVICE_QUOTAS`` (how the tests
 point it at a local fake server, and how a VPC endpoint is configured).
 
 botocore must not retry: the engine owns retries (backoff with jitter, per-model
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.client import BaseClient
 from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
@@ -115,6 +118,7 @@ class Clients:
         self._session: boto3.Session | None = None
         self._runtime: dict[Kind, BedrockRuntimeClient] = {}
         self._control: BedrockClient | None = None
+        self._quotas: BaseClient | None = None
 
     def session(self) -> boto3.Session:
         with self._lock:
@@ -192,6 +196,15 @@ class Clients:
             if self._control is None:
                 self._control = session.client("bedrock", config=config)
             return self._control
+
+    def quotas(self) -> BaseClient:
+        """The ``service-quotas`` client (untyped: its stubs are not a dependency)."""
+        session = self.session()
+        config = self._config(self.timeouts.text)
+        with self._lock:
+            if self._quotas is None:
+                self._quotas = session.client("service-quotas", config=config)
+            return self._quotas
 
 
 @dataclass(frozen=True)
