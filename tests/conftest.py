@@ -29,6 +29,7 @@ _AWS_VARIABLES = (
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_BEDROCK",
     "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
+    "AWS_ENDPOINT_URL_SERVICE_QUOTAS",
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
     "AWS_WEB_IDENTITY_TOKEN_FILE",
@@ -66,6 +67,7 @@ def point_at(monkeypatch: pytest.MonkeyPatch, fake: FakeBedrock, region: str = "
     monkeypatch.setenv("AWS_DEFAULT_REGION", region)
     monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", fake.url)
     monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK", fake.url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SERVICE_QUOTAS", fake.url)
 
 
 @pytest.fixture

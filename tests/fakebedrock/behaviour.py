@@ -66,6 +66,10 @@ class Behaviour:
     # Tokens per minute per base model id, reserved (input + maxTokens) at request start.
     quotas: dict[str, int] = field(default_factory=dict)
     burst_seconds: float = 60.0  # a bucket holds this many seconds of its quota
+    # Service Quotas: applied values by quota name (``quotas.name_for``), over the
+    # defaults; denied: ListServiceQuotas answers AccessDeniedException.
+    service_quotas: dict[str, float] = field(default_factory=dict)
+    service_quotas_denied: bool = False
     # A JSONL file that gets one line per runtime request answered: op, model, HTTP
     # status and the hash of the body, so a test or benchmark can count what another
     # process (the fake run as a subprocess) was asked, per request, even after a kill.

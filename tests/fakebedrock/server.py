@@ -1,7 +1,8 @@
 """The HTTP side of the fake: routing, SigV4 presence, error shapes, recording.
 
 Paths are those botocore sends (``bedrock-runtime`` and ``bedrock`` service models,
-``requestUri``), with the model id percent-encoded (``us.anthropic...-v1%3A0``).
+``requestUri``), with the model id percent-encoded (``us.anthropic...-v1%3A0``);
+Service Quotas (JSON 1.1) is told apart by its ``X-Amz-Target`` header.
 """
 
 from __future__ import annotations
@@ -13,12 +14,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import control, runtime
+from . import control, quotas, runtime
 from .behaviour import Recorded, State
 from .runtime import ServiceError
 
 _SIGV4 = re.compile(
-    r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/\s]+)/\d{8}/(?P<region>[a-z0-9-]+)/bedrock/"
+    r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/\s]+)/\d{8}/(?P<region>[a-z0-9-]+)/"
+    r"(?:bedrock|servicequotas)/"
     r"aws4_request, ?SignedHeaders=[a-z0-9;-]+, ?Signature=[0-9a-f]{64}$"
 )
 _SECRET_HEADERS = {"authorization", "x-amz-security-token"}
@@ -69,6 +71,9 @@ class Handler(BaseHTTPRequestHandler):
             if verb == method and found:
                 op, model = name, unquote(found.groupdict().get("model", ""))
                 break
+        target = headers.get("x-amz-target", "")
+        if method == "POST" and url.path == "/" and target == f"{quotas.TARGET}ListServiceQuotas":
+            op = "list_service_quotas"
         auth = _SIGV4.match(headers.get("authorization", ""))
         if auth and state.only_key and auth.group("key") != state.only_key:
             message = "The security token included in the request is invalid."
@@ -104,7 +109,7 @@ class Handler(BaseHTTPRequestHandler):
             entry.status = 200
         except ServiceError as exc:
             entry.status = exc.status
-            self._send(exc.status, {"message": exc.message}, code=exc.code)
+            self._send(exc.status, quotas.error_body(op, exc), code=exc.code)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (read timeout): nothing to answer
         except Exception as exc:  # a bug in the fake: answer, and keep it for the test to fail
@@ -134,6 +139,8 @@ class Handler(BaseHTTPRequestHandler):
             return control.availability(state, model)
         if op == "list_inference_profiles":
             return control.list_inference_profiles(state, query, region)
+        if op == "list_service_quotas":
+            return quotas.list_service_quotas(state, _json_or_none(raw), region)
         raise ServiceError(
             404, "UnknownOperationException", f"The fake does not serve {self.command} {self.path}"
         )
