@@ -2,13 +2,14 @@
 
     with FakeBedrock() as fake:            # 127.0.0.1, a free port
         fake.behaviour.faults.append(Fault("throttle", count=2))
-        ...  # point boto3 at fake.url (AWS_ENDPOINT_URL_BEDROCK_RUNTIME / _BEDROCK / _SERVICE_QUOTAS)
+        ...  # point boto3 at fake.url (AWS_ENDPOINT_URL_BEDROCK_RUNTIME, _BEDROCK, ...)
         fake.requests                      # every request received, secrets removed
 
 It answers the runtime (``/model/{id}/converse``, ``/model/{id}/invoke``), the
-control-plane calls adloom makes and Service Quotas' ``ListServiceQuotas``, strictly: bodies the service or model would
-refuse get the real error shape. ``python -m tests.fakebedrock --port N --config
-behaviour.json`` runs it as a process (kill -9 tests, benchmarks).
+control-plane calls adloom makes and Service Quotas' ``ListServiceQuotas``,
+strictly: bodies the service or model would refuse get the real error shape.
+``python -m tests.fakebedrock --port N --config behaviour.json`` runs it as a
+process (kill -9 tests, benchmarks).
 """
 
 from __future__ import annotations

@@ -118,7 +118,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(500, {"message": f"fake bug: {exc}"}, code="InternalServerException")
         state.log_answered(entry)
 
-    def _dispatch(
+    def _dispatch(  # noqa: PLR0911 - a routing table: one return per operation
         self, state: State, op: str, model: str, *, raw: bytes, headers: dict[str, str],
         query: dict[str, str], region: str,
     ) -> dict[str, Any]:  # fmt: skip
