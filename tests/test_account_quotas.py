@@ -151,7 +151,7 @@ def test_run_summary_names_each_quota_and_its_source(
     pages = fake_bedrock.calls("list_service_quotas")
     assert len(pages) == -(-len(applied(fake_bedrock.state)) // PAGE) > 1
     assert [p.body.get("NextToken") for p in pages[:3]] == [None, "4", "8"]
-    assert all(p.body["ServiceCode"] == "bedrock" for p in pages)
+    assert all(p.body["ServiceCode"] == "bedrock" and p.body["MaxResults"] == 100 for p in pages)
     assert DENIED not in err
 
 
@@ -179,6 +179,17 @@ def test_a_quota_setting_wins_over_the_account(fake_bedrock: FakeBedrock, tmp_pa
         "source": "setting",
         "detail": f"--set quota.{HAIKU45}.tpm",
     }
+
+
+def test_with_every_quota_set_the_account_is_not_asked(
+    fake_bedrock: FakeBedrock, tmp_path: Path
+) -> None:
+    fake_bedrock.behaviour.service_quotas_denied = True  # would warn, if asked
+    code, summary, err = run_json(tmp_path, "--set", f"quota.{TEXT}.tpm=90000")
+    assert code == ExitCode.OK, err
+    assert fake_bedrock.calls("list_service_quotas") == []
+    assert DENIED not in err
+    assert [q["source"] for q in summary["quotas"]] == ["setting", "setting"]
 
 
 # ---------------------------------------------------------------- denied, cached
@@ -227,7 +238,8 @@ def test_the_answer_is_cached_for_a_day(fake_bedrock: FakeBedrock, tmp_path: Pat
     assert code == ExitCode.OK, err
     assert len(fake_bedrock.calls("list_service_quotas")) == asked  # not asked again
     assert quota_of(summary, TEXT)["per_minute"] == ACCOUNT_TPM
-    assert len(list((tmp_path / "user-cache" / "adloom").glob("service-quotas.*.json"))) == 1
+    cached = (tmp_path / "user-cache" / "adloom").glob("service-quotas.*.json")
+    assert [p.name for p in cached] == ["service-quotas.bedrock.us-east-1.default.json"]
 
 
 def test_a_zero_quota_is_said_and_not_paced_at(fake_bedrock: FakeBedrock, tmp_path: Path) -> None:

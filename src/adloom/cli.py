@@ -91,16 +91,15 @@ def _start(
     return provider, plan
 
 
-def _quotas(env: Env, provider: Provider, plan: Plan, registry: Registry) -> Quotas:
-    """Per-model quotas: ``--set quota.<model-id>.tpm=N``, else the account's (read at
-    run start; why not, said once), else the registry's defaults."""
-    from adloom.engine import Quotas
-
-    account = provider.account_quotas([(plan.text_model, "text"), (plan.image_model, "image")])
+def _with_account(env: Env, provider: Provider, plan: Plan, quotas: Quotas) -> Quotas:
+    """``quotas`` (the settings', else the registry's) with the account's own under the
+    settings, read at run start for the models no setting covers; why not, said once."""
+    account = provider.account_quotas(
+        quotas.unset([(plan.text_model, "text"), (plan.image_model, "image")])
+    )
     for warning in account.warnings:
         env.warn(warning)
-    settings = plan.campaign.settings.extra
-    return Quotas(registry, settings, plan.campaign.cells, account)
+    return quotas.with_account(account)
 
 
 def _deliver(env: Env, summary: RunSummary, *, as_json: bool) -> None:
@@ -233,7 +232,8 @@ def run(
             sets[key] = value
     campaign = _read(env, brief, [f"{k}={v}" for k, v in sets.items()])
     registry = _registry(models)
-    Quotas(registry, campaign.settings.extra, campaign.cells)  # bad quota settings: exit 2 now
+    # Per-model quotas: --set quota.<model-id>.tpm=N, else the account's, else the registry's.
+    quotas = Quotas(registry, campaign.settings.extra, campaign.cells)
     name = _provider_name(provider, campaign)
     if latency not in (None, "standard", "optimized"):
         raise InputError(f'--latency "{latency}": use standard or optimized')
@@ -256,7 +256,7 @@ def run(
         concurrency=concurrency,
         max_cost_usd=budget,
         templates=templates,
-        quotas=_quotas(env, the_provider, the_plan, registry),
+        quotas=_with_account(env, the_provider, the_plan, quotas),
     )
     with env.progress() as tracker:
         summary = run_plan(the_plan, the_provider, options, tracker)
@@ -290,6 +290,7 @@ def review(
     region: Annotated[str | None, typer.Option(help="AWS region.")] = None,
 ) -> None:
     """Next round: keep approved ads, regenerate rejected ones from the notes (docs/review.md)."""
+    from adloom.engine import Quotas
     from adloom.pipeline import RunOptions
     from adloom.providers import names
     from adloom.review import find_brief, read_reviewed, run_review
@@ -314,7 +315,9 @@ def review(
         concurrency=concurrency,
         max_cost_usd=max_cost if max_cost is not None else campaign.settings.max_cost_usd,
         templates=templates,
-        quotas=_quotas(env, the_provider, the_plan, registry),
+        quotas=_with_account(
+            env, the_provider, the_plan, Quotas(registry, campaign.settings.extra, campaign.cells)
+        ),
     )
     with env.progress() as tracker:
         summary = run_review(reviewed, the_plan, the_provider, options, tracker)

@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from adloom.console import Env
-from adloom.engine.quotas import Quotas, Source
+from adloom.engine.quotas import Quotas, Source, unit_of
 from adloom.errors import AdloomError, ProviderError
 from adloom.providers.base import Kind, TransientError
 from adloom.providers.bedrock import account_quotas
@@ -227,10 +227,10 @@ def applied_quotas(
         clients.check()
     except AdloomError:
         return [], ()  # the region or credentials check already says what to do
-    account = account_quotas.read(clients, registry, models)
-    quotas = Quotas(registry, settings, account=account)
-    sources = [quotas.explain(model, "ipm" if kind == "image" else "tpm") for model, kind in models]
-    return sources, account.warnings
+    quotas = Quotas(registry, settings)
+    account = account_quotas.read(clients, registry, quotas.unset(models))
+    quotas = quotas.with_account(account)
+    return [quotas.explain(model, unit_of(kind)) for model, kind in models], account.warnings
 
 
 # ---------------------------------------------------------------- output

@@ -9,20 +9,25 @@ provider) is already per id as sent. Every quota says where it came from
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from adloom.errors import InputError
 from adloom.model import Usage
-from adloom.providers.base import Account, Applied, Request
+from adloom.providers.base import Account, Applied, Kind, Request
 from adloom.registry import Registry, base_id
 
-__all__ = ["Account", "Applied", "Quota", "Quotas", "Source"]
+__all__ = ["Account", "Applied", "Quota", "Quotas", "Source", "unit_of"]
 
 PREFIX = "quota."
 Unit = Literal["tpm", "ipm"]
 UNITS: dict[str, str] = {"tpm": "tokens/min", "ipm": "images/min", "rpm": "requests/min"}
+
+
+def unit_of(kind: Kind) -> Unit:
+    """What a model of ``kind`` is paced on: tokens (text) or images per minute."""
+    return "ipm" if kind == "image" else "tpm"
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,16 @@ class Quotas:
         if number <= 0:
             raise InputError(f'{where}: {key} = "{value}": expected a whole number above 0')
         self.overrides.setdefault(model, {})[unit] = (number, where)
+
+    def with_account(self, account: Account) -> Quotas:
+        """These quotas, with what the account reports under the settings."""
+        quotas = Quotas(self.registry, account=account)
+        quotas.overrides = self.overrides
+        return quotas
+
+    def unset(self, models: Sequence[tuple[str, Kind]]) -> list[tuple[str, Kind]]:
+        """The models whose quota no setting gives: the ones to ask the account about."""
+        return [m for m in models if self.explain(m[0], unit_of(m[1])).source != "setting"]
 
     def explain(self, model: str, unit: Unit) -> Source:
         """The quota ``model`` is paced at in ``unit``: a setting, else the account's,

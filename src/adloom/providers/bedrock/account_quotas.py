@@ -145,7 +145,7 @@ def read(clients: Clients, registry: Registry, models: Sequence[tuple[str, Kind]
 
 def _listed(clients: Clients, region: str) -> list[tuple[str, float]]:
     """The per-minute inference quotas of Bedrock in ``region``, from the cache when fresh."""
-    name = f"service-quotas.bedrock.{region}.{clients.profile or 'default'}"
+    name = f"service-quotas.bedrock.{region}.{clients.session().profile_name}"
     rows = _rows(usercache.load(name))
     if rows is None:
         rows = _fetch(clients)
@@ -156,7 +156,8 @@ def _listed(clients: Clients, region: str) -> list[tuple[str, float]]:
 def _fetch(clients: Clients) -> list[tuple[str, float]]:
     pages = clients.quotas().get_paginator("list_service_quotas")
     rows = []
-    for page in pages.paginate(ServiceCode=SERVICE_CODE):
+    # 100 a page, the most the service gives: Bedrock has hundreds of quotas.
+    for page in pages.paginate(ServiceCode=SERVICE_CODE, PaginationConfig={"PageSize": 100}):
         for quota in page.get("Quotas", []):
             name, value = quota.get("QuotaName", ""), quota.get("Value")
             if value is not None and parse(name) is not None:
