@@ -107,6 +107,7 @@ def aws_env(url: str) -> dict[str, str]:
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": url,
         "AWS_ENDPOINT_URL_BEDROCK": url,
+        "AWS_ENDPOINT_URL_SERVICE_QUOTAS": url,
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "AWS_EC2_METADATA_DISABLED": "true",
