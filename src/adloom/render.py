@@ -60,7 +60,7 @@ MAX_HEIGHT = 320
 # Narrow creatives (160x600) still get a card wide enough to read their copy.
 MIN_CARD_WIDTH = 260
 
-STATUSES: tuple[Status, ...] = ("ok", "failed", "blocked", "filtered", "skipped")
+STATUSES: tuple[Status, ...] = ("ok", "flagged", "failed", "blocked", "filtered", "skipped")
 LINK_SCHEMES = ("http", "https")
 
 
