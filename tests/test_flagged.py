@@ -26,6 +26,7 @@ from adloom.model import Audience, BrandKit, Brief, CopyJob, Pin, SearchAd
 from adloom.placements import builtin_placements
 from adloom.verdict import Verdict, judge_search
 from briefs import write_brief
+from factories import preview_html
 from fakebedrock import FakeBedrock
 
 HAIKU45 = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
@@ -72,9 +73,8 @@ def exported(out: Path, name: str) -> list[dict[str, str]]:
 
 
 def preview_statuses(out: Path) -> list[str]:
-    """Every card's status, from whatever pages the preview has."""
-    pages = [out / "index.html", *sorted((out / "preview").glob("*.html"))]
-    html = "".join(p.read_text(encoding="utf-8") for p in pages if p.is_file())
+    """Every card's status, from every page of the preview."""
+    html = preview_html(out)
     return [part.split('"', 1)[0] for part in html.split('<article class="card')[1:]
             for part in [part.split('data-status="', 1)[1]]]  # fmt: skip
 
@@ -141,8 +141,7 @@ def test_a_search_ad_loses_its_failing_headlines_and_names_them(
         "dropped headline 15",
     ]
     assert f'banned word "{BANNED}"' in ad["issues"]
-    html = (out / "index.html").read_text(encoding="utf-8")
-    assert "dropped headline 14" in html
+    assert "dropped headline 14" in preview_html(out)
 
 
 def test_a_search_ad_with_too_few_valid_headlines_is_flagged(
