@@ -24,7 +24,7 @@ from typing import TypeVar
 from adloom.naming import slugify
 
 PAGES_DIR = "preview"
-CARDS_PER_PAGE = 250  # ads on one page at most
+CARDS_PER_PAGE = 500  # ads on one page at most
 MAX_PAGE_BYTES = 2 * 1024 * 1024  # HTML on one page at most (one ad's page may be bigger)
 SLUG_BYTES = 48
 MANIFEST = ".adloom-pages"  # the page files the last render wrote, one a line
@@ -37,8 +37,9 @@ Render = Callable[[Sequence[T], int, int], str]
 
 def page_name(number: int, brief_id: str, part: int = 1) -> str:
     """``brief-001-cold-brew.html``; later parts of the brief add ``-2``, ``-3`` ..."""
-    slug = slugify(brief_id).encode("utf-8")[:SLUG_BYTES].decode("utf-8", "ignore")
-    slug = slug.strip("-_") or "brief"
+    # slugify() names an id without a word character "campaign"; this is a brief.
+    slug = slugify(brief_id) if re.search(r"\w", brief_id) else "brief"
+    slug = slug.encode("utf-8")[:SLUG_BYTES].decode("utf-8", "ignore").strip("-_") or "brief"
     suffix = f"-{part}" if part > 1 else ""
     return f"brief-{number:03d}-{slug}{suffix}.html"
 
