@@ -283,3 +283,43 @@ def test_a_hand_fixed_flagged_ad_is_delivered_by_review(tmp_path: Path) -> None:
     assert rows[still]["approval"] == "Approved"
     assert fixed in [r["Ad Name"] for r in exported(out, "meta-bulk.csv")]
     assert {r["Ad group"] for r in exported(out, "google-ads-editor.csv")} == {"tea_general_en"}
+
+
+def test_lint_then_review_after_every_flagged_ad_is_fixed(tmp_path: Path) -> None:
+    out, _ = draft_run(tmp_path)
+    workbook = openpyxl.load_workbook(out / "variants.xlsx")
+    variants, search = workbook["Variants"], workbook["Search ads"]
+    header = [c.value for c in variants[1]]
+    col = {h: header.index(h) + 1 for h in ("ad_name", "headline", "approval", "placement")}
+    for r in range(2, variants.max_row + 1):
+        variants.cell(r, col["approval"]).value = "Approved"
+        name, placement = (variants.cell(r, col[c]).value for c in ("ad_name", "placement"))
+        if "cold-brew" in name and placement == "meta_feed":
+            variants.cell(r, col["headline"]).value = "Cold Brew Kit, overnight"
+    slots = [c.value for c in search[1]]
+    for r in range(2, search.max_row + 1):
+        if "cold-brew" in search.cell(r, 1).value:
+            search.cell(r, slots.index("headline 1") + 1).value = "Cold Brew Kit overnight"
+    workbook.save(out / "variants.xlsx")
+
+    code, report, err = cli("lint", str(out / "variants.xlsx"))
+    assert code == ExitCode.OK, err
+    assert report["problems"] == []
+    assert any(n.startswith("2 flagged ad(s) now pass every rule") for n in report["notes"])
+
+    code, summary, err = cli("review", str(out / "variants.xlsx"))
+    assert code == ExitCode.OK, err
+    assert summary["flagged"] == 0
+    rows = sheet(out / "variants-round-2.xlsx")
+    assert {r["status"] for r in rows.values()} == {"ok"}
+    assert len(exported(out, "meta-bulk.csv")) == 2
+    groups = sorted(r["Ad group"] for r in exported(out, "google-ads-editor.csv"))
+    assert groups == ["cold-brew_general_en", "tea_general_en"]
+
+
+def test_lint_says_what_to_do_about_flagged_ads(tmp_path: Path) -> None:
+    out, _ = draft_run(tmp_path)
+    code, report, err = cli("lint", str(out / "variants.xlsx"))
+    assert code == ExitCode.SOME_FAILED, err
+    assert {p["where"].split("!")[0] for p in report["problems"]} == {"Variants", "Search ads"}
+    assert any(n.startswith("2 ad(s) are flagged") for n in report["notes"])
