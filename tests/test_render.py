@@ -324,6 +324,7 @@ def test_filters_are_optional_and_list_what_is_there(run: Run) -> None:
         "language": ["en", "ja"],
         "placement": ["meta_feed", "meta_story", "display_728x90", "google_rsa"],
         "status": ["ok", "failed", "skipped"],
+        "sort": ["Needs attention first", "Ad name"],  # within each placement, on the page
     }
     # Nothing is fetched: no external scripts, styles or fonts.
     assert all("src" not in s.attrs for s in doc.iter("script"))
