@@ -75,7 +75,7 @@ def print_summary(env: Env, s: RunSummary) -> None:
     if s.flagged:
         c.print(
             f"[yellow]{s.flagged} ads break a platform rule and are left out of the upload "
-            "files (exports/): fix them in the workbook and run `adloom review`.[/]"
+            "files (exports/): fix them in the workbook, approve them and run `adloom review`.[/]"
         )
     c.print(
         f"Model calls: {s.model_calls_text} text, {s.model_calls_image} image; "
