@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -192,6 +193,16 @@ def test_two_bad_headlines_of_eight_are_dropped() -> None:
     assert got.issues[0].startswith(f'dropped headline 4 ("A {BANNED} brew") — it broke a rule:')
     assert got.issues[1].startswith(f'dropped headline 8 ("{long}")')
     assert "over Google's limit of 30" in got.issues[1]
+
+
+def test_a_failing_path_1_is_dropped_and_path_2_moves_up() -> None:
+    search = replace(search_ad(GOOD), path1=f"{BANNED}-deals", path2="cold-brew")
+    found = rsa.check(search, RSA.limits, CONTEXT, brief=BRIEF_OBJ)
+    got = judge_search(search, found, RSA.limits, CONTEXT, brief=BRIEF_OBJ)
+    assert got.status == "ok"
+    assert got.search is not None
+    assert (got.search.path1, got.search.path2) == ("cold-brew", "")
+    assert got.issues[0].startswith(f'dropped path 1 ("{BANNED}-deals")')
 
 
 def test_too_few_valid_headlines_leave_the_ad_flagged_as_written() -> None:

@@ -8,7 +8,7 @@ rules (``ADVISORY``; and near-duplicate variants, found once all are written) le
 the ad ``ok`` with the issue noted: a platform accepts such an ad.
 
 A responsive search ad has pools to spare: the headlines and descriptions the model
-wrote that break a rule are dropped instead (a failing path is left empty), when the
+wrote that break a rule are dropped instead (a failing path too), when the
 ad then passes with at least ``rsa.MIN_HEADLINES`` and ``rsa.MIN_DESCRIPTIONS``; an
 issue names each one dropped. The marketer's supplied copy is never dropped.
 """
@@ -85,9 +85,10 @@ def _without(search: SearchAd, labels: set[str]) -> tuple[SearchAd, list[tuple[s
     ]
     if len(headlines) < rsa.MIN_HEADLINES or len(descriptions) < rsa.MIN_DESCRIPTIONS:
         return None
-    # Google takes path 2 only after a path 1: a dropped path 1 takes path 2 with it.
-    path1 = "" if "path 1" in labels else search.path1
-    path2 = "" if "path 2" in labels or not path1 else search.path2
+    # Google takes path 2 only after a path 1: a path 2 kept moves up to a dropped path 1.
+    paths = [p for label, p in (("path 1", search.path1), ("path 2", search.path2))
+             if p and label not in labels]  # fmt: skip
+    path1, path2 = [*paths, "", ""][:2]
     kept = SearchAd(
         headlines=tuple(search.headlines[i] for i in headlines),
         descriptions=tuple(search.descriptions[i] for i in descriptions),
