@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -75,9 +76,7 @@ def exported(out: Path, name: str) -> list[dict[str, str]]:
 
 def preview_statuses(out: Path) -> list[str]:
     """Every card's status, from every page of the preview."""
-    html = preview_html(out)
-    return [part.split('"', 1)[0] for part in html.split('<article class="card')[1:]
-            for part in [part.split('data-status="', 1)[1]]]  # fmt: skip
+    return re.findall(r'<article class="card[^>]*data-status="([^"]*)"', preview_html(out))
 
 
 def brief_with_banned_word(tmp_path: Path, **settings: Any) -> Path:
