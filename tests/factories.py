@@ -8,10 +8,12 @@ issues. The pieces (``make_campaign``, ``make_ad``, ``make_summary``) build anyt
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from PIL import Image, ImageDraw
 
@@ -432,3 +434,16 @@ def sample_run(tmp_path: Path, *, extra_columns: tuple[str, ...] = ("Owner", "Bu
         )
     )
     return Run(ads=ads, summary=make_summary(ads, out), campaign=campaign, out=out)
+
+
+def preview_pages(out: Path) -> list[Path]:
+    """The preview's pages of ads, in the order ``index.html`` links them."""
+    index = (out / "index.html").read_text(encoding="utf-8")
+    hrefs = dict.fromkeys(re.findall(r'href="(preview/[^"]+)"', index))
+    return [out / unquote(href) for href in hrefs]
+
+
+def preview_html(out: Path) -> str:
+    """The index and every page of the preview, as one text to search."""
+    paths = [out / "index.html", *preview_pages(out)]
+    return "".join(p.read_text(encoding="utf-8") for p in paths)

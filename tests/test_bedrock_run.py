@@ -22,6 +22,7 @@ from adloom.console import Env
 from adloom.errors import ExitCode
 from adloom.journal import Journal
 from adloom.registry import load_registry
+from factories import preview_html
 from fakebedrock import FakeBedrock
 from test_bedrock_provider import HAIKU35, LLAMA, NOVA_CANVAS, NOVA_LITE, STABILITY, TITAN
 
@@ -150,7 +151,7 @@ def test_native_output_titan_images_english_and_japanese(
             r.body["outputConfig"]["textFormat"]["structure"]["jsonSchema"]["schema"]
         )
         assert schema["required"] == ["body", "cta"]
-    preview = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    preview = preview_html(tmp_path / "out")
     assert "Hot for 6 hours. No leaks." in preview
     # Usage and cost are stored per request.
     assert all(row["cost_usd"] > 0 for row in rows(tmp_path / "out") if row["status"] == "ok")

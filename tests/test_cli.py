@@ -19,6 +19,7 @@ from adloom.cli import main
 from adloom.console import Env
 from adloom.placements import builtin_placements
 from briefs import write_brief
+from factories import preview_pages
 
 EXAMPLE = Path(__file__).parents[1] / "campaigns" / "spring-launch.xlsx"
 
@@ -91,11 +92,13 @@ def test_workbook_rows_and_draft_label(example_run: tuple[dict[str, object], Pat
 
 def test_preview_links_resolve(example_run: tuple[dict[str, object], Path]) -> None:
     _, out = example_run
-    parser = _Imgs()
-    parser.feed((out / "index.html").read_text(encoding="utf-8"))
-    creatives = [s for s in parser.srcs if s.startswith("creatives/")]
+    creatives = []
+    for page in preview_pages(out):
+        parser = _Imgs()
+        parser.feed(page.read_text(encoding="utf-8"))
+        creatives += [page.parent / s for s in parser.srcs if s.startswith("../creatives/")]
     assert len(creatives) == 80
-    assert all((out / s).is_file() for s in creatives)
+    assert all(path.is_file() for path in creatives)
 
 
 def test_rerun_uses_the_journal(tmp_path: Path) -> None:

@@ -390,6 +390,7 @@ def test_summary_sheet(run: Run) -> None:
         "Ads by status": "21 ok, 1 failed, 1 skipped",
         "Creatives": 16,
         "Failed": 1,
+        "Flagged": 0,
         "Cache hits": 3,
         "Model calls (text)": 12,
         "Model calls (image)": 4,

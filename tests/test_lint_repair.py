@@ -170,7 +170,7 @@ def test_copy_that_keeps_failing_is_delivered_flagged_not_cut(
     assert [feedback_of(r) for r in copywriter.requests] == [[], *([told(a)] for a in answers[:-1])]
     assert row["body"] == answers[-1]  # whole, as the model last wrote it
     assert measure(row["body"], "double_width") > SEARCH.body_max
-    assert row["status"] == "ok"
+    assert row["status"] == "flagged"  # shown for review, held back from upload files
     assert row["issues"] == length_problem(answers[-1])
 
 
@@ -256,7 +256,9 @@ def test_fake_bedrock_that_keeps_failing_is_delivered_flagged(
 ) -> None:
     fake_bedrock.behaviour.overlong = 99
     code, err, row = fake_run(tmp_path)
-    assert code == ExitCode.OK, err  # flagged copy is delivered: the ad did not fail
+    # Flagged copy is delivered for review, and the run says some ads need attention.
+    assert code == ExitCode.SOME_FAILED, err
+    assert row["status"] == "flagged"
     # The fake repeats its answer word for word, so the second repair would be the very
     # request of the first: it is answered from the journal, not sent and paid again.
     assert len(prompts(fake_bedrock)) == 2

@@ -12,7 +12,16 @@ import pytest
 
 from adloom.errors import InputError
 from adloom.render import MAX_HEIGHT, MAX_WIDTH, display_size, render_preview
-from factories import AdCopy, Run, make_ad, make_brief, make_campaign, make_summary, sample_run
+from factories import (
+    AdCopy,
+    Run,
+    make_ad,
+    make_brief,
+    make_campaign,
+    make_summary,
+    preview_pages,
+    sample_run,
+)
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 
@@ -72,6 +81,13 @@ def parse(path: Path) -> Node:
     return builder.root
 
 
+def parse_pages(index: Path) -> Node:
+    """Every page of ads the index links, under one node (the index itself left out)."""
+    root = Node("#pages", {})
+    root.content = [parse(page) for page in preview_pages(index.parent)]
+    return root
+
+
 def cards(doc: Node) -> dict[str, Node]:
     found = {n.find_class("ad-name")[0].all_text(): n for n in doc.iter("article")}
     assert all("card" in n.classes for n in found.values())
@@ -87,7 +103,7 @@ NOW = datetime(2025, 3, 14, 9, 26, 53, tzinfo=UTC)
 
 
 def test_every_ad_is_shown_grouped_by_brief_then_placement(run: Run) -> None:
-    doc = parse(render_preview(run.ads, run.summary, run.campaign, run.out))
+    doc = parse_pages(render_preview(run.ads, run.summary, run.campaign, run.out))
     shown = cards(doc)
     assert set(shown) == {ad.spec.name for ad in run.ads}
     assert len(doc.iter("article")) == len(run.ads)
@@ -110,7 +126,7 @@ def test_every_ad_is_shown_grouped_by_brief_then_placement(run: Run) -> None:
 
 
 def test_card_shows_copy_and_review_fields(run: Run) -> None:
-    doc = parse(render_preview(run.ads, run.summary, run.campaign, run.out))
+    doc = parse_pages(render_preview(run.ads, run.summary, run.campaign, run.out))
     ad = next(a for a in run.ads if a.spec.placement.id == "meta_feed" and a.status == "ok")
     card = cards(doc)[ad.spec.name]
     text = card.all_text()
@@ -133,7 +149,7 @@ def test_card_shows_copy_and_review_fields(run: Run) -> None:
 
 
 def test_images_keep_their_true_aspect_ratio_and_fit_the_box(run: Run) -> None:
-    doc = parse(render_preview(run.ads, run.summary, run.campaign, run.out))
+    doc = parse_pages(render_preview(run.ads, run.summary, run.campaign, run.out))
     shown = cards(doc)
     checked = set()
     for ad in run.ads:
@@ -154,18 +170,22 @@ def test_small_placements_are_not_scaled_up(tmp_path: Path) -> None:
     campaign = make_campaign(tmp_path, placement_ids=("display_300x250",))
     out = tmp_path / "out"
     ad = make_ad(campaign, out, placement="display_300x250")
-    doc = parse(render_preview([ad], make_summary([ad], out), campaign, out))
+    doc = parse_pages(render_preview([ad], make_summary([ad], out), campaign, out))
     img = doc.iter("img")[0]
     assert (img.attrs["width"], img.attrs["height"]) == ("300", "250")
 
 
-def test_image_links_are_relative_and_resolve_from_the_out_folder(run: Run) -> None:
-    doc = parse(render_preview(run.ads, run.summary, run.campaign, run.out))
-    sources = [img.attrs["src"] or "" for img in doc.iter("img")]
+def test_image_links_are_relative_and_resolve_from_their_page(run: Run) -> None:
+    render_preview(run.ads, run.summary, run.campaign, run.out)
+    sources = [
+        (page, img.attrs["src"] or "")
+        for page in preview_pages(run.out)
+        for img in parse(page).iter("img")
+    ]
     assert len(sources) == sum(1 for a in run.ads if a.creative)
-    for src in sources:
-        assert src.startswith("creatives/")
-        assert (run.out / unquote(src)).is_file()
+    for page, src in sources:
+        assert src.startswith("../creatives/")
+        assert (page.parent / unquote(src)).is_file()
 
 
 def test_links_survive_unusual_file_names(tmp_path: Path) -> None:
@@ -175,14 +195,14 @@ def test_links_survive_unusual_file_names(tmp_path: Path) -> None:
     base = make_ad(campaign, out, placement="meta_feed")
     odd.write_bytes(base.creative.path.read_bytes())  # type: ignore[union-attr]
     ad = make_ad(campaign, out, placement="meta_feed", creative_path=odd)
-    doc = parse(render_preview([ad], make_summary([ad], out), campaign, out))
-    src = doc.iter("img")[0].attrs["src"] or ""
+    (page,) = preview_pages(render_preview([ad], make_summary([ad], out), campaign, out).parent)
+    src = parse(page).iter("img")[0].attrs["src"] or ""
     assert not set("# ?") & set(src)
-    assert (out / unquote(src)) == odd
+    assert (page.parent / unquote(src)).resolve() == odd.resolve()
 
 
 def test_failed_ads_show_the_error_instead_of_an_image(run: Run) -> None:
-    doc = parse(render_preview(run.ads, run.summary, run.campaign, run.out))
+    doc = parse_pages(render_preview(run.ads, run.summary, run.campaign, run.out))
     failed = next(a for a in run.ads if a.status == "failed")
     card = cards(doc)[failed.spec.name]
     text = card.all_text()
@@ -203,7 +223,7 @@ def test_failed_ads_show_the_error_instead_of_an_image(run: Run) -> None:
 
 
 def test_text_only_placements_show_their_copy_as_a_card(run: Run) -> None:
-    doc = parse(render_preview(run.ads, run.summary, run.campaign, run.out))
+    doc = parse_pages(render_preview(run.ads, run.summary, run.campaign, run.out))
     text_ad = next(a for a in run.ads if a.spec.placement.text_only)
     card = cards(doc)[text_ad.spec.name]
     assert card.iter("img") == []
@@ -217,7 +237,7 @@ def test_a_failed_text_ad_shows_its_error_in_the_card(tmp_path: Path) -> None:
     campaign = make_campaign(tmp_path, placement_ids=("google_rsa",))
     out = tmp_path / "out"
     ad = make_ad(campaign, out, placement="google_rsa", status="blocked", error="policy: health")
-    doc = parse(render_preview([ad], make_summary([ad], out), campaign, out))
+    doc = parse_pages(render_preview([ad], make_summary([ad], out), campaign, out))
     card = cards(doc)[ad.spec.name]
     assert "status-blocked" in card.classes
     assert card.find_class("error")[0].all_text() == "Error: policy: health"
@@ -225,12 +245,13 @@ def test_a_failed_text_ad_shows_its_error_in_the_card(tmp_path: Path) -> None:
 
 
 def test_drafts_are_badged_and_the_run_has_a_banner(run: Run) -> None:
-    doc = parse(render_preview(run.ads, run.summary, run.campaign, run.out))
+    index = render_preview(run.ads, run.summary, run.campaign, run.out)
+    doc = parse_pages(index)
     shown = cards(doc)
     for ad in run.ads:
         badges = [b.all_text() for b in shown[ad.spec.name].find_class("badge-draft")]
         assert badges == (["DRAFT"] if ad.draft else [])
-    banner = doc.find_class("banner-draft")
+    banner = parse(index).find_class("banner-draft")
     assert len(banner) == 1
     assert "1 of 23 ads" in " ".join(banner[0].all_text().split())
 
@@ -273,17 +294,18 @@ def test_header_shows_the_run(run: Run) -> None:
 
 
 def test_lint_issues_are_listed(run: Run) -> None:
-    doc = parse(render_preview(run.ads, run.summary, run.campaign, run.out))
+    doc = parse_pages(render_preview(run.ads, run.summary, run.campaign, run.out))
     ad = next(a for a in run.ads if a.issues and a.status == "ok")
     items = [li.all_text() for li in cards(doc)[ad.spec.name].find_class("issues")[0].iter("li")]
     assert items == list(ad.issues)
 
 
 def test_japanese_copy_is_marked_and_encoded(run: Run) -> None:
-    path = render_preview(run.ads, run.summary, run.campaign, run.out)
+    pages = preview_pages(render_preview(run.ads, run.summary, run.campaign, run.out).parent)
+    ja = next(a for a in run.ads if a.spec.language == "ja" and a.status == "ok")
+    path = next(p for p in pages if ja.spec.name in p.read_text(encoding="utf-8"))
     doc = parse(path)
     assert any(m.attrs.get("charset") == "utf-8" for m in doc.iter("meta"))
-    ja = next(a for a in run.ads if a.spec.language == "ja" and a.status == "ok")
     copy = cards(doc)[ja.spec.name].find_class("copy")[0]
     assert copy.attrs["lang"] == "ja"
     assert "春の朝を、もっと軽やかに" in copy.all_text()
@@ -302,6 +324,7 @@ def test_filters_are_optional_and_list_what_is_there(run: Run) -> None:
         "language": ["en", "ja"],
         "placement": ["meta_feed", "meta_story", "display_728x90", "google_rsa"],
         "status": ["ok", "failed", "skipped"],
+        "sort": ["Needs attention first", "Ad name"],  # within each placement, on the page
     }
     # Nothing is fetched: no external scripts, styles or fonts.
     assert all("src" not in s.attrs for s in doc.iter("script"))
@@ -329,20 +352,21 @@ def test_brief_and_model_text_is_escaped(tmp_path: Path) -> None:
         make_ad(campaign, out, brief=evil, copy=copy),
     ]
     summary = make_summary(ads, out, warnings=(HOSTILE,))
-    path = render_preview(ads, summary, campaign, out)
-    doc = parse(path)
-
-    scripts = doc.iter("script")
-    assert len(scripts) == 1  # the page's own filter script, and nothing injected
-    assert "alert" not in scripts[0].all_text()
-    for node in doc.iter():
-        assert not any(name.startswith("on") for name in node.attrs), node
+    index = render_preview(ads, summary, campaign, out)
+    pages = [parse(p) for p in preview_pages(out)]
+    assert len(pages) == 2  # one per brief
+    for doc in [parse(index), *pages]:
+        for script in doc.iter("script"):  # each page's own filter script, nothing injected
+            assert "alert" not in script.all_text()
+        for node in doc.iter():
+            assert not any(name.startswith("on") for name in node.attrs), node
+        assert HOSTILE in doc.all_text()  # the campaign's name, as text
+    assert [len(d.iter("script")) for d in pages] == [1, 1]
+    doc = parse_pages(index)
     assert len(doc.iter("img")) == 2  # the two real creatives, no injected <img>
-    # The text is there, as text.
-    assert HOSTILE in doc.all_text()
     assert "<img src=x onerror=alert(5)>" in doc.all_text()
     # A javascript: URL is shown but never becomes a link.
-    hrefs = [a.attrs.get("href") or "" for a in doc.iter("a")]
+    hrefs = [a.attrs.get("href") or "" for c in cards(doc).values() for a in c.iter("a")]
     assert hrefs == [ads[0].spec.landing_url, ads[1].spec.landing_url]
     assert "javascript:alert(4)" in cards(doc)[ads[2].spec.name].all_text()
 
@@ -355,7 +379,7 @@ def test_a_template_in_the_override_folder_wins(run: Run, tmp_path: Path) -> Non
         "<p>{{ card.headline }}</p></article>\n",
         encoding="utf-8",
     )
-    doc = parse(render_preview(run.ads, run.summary, run.campaign, run.out, templates=custom))
+    doc = parse_pages(render_preview(run.ads, run.summary, run.campaign, run.out, templates=custom))
     shown = cards(doc)
     assert len(shown) == len(run.ads)
     assert all("mine" in c.classes for c in shown.values())
@@ -364,7 +388,7 @@ def test_a_template_in_the_override_folder_wins(run: Run, tmp_path: Path) -> Non
     assert doc.find_class("banner-draft")
 
 
-def test_the_whole_page_can_be_replaced_and_stays_escaped(run: Run, tmp_path: Path) -> None:
+def test_the_page_template_can_be_replaced_and_stays_escaped(run: Run, tmp_path: Path) -> None:
     custom = tmp_path / "my-templates"
     (custom / "preview").mkdir(parents=True)
     (custom / "preview" / "index.html.j2").write_text(
@@ -373,11 +397,12 @@ def test_the_whole_page_can_be_replaced_and_stays_escaped(run: Run, tmp_path: Pa
         encoding="utf-8",
     )
     hostile = replace(run.campaign, settings=replace(run.campaign.settings, name=HOSTILE))
-    path = render_preview(run.ads, run.summary, hostile, run.out, templates=custom)
-    assert path.read_text(encoding="utf-8") == (
-        "<ul><li>Aero Runner 2</li><li>Storm Shell Jacket</li></ul>"
-        "<p>&lt;script&gt;alert(1)&lt;/script&gt;&#34;onerror=alert(2) x=&#34;</p>"
-    )
+    index = render_preview(run.ads, run.summary, hostile, run.out, templates=custom)
+    name = "<p>&lt;script&gt;alert(1)&lt;/script&gt;&#34;onerror=alert(2) x=&#34;</p>"
+    assert [p.read_text(encoding="utf-8") for p in preview_pages(index.parent)] == [
+        f"<ul><li>Aero Runner 2</li></ul>{name}",  # one page per brief
+        f"<ul><li>Storm Shell Jacket</li></ul>{name}",
+    ]
 
 
 def test_a_broken_template_is_a_clear_input_error(run: Run, tmp_path: Path) -> None:
@@ -396,5 +421,6 @@ def test_an_empty_run_renders(tmp_path: Path) -> None:
     campaign = make_campaign(tmp_path)
     out = tmp_path / "out"
     doc = parse(render_preview([], make_summary([], out), campaign, out))
+    assert preview_pages(out) == []
     assert doc.iter("article") == []
     assert "no ads" in doc.find_class("empty")[0].all_text()

@@ -19,6 +19,7 @@ from adloom.console import Env
 from adloom.errors import ExitCode
 from adloom.review import decision
 from briefs import write_brief
+from factories import preview_html
 from fakebedrock import FakeBedrock
 
 HAIKU45 = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
@@ -192,7 +193,7 @@ def test_a_review_round_on_the_draft_provider(reviewed: tuple[Path, Path]) -> No
     assert google["Headline 1"] == rsa_after[f"{PREFIX}_en_google_rsa_v1"]["headline 1"]
     assert google["Ad group"] == "cold-brew_general_en"
 
-    html = (out / "index.html").read_text(encoding="utf-8")
+    html = preview_html(out)
     assert "Review round 2" in html
     assert html.count('badge-change">regenerated') == 2
     assert html.count('badge-change">edited') == 2

@@ -31,7 +31,7 @@ from adloom.registry import load_registry
 from adloom.render import render_preview
 from briefs import MINIMAL_CAMPAIGN, write_brief
 from campaigns import make_campaign
-from factories import RSA, make_brief, make_search_ad, make_summary
+from factories import RSA, make_brief, make_search_ad, make_summary, preview_html
 from factories import make_campaign as make_full_campaign
 
 HAIKU45 = "us.anthropic.claude-haiku-4-5-20251001-v1:0"  # native structured output
@@ -310,7 +310,8 @@ def test_the_preview_draws_a_search_result(tmp_path: Path) -> None:
         headline_pins=(0, 0, 0, 1),
     )
     ad = make_search_ad(campaign, tmp_path / "out", search)
-    html = render_preview([ad], make_summary([ad], tmp_path), campaign, tmp_path).read_text()
+    render_preview([ad], make_summary([ad], tmp_path), campaign, tmp_path)
+    html = preview_html(tmp_path)
     assert "search-ad" in html
     assert "shop.example.com/cold-brew/kit" in html  # display URL with the paths
     # The pinned headline leads, as it would in a result; headlines joined with " | ".

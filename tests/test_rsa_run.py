@@ -16,6 +16,7 @@ from adloom.cli import main
 from adloom.console import Env
 from adloom.errors import ExitCode
 from briefs import write_brief
+from factories import preview_html
 from fakebedrock import FakeBedrock
 
 HAIKU45 = "us.anthropic.claude-haiku-4-5-20251001-v1:0"  # native structured output
@@ -89,7 +90,7 @@ def test_a_search_campaign_runs_on_the_draft_provider(tmp_path: Path) -> None:
     workbook = openpyxl.load_workbook(out / "variants.xlsx")
     assert workbook.sheetnames == ["Variants", "Search ads", "Summary"]
     assert workbook["Search ads"].max_row == 5
-    html = (out / "index.html").read_text(encoding="utf-8")
+    html = preview_html(out)
     assert html.count('class="text-ad search-ad"') == 4
     assert "example.com/Cold-Brew-Kit/" in html
 

@@ -1,7 +1,8 @@
 """The command line: parse, call a stage, map errors to messages and exit codes.
 
-Exit codes (docs/cli.md): 0 all succeeded, 1 some variants failed (the rest are
-delivered), 2 bad input or usage, 3 provider/auth/config problem, 130 interrupted.
+Exit codes (docs/cli.md): 0 all succeeded, 1 some variants need attention (failed,
+not generated, or flagged; the rest are delivered), 2 bad input or usage, 3
+provider/auth/config problem, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -103,14 +104,15 @@ def _with_account(env: Env, provider: Provider, plan: Plan, quotas: Quotas) -> Q
 
 
 def _deliver(env: Env, summary: RunSummary, *, as_json: bool) -> None:
-    """Print the run's summary; exit 1 when some ads failed or were not generated."""
+    """Print the run's summary; exit 1 when some ads failed, were not generated or are
+    flagged (held back from the platform files)."""
     from adloom.report import print_summary
 
     if as_json:
         env.json(summary.as_json())
     else:
         print_summary(env, summary)
-    if summary.failed or summary.not_generated:
+    if summary.failed or summary.not_generated or summary.flagged:
         raise typer.Exit(ExitCode.SOME_FAILED)
 
 

@@ -84,6 +84,7 @@ _WRAP = Alignment(vertical="top", wrap_text=True)
 _VALUE = Alignment(horizontal="left", vertical="top", wrap_text=True)
 _STATUS_FONTS = {
     "ok": _font("1A7F37"),
+    "flagged": _font("B45309", bold=True),
     "failed": _font("C0262D", bold=True),
     "blocked": _font("7B2BA8", bold=True),
     "filtered": _font("A15C00", bold=True),
@@ -481,6 +482,7 @@ def _write_summary(
         ("Ads by status", by_status),
         ("Creatives", summary.creatives),
         ("Failed", summary.failed),
+        ("Flagged", summary.flagged),
         ("Cache hits", summary.cache_hits),
         ("Model calls (text)", summary.model_calls_text),
         ("Model calls (image)", summary.model_calls_image),

@@ -2,8 +2,9 @@
 
 Images and the first round of copy go to the engine together. Copy that comes
 back malformed or breaking a rule (``adloom.lint``) is sent back with the specific
-violations, a bounded number of times; what still breaks a rule is delivered
-flagged in ``CopyResult.issues``, never silently cut. Supplied copy (the brief's
+violations, a bounded number of times; what still breaks a rule is delivered with
+each reason in ``CopyResult.issues``, never silently cut, and with status
+``flagged`` when a platform would reject it (``adloom.verdict``). Supplied copy (the brief's
 ``headline``) is used as given: checked and flagged, never sent back. Once all
 variants of an ad are in, near-duplicates among them are flagged too; they are not
 sent back, since a rewrite would need the other variants in the prompt. A responsive
@@ -22,6 +23,7 @@ from adloom.engine import Engine, Outcome
 from adloom.lint import CopyContext, Violation, check_copy, near_duplicates
 from adloom.model import CopyJob, CopyResult, ImageJob, ImageResult, Plan, SearchAd, Usage
 from adloom.providers.base import Provider, Request
+from adloom.verdict import judge, judge_search
 
 MAX_REPAIRS = 2
 
@@ -134,8 +136,16 @@ class _Copywriter:
         if repairable and can_retry:
             self.repairs.append(self.request(job, repairable))
             return None
-        issues = [str(v) for v in violations]
-        return self._result(job, outcome, "ok", copy=copy, issues=issues, search=search)
+        if search is None:
+            verdict = judge(violations)
+        else:
+            verdict = judge_search(
+                search, violations, job.limits, self.contexts[job], brief=job.brief
+            )
+            copy = rsa.summary(verdict.search or search)
+        return self._result(
+            job, outcome, verdict.status, copy=copy, issues=verdict.issues, search=verdict.search
+        )
 
     def _with_siblings(self, result: CopyResult) -> list[CopyResult]:
         """Every variant of ``result``'s ad once the last is in, near-duplicates flagged."""
@@ -144,7 +154,7 @@ class _Copywriter:
         if any(job not in self.finished for job in siblings):
             return []
         results = sorted((self.finished.pop(job) for job in siblings), key=lambda r: r.job.variant)
-        written = [r for r in results if r.status == "ok"]
+        written = [r for r in results if r.status in ("ok", "flagged")]
         repeats = near_duplicates(
             [
                 rsa.comparable(r.search, r.job.brief)

@@ -257,7 +257,24 @@ def _lint_workbook(
             f" sheet {SEARCH_SHEET}, where their headlines and descriptions are"
         )
     findings = (*(f for row in sorted(by_row) for f in by_row[row]), *search_findings)
+    notes += _flagged_note(table, path, clean=not findings)
     return LintReport(path, "workbook", checked, findings, brief_path, tuple(notes))
+
+
+def _flagged_note(table: _Table, path: Path, *, clean: bool) -> list[str]:
+    """What to do about the ads the run held back from the upload files (docs/output.md)."""
+    flagged = sum(1 for _, cells in table.rows if table.get(cells, "status") == "flagged")
+    if not flagged:
+        return []
+    if clean:
+        return [
+            f"{flagged} flagged ad(s) now pass every rule: approve them and run"
+            f" `adloom review {path.name}` to put them in the upload files"
+        ]
+    return [
+        f"{flagged} ad(s) are flagged (held back from the upload files): fix the problems"
+        f" below, then approve them and run `adloom review {path.name}`"
+    ]
 
 
 def _no_brief(named: str) -> str:

@@ -263,7 +263,9 @@ class Plan:
 
 # ---------------------------------------------------------------- generate
 
-Status = Literal["ok", "failed", "blocked", "filtered", "skipped"]
+# ``flagged``: written, but breaking a rule a platform enforces (``adloom.verdict``):
+# shown for review, never written to a platform upload file.
+Status = Literal["ok", "flagged", "failed", "blocked", "filtered", "skipped"]
 
 
 @dataclass(frozen=True)
@@ -309,7 +311,7 @@ class CopyResult:
     cached: bool = False
     draft: bool = False
     model: str = ""
-    issues: tuple[str, ...] = ()  # rule violations left after repair, delivered flagged
+    issues: tuple[str, ...] = ()  # rule violations left after repair, or search slots dropped
     attempts: int = 1  # copy requests made for this job, repairs included
     search: SearchAd | None = None
 
@@ -393,6 +395,7 @@ class RunSummary:
     # ``adloom review`` only: the round written and its counts (approved, rejected, ...).
     review: Mapping[str, int] = field(default_factory=dict)
     quotas: tuple[Source, ...] = ()  # the quota each model was paced at, and its source
+    flagged: int = 0  # ads held back from the platform files until a person fixes them
 
     def as_json(self) -> dict[str, object]:
         extra: dict[str, object] = {"review": dict(self.review)} if self.review else {}
@@ -406,6 +409,7 @@ class RunSummary:
             "model_calls": {"text": self.model_calls_text, "image": self.model_calls_image},
             "cache_hits": self.cache_hits,
             "failed": self.failed,
+            "flagged": self.flagged,
             "cost_usd": round(self.cost_usd, 6),
             "tokens": {"input": self.input_tokens, "output": self.output_tokens},
             "not_generated": self.not_generated,

@@ -49,6 +49,8 @@ from adloom.platforms import export_platforms
 from adloom.providers.base import Provider
 from adloom.render import render_preview
 
+WRITTEN: tuple[Status, ...] = ("ok", "flagged")  # copy there is, to show and compose
+
 
 @dataclass(frozen=True)
 class RunOptions:
@@ -171,7 +173,8 @@ class _Assembler:
         for spec in specs:
             copy = self.copies.get(spec.copy_job)
             image = self.images.get(spec.image_job) if spec.image_job else None
-            if spec.placement.text_only or copy is None or copy.status != "ok":
+            # A flagged ad is composed too: the reviewer fixing it sees it as it would run.
+            if spec.placement.text_only or copy is None or copy.status not in WRITTEN:
                 continue
             if image is None or image.status != "ok" or image.path is None:
                 continue
@@ -246,14 +249,14 @@ def _disclaimer(spec: AdSpec, plan: Plan) -> str:
 def _status(
     spec: AdSpec, copy: CopyResult, image: ImageResult | None
 ) -> tuple[Status, tuple[str, ...]]:
-    if copy.status != "ok":
+    if copy.status not in WRITTEN:
         return copy.status, (f"copy {copy.status}: {copy.error}",)
     if spec.image_job is not None:
         if image is None:
             return "skipped", ("image not generated",)
         if image.status != "ok":
             return image.status, (f"image {image.status}: {image.error}",)
-    return "ok", copy.issues
+    return copy.status, copy.issues
 
 
 Deliver = Callable[[Sequence[Ad], RunSummary], RunSummary]
@@ -349,6 +352,7 @@ def _summary(
         model_calls_image=0 if provider.draft else stats.calls["image"],
         cache_hits=stats.cache_hits,
         failed=sum(1 for a in ads if a.status in ("failed", "blocked", "filtered")),
+        flagged=sum(1 for a in ads if a.status == "flagged"),
         cost_usd=stats.cost_usd,
         input_tokens=stats.input_tokens,
         output_tokens=stats.output_tokens,

@@ -1,8 +1,10 @@
-"""The preview: one static HTML page that shows every ad as it will run, for review.
+"""The preview: static HTML pages that show every ad as it will run, for review.
 
-The page opens from disk with no server: images are linked relative to the out
-folder, CSS is inline, nothing is fetched from the network, and the small filter
-script is optional (the page is complete without it). Templates live in
+``index.html`` lists every brief with its counts and links its pages, which show the
+ads (``adloom.pages``: a page per brief, more for a big one, each within a size
+budget). The pages open from disk with no server: images are linked relative to
+them, CSS is inline, nothing is fetched from the network, and the small filter
+script is optional (a page is complete without it). Templates live in
 ``templates/preview/``; with ``--templates DIR`` a file of the same name in
 ``DIR/preview/`` replaces any one of them.
 
@@ -48,9 +50,13 @@ from adloom.model import (
     SearchAd,
     Status,
 )
+from adloom.pages import PAGES_DIR, fit, page_name, write_pages
 from adloom.resources import template_dirs
 
+# A page of ads; its name is from when the preview was one page, so templates made
+# for that still render each page.
 INDEX_TEMPLATE = "preview/index.html.j2"
+CONTENTS_TEMPLATE = "preview/contents.html.j2"  # index.html: every brief, linked
 PREVIEW_FILE = "index.html"
 
 # The box an ad is drawn in: larger creatives scale down to fit it, smaller ones
@@ -60,7 +66,7 @@ MAX_HEIGHT = 320
 # Narrow creatives (160x600) still get a card wide enough to read their copy.
 MIN_CARD_WIDTH = 260
 
-STATUSES: tuple[Status, ...] = ("ok", "failed", "blocked", "filtered", "skipped")
+STATUSES: tuple[Status, ...] = ("ok", "flagged", "failed", "blocked", "filtered", "skipped")
 LINK_SCHEMES = ("http", "https")
 
 
@@ -217,6 +223,38 @@ class Page:
     placements: tuple[str, ...]
     round: int = 1  # the review round shown (1: straight from `adloom run`)
     changes: dict[str, int] | None = None  # per change ("regenerated", ...): how many ads
+    nav: PageNav | None = None  # where a page of ads sits; None on the index page
+
+
+@dataclass(frozen=True)
+class PageNav:
+    """Links from a page of ads: the index, and the brief's pages before and after it."""
+
+    index: str  # "../index.html"
+    part: int  # this page, 1-based, of the brief's
+    parts: int
+    previous: str | None  # file name of the brief's page before, None on its first
+    next: str | None
+
+
+@dataclass(frozen=True)
+class PageLink:
+    """One page of a brief, as the index links it."""
+
+    href: str  # relative to index.html: "preview/brief-001-cold-brew.html"
+    part: int
+    total: int  # ads on the page
+    status_counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class BriefEntry:
+    """One brief on the index page: its counts and its pages."""
+
+    brief: Brief
+    total: int
+    status_counts: dict[str, int]
+    pages: tuple[PageLink, ...]
 
 
 def display_size(width: int, height: int) -> tuple[int, int]:
@@ -261,7 +299,8 @@ def search_view(search: SearchAd, limits: CopyLimits, host: str) -> SearchView:
     )
 
 
-def _card(ad: Ad, out: Path) -> Card:
+def _card(ad: Ad, base: Path) -> Card:
+    """``ad`` as a card on a page in ``base``, which its image link is relative to."""
     spec = ad.spec
     placement = spec.placement
     text_only = placement.text_only
@@ -289,7 +328,7 @@ def _card(ad: Ad, out: Path) -> Card:
         draft=ad.draft,
         provider=provider_label(ad),
         # quote(): ad names may hold CJK, spaces or '#', which must not break the link.
-        image=quote(relative_link(creative.path, out)) if creative else None,
+        image=quote(relative_link(creative.path, base)) if creative else None,
         width=width,
         height=height,
         text_only=text_only,
@@ -334,10 +373,14 @@ def build_page(
     out: Path,
     generated_at: datetime,
     round_number: int = 1,
+    *,
+    nav: PageNav | None = None,
 ) -> Page:
-    cards = [_card(ad, out) for ad in ads]
+    """What a template sees of ``ads``: one page of the preview (``nav`` says which),
+    or, without cards, the run as the index page's header shows it."""
+    base = out / PAGES_DIR if nav else out
+    cards = [_card(ad, base) for ad in ads] if nav else []
     text_model, image_model = models_used(ads)
-    counts = {s: sum(1 for a in ads if a.status == s) for s in STATUSES}
     return Page(
         title=campaign.settings.name,
         brand=campaign.settings.brand,
@@ -349,13 +392,28 @@ def build_page(
         image_model=image_model,
         total=len(ads),
         drafts=sum(1 for a in ads if a.draft),
-        status_counts={s: n for s, n in counts.items() if n},
+        status_counts=status_counts(ads),
         groups=_groups(cards),
-        languages=tuple(sorted({c.language for c in cards})),
-        placements=tuple(dict.fromkeys(c.placement for c in cards)),
+        languages=tuple(sorted({a.spec.language for a in ads})),
+        placements=tuple(dict.fromkeys(a.spec.placement.id for a in ads)),
         round=round_number,
         changes=dict(Counter(a.review.change for a in ads if a.review.change)),
+        nav=nav,
     )
+
+
+def status_counts(ads: Sequence[Ad]) -> dict[str, int]:
+    """How many ads have each status, for the statuses some ad has, in ``STATUSES`` order."""
+    counts = Counter(a.status for a in ads)
+    return {s: counts[s] for s in STATUSES if counts[s]}
+
+
+def _by_brief(ads: Sequence[Ad]) -> list[tuple[Brief, list[Ad]]]:
+    """The ads of each brief, briefs in the order their first ad comes (the plan's)."""
+    groups: dict[str, tuple[Brief, list[Ad]]] = {}
+    for ad in ads:
+        groups.setdefault(ad.spec.brief.id, (ad.spec.brief, []))[1].append(ad)
+    return list(groups.values())
 
 
 def _template_error(detail: str) -> InputError:
@@ -363,6 +421,17 @@ def _template_error(detail: str) -> InputError:
         f"cannot render the preview: {detail}",
         hint="fix the template in --templates DIR/preview/, or run without --templates",
     )
+
+
+def _render(env: Environment, template: str, **context: object) -> str:
+    try:
+        return env.get_template(template).render(**context)
+    except TemplateSyntaxError as err:
+        raise _template_error(
+            f"{err.filename or err.name}, line {err.lineno}: {err.message}"
+        ) from err
+    except TemplateError as err:
+        raise _template_error(str(err)) from err
 
 
 def render_preview(
@@ -375,7 +444,8 @@ def render_preview(
     generated_at: datetime | None = None,
     round_number: int = 1,
 ) -> Path:
-    """Write ``out/index.html`` and return its path.
+    """Write the preview: a page of ads per brief (or several, ``adloom.pages``) under
+    ``out/preview/``, and ``out/index.html`` linking them all; return the index's path.
 
     ``generated_at`` lets the CLI stamp the preview and the workbook with one time;
     ``round_number`` is the review round shown (``adloom review`` writes 2, 3, ...).
@@ -388,21 +458,44 @@ def render_preview(
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    page = build_page(ads, campaign, out, generated_at or datetime.now(UTC), round_number)
-    try:
-        html = env.get_template(INDEX_TEMPLATE).render(
-            page=page, summary=summary, campaign=campaign
-        )
-    except TemplateSyntaxError as err:
-        raise _template_error(
-            f"{err.filename or err.name}, line {err.lineno}: {err.message}"
-        ) from err
-    except TemplateError as err:
-        raise _template_error(str(err)) from err
+    stamp = generated_at or datetime.now(UTC)
+    entries: list[BriefEntry] = []
+    written: list[tuple[str, str]] = []
+    for number, (brief, brief_ads) in enumerate(_by_brief(ads), 1):
+
+        def render(
+            part: Sequence[Ad], k: int, n: int, number: int = number, brief_id: str = brief.id
+        ) -> str:
+            nav = _nav(number, brief_id, k, n)
+            page = build_page(part, campaign, out, stamp, round_number, nav=nav)
+            return _render(env, INDEX_TEMPLATE, page=page, summary=summary, campaign=campaign)
+
+        parts = fit(brief_ads, render)
+        links = []
+        for k, (part, html) in enumerate(parts, 1):
+            name = page_name(number, brief.id, k)
+            written.append((name, html))
+            links.append(PageLink(f"{PAGES_DIR}/{quote(name)}", k, len(part), status_counts(part)))
+        entries.append(BriefEntry(brief, len(brief_ads), status_counts(brief_ads), tuple(links)))
+    index = _render(
+        env,
+        CONTENTS_TEMPLATE,
+        page=build_page(ads, campaign, out, stamp, round_number),
+        entries=entries,
+        summary=summary,
+        campaign=campaign,
+    )
     out.mkdir(parents=True, exist_ok=True)
+    write_pages(out / PAGES_DIR, written)
     path = out / PREVIEW_FILE
-    # Write then rename: a browser tab reloading mid-run never sees half a page.
     tmp = path.with_name(f".{PREVIEW_FILE}.tmp")
-    tmp.write_text(html, encoding="utf-8")
+    tmp.write_text(index, encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+def _nav(number: int, brief_id: str, part: int, parts: int) -> PageNav:
+    def link(k: int) -> str | None:
+        return quote(page_name(number, brief_id, k)) if 1 <= k <= parts else None
+
+    return PageNav(f"../{PREVIEW_FILE}", part, parts, link(part - 1), link(part + 1))

@@ -70,8 +70,13 @@ def print_summary(env: Env, s: RunSummary) -> None:
     c = _console(env)
     c.print(
         f"[bold]{s.campaign}[/]: {s.variants} ads, {s.creatives} image files, "
-        f"{s.failed} failed, {s.not_generated} not generated."
+        f"{s.failed} failed, {s.flagged} flagged, {s.not_generated} not generated."
     )
+    if s.flagged:
+        c.print(
+            f"[yellow]{s.flagged} ads break a platform rule and are left out of the upload "
+            "files (exports/): fix them in the workbook, approve them and run `adloom review`.[/]"
+        )
     c.print(
         f"Model calls: {s.model_calls_text} text, {s.model_calls_image} image; "
         f"{s.cache_hits} from the journal. Tokens {s.input_tokens:,} in / "

@@ -8,7 +8,8 @@ The reviewer works in ``variants.xlsx`` (in Excel, LibreOffice or Google Sheets)
   engine and journal as a run, with the reviewer's notes (and the copy rejected) as
   the feedback the model is asked to act on; the creative is composed anew;
 - **retries** ads that did not come out (failed, blocked, filtered, skipped);
-- keeps copy **edited by hand** as edited: checked by the copy rules, flagged, never
+- keeps copy **edited by hand** as edited: checked by the copy rules, flagged (and
+  held back from the platform files) while it breaks one, ``ok`` once it passes, never
   rewritten, and its creative recomposed with the new headline and CTA;
 - leaves undecided ads for the next round.
 
@@ -49,7 +50,7 @@ from adloom.export import (
     fingerprint,
 )
 from adloom.journal import Journal
-from adloom.lint import CopyContext, check_copy
+from adloom.lint import CopyContext, Violation, check_copy
 from adloom.model import (
     Ad,
     AdSpec,
@@ -72,6 +73,7 @@ from adloom.providers.base import Provider, Request, Response
 # is: "3" not "3.0", TRUE/FALSE for checkboxes, headers matched ignoring case and spaces.
 from adloom.read import header_key, shown_text
 from adloom.render import render_preview
+from adloom.verdict import judge, judge_search
 
 APPROVED, REJECTED = "Approved", "Rejected"
 Decision = Literal["approved", "rejected", ""]
@@ -304,9 +306,11 @@ def _changed(text: str, printed: str | None) -> bool:
 
 
 def action(row: Row, spec: AdSpec) -> Action:
+    """A flagged ad is written copy like an ok one: fixed by hand (``edit``, checked
+    again) or left as it is (``keep``, still flagged)."""
     if row.decision == "rejected":
         return "regenerate"
-    if row.status != "ok":
+    if row.status not in ("ok", "flagged"):
         return "retry"
     return "edit" if edited(row, spec) is not None else "keep"
 
@@ -436,6 +440,7 @@ def _deliver(job: _Round, made: Sequence[Ad], summary: RunSummary) -> RunSummary
         variants=len(ads),
         creatives=sum(1 for a in ads if a.creative is not None),
         failed=sum(1 for a in ads if a.status in ("failed", "blocked", "filtered")),
+        flagged=sum(1 for a in ads if a.status == "flagged"),
         not_generated=sum(1 for a in ads if a.status == "skipped"),
         warnings=(*job.reviewed.warnings, *job.warnings, *summary.warnings),
         review={"round": job.number, **counts},
@@ -515,11 +520,15 @@ def _kept(job: _Round, row: Row, spec: AdSpec) -> Ad:
         image=image,
         creative=creative,
         disclaimer=_disclaimer(spec, job.campaign),
-        status="ok",
+        status="flagged" if row.status == "flagged" else "ok",
         issues=tuple(issues),
         provider=provider,
         review=ReviewMark(row.round, "", _approval(row), row.notes),
     )
+
+
+def _by_hand(violation: Violation) -> str:
+    return f"{violation.message} (edited by hand)"
 
 
 def _image(spec: AdSpec, draft: bool, model: str, path: Path | None = None) -> ImageResult | None:
@@ -543,11 +552,17 @@ def _edited(job: _Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
     limits = spec.placement.limits
     if copy.search is not None:
         found = rsa.check(copy.search, limits, context, brief=spec.brief)
+        verdict = judge_search(
+            copy.search, found, limits, context, brief=spec.brief, describe=_by_hand
+        )
+        shown = rsa.summary(verdict.search or copy.search)
+        copy = replace(copy, search=verdict.search, headline=shown["headline"], body=shown["body"])
     else:
         found = check_copy(
             {f: texts.get(f, "") for f in ("headline", "body", "cta")}, limits, context
         )
-    issues = [f"{v.message} (edited by hand)" for v in found]
+        verdict = judge(found, _by_hand)
+    issues = list(verdict.issues)
     image, creative = None, None
     if spec.image_job is not None:
         record = journal.lookup(job.provider.image_request(spec.image_job).key)
@@ -566,7 +581,7 @@ def _edited(job: _Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
         image=image,
         creative=creative,
         disclaimer=_disclaimer(spec, job.campaign),
-        status="ok",
+        status=verdict.status,  # fixed by hand, it goes to the platform files again
         issues=tuple(issues),
         provider=provider,
         review=ReviewMark(job.number, "edited", _approval(row), row.notes),

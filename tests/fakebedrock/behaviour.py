@@ -61,6 +61,10 @@ class Behaviour:
     expired_keys: list[str] = field(default_factory=list)  # access key ids the service refuses
     overlong: int = 0  # the first N copy answers break the length limits
     malformed: int = 0  # the first N copy answers are not the asked-for structure
+    # A model that ignores repair feedback: every copy answer's headline (in a search ad,
+    # the last ``spoil_items`` headlines; 0: all) runs far over its limit with these words.
+    spoil_words: list[str] = field(default_factory=list)
+    spoil_items: int = 0
     corrupt_images: int = 0  # the first N images are not decodable image data
     optimized_capacity: int = -1  # optimized answers before serving standard; -1: no limit
     # Tokens per minute per base model id, reserved (input + maxTokens) at request start.

@@ -19,7 +19,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from .behaviour import FAULTS, TOKENS_THROTTLE, State
+from .behaviour import FAULTS, TOKENS_THROTTLE, Behaviour, State
 from .catalogue import ModelSpec, resolve
 from .shapes import validate_body, validation_message
 
@@ -261,6 +261,18 @@ def _pool(prop: Mapping[str, Any], text: str) -> list[str]:
     return [fit(f"{i}. {text}", limit, double) for i in range(1, n + 1)]
 
 
+def _spoil(text: str, words: list[str]) -> str:
+    """``text`` with ``words``, three times over: far beyond any headline limit."""
+    return " ".join([text, *words] * 3)
+
+
+def _spoiled(behaviour: Behaviour, items: list[str]) -> list[str]:
+    if not behaviour.spoil_words:
+        return items
+    keep = len(items) - behaviour.spoil_items if behaviour.spoil_items else 0
+    return [*items[:keep], *(_spoil(t, behaviour.spoil_words) for t in items[keep:])]
+
+
 def write_copy(
     state: State, schema: Mapping[str, Any], user: str, *, overlong_allowed: bool = True
 ) -> dict[str, str]:
@@ -279,10 +291,14 @@ def write_copy(
         prop = (schema.get("properties") or {}).get(name, {})
         if prop.get("type") == "array":  # a search ad's pool: distinct numbered items
             out[name] = _pool(prop, _COPY[language][_POOL_TEXT[name]].format(**values))
+            if name == "headlines":
+                out[name] = _spoiled(state.behaviour, out[name])
             continue
         limit, double = _limits(schema, name)
         text = _COPY[language].get(name, "{product}").format(**values)
-        if overlong and name == "body":
+        if name == "headline" and state.behaviour.spoil_words:
+            out[name] = _spoil(text, state.behaviour.spoil_words)
+        elif overlong and name == "body":
             out[name] = (text + " " + text * 4)[: limit + 15]
         else:
             out[name] = fit(text, limit, double)

@@ -1,0 +1,96 @@
+"""The preview's pages: a page per brief, split further so no page outgrows a browser.
+
+One page holding every ad of a big run does not open (50,000 text ads made one
+234 MB ``index.html``), so the preview is ``index.html`` — every brief with its
+counts and links — and the ads on pages under ``preview/``: one per brief,
+``brief-<n>-<slug>.html``, and when a brief has more ads than fit, numbered pages
+after it (``brief-<n>-<slug>-2.html`` ...). A page holds at most
+``CARDS_PER_PAGE`` ads and ``MAX_PAGE_BYTES`` of HTML: a page over the budget is
+rendered again as two halves, down to a single ad.
+
+File names are fixed words, the brief's position and its id slugged (``\\w`` and
+``-`` only, cut to ``SLUG_BYTES`` bytes of UTF-8), so they are safe on every file
+system and in a zip, whatever the brief says. Pages an earlier render wrote and this
+one does not are removed (``MANIFEST`` lists them); nothing else in the folder is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TypeVar
+
+from adloom.naming import slugify
+
+PAGES_DIR = "preview"
+CARDS_PER_PAGE = 500  # ads on one page at most
+MAX_PAGE_BYTES = 2 * 1024 * 1024  # HTML on one page at most (one ad's page may be bigger)
+SLUG_BYTES = 48
+MANIFEST = ".adloom-pages"  # the page files the last render wrote, one a line
+_PAGE_NAME = re.compile(r"brief-\d+-[\w-]+\.html")
+
+T = TypeVar("T")
+Render = Callable[[Sequence[T], int, int], str]
+"""Renders the items of part ``k`` of ``n`` (1-based) of a brief's pages."""
+
+
+def page_name(number: int, brief_id: str, part: int = 1) -> str:
+    """``brief-001-cold-brew.html``; later parts of the brief add ``-2``, ``-3`` ..."""
+    # slugify() names an id without a word character "campaign"; this is a brief.
+    slug = slugify(brief_id) if re.search(r"\w", brief_id) else "brief"
+    slug = slug.encode("utf-8")[:SLUG_BYTES].decode("utf-8", "ignore").strip("-_") or "brief"
+    suffix = f"-{part}" if part > 1 else ""
+    return f"brief-{number:03d}-{slug}{suffix}.html"
+
+
+def fit(items: Sequence[T], render: Render[T]) -> list[tuple[Sequence[T], str]]:
+    """``items`` split into pages within the budget, each with its HTML."""
+    parts: list[Sequence[T]] = [
+        items[i : i + CARDS_PER_PAGE] for i in range(0, len(items), CARDS_PER_PAGE)
+    ] or [items]
+    while True:
+        pages = [(part, render(part, k, len(parts))) for k, part in enumerate(parts, 1)]
+        over = {i for i, (part, html) in enumerate(pages) if _over(html) and len(part) > 1}
+        if not over:
+            return pages
+        parts = [half for i, part in enumerate(parts) for half in _halves(part, i in over)]
+
+
+def _over(html: str) -> bool:
+    # Characters first: most pages are far from the budget, and encoding costs a copy.
+    return len(html) * 4 > MAX_PAGE_BYTES and len(html.encode("utf-8")) > MAX_PAGE_BYTES
+
+
+def _halves(part: Sequence[T], split: bool) -> Iterable[Sequence[T]]:
+    if not split:
+        return [part]
+    middle = len(part) // 2
+    return [part[:middle], part[middle:]]
+
+
+def write_pages(folder: Path, pages: Iterable[tuple[str, str]]) -> list[str]:
+    """Write each (name, html) into ``folder``; remove the pages of an earlier render
+    that are not among them. Returns the names written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    manifest = folder / MANIFEST
+    try:
+        earlier = set(manifest.read_text(encoding="utf-8").split())
+    except OSError:
+        earlier = set()
+    names = []
+    for name, html in pages:
+        _write(folder / name, html)
+        names.append(name)
+    _write(manifest, "".join(f"{n}\n" for n in names))
+    for stale in earlier - set(names):
+        if _PAGE_NAME.fullmatch(stale):  # only what adloom names its pages
+            (folder / stale).unlink(missing_ok=True)
+    return names
+
+
+def _write(path: Path, text: str) -> None:
+    # Write then rename: a browser tab reloading mid-run never sees half a page.
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

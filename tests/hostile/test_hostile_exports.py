@@ -1,0 +1,158 @@
+"""Hostile copy never reaches an upload file: whatever breaks a platform rule after the
+repair rounds is flagged, shown for review and left out of ``exports/*.csv``.
+
+Every row of every export is checked again with the rules, so a new way of breaking
+one cannot slip through unnoticed; and nothing outside the out folder changes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from adloom import rsa
+from adloom.cli import main
+from adloom.console import Env
+from adloom.errors import ExitCode
+from adloom.lint import CopyContext, check_copy
+from adloom.model import BrandKit, Brief
+from adloom.placements import builtin_placements
+from adloom.verdict import holds_back
+from briefs import write_brief
+from fakebedrock import FakeBedrock
+
+PLACEMENTS = builtin_placements()
+BANNED = "miracle"
+CAMPAIGN = {
+    "name": "Hostile",
+    "brand": "Lumen",
+    "provider": "draft",
+    "variants": 1,
+    "languages": "en",
+    "placements": "google_rsa, meta_feed",
+}
+BRIEF = {
+    "product": "Cold Brew Kit",
+    "message": "Smooth coffee, zero effort",
+    "benefits": "Brews overnight; Half the acidity",
+    "cta": "Shop now",
+    "landing_url": "https://example.com/cold-brew",
+}
+# Supplied headlines (used as given, never sent to a model), each breaking a rule.
+HOSTILE = {
+    "phone": "Call 555-0199 today",
+    "shouting": "BUY COLD BREW NOW",
+    "banned": f"The {BANNED} cold brew",
+    "emoji": "Cold brew 🎉 at home",
+    "exclaim": "Cold brew at home!",
+    "long": "Cold Brew Kit: smooth coffee made overnight, ready for every single morning rush",
+}
+
+
+def cli(*args: str) -> tuple[int, dict[str, Any], str]:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    code = main([*args, "--json"], env=Env(stdout=stdout, stderr=stderr))
+    text = stdout.getvalue().strip()
+    return code, json.loads(text) if text else {}, stderr.getvalue()
+
+
+def snapshot(root: Path, out: Path) -> dict[str, bytes]:
+    return {str(p): p.read_bytes() for p in root.rglob("*") if p.is_file() and out not in p.parents}
+
+
+def csv_rows(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8-sig") as file:
+        return list(csv.DictReader(file))
+
+
+def context(placement: str) -> CopyContext:
+    brief = Brief("x", BRIEF["product"], BRIEF["message"])
+    brand = BrandKit(banned_words=(BANNED,))
+    return CopyContext.for_brief(brief, brand, "Lumen", [PLACEMENTS[placement]], "en")
+
+
+def assert_exports_pass_the_rules(out: Path) -> list[str]:
+    """Every exported ad checked again; returns the exported ad names (Meta) and groups."""
+    names = []
+    for row in csv_rows(out / "exports" / "google-ads-editor.csv"):
+        search = rsa.from_fields(
+            {
+                **{f"headline {i}": row[f"Headline {i}"] for i in range(1, 16)},
+                **{f"description {i}": row[f"Description {i}"] for i in range(1, 5)},
+                "path 1": row["Path 1"],
+                "path 2": row["Path 2"],
+            },
+            {},
+        )
+        limits = PLACEMENTS["google_rsa"].limits
+        found = rsa.check(search, limits, context("google_rsa"))
+        assert not [v for v in found if holds_back(v)], (row["Ad group"], found)
+        names.append(row["Ad group"])
+    for row in csv_rows(out / "exports" / "meta-bulk.csv"):
+        copy = {"headline": row["Title"], "body": row["Body"]}
+        found = check_copy(copy, PLACEMENTS["meta_feed"].limits, context("meta_feed"))
+        assert not [v for v in found if holds_back(v)], (row["Ad Name"], found)
+        names.append(row["Ad Name"])
+    return names
+
+
+def test_supplied_copy_breaking_a_rule_is_never_exported(tmp_path: Path) -> None:
+    briefs = [{**BRIEF, "id": key, "headline": text} for key, text in HOSTILE.items()]
+    briefs.append({**BRIEF, "id": "clean"})
+    brief = write_brief(tmp_path / "brief.xlsx", CAMPAIGN, briefs, brand={"banned_words": BANNED})
+    out = tmp_path / "out"
+    before = snapshot(tmp_path, out)
+    code, summary, err = cli("run", str(brief), "--out", str(out))
+    assert code == ExitCode.SOME_FAILED, err
+    # Google's editorial rules hold back the search ad; Meta takes "!", capitals,
+    # phone numbers and emoji, so only the banned word and the length hold back its ad.
+    rows = openpyxl.load_workbook(out / "variants.xlsx")["Variants"]
+    header = [c.value for c in rows[1]]
+    status = {
+        r[header.index("ad_name")]: r[header.index("status")]
+        for r in rows.iter_rows(min_row=2, values_only=True)
+    }
+    flagged = {name for name, s in status.items() if s == "flagged"}
+    assert flagged == {
+        *(f"hostile_{key}_general_en_google_rsa_v1" for key in HOSTILE),
+        "hostile_banned_general_en_meta_feed_v1",
+        "hostile_long_general_en_meta_feed_v1",
+    }
+    assert summary["flagged"] == len(flagged)
+    exported = assert_exports_pass_the_rules(out)
+    assert "clean_general_en" in exported
+    assert not flagged & set(exported)
+    assert snapshot(tmp_path, out) == before  # nothing outside --out changed
+
+
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_a_model_that_ignores_repairs_gets_nothing_exported(
+    fake_bedrock: FakeBedrock, tmp_path: Path, language: str
+) -> None:
+    """The issue's case: headlines far over their limit with banned words, every round."""
+    fake_bedrock.behaviour.spoil_words = ["奇跡の" if language == "ja" else BANNED, "results"]
+    settings = {
+        **CAMPAIGN,
+        "provider": "bedrock",
+        "text_model": "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+        "image_model": "amazon.titan-image-generator-v2:0",
+        "languages": language,
+    }
+    brief = write_brief(
+        tmp_path / "brief.xlsx", settings, [{**BRIEF, "id": "cold-brew"}],
+        brand={"banned_words": f"{BANNED}, 奇跡"},
+    )  # fmt: skip
+    out = tmp_path / "out"
+    before = snapshot(tmp_path, out)
+    code, summary, err = cli("run", str(brief), "--out", str(out))
+    assert code == ExitCode.SOME_FAILED, err
+    assert summary["flagged"] == 2
+    assert csv_rows(out / "exports" / "google-ads-editor.csv") == []
+    assert csv_rows(out / "exports" / "meta-bulk.csv") == []
+    assert snapshot(tmp_path, out) == before
