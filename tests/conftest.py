@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -52,12 +51,16 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
 
 
 @pytest.fixture(autouse=True)
-def _no_user_folders(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def _no_user_folders(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """The user's own config and cache folders never take part: a malformed
-    ~/.config/adloom/models.json or a cached quota must not change a test."""
+    ~/.config/adloom/models.json or a cached quota must not change a test. They are
+    fresh for each test and lie outside its ``tmp_path``, which tests snapshot."""
+    home = tmp_path_factory.mktemp("user")
     monkeypatch.delenv("ADLOOM_MODELS", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "user-config"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
 
 
 def point_at(monkeypatch: pytest.MonkeyPatch, fake: FakeBedrock, region: str = "us-east-1") -> None:

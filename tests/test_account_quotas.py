@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from adloom import usercache
 from adloom.cli import main
 from adloom.console import Env
 from adloom.engine import Engine, Quotas
@@ -238,7 +239,7 @@ def test_the_answer_is_cached_for_a_day(fake_bedrock: FakeBedrock, tmp_path: Pat
     assert code == ExitCode.OK, err
     assert len(fake_bedrock.calls("list_service_quotas")) == asked  # not asked again
     assert quota_of(summary, TEXT)["per_minute"] == ACCOUNT_TPM
-    cached = (tmp_path / "user-cache" / "adloom").glob("service-quotas.*.json")
+    cached = usercache.cache_dir().glob("service-quotas.*.json")
     assert [p.name for p in cached] == ["service-quotas.bedrock.us-east-1.default.json"]
 
 
