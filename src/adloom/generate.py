@@ -106,12 +106,7 @@ class _Copywriter:
 
     def _settle(self, job: CopyJob, outcome: Outcome) -> CopyResult | None:
         """A final result, or None when a repair request was queued instead."""
-        used, add = self.spent.get(job, Usage()), _usage_of(outcome)
-        self.spent[job] = Usage(
-            used.input_tokens + add.input_tokens,
-            used.output_tokens + add.output_tokens,
-            used.cost_usd + add.cost_usd,
-        )
+        self.spent[job] = self.spent.get(job, Usage()) + _usage_of(outcome)
         self.cached[job] = self.cached.get(job, True) and outcome.cached
         can_retry = self.rounds[job] <= self.max_repairs and not self.provider.draft
         if outcome.status != "ok" or outcome.record is None:

@@ -265,9 +265,22 @@ Status = Literal["ok", "failed", "blocked", "filtered", "skipped"]
 
 @dataclass(frozen=True)
 class Usage:
-    input_tokens: int = 0
+    input_tokens: int = 0  # not read from or written to a prompt cache
     output_tokens: int = 0
     cost_usd: float = 0.0
+    cache_read_tokens: int = 0  # input tokens read from the prompt cache
+    cache_write_tokens: int = 0  # input tokens written to it
+    cache_saved_usd: float = 0.0  # what the same tokens cost without caching, minus cost_usd
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cost_usd + other.cost_usd,
+            self.cache_read_tokens + other.cache_read_tokens,
+            self.cache_write_tokens + other.cache_write_tokens,
+            self.cache_saved_usd + other.cache_saved_usd,
+        )
 
 
 @dataclass(frozen=True)
