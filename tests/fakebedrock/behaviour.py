@@ -63,6 +63,8 @@ class Behaviour:
     malformed: int = 0  # the first N copy answers are not the asked-for structure
     corrupt_images: int = 0  # the first N images are not decodable image data
     optimized_capacity: int = -1  # optimized answers before serving standard; -1: no limit
+    serve_tier: str = ""  # answer in this service tier whatever was asked; "": as asked
+    cache_ttl_seconds: float = 300.0  # a cached prefix lives this long after its last use
     # Tokens per minute per base model id, reserved (input + maxTokens) at request start.
     quotas: dict[str, int] = field(default_factory=dict)
     burst_seconds: float = 60.0  # a bucket holds this many seconds of its quota
@@ -135,6 +137,20 @@ class State:
         self._fault_counts: dict[int, int] = {}
         self._counters: dict[str, int] = {}
         self._buckets: dict[str, TokenBucket] = {}
+        self._cache: dict[str, float] = {}  # cached prefix hash -> when it expires
+
+    def cached(self, prefix: str) -> bool:
+        """Whether ``prefix`` is in the prompt cache; a hit resets its time to live."""
+        with self.lock:
+            now = time.monotonic()
+            hit = self._cache.get(prefix, 0.0) > now
+            if hit:
+                self._cache[prefix] = now + self.behaviour.cache_ttl_seconds
+            return hit
+
+    def cache(self, prefix: str) -> None:
+        with self.lock:
+            self._cache[prefix] = time.monotonic() + self.behaviour.cache_ttl_seconds
 
     def reset(self, behaviour: Behaviour | None = None) -> None:
         with self.lock:
@@ -144,6 +160,7 @@ class State:
             self._fault_counts.clear()
             self._counters.clear()
             self._buckets.clear()
+            self._cache.clear()
 
     def record(self, entry: Recorded) -> None:
         with self.lock:
