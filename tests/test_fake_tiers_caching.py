@@ -10,9 +10,9 @@ from typing import Any
 
 import boto3
 import pytest
-from test_bedrock_fake import call, converse_body, converse_path
 
 from fakebedrock import FakeBedrock
+from test_bedrock_fake import call, converse_body, converse_path
 
 NOVA_PRO = "amazon.nova-pro-v1:0"
 NOVA_LITE = "amazon.nova-lite-v1:0"
@@ -67,7 +67,8 @@ def test_first_request_writes_the_cache_later_ones_read_it(fake_bedrock: FakeBed
     bedrock = client()
     first = bedrock.converse(modelId=NOVA_LITE, **cached_body())["usage"]
     second = bedrock.converse(modelId=NOVA_LITE, **cached_body(question="Another one."))["usage"]
-    assert first["cacheWriteInputTokens"] >= 1000 and first["cacheReadInputTokens"] == 0
+    assert first["cacheWriteInputTokens"] >= 1000
+    assert first["cacheReadInputTokens"] == 0
     assert second["cacheReadInputTokens"] == first["cacheWriteInputTokens"]
     assert second["cacheWriteInputTokens"] == 0
     # inputTokens counts only what was neither read nor written.
@@ -89,7 +90,8 @@ def test_an_expired_prefix_is_written_again(fake_bedrock: FakeBedrock) -> None:
     bedrock = client()
     for _ in range(2):
         usage = bedrock.converse(modelId=NOVA_LITE, **cached_body())["usage"]
-        assert usage["cacheWriteInputTokens"] > 0 and usage["cacheReadInputTokens"] == 0
+        assert usage["cacheWriteInputTokens"] > 0
+        assert usage["cacheReadInputTokens"] == 0
 
 
 def test_misplaced_or_unsupported_cache_points_are_refused(fake_bedrock: FakeBedrock) -> None:

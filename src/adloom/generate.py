@@ -33,19 +33,28 @@ class Estimate:
     input_tokens: int
     output_tokens_max: int
     cost_usd_max: float  # every answer at max_tokens: what the budget reserves
+    # The copy requests' share, to price them in another service tier.
+    text_input_tokens: int = 0
+    text_cache_tokens: int = 0  # of text_input_tokens, in prompt-cached prefixes
+    text_output_tokens_max: int = 0
+    image_cost_usd_max: float = 0.0
 
 
 def estimate(plan: Plan, provider: Provider) -> Estimate:
     """What generating ``plan`` would ask for and cost at most; no model calls."""
-    texts = [provider.text_request(j) for j in plan.copy_jobs]
-    images = [provider.image_request(j) for j in plan.image_jobs]
-    unique = {r.key: r for r in [*texts, *images]}.values()
+    texts = list({r.key: r for r in (provider.text_request(j) for j in plan.copy_jobs)}.values())
+    images = list({r.key: r for r in (provider.image_request(j) for j in plan.image_jobs)}.values())
+    unique = [*texts, *images]
     return Estimate(
-        text_requests=len({r.key for r in texts}),
-        image_requests=len({r.key for r in images}),
+        text_requests=len(texts),
+        image_requests=len(images),
         input_tokens=sum(r.input_tokens for r in unique),
         output_tokens_max=sum(r.max_tokens for r in unique),
         cost_usd_max=sum(r.max_cost_usd for r in unique),
+        text_input_tokens=sum(r.input_tokens for r in texts),
+        text_cache_tokens=sum(r.cache_tokens for r in texts),
+        text_output_tokens_max=sum(r.max_tokens for r in texts),
+        image_cost_usd_max=sum(r.max_cost_usd for r in images),
     )
 
 

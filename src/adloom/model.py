@@ -154,6 +154,7 @@ class Settings:
     image_model: str = ""
     max_cost_usd: float | None = None
     provider: str = ""
+    tier: str = ""  # Bedrock service tier: default, flex or priority; "": default
     utm_source: str = ""
     utm_medium: str = ""
     utm_campaign: str = ""
@@ -402,6 +403,12 @@ class RunSummary:
     warnings: tuple[str, ...] = ()
     # ``adloom review`` only: the round written and its counts (approved, rejected, ...).
     review: Mapping[str, int] = field(default_factory=dict)
+    # Prompt caching this run: input tokens read from / written to the cache, and what
+    # it saved against the same tokens uncached; answers per service tier served.
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_saved_usd: float = 0.0
+    tiers: Mapping[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
         extra: dict[str, object] = {"review": dict(self.review)} if self.review else {}
@@ -417,6 +424,12 @@ class RunSummary:
             "failed": self.failed,
             "cost_usd": round(self.cost_usd, 6),
             "tokens": {"input": self.input_tokens, "output": self.output_tokens},
+            "prompt_cache": {
+                "read_tokens": self.cache_read_tokens,
+                "write_tokens": self.cache_write_tokens,
+                "saved_usd": round(self.cache_saved_usd, 6),
+            },
+            "tiers": dict(self.tiers),
             "not_generated": self.not_generated,
             "not_generated_cost_usd": round(self.not_generated_cost_usd, 6),
             "warnings": list(self.warnings),

@@ -12,10 +12,31 @@ from rich.table import Table
 from adloom.console import Env
 from adloom.generate import Estimate
 from adloom.model import Plan, RunSummary
-from adloom.registry import Registry
+from adloom.registry import Registry, worst_text_cost
 
 
-def plan_report(plan: Plan, est: Estimate, provider: str) -> dict[str, Any]:
+def tier_costs(plan: Plan, est: Estimate, registry: Registry) -> dict[str, float]:
+    """The plan's worst-case cost in each service tier its text model takes."""
+    info = registry.find(plan.text_model)
+    if info is None:
+        return {}
+    return {
+        tier: round(
+            est.image_cost_usd_max
+            + worst_text_cost(
+                info,
+                est.text_input_tokens,
+                est.text_output_tokens_max,
+                cache_tokens=est.text_cache_tokens,
+                tier=tier,
+            ),
+            4,
+        )
+        for tier in info.tiers()
+    }
+
+
+def plan_report(plan: Plan, est: Estimate, provider: str, registry: Registry) -> dict[str, Any]:
     ads = plan.ads
     return {
         "campaign": plan.campaign.settings.name,
@@ -31,6 +52,8 @@ def plan_report(plan: Plan, est: Estimate, provider: str) -> dict[str, Any]:
         "requests": {"text": est.text_requests, "image": est.image_requests},
         "tokens": {"input": est.input_tokens, "output_max": est.output_tokens_max},
         "cost_usd_max": round(est.cost_usd_max, 4),
+        "cost_usd_max_by_tier": tier_costs(plan, est, registry),
+        "prompt_cache_tokens": est.text_cache_tokens,
     }
 
 
@@ -64,6 +87,15 @@ def print_plan(env: Env, r: dict[str, Any]) -> None:
         f"{r['tokens']['output_max']:,}; cost at most ${r['cost_usd_max']:.4f} "
         "(every answer at its token limit; what a budget reserves)."
     )
+    by_tier = r["cost_usd_max_by_tier"]
+    if len(by_tier) > 1:
+        tiers = ", ".join(f"{tier} ${cost:.4f}" for tier, cost in by_tier.items())
+        c.print(f"By service tier (--tier): {tiers}.")
+    if r["prompt_cache_tokens"]:
+        c.print(
+            f"~{r['prompt_cache_tokens']:,} of the input tokens are in prompt-cached prefixes: "
+            "after the first request of each, they are read from the cache at a lower price."
+        )
 
 
 def print_summary(env: Env, s: RunSummary) -> None:
@@ -77,6 +109,15 @@ def print_summary(env: Env, s: RunSummary) -> None:
         f"{s.cache_hits} from the journal. Tokens {s.input_tokens:,} in / "
         f"{s.output_tokens:,} out; cost ${s.cost_usd:.4f}."
     )
+    if s.cache_read_tokens or s.cache_write_tokens:
+        c.print(
+            f"Prompt cache: {s.cache_read_tokens:,} input tokens read, "
+            f"{s.cache_write_tokens:,} written; saved ${s.cache_saved_usd:.4f} against no "
+            "caching."
+        )
+    if set(s.tiers) - {"default"}:
+        served = ", ".join(f"{n} {tier}" for tier, n in sorted(s.tiers.items()))
+        c.print(f"Service tiers served: {served}.")
     if s.not_generated:
         c.print(
             f"[yellow]Budget reached: {s.not_generated} ads not generated "
