@@ -139,18 +139,16 @@ class State:
         self._buckets: dict[str, TokenBucket] = {}
         self._cache: dict[str, float] = {}  # cached prefix hash -> when it expires
 
-    def cached(self, prefix: str) -> bool:
-        """Whether ``prefix`` is in the prompt cache; a hit resets its time to live."""
+    def prompt_cache(self, prefixes: list[str]) -> int:
+        """The index of the longest of ``prefixes`` (shortest first) in the prompt cache,
+        -1 for none; then all are cached, each for the time to live from now. One step
+        under the lock, so of concurrent first requests exactly one writes."""
         with self.lock:
             now = time.monotonic()
-            hit = self._cache.get(prefix, 0.0) > now
-            if hit:
+            hits = [i for i, p in enumerate(prefixes) if self._cache.get(p, 0.0) > now]
+            for prefix in prefixes:
                 self._cache[prefix] = now + self.behaviour.cache_ttl_seconds
-            return hit
-
-    def cache(self, prefix: str) -> None:
-        with self.lock:
-            self._cache[prefix] = time.monotonic() + self.behaviour.cache_ttl_seconds
+            return max(hits, default=-1)
 
     def reset(self, behaviour: Behaviour | None = None) -> None:
         with self.lock:

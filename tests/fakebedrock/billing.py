@@ -103,10 +103,8 @@ def cache_use(state: State, spec: ModelSpec, prefixes: list[str], total: int) ->
     def key(prefix: str) -> str:
         return hashlib.sha256(f"{spec.id}\0{prefix}".encode()).hexdigest()
 
-    read = next((n for p, n in reversed(eligible) if state.cached(key(p))), 0)
-    for prefix, n in eligible:
-        if n > read:
-            state.cache(key(prefix))
+    hit = state.prompt_cache([key(p) for p, _ in eligible])
+    read = eligible[hit][1] if hit >= 0 else 0
     longest = min(eligible[-1][1], total - 1)  # at least one token is always fresh input
     read = min(read, longest)
     return CacheUse(read=read, write=longest - read)
