@@ -145,6 +145,8 @@ def models_report(registry: Registry, today: date | None = None) -> list[dict[st
             ),
             "on_demand": m.on_demand,
             "profiles": list(m.profiles),
+            "tiers": m.tiers() if m.kind == "text" else [],
+            "min_cache_tokens": m.min_cache_tokens if m.prompt_caching else None,
             "lifecycle": m.lifecycle.status_on(day),
             "eol_date": m.lifecycle.eol_date.isoformat() if m.lifecycle.eol_date else None,
             "notes": m.notes,
@@ -155,7 +157,16 @@ def models_report(registry: Registry, today: date | None = None) -> list[dict[st
 
 def print_models(env: Env, rows: list[dict[str, Any]]) -> None:
     table = Table(title="Model registry", title_justify="left")
-    for col in ("id", "kind", "family", "output", "price (USD)", "ids", "lifecycle"):
+    for col in (
+        "id",
+        "kind",
+        "family",
+        "output",
+        "price (USD)",
+        "ids",
+        "tiers, cache",
+        "lifecycle",
+    ):
         table.add_column(col)
     for r in rows:
         price = r["price"]
@@ -167,7 +178,9 @@ def print_models(env: Env, rows: list[dict[str, Any]]) -> None:
         if r["profiles"]:
             ids += " + " + "/".join(f"{p}." for p in r["profiles"])
         life = r["lifecycle"] + (f" (EOL {r['eol_date']})" if r["eol_date"] else "")
-        table.add_row(
-            r["id"], r["kind"], r["family"], r["structured_output"] or "", cost, ids, life
-        )
+        extras = [t for t in r["tiers"] if t != "default"]
+        if r["min_cache_tokens"] is not None:
+            extras.append(f"cache ≥{r['min_cache_tokens']:,} tok")
+        output = r["structured_output"] or ""
+        table.add_row(r["id"], r["kind"], r["family"], output, cost, ids, ", ".join(extras), life)
     _console(env).print(table)
