@@ -6,6 +6,7 @@ against botocore's service model (usage cache counts, the served tier).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import boto3
@@ -13,6 +14,7 @@ import pytest
 
 from fakebedrock import FakeBedrock
 from test_bedrock_fake import call, converse_body, converse_path
+from test_bedrock_provider import HAIKU45, copy_job, provider
 
 NOVA_PRO = "amazon.nova-pro-v1:0"
 NOVA_LITE = "amazon.nova-lite-v1:0"
@@ -108,3 +110,25 @@ def test_misplaced_or_unsupported_cache_points_are_refused(fake_bedrock: FakeBed
     for what, (model, body) in bad.items():
         status, code, _ = call(fake_bedrock, converse_path(model), body)
         assert (status, code) == (400, "ValidationException"), what
+
+
+@pytest.mark.parametrize(
+    ("model", "voice_words", "cached"),
+    [
+        (NOVA_LITE, 10, False),  # the shipped system prompt alone: below every minimum
+        (NOVA_LITE, 900, True),
+        (LLAMA, 900, False),  # no prompt caching
+        (HAIKU45, 900, False),  # below its 4,096-token minimum
+        (HAIKU45, 4000, True),
+    ],
+)
+def test_a_cache_point_follows_a_long_enough_system_prompt(
+    model: str, voice_words: int, cached: bool
+) -> None:
+    job = copy_job(model)
+    job = replace(job, brand=replace(job.brand, voice=" ".join(["friendly"] * voice_words)))
+    request = provider().text_request(job)
+    point = {"cachePoint": {"type": "default"}}
+    assert (request.body["system"][-1] == point) is cached
+    assert (request.cache_tokens > 0) is cached
+    assert request.body["system"][0]["text"].startswith("You are a senior")
