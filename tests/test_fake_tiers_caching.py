@@ -13,6 +13,7 @@ import boto3
 import pytest
 
 from fakebedrock import FakeBedrock
+from fakebedrock.shapes import validate_answer
 from test_bedrock_fake import call, converse_body, converse_path
 from test_bedrock_provider import HAIKU45, copy_job, provider
 
@@ -132,3 +133,19 @@ def test_a_cache_point_follows_a_long_enough_system_prompt(
     assert (request.body["system"][-1] == point) is cached
     assert (request.cache_tokens > 0) is cached
     assert request.body["system"][0]["text"].startswith("You are a senior")
+
+
+def test_answers_with_tiers_and_cache_counts_match_botocores_model(
+    fake_bedrock: FakeBedrock,
+) -> None:
+    fake_bedrock.behaviour.serve_tier = "default"
+    for _ in range(2):  # a cache write, then a read
+        status, _, answer = call(
+            fake_bedrock,
+            converse_path(NOVA_PRO),
+            cached_body() | {"serviceTier": {"type": "priority"}},
+        )
+        assert status == 200
+        assert validate_answer("bedrock-runtime", "Converse", answer) == []
+    assert answer["usage"]["cacheReadInputTokens"] > 0
+    assert validate_answer("bedrock-runtime", "Converse", answer | {"serviceTier": {}}) != []
