@@ -194,7 +194,7 @@ def plan(
     the_plan = make_plan(campaign, registry, name)
     config = ProviderConfig(registry=registry, tier=_tier(tier, campaign))
     est = estimate(the_plan, make_provider(name, config))
-    report = plan_report(the_plan, est, name, registry)
+    report = plan_report(the_plan, est, name, registry, config.tier)
     if as_json:
         env.json(report)
     else:

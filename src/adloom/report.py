@@ -36,7 +36,9 @@ def tier_costs(plan: Plan, est: Estimate, registry: Registry) -> dict[str, float
     }
 
 
-def plan_report(plan: Plan, est: Estimate, provider: str, registry: Registry) -> dict[str, Any]:
+def plan_report(
+    plan: Plan, est: Estimate, provider: str, registry: Registry, tier: str = "default"
+) -> dict[str, Any]:
     ads = plan.ads
     return {
         "campaign": plan.campaign.settings.name,
@@ -51,6 +53,7 @@ def plan_report(plan: Plan, est: Estimate, provider: str, registry: Registry) ->
         "image_jobs": len(plan.image_jobs),
         "requests": {"text": est.text_requests, "image": est.image_requests},
         "tokens": {"input": est.input_tokens, "output_max": est.output_tokens_max},
+        "tier": tier,
         "cost_usd_max": round(est.cost_usd_max, 4),
         "cost_usd_max_by_tier": tier_costs(plan, est, registry),
         "prompt_cache_tokens": est.text_cache_tokens,
@@ -85,6 +88,7 @@ def print_plan(env: Env, r: dict[str, Any]) -> None:
     c.print(
         f"Input tokens ~{r['tokens']['input']:,}, output at most "
         f"{r['tokens']['output_max']:,}; cost at most ${r['cost_usd_max']:.4f} "
+        f"in the {r['tier']} tier "
         "(every answer at its token limit; what a budget reserves)."
     )
     by_tier = r["cost_usd_max_by_tier"]
