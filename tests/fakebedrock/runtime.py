@@ -297,8 +297,7 @@ def converse(state: State, model_id: str, body: Any, region: str) -> dict[str, A
         for block in m["content"]
     )
     schema, mode = _schema_of(body, spec, user)
-    served = _served_latency(state, spec, body, region)
-    tier = served_tier(state, spec, body)
+    served, extra = _served(state, spec, body, region)
     prefixes = cache_prefixes(spec, body)
     guardrail = _guardrail(state, body)
     input_tokens = tokens(system + user) + (tokens(json.dumps(schema)) if mode != "prompt" else 0)
@@ -306,11 +305,6 @@ def converse(state: State, model_id: str, body: Any, region: str) -> dict[str, A
         raise ServiceError(429, "ThrottlingException", TOKENS_THROTTLE)
     apply_faults(state, "converse", model_id)
     b = state.behaviour
-    extra: dict[str, Any] = {}
-    if served:
-        extra["performanceConfig"] = {"latency": served}
-    if tier:
-        extra["serviceTier"] = {"type": tier}
     cache = cache_use(state, spec, prefixes, input_tokens) if prefixes else None
     if guardrail and any(w.lower() in user.lower() for w in b.guardrail_words):
         trace = _guardrail_trace(guardrail, user, b.guardrail_words)
@@ -346,6 +340,19 @@ def converse(state: State, model_id: str, body: Any, region: str) -> dict[str, A
 
 
 _GUARDRAIL_MESSAGE = "Sorry, the model cannot answer this question."
+
+
+def _served(
+    state: State, spec: ModelSpec, body: Mapping[str, Any], region: str
+) -> tuple[str, dict[str, Any]]:
+    """(the latency served, the answer's members saying how it was served)."""
+    latency, tier = _served_latency(state, spec, body, region), served_tier(state, spec, body)
+    extra: dict[str, Any] = {}
+    if latency:
+        extra["performanceConfig"] = {"latency": latency}
+    if tier:
+        extra["serviceTier"] = {"type": tier}
+    return latency, extra
 
 
 def _served_latency(state: State, spec: ModelSpec, body: Mapping[str, Any], region: str) -> str:

@@ -246,7 +246,22 @@ def build(
         "messages": [{"role": "user", "content": [{"text": user}]}],
         "inferenceConfig": inference,
     }
-    overhead = 0
+    overhead = _structured(body, schema, mode)
+    if options.latency == "optimized":
+        body["performanceConfig"] = {"latency": "optimized"}
+    if options.tier != "default":  # absent means default: older journals' keys still hit
+        body["serviceTier"] = {"type": options.tier}
+    if options.guardrail:
+        body["guardrailConfig"] = {
+            "guardrailIdentifier": options.guardrail[0],
+            "guardrailVersion": options.guardrail[1],
+            "trace": "enabled",  # so an intervention says why
+        }
+    return Built(body, estimate_tokens(system + user) + overhead, max_tokens, cached)
+
+
+def _structured(body: dict[str, Any], schema: Mapping[str, Any], mode: Mode) -> int:
+    """Ask for the answer in ``schema`` the way ``mode`` says; the tokens that adds."""
     schema_text = json.dumps(schema, ensure_ascii=False)
     if mode == "native":
         body["outputConfig"] = {
@@ -261,8 +276,8 @@ def build(
                 },
             }
         }
-        overhead = estimate_tokens(schema_text)
-    elif mode == "tool":
+        return estimate_tokens(schema_text)
+    if mode == "tool":
         body["toolConfig"] = {
             "tools": [
                 {
@@ -275,18 +290,8 @@ def build(
             ],
             "toolChoice": {"tool": {"name": TOOL_NAME}},
         }
-        overhead = estimate_tokens(schema_text) + _TOOL_OVERHEAD
-    if options.latency == "optimized":
-        body["performanceConfig"] = {"latency": "optimized"}
-    if options.tier != "default":  # absent means default: older journals' keys still hit
-        body["serviceTier"] = {"type": options.tier}
-    if options.guardrail:
-        body["guardrailConfig"] = {
-            "guardrailIdentifier": options.guardrail[0],
-            "guardrailVersion": options.guardrail[1],
-            "trace": "enabled",  # so an intervention says why
-        }
-    return Built(body, estimate_tokens(system + user) + overhead, max_tokens, cached)
+        return estimate_tokens(schema_text) + _TOOL_OVERHEAD
+    return 0
 
 
 def _cacheable(prefix: str, info: ModelInfo) -> int:
