@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -207,3 +208,27 @@ def test_plan_shows_the_cost_per_tier(fake_bedrock: FakeBedrock, tmp_path: Path)
     code, report, _ = adloom("plan", str(brief), "--json", "--set", f"text_model={NOVA_LITE}")
     assert report["cost_usd_max_by_tier"] == {"default": report["cost_usd_max"]}
     assert fake_bedrock.requests == []  # plan never calls a model
+
+
+def test_a_journal_of_the_previous_schema_is_reused_by_a_rerun(
+    fake_bedrock: FakeBedrock, tmp_path: Path
+) -> None:
+    """A run, its journal taken back to the schema before migrations; the rerun
+    upgrades it and sends nothing."""
+    brief = campaign(tmp_path, products=2, variants=2)
+    argv = ("run", str(brief), "--json", "--set", f"text_model={NOVA_LITE}", "--out",
+            str(tmp_path / "o"))  # fmt: skip
+    code, first, _ = adloom(*argv)
+    assert code == ExitCode.OK
+    db = sqlite3.connect(tmp_path / "o" / "journal.sqlite")
+    for column in ("service_tier", "cache_read_tokens", "cache_write_tokens", "cache_saved_usd"):
+        db.execute(f"ALTER TABLE requests DROP COLUMN {column}")
+    db.execute("PRAGMA user_version = 0")
+    db.commit()
+    db.close()
+    sent = len(fake_bedrock.requests)
+    code, again, _ = adloom(*argv)
+    assert code == ExitCode.OK
+    assert again["model_calls"] == {"text": 0, "image": 0}
+    assert again["cache_hits"] == first["model_calls"]["text"]
+    assert len(fake_bedrock.requests) == sent
