@@ -86,7 +86,7 @@ def test_native_mode_sends_output_config_and_reads_json(fake_bedrock: FakeBedroc
     answer = p.send(request)
     assert answer.status == "ok"
     assert set(answer.output) == {"headline", "body", "cta"}
-    assert answer.meta == {"stop_reason": "end_turn", "latency": "standard"}
+    assert answer.meta == {"stop_reason": "end_turn", "latency": "standard", "tier": "default"}
     info = p.registry.get(HAIKU45)
     assert answer.usage.cost_usd == pytest.approx(
         info.text_cost(answer.usage.input_tokens, answer.usage.output_tokens)

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from adloom.errors import InputError, ModelAccessError
-from adloom.registry import base_id, load_registry
+from adloom.registry import base_id, load_registry, worst_text_cost
 
 
 def test_profile_ids_resolve_to_base_entry() -> None:
@@ -50,3 +50,25 @@ def test_bad_user_file_names_the_entry(tmp_path: Path) -> None:
     path.write_text(json.dumps({"models": [{"id": "x", "provider": "bedrock", "kind": "video"}]}))
     with pytest.raises(InputError, match=r"models\[0\] \(x\)"):
         load_registry([path])
+
+
+def test_tier_and_cache_prices() -> None:
+    registry = load_registry()
+    pro = registry.get("amazon.nova-pro-v1:0")
+    lite = registry.get("us.amazon.nova-lite-v1:0")
+    assert pro.tiers() == ["default", "flex", "priority"]
+    assert lite.tiers() == ["default"]
+    flex = pro.service_tiers["flex"]
+    assert pro.text_cost(1_000_000, 0, tier="flex") == flex.input_per_m < pro.input_per_m
+    assert pro.text_cost(0, 1_000_000, tier="unknown") == pro.output_per_m
+    # Cached input at its own prices, the rest at the input price.
+    cost = lite.text_cost(100, 0, cache_read=1000, cache_write=2000)
+    assert cost == pytest.approx(
+        (100 * lite.input_per_m + 1000 * lite.cache_read_per_m + 2000 * lite.cache_write_per_m)
+        / 1e6
+    )
+    haiku = registry.get("us.anthropic.claude-haiku-4-5-20251001-v1:0")
+    # The worst case of a cached request: its prefix written, at the dearer write price.
+    worst = worst_text_cost(haiku, 5000, 100, cache_tokens=4500)
+    assert worst == pytest.approx(haiku.text_cost(500, 100, cache_write=4500))
+    assert worst > haiku.text_cost(5000, 100)

@@ -7,6 +7,7 @@ provider/auth/config problem, 130 interrupted.
 
 from __future__ import annotations
 
+import enum
 import sys
 import traceback
 from collections.abc import Sequence
@@ -47,6 +48,18 @@ ModelsOpt = Annotated[
 ]
 
 
+class Tier(enum.StrEnum):
+    default = "default"
+    flex = "flex"
+    priority = "priority"
+
+
+TierOpt = Annotated[
+    Tier | None,
+    typer.Option(help="Bedrock service tier: flex is cheaper and slower, priority faster, dearer."),
+]
+
+
 def _env(ctx: typer.Context) -> Env:
     env: Env = ctx.obj
     return env
@@ -77,6 +90,11 @@ def _registry(models: Sequence[Path] | None) -> Registry:
 
 def _provider_name(option: str | None, campaign: Campaign) -> str:
     return option or campaign.settings.provider or "bedrock"
+
+
+def _tier(option: Tier | None, campaign: Campaign) -> str:
+    """The service tier: the option, else the campaign's ``tier`` setting, else default."""
+    return option.value if option else campaign.settings.tier or "default"
 
 
 def _start(
@@ -177,6 +195,7 @@ def plan(
     set_: SetOpt = None,
     provider: Annotated[str | None, typer.Option(help="draft or bedrock.")] = None,
     models: ModelsOpt = None,
+    tier: TierOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The variant matrix, the requests it takes and what it would cost; no model calls."""
@@ -189,8 +208,9 @@ def plan(
     registry = _registry(models)
     name = _provider_name(provider, campaign)
     the_plan = make_plan(campaign, registry, name)
-    est = estimate(the_plan, make_provider(name, ProviderConfig(registry=registry)))
-    report = plan_report(the_plan, est, name)
+    config = ProviderConfig(registry=registry, tier=_tier(tier, campaign))
+    est = estimate(the_plan, make_provider(name, config))
+    report = plan_report(the_plan, est, name, registry, config.tier)
     if as_json:
         env.json(report)
     else:
@@ -220,6 +240,7 @@ def run(
     max_tokens: Annotated[int | None, typer.Option(min=64, max=8192)] = None,
     latency: Annotated[str | None, typer.Option(help="standard or optimized.")] = None,
     guardrail: Annotated[str | None, typer.Option(help="Bedrock guardrail ID:VERSION.")] = None,
+    tier: TierOpt = None,
     profile: Annotated[str | None, typer.Option(help="AWS profile.")] = None,
     region: Annotated[str | None, typer.Option(help="AWS region.")] = None,
 ) -> None:
@@ -248,6 +269,7 @@ def run(
         max_tokens=max_tokens,
         latency=latency,
         guardrail=guardrail,
+        tier=_tier(tier, campaign),
         settings=dict(campaign.settings.extra),
     )
     the_provider, the_plan = _start(campaign, registry, name, config)
@@ -288,6 +310,7 @@ def review(
     max_cost: Annotated[float | None, typer.Option(help="Budget in USD (never exceeded).")] = None,
     templates: Annotated[Path | None, typer.Option(help="Folder overriding templates.")] = None,
     models: ModelsOpt = None,
+    tier: TierOpt = None,
     profile: Annotated[str | None, typer.Option(help="AWS profile.")] = None,
     region: Annotated[str | None, typer.Option(help="AWS region.")] = None,
 ) -> None:
@@ -309,6 +332,7 @@ def review(
         templates=templates,
         region=region,
         profile=profile,
+        tier=_tier(tier, campaign),
         settings=dict(campaign.settings.extra),
     )
     the_provider, the_plan = _start(campaign, registry, name, config)

@@ -35,19 +35,28 @@ class Estimate:
     input_tokens: int
     output_tokens_max: int
     cost_usd_max: float  # every answer at max_tokens: what the budget reserves
+    # The copy requests' share, to price them in another service tier.
+    text_input_tokens: int = 0
+    text_cache_tokens: int = 0  # of text_input_tokens, in prompt-cached prefixes
+    text_output_tokens_max: int = 0
+    image_cost_usd_max: float = 0.0
 
 
 def estimate(plan: Plan, provider: Provider) -> Estimate:
     """What generating ``plan`` would ask for and cost at most; no model calls."""
-    texts = [provider.text_request(j) for j in plan.copy_jobs]
-    images = [provider.image_request(j) for j in plan.image_jobs]
-    unique = {r.key: r for r in [*texts, *images]}.values()
+    texts = list({r.key: r for r in (provider.text_request(j) for j in plan.copy_jobs)}.values())
+    images = list({r.key: r for r in (provider.image_request(j) for j in plan.image_jobs)}.values())
+    unique = [*texts, *images]
     return Estimate(
-        text_requests=len({r.key for r in texts}),
-        image_requests=len({r.key for r in images}),
+        text_requests=len(texts),
+        image_requests=len(images),
         input_tokens=sum(r.input_tokens for r in unique),
         output_tokens_max=sum(r.max_tokens for r in unique),
         cost_usd_max=sum(r.max_cost_usd for r in unique),
+        text_input_tokens=sum(r.input_tokens for r in texts),
+        text_cache_tokens=sum(r.cache_tokens for r in texts),
+        text_output_tokens_max=sum(r.max_tokens for r in texts),
+        image_cost_usd_max=sum(r.max_cost_usd for r in images),
     )
 
 
@@ -108,12 +117,7 @@ class _Copywriter:
 
     def _settle(self, job: CopyJob, outcome: Outcome) -> CopyResult | None:
         """A final result, or None when a repair request was queued instead."""
-        used, add = self.spent.get(job, Usage()), _usage_of(outcome)
-        self.spent[job] = Usage(
-            used.input_tokens + add.input_tokens,
-            used.output_tokens + add.output_tokens,
-            used.cost_usd + add.cost_usd,
-        )
+        self.spent[job] = self.spent.get(job, Usage()) + _usage_of(outcome)
         self.cached[job] = self.cached.get(job, True) and outcome.cached
         can_retry = self.rounds[job] <= self.max_repairs and not self.provider.draft
         if outcome.status != "ok" or outcome.record is None:

@@ -17,17 +17,19 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from adloom.errors import InputError
 from adloom.model import Creative, Usage
 from adloom.providers.base import Request, Response
 
 REUSABLE = ("ok", "blocked", "filtered")
 
-_SCHEMA = """
+# The schema as journals were first written, before numbered migrations.
+_SCHEMA_1 = """
 CREATE TABLE IF NOT EXISTS requests (
     key TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
@@ -67,6 +69,59 @@ CREATE TABLE IF NOT EXISTS creatives (
 """
 
 
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+
+
+def _m001_initial(db: sqlite3.Connection) -> None:
+    """The schema journals had before migrations (user_version 0, maybe no tables yet)."""
+    for statement in _SCHEMA_1.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    if "attempt_errors" not in _columns(db, "requests"):  # written before retries were kept
+        db.execute("ALTER TABLE requests ADD COLUMN attempt_errors TEXT")
+
+
+def _m002_tiers_and_caching(db: sqlite3.Connection) -> None:
+    """The service tier that served each request, and its prompt-cache token counts."""
+    db.execute("ALTER TABLE requests ADD COLUMN service_tier TEXT")
+    db.execute("ALTER TABLE requests ADD COLUMN cache_read_tokens INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE requests ADD COLUMN cache_write_tokens INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE requests ADD COLUMN cache_saved_usd REAL NOT NULL DEFAULT 0")
+
+
+# Applied in order, each once: a journal at ``PRAGMA user_version`` N runs the ones after
+# the Nth. Append new migrations; never edit or reorder one that has shipped.
+MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
+    _m001_initial,
+    _m002_tiers_and_caching,
+)
+
+
+def migrate(db: sqlite3.Connection, path: Path) -> None:
+    """Bring the journal at ``path`` up to the current schema, one migration at a time.
+
+    Each migration and its version bump commit together, so a kill between two leaves a
+    journal that the next run carries on from.
+    """
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > len(MIGRATIONS):
+        raise InputError(
+            f"{path}: the journal was written by a newer adloom (schema {version}, this "
+            f"version knows {len(MIGRATIONS)}).",
+            hint="Upgrade adloom, or run with another --out folder.",
+        )
+    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            step(db)
+            db.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+
 @dataclass(frozen=True)
 class Record:
     key: str
@@ -89,10 +144,7 @@ class Journal:
         # NORMAL in WAL mode survives a process kill (only an OS crash can lose the
         # last commits), at a fraction of FULL's fsync cost per request.
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(requests)")}
-        if "attempt_errors" not in columns:  # a journal written before retries were kept
-            self._db.execute("ALTER TABLE requests ADD COLUMN attempt_errors TEXT")
+        migrate(self._db, self.path)
 
     def close(self) -> None:
         with self._lock:
@@ -121,7 +173,8 @@ class Journal:
         with self._lock:
             row = self._db.execute(
                 "SELECT status, output, image, error, meta, input_tokens, output_tokens,"
-                " cost_usd, latency_ms, attempts FROM requests WHERE key=?",
+                " cost_usd, latency_ms, attempts, cache_read_tokens, cache_write_tokens,"
+                " cache_saved_usd FROM requests WHERE key=?",
                 (key,),
             ).fetchone()
         if row is None or row[0] not in REUSABLE:
@@ -132,7 +185,7 @@ class Journal:
         response = Response(
             status=row[0],
             output=json.loads(row[1] or "{}"),
-            usage=Usage(row[5], row[6], row[7]),
+            usage=Usage(row[5], row[6], row[7], row[10], row[11], row[12]),
             latency_ms=row[8],
             error=row[3] or "",
             meta=json.loads(row[4] or "{}"),
@@ -196,13 +249,18 @@ class Journal:
             json.dumps(list(errors), ensure_ascii=False) if errors else None,
             run_id,
             time.time(),
+            response.meta.get("tier") or None,
+            response.usage.cache_read_tokens,
+            response.usage.cache_write_tokens,
+            response.usage.cache_saved_usd,
         )
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO requests(key, kind, model, label, status, request,"
                 " output, image, error, meta, input_tokens, output_tokens, cost_usd,"
-                " latency_ms, attempts, attempt_errors, run_id, created_at)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " latency_ms, attempts, attempt_errors, run_id, created_at, service_tier,"
+                " cache_read_tokens, cache_write_tokens, cache_saved_usd)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 row,
             )
 

@@ -157,6 +157,7 @@ class Settings:
     image_model: str = ""
     max_cost_usd: float | None = None
     provider: str = ""
+    tier: str = ""  # Bedrock service tier: default, flex or priority; "": default
     utm_source: str = ""
     utm_medium: str = ""
     utm_campaign: str = ""
@@ -270,9 +271,22 @@ Status = Literal["ok", "flagged", "failed", "blocked", "filtered", "skipped"]
 
 @dataclass(frozen=True)
 class Usage:
-    input_tokens: int = 0
+    input_tokens: int = 0  # not read from or written to a prompt cache
     output_tokens: int = 0
     cost_usd: float = 0.0
+    cache_read_tokens: int = 0  # input tokens read from the prompt cache
+    cache_write_tokens: int = 0  # input tokens written to it
+    cache_saved_usd: float = 0.0  # what the same tokens cost without caching, minus cost_usd
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            self.input_tokens + other.input_tokens,
+            self.output_tokens + other.output_tokens,
+            self.cost_usd + other.cost_usd,
+            self.cache_read_tokens + other.cache_read_tokens,
+            self.cache_write_tokens + other.cache_write_tokens,
+            self.cache_saved_usd + other.cache_saved_usd,
+        )
 
 
 @dataclass(frozen=True)
@@ -396,6 +410,12 @@ class RunSummary:
     review: Mapping[str, int] = field(default_factory=dict)
     quotas: tuple[Source, ...] = ()  # the quota each model was paced at, and its source
     flagged: int = 0  # ads held back from the platform files until a person fixes them
+    # Prompt caching this run: input tokens read from / written to the cache, and what
+    # it saved against the same tokens uncached; answers per service tier served.
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_saved_usd: float = 0.0
+    tiers: Mapping[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
         extra: dict[str, object] = {"review": dict(self.review)} if self.review else {}
@@ -412,6 +432,12 @@ class RunSummary:
             "flagged": self.flagged,
             "cost_usd": round(self.cost_usd, 6),
             "tokens": {"input": self.input_tokens, "output": self.output_tokens},
+            "prompt_cache": {
+                "read_tokens": self.cache_read_tokens,
+                "write_tokens": self.cache_write_tokens,
+                "saved_usd": round(self.cache_saved_usd, 6),
+            },
+            "tiers": dict(self.tiers),
             "not_generated": self.not_generated,
             "not_generated_cost_usd": round(self.not_generated_cost_usd, 6),
             "warnings": list(self.warnings),

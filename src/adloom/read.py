@@ -42,6 +42,7 @@ from adloom.model import (
 )
 from adloom.naming import NAME_FIELDS, slugify
 from adloom.placements import builtin_placements
+from adloom.registry import TIERS
 
 DEFAULT_PLACEMENTS = (
     "meta_feed",
@@ -84,7 +85,7 @@ def _names(fields: str, **aliases: str) -> dict[str, str]:
 
 _SETTING_KEYS = _names(
     "name brand languages variants placements text_model image_model max_cost_usd provider"
-    " utm_source utm_medium utm_campaign naming banned_words",
+    " utm_source utm_medium utm_campaign naming banned_words tier",
     campaign_name="name",
     brand_name="brand",
     language="languages",
@@ -591,6 +592,7 @@ class _Reader:
             image_model=setting("image_model")[0],
             max_cost_usd=self._max_cost(*setting("max_cost_usd")),
             provider=self._provider(*setting("provider")),
+            tier=self._tier(*setting("tier")),
             utm_source=setting("utm_source")[0],
             utm_medium=setting("utm_medium")[0],
             utm_campaign=setting("utm_campaign")[0] or slugify(name),
@@ -652,6 +654,17 @@ class _Reader:
                 " — use bedrock (Amazon Bedrock) or draft (offline, no model, no cost)",
             )
         return provider
+
+    def _tier(self, text: str, where: str) -> str:
+        tier = text.lower()
+        if tier and tier not in TIERS:
+            self.error(
+                where,
+                f'tier "{text}" is not a Bedrock service tier — use {", ".join(TIERS)}'
+                " (flex: cheaper, slower; priority: faster, dearer)",
+            )
+            return ""
+        return tier
 
     def _naming(self, text: str, where: str) -> str:
         if not text:

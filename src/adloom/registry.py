@@ -40,6 +40,18 @@ class Lifecycle(BaseModel):
         return "active"
 
 
+Tier = Literal["default", "flex", "priority"]
+TIERS: tuple[Tier, ...] = ("default", "flex", "priority")
+
+
+class TierPrice(BaseModel):
+    """USD per 1M tokens when a request is served in a tier other than ``default``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    input_per_m: float
+    output_per_m: float
+
+
 class ModelInfo(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -62,6 +74,14 @@ class ModelInfo(BaseModel):
     # Per 1M tokens when latency-optimized inference is served; 0: the standard price.
     optimized_input_per_m: float = 0.0
     optimized_output_per_m: float = 0.0
+    # Converse ``serviceTier`` values besides ``default`` the model takes, at their prices.
+    service_tiers: dict[Literal["flex", "priority"], TierPrice] = Field(default_factory=dict)
+    # Prompt caching: a ``cachePoint`` after a prefix of at least ``min_cache_tokens``;
+    # cache reads and writes are billed per 1M tokens at their own prices.
+    prompt_caching: bool = False
+    min_cache_tokens: int = 0
+    cache_read_per_m: float = 0.0
+    cache_write_per_m: float = 0.0
     # Images with more pixels than this are billed at the ``*_large`` price.
     large_image_px: int = 1024 * 1024
     tpm: int = 0  # tokens per minute, 0: not token-limited
@@ -74,11 +94,31 @@ class ModelInfo(BaseModel):
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
     notes: str = ""
 
-    def text_cost(self, input_tokens: int, output_tokens: int, *, optimized: bool = False) -> float:
-        """USD for the tokens; ``optimized``: served with latency-optimized inference."""
-        in_m = (optimized and self.optimized_input_per_m) or self.input_per_m
-        out_m = (optimized and self.optimized_output_per_m) or self.output_per_m
-        return (input_tokens * in_m + output_tokens * out_m) / 1e6
+    def tiers(self) -> list[Tier]:
+        """The service tiers the model takes: ``default`` and those it is priced for."""
+        return [t for t in TIERS if t == "default" or t in self.service_tiers]
+
+    def text_cost(
+        self,
+        input_tokens: int,
+        output_tokens: int,
+        *,
+        optimized: bool = False,
+        tier: str = "default",
+        cache_read: int = 0,
+        cache_write: int = 0,
+    ) -> float:
+        """USD for the tokens, as served: ``optimized`` (latency-optimized inference),
+        ``tier``, and input read from / written to the prompt cache at their own prices.
+        ``input_tokens`` excludes the cached ones, as Bedrock's usage reports it."""
+        priced = next((p for t, p in self.service_tiers.items() if t == tier), None)
+        in_m = priced.input_per_m if priced else self.input_per_m
+        out_m = priced.output_per_m if priced else self.output_per_m
+        if optimized:
+            in_m = self.optimized_input_per_m or in_m
+            out_m = self.optimized_output_per_m or out_m
+        cached = cache_read * self.cache_read_per_m + cache_write * self.cache_write_per_m
+        return (input_tokens * in_m + output_tokens * out_m + cached) / 1e6
 
     def image_cost(self, quality: str = "standard", large: bool = False) -> float:
         prices = self.image_prices
@@ -96,6 +136,30 @@ class ModelInfo(BaseModel):
     @property
     def max_image_cost(self) -> float:
         return max(self.image_prices.values(), default=0.0)
+
+
+def worst_text_cost(
+    info: ModelInfo,
+    input_tokens: int,
+    max_tokens: int,
+    *,
+    cache_tokens: int = 0,
+    optimized: bool = False,
+    tier: str = "default",
+) -> float:
+    """The most a copy request can cost: every output token used, and its cached prefix
+    (``cache_tokens`` of ``input_tokens``) either written to the cache or not cached."""
+    plain = info.text_cost(input_tokens, max_tokens, optimized=optimized, tier=tier)
+    if not cache_tokens:
+        return plain
+    written = info.text_cost(
+        input_tokens - cache_tokens,
+        max_tokens,
+        optimized=optimized,
+        tier=tier,
+        cache_write=cache_tokens,
+    )
+    return max(plain, written)
 
 
 def base_id(model_id: str) -> str:

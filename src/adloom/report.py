@@ -12,10 +12,33 @@ from rich.table import Table
 from adloom.console import Env
 from adloom.generate import Estimate
 from adloom.model import Plan, RunSummary
-from adloom.registry import Registry
+from adloom.registry import Registry, worst_text_cost
 
 
-def plan_report(plan: Plan, est: Estimate, provider: str) -> dict[str, Any]:
+def tier_costs(plan: Plan, est: Estimate, registry: Registry) -> dict[str, float]:
+    """The plan's worst-case cost in each service tier its text model takes."""
+    info = registry.find(plan.text_model)
+    if info is None:
+        return {}
+    return {
+        tier: round(
+            est.image_cost_usd_max
+            + worst_text_cost(
+                info,
+                est.text_input_tokens,
+                est.text_output_tokens_max,
+                cache_tokens=est.text_cache_tokens,
+                tier=tier,
+            ),
+            4,
+        )
+        for tier in info.tiers()
+    }
+
+
+def plan_report(
+    plan: Plan, est: Estimate, provider: str, registry: Registry, tier: str = "default"
+) -> dict[str, Any]:
     ads = plan.ads
     return {
         "campaign": plan.campaign.settings.name,
@@ -30,7 +53,10 @@ def plan_report(plan: Plan, est: Estimate, provider: str) -> dict[str, Any]:
         "image_jobs": len(plan.image_jobs),
         "requests": {"text": est.text_requests, "image": est.image_requests},
         "tokens": {"input": est.input_tokens, "output_max": est.output_tokens_max},
+        "tier": tier,
         "cost_usd_max": round(est.cost_usd_max, 4),
+        "cost_usd_max_by_tier": tier_costs(plan, est, registry),
+        "prompt_cache_tokens": est.text_cache_tokens,
     }
 
 
@@ -62,8 +88,18 @@ def print_plan(env: Env, r: dict[str, Any]) -> None:
     c.print(
         f"Input tokens ~{r['tokens']['input']:,}, output at most "
         f"{r['tokens']['output_max']:,}; cost at most ${r['cost_usd_max']:.4f} "
+        f"in the {r['tier']} tier "
         "(every answer at its token limit; what a budget reserves)."
     )
+    by_tier = r["cost_usd_max_by_tier"]
+    if len(by_tier) > 1:
+        tiers = ", ".join(f"{tier} ${cost:.4f}" for tier, cost in by_tier.items())
+        c.print(f"By service tier (--tier): {tiers}.")
+    if r["prompt_cache_tokens"]:
+        c.print(
+            f"~{r['prompt_cache_tokens']:,} of the input tokens are in prompt-cached prefixes: "
+            "after the first request of each, they are read from the cache at a lower price."
+        )
 
 
 def print_summary(env: Env, s: RunSummary) -> None:
@@ -82,6 +118,15 @@ def print_summary(env: Env, s: RunSummary) -> None:
         f"{s.cache_hits} from the journal. Tokens {s.input_tokens:,} in / "
         f"{s.output_tokens:,} out; cost ${s.cost_usd:.4f}."
     )
+    if s.cache_read_tokens or s.cache_write_tokens:
+        c.print(
+            f"Prompt cache: {s.cache_read_tokens:,} input tokens read, "
+            f"{s.cache_write_tokens:,} written; saved ${s.cache_saved_usd:.4f} against no "
+            "caching."
+        )
+    if set(s.tiers) - {"default"}:
+        served = ", ".join(f"{n} {tier}" for tier, n in sorted(s.tiers.items()))
+        c.print(f"Service tiers served: {served}.")
     if s.not_generated:
         c.print(
             f"[yellow]Budget reached: {s.not_generated} ads not generated "
@@ -111,6 +156,8 @@ def models_report(registry: Registry, today: date | None = None) -> list[dict[st
             ),
             "on_demand": m.on_demand,
             "profiles": list(m.profiles),
+            "tiers": m.tiers() if m.kind == "text" else [],
+            "min_cache_tokens": m.min_cache_tokens if m.prompt_caching else None,
             "lifecycle": m.lifecycle.status_on(day),
             "eol_date": m.lifecycle.eol_date.isoformat() if m.lifecycle.eol_date else None,
             "notes": m.notes,
@@ -121,7 +168,16 @@ def models_report(registry: Registry, today: date | None = None) -> list[dict[st
 
 def print_models(env: Env, rows: list[dict[str, Any]]) -> None:
     table = Table(title="Model registry", title_justify="left")
-    for col in ("id", "kind", "family", "output", "price (USD)", "ids", "lifecycle"):
+    for col in (
+        "id",
+        "kind",
+        "family",
+        "output",
+        "price (USD)",
+        "ids",
+        "tiers, cache",
+        "lifecycle",
+    ):
         table.add_column(col)
     for r in rows:
         price = r["price"]
@@ -133,7 +189,9 @@ def print_models(env: Env, rows: list[dict[str, Any]]) -> None:
         if r["profiles"]:
             ids += " + " + "/".join(f"{p}." for p in r["profiles"])
         life = r["lifecycle"] + (f" (EOL {r['eol_date']})" if r["eol_date"] else "")
-        table.add_row(
-            r["id"], r["kind"], r["family"], r["structured_output"] or "", cost, ids, life
-        )
+        extras = [t for t in r["tiers"] if t != "default"]
+        if r["min_cache_tokens"] is not None:
+            extras.append(f"cache ≥{r['min_cache_tokens']:,} tok")
+        output = r["structured_output"] or ""
+        table.add_row(r["id"], r["kind"], r["family"], output, cost, ids, ", ".join(extras), life)
     _console(env).print(table)

@@ -67,6 +67,8 @@ class Behaviour:
     spoil_items: int = 0
     corrupt_images: int = 0  # the first N images are not decodable image data
     optimized_capacity: int = -1  # optimized answers before serving standard; -1: no limit
+    serve_tier: str = ""  # answer in this service tier whatever was asked; "": as asked
+    cache_ttl_seconds: float = 300.0  # a cached prefix lives this long after its last use
     # Tokens per minute per base model id, reserved (input + maxTokens) at request start.
     quotas: dict[str, int] = field(default_factory=dict)
     burst_seconds: float = 60.0  # a bucket holds this many seconds of its quota
@@ -143,6 +145,18 @@ class State:
         self._fault_counts: dict[int, int] = {}
         self._counters: dict[str, int] = {}
         self._buckets: dict[str, TokenBucket] = {}
+        self._cache: dict[str, float] = {}  # cached prefix hash -> when it expires
+
+    def prompt_cache(self, prefixes: list[str]) -> int:
+        """The index of the longest of ``prefixes`` (shortest first) in the prompt cache,
+        -1 for none; then all are cached, each for the time to live from now. One step
+        under the lock, so of concurrent first requests exactly one writes."""
+        with self.lock:
+            now = time.monotonic()
+            hits = [i for i, p in enumerate(prefixes) if self._cache.get(p, 0.0) > now]
+            for prefix in prefixes:
+                self._cache[prefix] = now + self.behaviour.cache_ttl_seconds
+            return max(hits, default=-1)
 
     def reset(self, behaviour: Behaviour | None = None) -> None:
         with self.lock:
@@ -152,6 +166,7 @@ class State:
             self._fault_counts.clear()
             self._counters.clear()
             self._buckets.clear()
+            self._cache.clear()
 
     def record(self, entry: Recorded) -> None:
         with self.lock:

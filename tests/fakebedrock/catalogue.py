@@ -26,6 +26,9 @@ class ModelSpec:
     native_output: bool = False  # outputConfig.textFormat
     max_tokens: int = 4096
     latency_regions: tuple[str, ...] = ()  # where latency-optimized inference is served
+    tiers: tuple[str, ...] = ()  # serviceTier types besides "default" it serves
+    cache_min: int = 0  # prompt caching: the fewest tokens a cache point caches; 0: none
+    cache_tools: bool = False  # cache points in toolConfig.tools; tools join the prefix
     legacy: bool = False
     eol: str = ""  # ISO date of end of life, when announced
     extra: dict[str, str] = field(default_factory=dict)
@@ -36,23 +39,29 @@ MODELS: dict[str, ModelSpec] = {
     for m in (
         ModelSpec("anthropic.claude-3-5-haiku-20241022-v1:0", "Anthropic", "Claude 3.5 Haiku",
                   "text", "anthropic", profiles=("us",), tool_choice=True, max_tokens=8192,
-                  latency_regions=("us-east-2", "us-west-2"), legacy=True),
+                  latency_regions=("us-east-2", "us-west-2"), legacy=True, cache_min=2048,
+                  cache_tools=True),
         ModelSpec("anthropic.claude-haiku-4-5-20251001-v1:0", "Anthropic", "Claude Haiku 4.5",
                   "text", "anthropic", on_demand=False, profiles=("us", "eu", "apac", "global"),
-                  tool_choice=True, native_output=True, max_tokens=64000),
+                  tool_choice=True, native_output=True, max_tokens=64000, cache_min=4096,
+                  cache_tools=True),
         ModelSpec("anthropic.claude-sonnet-4-20250514-v1:0", "Anthropic", "Claude Sonnet 4",
                   "text", "anthropic", on_demand=False, profiles=("us", "eu", "apac", "global"),
-                  tool_choice=True, max_tokens=64000),
+                  tool_choice=True, max_tokens=64000, cache_min=1024, cache_tools=True),
         ModelSpec("anthropic.claude-sonnet-4-5-20250929-v1:0", "Anthropic", "Claude Sonnet 4.5",
                   "text", "anthropic", on_demand=False, profiles=("us", "eu", "apac", "global"),
-                  tool_choice=True, native_output=True, max_tokens=64000),
+                  tool_choice=True, native_output=True, max_tokens=64000, cache_min=1024,
+                  cache_tools=True),
         ModelSpec("amazon.nova-micro-v1:0", "Amazon", "Nova Micro", "text", "nova",
-                  profiles=("us", "eu", "apac"), tool_choice=True, max_tokens=10000),
+                  profiles=("us", "eu", "apac"), tool_choice=True, max_tokens=10000,
+                  cache_min=1000),
         ModelSpec("amazon.nova-lite-v1:0", "Amazon", "Nova Lite", "text", "nova",
-                  profiles=("us", "eu", "apac"), tool_choice=True, max_tokens=10000),
+                  profiles=("us", "eu", "apac"), tool_choice=True, max_tokens=10000,
+                  cache_min=1000),
         ModelSpec("amazon.nova-pro-v1:0", "Amazon", "Nova Pro", "text", "nova",
                   profiles=("us", "eu", "apac"), tool_choice=True, max_tokens=10000,
-                  latency_regions=("us-east-1", "us-east-2")),
+                  latency_regions=("us-east-1", "us-east-2"), tiers=("flex", "priority"),
+                  cache_min=1000),
         ModelSpec("meta.llama3-3-70b-instruct-v1:0", "Meta", "Llama 3.3 70B Instruct", "text",
                   "llama", on_demand=False, profiles=("us",), max_tokens=2048),
         ModelSpec("cohere.command-r-v1:0", "Cohere", "Command R", "text", "cohere",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import math
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -20,18 +19,12 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from .behaviour import FAULTS, TOKENS_THROTTLE, Behaviour, State
+from .billing import CacheUse, cache_prefixes, cache_use, served_tier, tokens
 from .catalogue import ModelSpec, resolve
+from .errors import ServiceError, invalid
 from .shapes import validate_body, validation_message
 
-
-class ServiceError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message = status, code, message
-
-
-def invalid(message: str) -> ServiceError:
-    return ServiceError(400, "ValidationException", message)
+__all__ = ["ServiceError", "converse", "invalid", "invoke"]
 
 
 # ------------------------------------------------------------------ model checks
@@ -87,12 +80,6 @@ def apply_faults(state: State, op: str, model: str) -> None:
 
 
 # ------------------------------------------------------------------ text
-
-
-def tokens(text: str) -> int:
-    """The fake's tokenizer: ~4 Latin characters a token, one per other character."""
-    latin = sum(1 for ch in text if ch < "\x80")
-    return max(1, math.ceil(latin / 4 + (len(text) - latin)))
 
 
 def width(text: str, double: bool) -> int:
@@ -326,24 +313,23 @@ def converse(state: State, model_id: str, body: Any, region: str) -> dict[str, A
         for block in m["content"]
     )
     schema, mode = _schema_of(body, spec, user)
-    served = _served_latency(state, spec, body, region)
+    served, extra = _served(state, spec, body, region)
+    prefixes = cache_prefixes(spec, body)
     guardrail = _guardrail(state, body)
     input_tokens = tokens(system + user) + (tokens(json.dumps(schema)) if mode != "prompt" else 0)
     if not state.reserve(spec.id, input_tokens + max_tokens):
         raise ServiceError(429, "ThrottlingException", TOKENS_THROTTLE)
     apply_faults(state, "converse", model_id)
     b = state.behaviour
-    extra: dict[str, Any] = {}
-    if served:
-        extra["performanceConfig"] = {"latency": served}
+    cache = cache_use(state, spec, prefixes, input_tokens) if prefixes else None
     if guardrail and any(w.lower() in user.lower() for w in b.guardrail_words):
         trace = _guardrail_trace(guardrail, user, b.guardrail_words)
         content = [{"text": _GUARDRAIL_MESSAGE}]
         return _answer(state, spec, content, "guardrail_intervened", tokens_in=input_tokens,
-                       max_tokens=max_tokens, extra={**extra, **trace})  # fmt: skip
+                       max_tokens=max_tokens, extra={**extra, **trace}, cache=cache)  # fmt: skip
     if any(w.lower() in user.lower() for w in b.filter_prompt):
         return _answer(state, spec, [], "content_filtered", tokens_in=input_tokens,
-                       max_tokens=max_tokens, extra=extra)  # fmt: skip
+                       max_tokens=max_tokens, extra=extra, cache=cache)  # fmt: skip
     malformed = state.first("malformed", b.malformed)
     copy = write_copy(state, schema, user, overlong_allowed=not malformed)
     content, stop = _render(copy, mode, schema, malformed)
@@ -365,10 +351,24 @@ def converse(state: State, model_id: str, body: Any, region: str) -> dict[str, A
         tokens_out=output_tokens,
         extra=extra,
         latency_ms=latency,
+        cache=cache,
     )
 
 
 _GUARDRAIL_MESSAGE = "Sorry, the model cannot answer this question."
+
+
+def _served(
+    state: State, spec: ModelSpec, body: Mapping[str, Any], region: str
+) -> tuple[str, dict[str, Any]]:
+    """(the latency served, the answer's members saying how it was served)."""
+    latency, tier = _served_latency(state, spec, body, region), served_tier(state, spec, body)
+    extra: dict[str, Any] = {}
+    if latency:
+        extra["performanceConfig"] = {"latency": latency}
+    if tier:
+        extra["serviceTier"] = {"type": tier}
+    return latency, extra
 
 
 def _served_latency(state: State, spec: ModelSpec, body: Mapping[str, Any], region: str) -> str:
@@ -448,16 +448,18 @@ def _answer(
     tokens_out: int = 0,
     extra: Mapping[str, Any],
     latency_ms: float = 0.0,
+    cache: CacheUse | None = None,
 ) -> dict[str, Any]:
-    state.settle(spec.id, max_tokens - tokens_out)
+    usage = {"inputTokens": tokens_in, "outputTokens": tokens_out}
+    if cache is not None:  # the service reports cache counts when the request had points
+        usage["inputTokens"] -= cache.read + cache.write
+        usage |= {"cacheReadInputTokens": cache.read, "cacheWriteInputTokens": cache.write}
+    # Reserved at the start: input (cached or not) and maxTokens; cache reads come back.
+    state.settle(spec.id, max_tokens - tokens_out + (cache.read if cache else 0))
     return {
         "output": {"message": {"role": "assistant", "content": content}},
         "stopReason": stop,
-        "usage": {
-            "inputTokens": tokens_in,
-            "outputTokens": tokens_out,
-            "totalTokens": tokens_in + tokens_out,
-        },
+        "usage": usage | {"totalTokens": tokens_in + tokens_out},
         "metrics": {"latencyMs": max(1, round(latency_ms))},
         **extra,
     }

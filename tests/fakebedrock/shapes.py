@@ -48,6 +48,16 @@ def validate_body(service: str, op: str, body: Any) -> list[str]:
     return problems
 
 
+def validate_answer(service: str, op: str, body: Any) -> list[str]:
+    """Every violation of the operation's output shape by the fake's JSON answer ``body``:
+    what the fake sends must be what the service could send."""
+    shape = operation(service, op).output_shape
+    assert shape is not None
+    problems: list[str] = []
+    _check_structure(shape, body, "answer", problems)
+    return problems
+
+
 def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
     if isinstance(shape, StructureShape):
         if not shape.metadata.get("document"):  # a Document member holds any JSON

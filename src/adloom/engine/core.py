@@ -32,6 +32,7 @@ from adloom.engine.quotas import Quota, Quotas
 from adloom.engine.retry import RetryPolicy
 from adloom.engine.workers import Workers
 from adloom.journal import Journal, Record
+from adloom.model import Usage
 from adloom.providers.base import Provider, Request, RequestFailed, TransientError
 
 OutcomeStatus = Literal["ok", "blocked", "filtered", "failed", "skipped"]
@@ -66,6 +67,21 @@ class Stats:
     input_tokens: int = 0
     output_tokens: int = 0
     abandoned: int = 0  # in flight when a stopped run gave up waiting for them
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cache_saved_usd: float = 0.0
+    tiers: dict[str, int] = field(default_factory=dict)  # answers per service tier served
+
+    def add(self, usage: Usage, tier: str) -> None:
+        """Count an answer received this run."""
+        self.cost_usd += usage.cost_usd
+        self.input_tokens += usage.input_tokens
+        self.output_tokens += usage.output_tokens
+        self.cache_read_tokens += usage.cache_read_tokens
+        self.cache_write_tokens += usage.cache_write_tokens
+        self.cache_saved_usd += usage.cache_saved_usd
+        if tier:
+            self.tiers[tier] = self.tiers.get(tier, 0) + 1
 
 
 @dataclass(frozen=True)
@@ -329,9 +345,7 @@ class Engine:
             lane.pacer.settle(job.charged, job.quota.reserved(request), used, job.sent_at, now)
             self._answered.add(request.key)
             cost = usage.cost_usd
-            self.stats.cost_usd += cost
-            self.stats.input_tokens += usage.input_tokens
-            self.stats.output_tokens += usage.output_tokens
+            self.stats.add(usage, str(response.meta.get("tier", "")))
             outcome = Outcome(request, response.status, record, False, job.attempts, response.error)
         self._release_budget(job, cost)
         self.stats.done[request.kind] += 1

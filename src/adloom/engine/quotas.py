@@ -48,7 +48,9 @@ class Quota:
     def used(self, request: Request, usage: Usage) -> float:
         if request.kind == "image":
             return 1.0
-        return usage.input_tokens + usage.output_tokens * self.output_multiplier
+        # Cache writes count against the quota like input; cache reads are given back.
+        written = usage.input_tokens + usage.cache_write_tokens
+        return written + usage.output_tokens * self.output_multiplier
 
 
 @dataclass(frozen=True)

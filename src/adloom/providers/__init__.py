@@ -25,6 +25,7 @@ class ProviderConfig:
     max_tokens: int | None = None
     latency: str | None = None  # "standard" | "optimized"
     guardrail: str | None = None  # "ID:VERSION"
+    tier: str = "default"  # Converse serviceTier: default | flex | priority
     image_quality: str = "standard"
     settings: dict[str, str] = field(default_factory=dict)  # campaign extras, e.g. quotas
 

@@ -39,6 +39,7 @@ class Request:
     input_tokens: int = 0  # estimate, reserved against the model's quota before sending
     max_tokens: int = 0  # output tokens the service reserves at request start
     max_cost_usd: float = 0.0  # worst case, reserved against the budget before sending
+    cache_tokens: int = 0  # of input_tokens, the estimate in a prompt-cached prefix
     label: str = ""  # for progress and messages; not part of the key
 
     @cached_property

@@ -23,7 +23,7 @@ from adloom.providers.base import Account, Kind, Provider, Request, Response
 from adloom.providers.bedrock import account_quotas, images, text
 from adloom.providers.bedrock.client import Clients, ErrorContext, Timeouts, translate
 from adloom.providers.bedrock.prompts import Prompts
-from adloom.registry import ModelInfo, profile_of
+from adloom.registry import TIERS, ModelInfo, profile_of, worst_text_cost
 
 __all__ = ["BedrockProvider", "Timeouts"]
 
@@ -52,6 +52,7 @@ class BedrockProvider(Provider):
             max_tokens=config.max_tokens,
             latency=config.latency,
             guardrail=parse_guardrail(config.guardrail),
+            tier=config.tier,
         )
         self.clients = Clients(
             profile=config.profile,
@@ -104,20 +105,41 @@ class BedrockProvider(Provider):
                 hint=f"Run with --region {regions[0]}, or drop --latency.",
             )
 
+    def _check_tier(self, model_id: str, info: ModelInfo) -> None:
+        """A tier the model does not take is refused before any call (exit 2), as the
+        service would refuse every request of the run."""
+        tier = self.options.tier
+        if tier not in TIERS:
+            raise InputError(f'tier "{tier}": use {", ".join(TIERS)}')
+        if tier in info.tiers():
+            return
+        offered = [m.id for m in self.registry.models.values() if tier in m.tiers()]
+        raise InputError(
+            f'tier {tier}: model "{model_id}" does not offer the {tier} service tier.',
+            hint=f"Models that do: {', '.join(offered) or 'none in the registry'}; "
+            "or use --tier default.",
+        )
+
     def text_request(self, job: CopyJob, feedback: Sequence[str] = ()) -> Request:
         info = self._model(job.model, "text")
         self._check_latency(job.model, info)
+        self._check_tier(job.model, info)
         built = text.build(job, feedback, info, self.prompts, self.options)
-        worst = info.text_cost(
-            built.input_tokens, built.max_tokens, optimized=self.options.latency == "optimized"
-        )
         return Request(
             "text",
             job.model,
             built.body,
             input_tokens=built.input_tokens,
             max_tokens=built.max_tokens,
-            max_cost_usd=worst,
+            max_cost_usd=worst_text_cost(
+                info,
+                built.input_tokens,
+                built.max_tokens,
+                cache_tokens=built.cache_tokens,
+                optimized=self.options.latency == "optimized",
+                tier=self.options.tier,
+            ),
+            cache_tokens=built.cache_tokens,
             label=job.label,
         )
 

@@ -58,6 +58,7 @@ class TextOptions:
     max_tokens: int | None = None
     latency: str | None = None  # "standard" | "optimized"
     guardrail: tuple[str, str] | None = None  # (identifier, version)
+    tier: str = "default"  # Converse serviceTier: default | flex | priority
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class Built:
     body: dict[str, Any]
     input_tokens: int
     max_tokens: int
+    cache_tokens: int = 0  # of input_tokens, the estimated prefix before the cachePoint
 
 
 def estimate_tokens(text: str) -> int:
@@ -236,12 +238,30 @@ def build(
     inference: dict[str, Any] = {"maxTokens": max_tokens}
     if options.temperature is not None:
         inference["temperature"] = options.temperature
+    cached = _cacheable(system, info)
     body: dict[str, Any] = {
-        "system": [{"text": system}],
+        # The system prompt is what every request of a campaign (in one language) shares:
+        # it comes first, and a cache point after it lets the service reuse it.
+        "system": [{"text": system}, *([{"cachePoint": {"type": "default"}}] if cached else [])],
         "messages": [{"role": "user", "content": [{"text": user}]}],
         "inferenceConfig": inference,
     }
-    overhead = 0
+    overhead = _structured(body, schema, mode)
+    if options.latency == "optimized":
+        body["performanceConfig"] = {"latency": "optimized"}
+    if options.tier != "default":  # absent means default: older journals' keys still hit
+        body["serviceTier"] = {"type": options.tier}
+    if options.guardrail:
+        body["guardrailConfig"] = {
+            "guardrailIdentifier": options.guardrail[0],
+            "guardrailVersion": options.guardrail[1],
+            "trace": "enabled",  # so an intervention says why
+        }
+    return Built(body, estimate_tokens(system + user) + overhead, max_tokens, cached)
+
+
+def _structured(body: dict[str, Any], schema: Mapping[str, Any], mode: Mode) -> int:
+    """Ask for the answer in ``schema`` the way ``mode`` says; the tokens that adds."""
     schema_text = json.dumps(schema, ensure_ascii=False)
     if mode == "native":
         body["outputConfig"] = {
@@ -256,8 +276,8 @@ def build(
                 },
             }
         }
-        overhead = estimate_tokens(schema_text)
-    elif mode == "tool":
+        return estimate_tokens(schema_text)
+    if mode == "tool":
         body["toolConfig"] = {
             "tools": [
                 {
@@ -270,16 +290,19 @@ def build(
             ],
             "toolChoice": {"tool": {"name": TOOL_NAME}},
         }
-        overhead = estimate_tokens(schema_text) + _TOOL_OVERHEAD
-    if options.latency == "optimized":
-        body["performanceConfig"] = {"latency": "optimized"}
-    if options.guardrail:
-        body["guardrailConfig"] = {
-            "guardrailIdentifier": options.guardrail[0],
-            "guardrailVersion": options.guardrail[1],
-            "trace": "enabled",  # so an intervention says why
-        }
-    return Built(body, estimate_tokens(system + user) + overhead, max_tokens)
+        return estimate_tokens(schema_text) + _TOOL_OVERHEAD
+    return 0
+
+
+def _cacheable(prefix: str, info: ModelInfo) -> int:
+    """The prefix's estimated tokens when a cache point after it can take effect, else 0.
+
+    The service caches nothing below the model's minimum, so a cache point there would
+    only change the request. The estimate errs high (``estimate_tokens``): near the
+    minimum a cache point may be sent that the service then ignores, which costs nothing.
+    """
+    tokens = estimate_tokens(prefix)
+    return tokens if info.prompt_caching and tokens >= info.min_cache_tokens else 0
 
 
 def mode_of(body: Mapping[str, Any]) -> Mode:
@@ -435,11 +458,9 @@ def parse(
     max_tokens: int,
 ) -> Response:
     """A Converse answer as a Response: ``ok`` with the copy, or why not."""
-    usage_raw = data.get("usage", {})
     served = str(data.get("performanceConfig", {}).get("latency", "standard"))
-    tokens_in = int(usage_raw.get("inputTokens", 0))
-    tokens_out = int(usage_raw.get("outputTokens", 0))
-    cost = info.text_cost(tokens_in, tokens_out, optimized=served == "optimized")
+    tier = str(data.get("serviceTier", {}).get("type", "default"))
+    usage = _usage(data.get("usage", {}), info, optimized=served == "optimized", tier=tier)
     stop = str(data.get("stopReason", ""))
     content = data.get("output", {}).get("message", {}).get("content", [])
     status: ResponseStatus = "ok"
@@ -456,8 +477,20 @@ def parse(
     return Response(
         status,
         output=output,
-        usage=Usage(tokens_in, tokens_out, cost),
+        usage=usage,
         latency_ms=int(data.get("metrics", {}).get("latencyMs", 0)),
         error=error,
-        meta={"stop_reason": stop, "latency": served},
+        meta={"stop_reason": stop, "latency": served, "tier": tier},
     )
+
+
+def _usage(raw: Mapping[str, Any], info: ModelInfo, *, optimized: bool, tier: str) -> Usage:
+    """Tokens and cost as served; the saving: the cached tokens at the input price, less
+    what they cost as cache reads and writes."""
+    tokens_in, tokens_out = int(raw.get("inputTokens", 0)), int(raw.get("outputTokens", 0))
+    read, write = int(raw.get("cacheReadInputTokens", 0)), int(raw.get("cacheWriteInputTokens", 0))
+    cost = info.text_cost(
+        tokens_in, tokens_out, optimized=optimized, tier=tier, cache_read=read, cache_write=write
+    )
+    uncached = info.text_cost(tokens_in + read + write, tokens_out, optimized=optimized, tier=tier)
+    return Usage(tokens_in, tokens_out, cost, read, write, uncached - cost)
