@@ -13,19 +13,24 @@ record but asked again on the next run.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from adloom import safepath
+from adloom.errors import MachineError
 from adloom.model import Creative, Usage
 from adloom.providers.base import Request, Response
 
 REUSABLE = ("ok", "blocked", "filtered")
+# SQLite's primary result codes for the machine's problems: READONLY, IOERR, FULL,
+# CANTOPEN (https://sqlite.org/rescode.html).
+_MACHINE_CODES = frozenset({8, 10, 13, 14})
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (
@@ -81,18 +86,33 @@ class Journal:
     def __init__(self, out: Path) -> None:
         self.out = out
         self.blobs = out / "masters"
-        out.mkdir(parents=True, exist_ok=True)
+        safepath.make_dirs(out, out)
         self.path = out / "journal.sqlite"
+        safepath.inside(out, self.path)  # a link planted there is not followed out
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode survives a process kill (only an OS crash can lose the
-        # last commits), at a fraction of FULL's fsync cost per request.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        columns = {row[1] for row in self._db.execute("PRAGMA table_info(requests)")}
-        if "attempt_errors" not in columns:  # a journal written before retries were kept
-            self._db.execute("ALTER TABLE requests ADD COLUMN attempt_errors TEXT")
+        with self._machine():
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode survives a process kill (only an OS crash can lose the
+            # last commits), at a fraction of FULL's fsync cost per request.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(requests)")}
+            if "attempt_errors" not in columns:  # written before retries were kept
+                self._db.execute("ALTER TABLE requests ADD COLUMN attempt_errors TEXT")
+
+    @contextmanager
+    def _machine(self) -> Iterator[None]:
+        """SQLite's word for a full disk or a folder it may not write, as a MachineError."""
+        try:
+            yield
+        except sqlite3.OperationalError as err:
+            if getattr(err, "sqlite_errorcode", 0) & 0xFF not in _MACHINE_CODES:
+                raise  # a bug, not the machine
+            raise MachineError(
+                f"{self.path}: {err}",
+                hint="free space on that disk, or choose a writable --out, and run again",
+            ) from err
 
     def close(self) -> None:
         with self._lock:
@@ -126,9 +146,11 @@ class Journal:
             ).fetchone()
         if row is None or row[0] not in REUSABLE:
             return None
-        image = self.out / row[2] if row[2] else None
-        if row[0] == "ok" and image is not None and not image.is_file():
-            return None  # the user deleted the file: ask again rather than deliver nothing
+        image = safepath.trusted(self.out, row[2]) if row[2] else None
+        if row[0] == "ok" and row[2] and (image is None or not image.is_file()):
+            # The user deleted the file (or the row points out of the folder): ask
+            # again rather than deliver nothing, or follow it.
+            return None
         response = Response(
             status=row[0],
             output=json.loads(row[1] or "{}"),
@@ -197,7 +219,7 @@ class Journal:
             run_id,
             time.time(),
         )
-        with self._lock:
+        with self._lock, self._machine():
             self._db.execute(
                 "INSERT OR REPLACE INTO requests(key, kind, model, label, status, request,"
                 " output, image, error, meta, input_tokens, output_tokens, cost_usd,"
@@ -208,12 +230,8 @@ class Journal:
 
     def _write_image(self, key: str, data: bytes) -> Path:
         ext = ".png" if data.startswith(b"\x89PNG") else ".jpg"
-        path = self.blobs / key[:2] / f"{key}{ext}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)  # atomic: a kill never leaves a half-written master
-        return path
+        # Written then renamed: a kill never leaves a half-written master.
+        return safepath.write_bytes(self.out, self.blobs / key[:2] / f"{key}{ext}", data)
 
     # ------------------------------------------------------------ creatives
 
@@ -226,8 +244,8 @@ class Journal:
             ).fetchone()
         if row is None:
             return None
-        path = self.out / row[0]
-        if not path.is_file() or path.stat().st_size != row[3]:
+        path = safepath.trusted(self.out, row[0])
+        if path is None or not path.is_file() or path.stat().st_size != row[3]:
             return None
         return Creative(path, row[1], row[2], row[3], tuple(json.loads(row[4])))
 

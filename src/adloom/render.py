@@ -35,7 +35,7 @@ from jinja2 import (
     TemplateSyntaxError,
 )
 
-from adloom import __version__, rsa, textlen
+from adloom import __version__, rsa, safepath, textlen
 from adloom.errors import InputError
 from adloom.model import (
     Ad,
@@ -399,10 +399,5 @@ def render_preview(
         ) from err
     except TemplateError as err:
         raise _template_error(str(err)) from err
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / PREVIEW_FILE
-    # Write then rename: a browser tab reloading mid-run never sees half a page.
-    tmp = path.with_name(f".{PREVIEW_FILE}.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    # Written then renamed: a browser tab reloading mid-run never sees half a page.
+    return safepath.write_bytes(out, out / PREVIEW_FILE, html.encode("utf-8"))
