@@ -75,22 +75,9 @@ def claimed(out: Path, *, force: bool = False, wait: bool = False) -> Iterator[N
 
 
 def _check_folder(out: Path, *, force: bool) -> None:
-    if not str(out):
-        raise InputError('--out "": name a folder, e.g. --out output/spring')
-    if out.is_symlink() and not out.exists():
-        raise MachineError(
-            f"--out {out}: a symbolic link to {os.readlink(out)}, which does not exist",
-            hint="remove the link, or point --out at a folder",
-        )
-    if out.exists() and not out.is_dir():
-        raise MachineError(
-            f"--out {out}: is a file, not a folder", hint="choose a folder for --out"
-        )
-    if not out.exists():
-        return
     try:
-        entries = sorted(p.name for p in out.iterdir())
-    except OSError as err:
+        entries = _entries(out)
+    except OSError as err:  # e.g. a name too long, a folder it may not read
         raise safepath.machine_error(err, out) from err
     if JOURNAL in entries and not is_adloom_journal(out / JOURNAL):
         raise InputError(
@@ -110,6 +97,20 @@ def _check_folder(out: Path, *, force: bool) -> None:
             f"--out {out}: {_some(taken)} would be replaced, and adloom did not write it",
             hint="move those files away, or choose another --out (--force never replaces them)",
         )
+
+
+def _entries(out: Path) -> list[str]:
+    """What the folder holds; none when it is still to be made."""
+    if out.is_symlink() and not out.exists():
+        raise MachineError(
+            f"--out {out}: a symbolic link to {os.readlink(out)}, which does not exist",
+            hint="remove the link, or point --out at a folder",
+        )
+    if not out.exists():
+        return []
+    if not out.is_dir():
+        raise MachineError(f"--out {out}: is a file, not a folder", hint="choose a folder")
+    return sorted(p.name for p in out.iterdir())
 
 
 def _some(names: list[str]) -> str:

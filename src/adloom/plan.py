@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from adloom import safepath
 from adloom.errors import BriefError, ModelAccessError, Problem
 from adloom.model import AdSpec, Audience, Brief, Campaign, CopyJob, ImageJob, Placement, Plan
 from adloom.naming import ad_name, with_utm
@@ -205,11 +206,12 @@ def _add_ad(
 
 
 def _check_names(ads: Sequence[AdSpec], campaign: Campaign) -> None:
-    """Ad names become file names and utm_content: two ads must never share one."""
+    """Ad names become file names and utm_content: two ads must never share one, and
+    each must be a file name on every system (checked here, before any request)."""
+    where = campaign.cells.get("naming", "naming")
     counts = Counter(a.name for a in ads)
     dupes = [n for n, c in counts.items() if c > 1]
     if dupes:
-        where = campaign.cells.get("naming", "naming")
         raise BriefError(
             [
                 Problem(
@@ -220,3 +222,15 @@ def _check_names(ads: Sequence[AdSpec], campaign: Campaign) -> None:
                 )
             ]
         )
+    for name in counts:
+        problem = safepath.name_problem(name)
+        if problem:
+            raise BriefError(
+                [
+                    Problem(
+                        where,
+                        f'the naming template "{campaign.settings.naming}" makes the ad name'
+                        f" {problem} — use shorter ids and names, or fewer fields",
+                    )
+                ]
+            )

@@ -210,9 +210,7 @@ def _stage_images(
             safepath.write_with(out, target, partial(shutil.copy2, source))
 
 
-def _write_csv(
-    out: Path, path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]
-) -> Path:
+def _write_csv(out: Path, path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> Path:
     # Written next to it, then renamed: an import never reads half a file.
     def write(tmp: Path) -> None:
         with tmp.open("w", encoding=ENCODING, newline="") as file:

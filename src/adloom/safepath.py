@@ -30,8 +30,7 @@ MAX_ID_BYTES = 64
 # Windows refuses these as file names, with any extension (CON.png): out folders are
 # zipped and shared, so a name must open everywhere.
 _RESERVED = frozenset(
-    ["CON", "PRN", "AUX", "NUL"]
-    + [f"{port}{n}" for port in ("COM", "LPT") for n in "123456789¹²³"]
+    ["CON", "PRN", "AUX", "NUL"] + [f"{port}{n}" for port in ("COM", "LPT") for n in "123456789¹²³"]
 )
 _FORBIDDEN = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]')
 
@@ -58,10 +57,9 @@ def name_problem(name: str, limit: int = MAX_NAME_BYTES) -> str | None:
     """Why ``name`` cannot be one file or folder name on every system, or None."""
     if name in ("", ".", ".."):
         return f'"{name}" is not a file name'
-    bad = sorted({c for c in name if _FORBIDDEN.match(c)})
+    bad = forbidden(name)
     if bad:
-        shown = " ".join(repr(c) for c in bad)
-        return f'"{name}" holds {shown}, which file names cannot hold (no folders, no paths)'
+        return f'"{name}" holds {bad}, which file names cannot hold (no folders, no paths)'
     if name[-1] in ". ":
         return f'"{name}" ends with a dot or a space, which Windows drops'
     if name.split(".", 1)[0].rstrip(" ").upper() in _RESERVED:
@@ -70,6 +68,11 @@ def name_problem(name: str, limit: int = MAX_NAME_BYTES) -> str | None:
     if size > limit:
         return f'"{name[:40]}…" is {size} bytes long in UTF-8; at most {limit} fit in a file name'
     return None
+
+
+def forbidden(text: str) -> str:
+    """The characters of ``text`` no file name may hold on some system, shown; or ""."""
+    return " ".join(repr(c) for c in sorted({c for c in text if _FORBIDDEN.match(c)}))
 
 
 def inside(out: Path, path: Path) -> Path:
