@@ -111,24 +111,25 @@ class Journal:
                 raise  # a bug, not the machine
             raise MachineError(
                 f"{self.path}: {err}",
-                hint="free space on that disk, or choose a writable --out, and run again",
+                hint="free space on that disk (or raise the file size limit, ulimit -f),"
+                " or choose a writable --out, and run again: what was saved is kept",
             ) from err
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._machine():
             self._db.close()
 
     # ------------------------------------------------------------ runs
 
     def start_run(self, run_id: str, brief: str, provider: str) -> None:
-        with self._lock:
+        with self._lock, self._machine():
             self._db.execute(
                 "INSERT INTO runs(run_id, started_at, brief, provider) VALUES (?,?,?,?)",
                 (run_id, time.time(), brief, provider),
             )
 
     def finish_run(self, run_id: str, outcome: str) -> None:
-        with self._lock:
+        with self._lock, self._machine():
             self._db.execute(
                 "UPDATE runs SET finished_at=?, outcome=? WHERE run_id=?",
                 (time.time(), outcome, run_id),
@@ -138,7 +139,7 @@ class Journal:
 
     def lookup(self, key: str) -> Record | None:
         """The stored final answer for ``key``, if any and its image is still on disk."""
-        with self._lock:
+        with self._lock, self._machine():
             row = self._db.execute(
                 "SELECT status, output, image, error, meta, input_tokens, output_tokens,"
                 " cost_usd, latency_ms, attempts FROM requests WHERE key=?",
@@ -238,7 +239,7 @@ class Journal:
     def creative(self, key: str) -> Creative | None:
         """A composed ad from an earlier run with exactly these inputs, if its file is
         still the one written then (same size on disk)."""
-        with self._lock:
+        with self._lock, self._machine():
             row = self._db.execute(
                 "SELECT path, width, height, bytes, issues FROM creatives WHERE key=?", (key,)
             ).fetchone()
@@ -250,7 +251,7 @@ class Journal:
         return Creative(path, row[1], row[2], row[3], tuple(json.loads(row[4])))
 
     def record_creative(self, key: str, creative: Creative) -> None:
-        with self._lock:
+        with self._lock, self._machine():
             self._db.execute(
                 "INSERT OR REPLACE INTO creatives(key, path, width, height, bytes, issues)"
                 " VALUES (?,?,?,?,?,?)",
@@ -266,7 +267,7 @@ class Journal:
 
     def rows(self) -> Iterator[dict[str, Any]]:
         """Every stored request, for reports and tests."""
-        with self._lock:
+        with self._lock, self._machine():
             cur = self._db.execute("SELECT * FROM requests ORDER BY created_at")
             names = [d[0] for d in cur.description]
             rows = cur.fetchall()
