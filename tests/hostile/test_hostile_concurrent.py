@@ -1,0 +1,80 @@
+"""Two ``adloom run`` on one out folder, as real processes against the fake Bedrock
+(another process, logging every answer it bills): the second exits BUSY (75)
+naming the first, or with ``--wait`` starts when the first is done; either way no
+request is paid twice."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from victims import leftover_temporaries, plant_victim, tree
+
+from adloom.errors import ExitCode
+from conftest import FAKE_KEY_ID
+from test_resume import campaign, fake, finish, paid, wait_for_rows
+
+__all__ = ["fake"]  # the fixture, used by name below
+
+
+def _start(brief: Path, out: Path, url: str, *options: str) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": FAKE_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": "fake-secret-never-sent",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": url,
+        "AWS_ENDPOINT_URL_BEDROCK": url,
+    }
+    command = [sys.executable, "-m", "adloom", "run", str(brief), "--out", str(out), "--json"]
+    return subprocess.Popen(
+        [*command, *options], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def test_a_second_run_on_the_folder_exits_busy_and_nothing_is_paid_twice(
+    fake: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, log = fake
+    victim = plant_victim(tmp_path)  # beside the out folder, as is the fake's log
+    brief, out = campaign(tmp_path), tmp_path / "out"
+    before = tree(victim)
+    first = _start(brief, out, url)
+    wait_for_rows(first, out, 2)  # it holds the folder
+
+    second = _start(brief, out, url)
+    _, err = second.communicate(timeout=120)
+    assert second.returncode == ExitCode.BUSY, err
+    assert f"--out {out}: another adloom run is writing this folder (process {first.pid}" in err
+    assert "add --wait" in err
+
+    _, err = first.communicate(timeout=120)
+    assert first.returncode == ExitCode.OK, err
+    assert paid(log)
+    assert set(paid(log).values()) == {1}
+    assert tree(victim) == before
+    assert leftover_temporaries(out) == []
+    # The first run's lock went with it: the folder is free again, and all is reused.
+    assert finish(brief, out, url)["model_calls"] == {"text": 0, "image": 0}
+
+
+def test_wait_starts_when_the_first_run_is_done_and_pays_nothing(
+    fake: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, log = fake
+    brief, out = campaign(tmp_path), tmp_path / "out"
+    first = _start(brief, out, url)
+    wait_for_rows(first, out, 2)
+    second = _start(brief, out, url, "--wait")
+    _, err = first.communicate(timeout=120)
+    assert first.returncode == ExitCode.OK, err
+    answered = sum(paid(log).values())
+
+    stdout, err = second.communicate(timeout=120)
+    assert second.returncode == ExitCode.OK, err
+    assert '"text": 0' in stdout
+    assert '"image": 0' in stdout
+    assert set(paid(log).values()) == {1}
+    assert sum(paid(log).values()) == answered
