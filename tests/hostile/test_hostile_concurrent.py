@@ -5,33 +5,14 @@ request is paid twice."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from victims import leftover_temporaries, plant_victim, tree
 
 from adloom.errors import ExitCode
-from conftest import FAKE_KEY_ID
-from test_resume import campaign, fake, finish, paid, wait_for_rows
+from test_resume import campaign, fake, finish, paid, start_run, wait_for_rows
 
 __all__ = ["fake"]  # the fixture, used by name below
-
-
-def _start(brief: Path, out: Path, url: str, *options: str) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": FAKE_KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": "fake-secret-never-sent",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL_BEDROCK_RUNTIME": url,
-        "AWS_ENDPOINT_URL_BEDROCK": url,
-    }
-    command = [sys.executable, "-m", "adloom", "run", str(brief), "--out", str(out), "--json"]
-    return subprocess.Popen(
-        [*command, *options], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
 
 
 def test_a_second_run_on_the_folder_exits_busy_and_nothing_is_paid_twice(
@@ -41,10 +22,10 @@ def test_a_second_run_on_the_folder_exits_busy_and_nothing_is_paid_twice(
     victim = plant_victim(tmp_path)  # beside the out folder, as is the fake's log
     brief, out = campaign(tmp_path), tmp_path / "out"
     before = tree(victim)
-    first = _start(brief, out, url)
+    first = start_run(brief, out, url)
     wait_for_rows(first, out, 2)  # it holds the folder
 
-    second = _start(brief, out, url)
+    second = start_run(brief, out, url)
     _, err = second.communicate(timeout=120)
     assert second.returncode == ExitCode.BUSY, err
     assert f"--out {out}: another adloom run is writing this folder (process {first.pid}" in err
@@ -65,9 +46,9 @@ def test_wait_starts_when_the_first_run_is_done_and_pays_nothing(
 ) -> None:
     url, log = fake
     brief, out = campaign(tmp_path), tmp_path / "out"
-    first = _start(brief, out, url)
+    first = start_run(brief, out, url)
     wait_for_rows(first, out, 2)
-    second = _start(brief, out, url, "--wait")
+    second = start_run(brief, out, url, "--wait")
     _, err = first.communicate(timeout=120)
     assert first.returncode == ExitCode.OK, err
     answered = sum(paid(log).values())

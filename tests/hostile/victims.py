@@ -1,6 +1,6 @@
 """A user's files beside the out folder, and proof that a run left them alone.
 
-    from victims import plant_victim, outside   # tests/hostile is on sys.path under pytest
+    from victims import plant_victim, outside, run_cli   # tests/hostile is on sys.path
 
 ``outside(root, out)`` is every file under ``root`` but not under ``out`` (nor the
 test's user-config and user-cache folders), with its content hash and mtime: equal
@@ -10,13 +10,13 @@ before and after a run means adloom wrote, replaced and deleted nothing there.
 from __future__ import annotations
 
 import hashlib
-import io
 from pathlib import Path
 
 from PIL import Image
 
-from adloom.cli import main
-from adloom.console import Env
+from test_cli import run_cli
+
+__all__ = ["leftover_temporaries", "outside", "plant_victim", "run_cli", "tree"]
 
 Snapshot = dict[str, tuple[str, int]]
 _USER_FOLDERS = ("user-config", "user-cache")  # tests/conftest.py points XDG_* there
@@ -47,14 +47,6 @@ def outside(root: Path, out: Path) -> Snapshot:
 def tree(folder: Path) -> Snapshot:
     """Every file under ``folder``, hashed: for folders that must stay byte-identical."""
     return outside(folder, folder / ".not-there") if folder.exists() else {}
-
-
-def run_cli(*args: str | Path) -> tuple[int, str, str]:
-    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ={})
-    code = main([str(a) for a in args], env=env)
-    assert isinstance(env.stdout, io.StringIO)
-    assert isinstance(env.stderr, io.StringIO)
-    return code, env.stdout.getvalue(), env.stderr.getvalue()
 
 
 def leftover_temporaries(folder: Path) -> list[Path]:
