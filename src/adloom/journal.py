@@ -61,6 +61,10 @@ CREATE TABLE IF NOT EXISTS runs (
     provider TEXT NOT NULL,
     outcome TEXT
 );
+CREATE TABLE IF NOT EXISTS pending_images (
+    key TEXT PRIMARY KEY,
+    data BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS creatives (
     key TEXT PRIMARY KEY,
     path TEXT NOT NULL,
@@ -148,9 +152,10 @@ class Journal:
         if row is None or row[0] not in REUSABLE:
             return None
         image = safepath.trusted(self.out, row[2]) if row[2] else None
-        if row[0] == "ok" and row[2] and (image is None or not image.is_file()):
-            # The user deleted the file (or the row points out of the folder): ask
-            # again rather than deliver nothing, or follow it.
+        missing = row[0] == "ok" and row[2] and (image is None or not image.is_file())
+        # Not on disk: written now if the journal holds it (its write failed), else
+        # asked again: the user deleted it, or the row leads out of the folder.
+        if missing and (image is None or not self._write_pending(key, image)):
             return None
         response = Response(
             status=row[0],
@@ -173,10 +178,25 @@ class Journal:
         """Store the answer (image file first, then the row) and commit.
 
         ``errors``: what the earlier attempts failed with (throttles, timeouts).
+        An image whose file cannot be written (a full disk, a file in the way) was
+        paid for all the same: it is kept in the journal, and written out when it is
+        next looked up, before the error goes on to stop the run.
         """
-        image_path = self._write_image(request.key, response.image) if response.image else None
-        self._upsert(request, response, attempts, run_id, image_path=image_path, errors=errors)
-        return Record(request.key, response, image_path, attempts)
+        image = response.image
+        path = self._master(request.key, image) if image else None
+        try:
+            if image and path:
+                safepath.write_bytes(self.out, path, image)
+        except MachineError:
+            with self._lock, self._machine():
+                self._db.execute(
+                    "INSERT OR REPLACE INTO pending_images(key, data) VALUES (?,?)",
+                    (request.key, image),
+                )
+            self._upsert(request, response, attempts, run_id, image_path=path, errors=errors)
+            raise
+        self._upsert(request, response, attempts, run_id, image_path=path, errors=errors)
+        return Record(request.key, response, path, attempts)
 
     def record_failure(
         self,
@@ -229,10 +249,20 @@ class Journal:
                 row,
             )
 
-    def _write_image(self, key: str, data: bytes) -> Path:
+    def _master(self, key: str, data: bytes) -> Path:
         ext = ".png" if data.startswith(b"\x89PNG") else ".jpg"
-        # Written then renamed: a kill never leaves a half-written master.
-        return safepath.write_bytes(self.out, self.blobs / key[:2] / f"{key}{ext}", data)
+        return self.blobs / key[:2] / f"{key}{ext}"
+
+    def _write_pending(self, key: str, path: Path) -> bool:
+        """Write out an image kept in the journal because its file could not be."""
+        with self._lock, self._machine():
+            row = self._db.execute("SELECT data FROM pending_images WHERE key=?", (key,)).fetchone()
+        if row is None:
+            return False
+        safepath.write_bytes(self.out, path, row[0])
+        with self._lock, self._machine():
+            self._db.execute("DELETE FROM pending_images WHERE key=?", (key,))
+        return True
 
     # ------------------------------------------------------------ creatives
 

@@ -5,9 +5,11 @@ file is left behind; and what was paid for is kept, so a rerun pays nothing."""
 
 from __future__ import annotations
 
+import json
 import resource
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +51,39 @@ def test_a_write_refused_after_paying_then_a_rerun_pays_nothing(
     assert summary["model_calls"] == {"text": 0, "image": 0}
     assert summary["cache_hits"] == paid
     assert len(fake_bedrock.requests) == paid
+
+
+def _bodies(fake: FakeBedrock, op: str) -> list[str]:
+    return [json.dumps(r.body, sort_keys=True) for r in fake.calls(op) if r.status == 200]
+
+
+def test_an_image_whose_master_cannot_be_written_is_kept_and_not_paid_again(
+    fake_bedrock: FakeBedrock, tmp_path: Path
+) -> None:
+    """``masters`` is a file: the first image answer cannot be written as its file.
+    It is kept in the journal, the run stops (exit 74, the path named), and the
+    rerun writes it out from there instead of paying for it again."""
+    out = tmp_path / "out"
+    assert run_cli("run", BRIEF, "--provider", "draft", "--out", out, *SMALL)[0] == ExitCode.OK
+    shutil.rmtree(out / "masters")
+    (out / "masters").write_text("in the way")
+
+    code, _, err = run(out, "--concurrency", "1")
+    assert code == ExitCode.MACHINE, err
+    assert f"error: {out / 'masters'}" in err
+    quiet(fake_bedrock)
+    first = _bodies(fake_bedrock, "invoke")
+    assert first
+    assert leftover_temporaries(tmp_path) == []
+
+    (out / "masters").unlink()
+    code, _, err = run(out)
+    assert code == ExitCode.OK, err
+    images = _bodies(fake_bedrock, "invoke")
+    assert len(images) == len(set(images)) == 8  # each image paid for once, in all
+    with sqlite3.connect(out / "journal.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM pending_images").fetchone() == (0,)
+    db.close()
 
 
 def _small_files() -> None:
