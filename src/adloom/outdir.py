@@ -67,11 +67,20 @@ def claimed(out: Path, *, force: bool = False, wait: bool = False) -> Iterator[N
     _check_folder(out, force=force)
     safepath.make_dirs(out, out)
     with _locked(out, wait=wait):
+        _sweep(out)
         marker = out / MARKER
         if not marker.exists():
             about = {"made_by": "adloom", "owns": list(OWNED)}
             safepath.write_bytes(out, marker, json.dumps(about, indent=1).encode())
         yield
+
+
+def _sweep(out: Path) -> None:
+    """Remove the temporary files a killed run left (only adloom's own pattern): the
+    lock is held, so no other run is writing them."""
+    for path in out.rglob(f"*{safepath.TEMPORARY}"):
+        if safepath.TEMPORARY_NAME.fullmatch(path.name) and path.is_file():
+            safepath.remove(out, path)
 
 
 def _check_folder(out: Path, *, force: bool) -> None:

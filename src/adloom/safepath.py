@@ -29,6 +29,10 @@ MAX_ID_BYTES = 64
 
 # Windows refuses these as file names, with any extension (CON.png): out folders are
 # zipped and shared, so a name must open everywhere.
+# The temporary files of ``write_with``: ".<name>.<pid>.<thread>.tmp", nothing else.
+TEMPORARY = ".tmp"
+TEMPORARY_NAME = re.compile(r"\..+\.\d+\.\d+\.tmp")
+
 _RESERVED = frozenset(
     ["CON", "PRN", "AUX", "NUL"] + [f"{port}{n}" for port in ("COM", "LPT") for n in "123456789¹²³"]
 )
@@ -119,7 +123,7 @@ def write_with(out: Path, path: Path, write: Callable[[Path], object]) -> Path:
     target = inside(out, path)
     # Unique per process and thread: two writers of one file never share a temporary.
     unique = f"{os.getpid()}.{threading.get_ident()}"
-    tmp = target.with_name(f".{target.name[:MAX_NAME_BYTES]}.{unique}.tmp")
+    tmp = target.with_name(f".{target.name[:MAX_NAME_BYTES]}.{unique}{TEMPORARY}")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         write(tmp)

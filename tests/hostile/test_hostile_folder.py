@@ -131,3 +131,17 @@ def test_out_that_is_a_dangling_link_is_named_and_not_followed(tmp_path: Path) -
     assert code == ExitCode.MACHINE, err
     assert f"--out {out}: a symbolic link to {target}, which does not exist" in err
     assert not target.parent.exists()
+
+
+def test_temporaries_a_killed_run_left_are_swept_and_nothing_else(tmp_path: Path) -> None:
+    brief, out = _brief(tmp_path), tmp_path / "out"
+    assert run_cli("run", brief, "--out", out)[0] == ExitCode.OK
+    left = [out / ".index.html.4242.139871.tmp", out / "creatives" / ".ad.png.4242.1.tmp"]
+    for path in left:
+        path.write_bytes(b"half a file")
+    (out / "notes.tmp").write_text("mine")
+    (out / "creatives" / ".draft.tmp").write_text("mine too")
+    code, _, err = run_cli("run", brief, "--out", out)
+    assert code == ExitCode.OK, err
+    assert not any(path.exists() for path in left)
+    assert sorted(p.name for p in leftover_temporaries(out)) == [".draft.tmp", "notes.tmp"]
