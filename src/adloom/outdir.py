@@ -19,7 +19,7 @@ import socket
 import sqlite3
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -62,11 +62,18 @@ os.register_at_fork(after_in_child=_forget_in_child)
 
 
 @contextmanager
-def claimed(out: Path, *, force: bool = False, wait: bool = False) -> Iterator[None]:
-    """Hold ``out`` for one run: checked, created, marked as adloom's, and locked."""
+def claimed(
+    out: Path,
+    *,
+    force: bool,
+    wait: bool,
+    notify: Callable[[str], None],
+) -> Iterator[None]:
+    """Hold ``out`` for one run: checked, created, marked as adloom's, and locked.
+    ``notify`` hears that the run waits for another (``wait``)."""
     _check_folder(out, force=force)
     safepath.make_dirs(out, out)
-    with _locked(out, wait=wait):
+    with _locked(out, wait=wait, notify=notify):
         _sweep(out)
         marker = out / MARKER
         if not marker.exists():
@@ -152,7 +159,7 @@ def _tables(path: Path, mode: str) -> set[str]:
 
 
 @contextmanager
-def _locked(out: Path, *, wait: bool) -> Iterator[None]:
+def _locked(out: Path, *, wait: bool, notify: Callable[[str], None]) -> Iterator[None]:
     if sys.platform == "win32":  # no flock; documented: one run per folder is up to you
         yield
         return
@@ -165,16 +172,20 @@ def _locked(out: Path, *, wait: bool) -> Iterator[None]:
         raise safepath.machine_error(err, out / LOCK) from err
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise Busy(
-                f"--out {out}: another adloom run is writing this folder ({_holder(path)})",
-                hint="let it finish, add --wait to start when it has, or choose another --out",
-            ) from None
+            holder = f"another adloom run is writing this folder ({_holder(path)})"
+            if not wait:
+                raise Busy(
+                    f"--out {out}: {holder}",
+                    hint="let it finish, add --wait to start when it has, or choose another --out",
+                ) from None
+            notify(f"Waiting: {holder}.")
+            fcntl.flock(fd, fcntl.LOCK_EX)
         _held.add(fd)
-        holder = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
         os.ftruncate(fd, 0)
-        os.pwrite(fd, json.dumps(holder).encode(), 0)
+        os.pwrite(fd, json.dumps(me).encode(), 0)
         yield
     finally:
         _held.discard(fd)

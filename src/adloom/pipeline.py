@@ -286,7 +286,8 @@ def run_plan(
 ) -> RunSummary:
     """Generate and compose every ad of ``plan``, then ``deliver`` them (by default
     ``deliver_run``; ``adloom review`` merges them into the next round instead)."""
-    with outdir.claimed(options.out, force=options.force, wait=options.wait):
+    claim = outdir.claimed(options.out, force=options.force, wait=options.wait, notify=tracker.note)
+    with claim:
         return _run_claimed(plan, provider, options, tracker, deliver)
 
 

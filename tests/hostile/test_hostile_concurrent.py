@@ -5,10 +5,13 @@ request is paid twice."""
 
 from __future__ import annotations
 
+import os
+import select
 from pathlib import Path
 
 from victims import leftover_temporaries, plant_victim, tree
 
+from adloom import outdir
 from adloom.errors import ExitCode
 from test_resume import campaign, fake, finish, paid, start_run, wait_for_rows
 
@@ -59,3 +62,25 @@ def test_wait_starts_when_the_first_run_is_done_and_pays_nothing(
     assert '"image": 0' in stdout
     assert set(paid(log).values()) == {1}
     assert sum(paid(log).values()) == answered
+
+
+def test_wait_says_whom_it_waits_for_and_sends_nothing_meanwhile(
+    fake: tuple[str, Path], tmp_path: Path
+) -> None:
+    """The folder held by this test itself, so the second run surely finds it taken."""
+    url, log = fake
+    brief, out = campaign(tmp_path), tmp_path / "out"
+    with outdir.claimed(out, force=False, wait=False, notify=print):
+        run = start_run(brief, out, url, "--wait")
+        assert run.stderr is not None
+        ready, _, _ = select.select([run.stderr], [], [], 60)
+        assert ready, "no word from the waiting run"
+        line = run.stderr.readline()
+        assert line.startswith(
+            f"Waiting: another adloom run is writing this folder (process {os.getpid()} on "
+        )
+        assert run.poll() is None
+        assert not paid(log)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == ExitCode.OK, err
+    assert set(paid(log).values()) == {1}
