@@ -44,6 +44,9 @@ OWNED = (
     "thumbs",
     "exports",
 )
+# A folder holding only these counts as empty: the lock of a run killed before it
+# marked the folder, and what file browsers leave in every folder they open.
+_NOT_CONTENT = frozenset({LOCK, ".DS_Store", "Thumbs.db", "desktop.ini"})
 _SQLITE_HEADER = b"SQLite format 3\x00"
 _JOURNAL_TABLES = {"requests", "runs", "creatives"}
 
@@ -100,7 +103,7 @@ def _check_folder(out: Path, *, force: bool) -> None:
             f"--out {out}: {JOURNAL} there is not an adloom journal; it was left untouched",
             hint="choose another --out; adloom never writes over a file it did not write",
         )
-    if not set(entries) - {LOCK} or MARKER in entries or JOURNAL in entries:
+    if not set(entries) - _NOT_CONTENT or MARKER in entries or JOURNAL in entries:
         return
     if not force:
         raise InputError(

@@ -145,3 +145,12 @@ def test_temporaries_a_killed_run_left_are_swept_and_nothing_else(tmp_path: Path
     assert code == ExitCode.OK, err
     assert not any(path.exists() for path in left)
     assert sorted(p.name for p in leftover_temporaries(out)) == [".draft.tmp", "notes.tmp"]
+
+
+def test_a_folder_with_only_what_file_browsers_leave_counts_as_empty(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    code, _, err = run_cli("run", _brief(tmp_path), "--out", out)
+    assert code == ExitCode.OK, err
+    assert (out / ".DS_Store").read_bytes() == b"\0\0\0\1Bud1"
