@@ -134,8 +134,11 @@ def _root(
 @app.command()
 def validate(ctx: typer.Context, brief: BriefArg, set_: SetOpt = None) -> None:
     """Check a brief and print every problem with its place (exit 0 valid, 2 not)."""
+    from adloom.plan import check_names
+
     env = _env(ctx)
     campaign = _read(env, brief, set_)
+    check_names(campaign)  # ad names are file names: checked before any model call
     n = len(campaign.briefs)
     env.err(f"{brief}: valid — {n} brief(s), campaign “{campaign.settings.name}”.")
 

@@ -103,13 +103,13 @@ def test_a_300_byte_japanese_brief_id_is_refused_by_validate(tmp_path: Path) -> 
 def test_a_name_too_long_for_a_file_is_refused_before_any_request(
     tmp_path: Path, fake_bedrock: FakeBedrock
 ) -> None:
-    """Each part is short enough; together they are not: ``plan`` and ``run`` stop at
-    the naming cell, and the fake Bedrock never hears of it."""
+    """Each part is short enough; together they are not: ``validate``, ``plan`` and
+    ``run`` stop at the naming cell, and the fake Bedrock never hears of it."""
     plant_victim(tmp_path)
     name = "春の新作コーヒー" * 10  # 80 characters: a 240-byte slug in every ad name
     brief = write_brief(tmp_path / "brief.xlsx", campaign=_campaign(name=name, provider="bedrock"))
     out = tmp_path / "out"
-    for command in (("plan", brief), ("run", brief, "--out", out)):
+    for command in (("validate", brief), ("plan", brief), ("run", brief, "--out", out)):
         code, _, err = run_cli(*command)
         assert code == ExitCode.BAD_INPUT, err
         assert re.search(r"naming: the naming template .* makes the ad name", err), err
