@@ -66,7 +66,7 @@ def campaign(tmp_path: Path) -> Path:
     return write_brief(tmp_path / "brief.xlsx", campaign=settings, briefs=briefs)
 
 
-def start_run(brief: Path, out: Path, url: str) -> subprocess.Popen[str]:
+def start_run(brief: Path, out: Path, url: str, *options: str) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "AWS_ACCESS_KEY_ID": FAKE_KEY_ID,
@@ -76,7 +76,7 @@ def start_run(brief: Path, out: Path, url: str) -> subprocess.Popen[str]:
         "AWS_ENDPOINT_URL_BEDROCK": url,
     }
     command = [sys.executable, "-m", "adloom", "run", str(brief), "--out", str(out)]
-    command += ["--json", "--concurrency", str(CONCURRENCY)]
+    command += ["--json", "--concurrency", str(CONCURRENCY), *options]
     return subprocess.Popen(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

@@ -2,7 +2,8 @@
 
 Exit codes (docs/cli.md): 0 all succeeded, 1 some variants need attention (failed,
 not generated, or flagged; the rest are delivered), 2 bad input or usage, 3
-provider/auth/config problem, 130 interrupted.
+provider/auth/config problem, 74 the machine refused a file (disk full, read-only,
+name too long), 75 another run holds the out folder, 130 interrupted.
 """
 
 from __future__ import annotations
@@ -46,6 +47,23 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on 
 ModelsOpt = Annotated[
     list[Path] | None, typer.Option("--models", help="Extra model registry file (JSON).")
 ]
+# A string, not a Path: Path("") is ".", and an empty --out must be refused, not the cwd.
+OutOpt = Annotated[str | None, typer.Option("--out", help="Output folder.")]
+ForceOpt = Annotated[
+    bool,
+    typer.Option(help="Write into a folder holding other files (never replaces them)."),
+]
+WaitOpt = Annotated[
+    bool, typer.Option(help="If another run holds the out folder, wait for it to finish.")
+]
+
+
+def _out(option: str | None) -> Path | None:
+    if option is None:
+        return None
+    if not option.strip():
+        raise InputError('--out "": name a folder, e.g. --out output/spring')
+    return Path(option)
 
 
 class Tier(enum.StrEnum):
@@ -149,8 +167,11 @@ def _root(
 @app.command()
 def validate(ctx: typer.Context, brief: BriefArg, set_: SetOpt = None) -> None:
     """Check a brief and print every problem with its place (exit 0 valid, 2 not)."""
+    from adloom.plan import check_names
+
     env = _env(ctx)
     campaign = _read(env, brief, set_)
+    check_names(campaign)  # ad names are file names: checked before any model call
     n = len(campaign.briefs)
     env.err(f"{brief}: valid — {n} brief(s), campaign “{campaign.settings.name}”.")
 
@@ -224,7 +245,9 @@ def run(
     ctx: typer.Context,
     brief: BriefArg,
     provider: Annotated[str | None, typer.Option(help="draft or bedrock.")] = None,
-    out: Annotated[Path | None, typer.Option(help="Output folder.")] = None,
+    out: OutOpt = None,
+    force: ForceOpt = False,
+    wait: WaitOpt = False,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
     fresh: Annotated[bool, typer.Option(help="Ignore the journal's cached answers.")] = False,
@@ -249,6 +272,7 @@ def run(
     from adloom.pipeline import RunOptions, default_out, run_plan
 
     env = _env(ctx)
+    out_dir = _out(out)
     sets = _overrides(set_)
     for key, value in (("text_model", text_model), ("image_model", image_model)):
         if value:
@@ -275,7 +299,9 @@ def run(
     the_provider, the_plan = _start(campaign, registry, name, config)
     budget = max_cost if max_cost is not None else campaign.settings.max_cost_usd
     options = RunOptions(
-        out=out or default_out(campaign),
+        out=out_dir or default_out(campaign),
+        force=force,
+        wait=wait,
         fresh=fresh,
         concurrency=concurrency,
         max_cost_usd=budget,
@@ -300,8 +326,10 @@ def review(
         str | None, typer.Option(help="draft or bedrock (default: the run's).")
     ] = None,
     out: Annotated[
-        Path | None, typer.Option(help="Output folder (default: the workbook's).")
+        str | None, typer.Option("--out", help="Output folder (default: the workbook's).")
     ] = None,
+    force: ForceOpt = False,
+    wait: WaitOpt = False,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
     concurrency: Annotated[
@@ -321,6 +349,7 @@ def review(
     from adloom.review import find_brief, read_reviewed, run_review
 
     env = _env(ctx)
+    out_dir = _out(out)
     reviewed = read_reviewed(workbook)
     campaign = _read(env, find_brief(reviewed, brief), set_)
     registry = _registry(models)
@@ -337,7 +366,9 @@ def review(
     )
     the_provider, the_plan = _start(campaign, registry, name, config)
     options = RunOptions(
-        out=out or workbook.parent,
+        out=out_dir or workbook.parent,
+        force=force,
+        wait=wait,
         concurrency=concurrency,
         max_cost_usd=max_cost if max_cost is not None else campaign.settings.max_cost_usd,
         templates=templates,

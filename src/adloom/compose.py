@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Literal
 
 from PIL import Image, ImageColor, ImageDraw
 
-from adloom import typeset
+from adloom import safepath, typeset
 from adloom.model import BrandKit, Creative, Placement
 from adloom.typeset import Box, Fit, HAlign, TextBlock
 
@@ -717,16 +716,14 @@ def _encode(image: Image.Image, cap_bytes: int) -> tuple[bytes, str, str | None]
     return data, ".jpg", issue
 
 
-def _write(stem: Path, data: bytes, ext: str) -> Path:
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    path = stem.parent / (stem.name + ext)  # not with_suffix: names may contain dots
-    tmp = path.parent / (path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)  # a killed run never leaves a half-written ad behind
+def _write(out: Path, stem: Path, data: bytes, ext: str) -> Path:
+    # not with_suffix: names may contain dots; written then renamed, so a killed run
+    # never leaves a half-written ad behind
+    path = safepath.write_bytes(out, stem.parent / (stem.name + ext), data)
     # A rerun may switch PNG <-> JPEG; the other file would be a stale duplicate.
     for other in (".png", ".jpg"):
         if other != ext:
-            (stem.parent / (stem.name + other)).unlink(missing_ok=True)
+            safepath.remove(out, stem.parent / (stem.name + other))
     return path
 
 
@@ -738,8 +735,10 @@ def compose(
     out_stem: Path,
     *,
     draft: bool,
+    out: Path | None = None,
 ) -> Creative:
-    """Compose one finished ad and write it next to ``out_stem`` (.png or .jpg).
+    """Compose one finished ad and write it next to ``out_stem`` (.png or .jpg), which
+    must lie in ``out`` (the out folder; by default the folder of ``out_stem``).
 
     ``master`` is an image file, an already opened image (cheaper when one master serves
     many placements; it is not modified), or None for a flat brand-colour background.
@@ -768,7 +767,7 @@ def compose(
     data, ext, issue = _encode(canvas, placement.max_kb * 1024)
     if issue:
         issues.append(f"{issue} of {placement.id}")
-    path = _write(out_stem, data, ext)
+    path = _write(out or out_stem.parent, out_stem, data, ext)
     with Image.open(path) as written:
         width, height = written.size
     return Creative(path, width, height, path.stat().st_size, tuple(issues))

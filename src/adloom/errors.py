@@ -8,6 +8,8 @@ The hierarchy::
     ├── ProviderError                3  provider/auth/config problem: nothing more can be done
     │   ├── CredentialsError         3  no AWS credentials for a paid provider
     │   └── ModelAccessError         3  model unknown, retired, not enabled, or wrong id kind
+    ├── MachineError                 74 the machine refused a file: disk full, read-only, too long
+    ├── Busy                         75 another adloom run holds the out folder
     └── Interrupted                  130 Ctrl-C; finished work is kept
 
 Errors that concern a single request and must not stop a run live in
@@ -33,6 +35,8 @@ class ExitCode(enum.IntEnum):
     BAD_INPUT = 2
     PROVIDER = 3
     INTERNAL = 70  # a bug in adloom (EX_SOFTWARE); --debug shows the traceback
+    MACHINE = 74  # disk full, read-only, permission, name too long (EX_IOERR)
+    BUSY = 75  # another run holds the out folder; try again later (EX_TEMPFAIL)
     INTERRUPTED = 130
 
 
@@ -82,6 +86,19 @@ class CredentialsError(ProviderError):
 
 class ModelAccessError(ProviderError):
     pass
+
+
+class MachineError(AdloomError):
+    """The machine, not adloom or the brief: a full disk, a read-only or forbidden
+    folder, a path the file system cannot hold. Made by ``safepath.machine_error``."""
+
+    exit_code = ExitCode.MACHINE
+
+
+class Busy(AdloomError):
+    """Another adloom run is writing the same out folder."""
+
+    exit_code = ExitCode.BUSY
 
 
 class Interrupted(AdloomError):

@@ -42,9 +42,9 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from PIL import Image
 
-from adloom import __version__, rsa
+from adloom import __version__, rsa, safepath
 from adloom.cells import cell_text, set_text_cell
-from adloom.errors import InputError
+from adloom.errors import MachineError
 from adloom.model import Ad, Campaign, Creative, RunSummary
 from adloom.render import (
     STATUSES,
@@ -196,7 +196,7 @@ def export_workbook(
 
     ``round_number``: the review round the workbook is (``adloom review`` writes 2, 3, ...).
     """
-    out.mkdir(parents=True, exist_ok=True)
+    safepath.make_dirs(out, out)
     # Streaming sheets carry Worksheet's layout attributes and methods (openpyxl copies
     # them over); the helpers are typed with Worksheet because the stubs declare them there.
     wb = Workbook(write_only=True)
@@ -214,16 +214,9 @@ def export_workbook(
         round_number=round_number,
     )
     path = out / name
-    # Save next to it, then rename: an interrupted export never leaves half a workbook.
-    tmp = out / f".{name}.tmp"
-    wb.save(tmp)
-    try:
-        tmp.replace(path)
-    except PermissionError as err:  # Windows: the previous workbook is open in Excel
-        tmp.unlink(missing_ok=True)
-        raise InputError(
-            f"cannot replace {path}: {err.strerror}", hint="close the workbook and run again"
-        ) from err
+    # Saved next to it, then renamed: an interrupted export never leaves half a workbook.
+    # A workbook open in Excel on Windows cannot be replaced: a MachineError says so.
+    safepath.write_with(out, path, wb.save)
     return path
 
 
@@ -392,9 +385,8 @@ class _Thumbnails:
                 img.draft("RGB", (THUMB_PX, THUMB_PX))
                 img.thumbnail((THUMB_PX, THUMB_PX))
                 flat = _on_white(img)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            flat.save(target, "JPEG", quality=80)
-        except OSError:
+            safepath.write_with(self.out, target, lambda tmp: flat.save(tmp, "JPEG", quality=80))
+        except (OSError, MachineError):
             # A missing or unreadable creative costs its thumbnail, not the export;
             # the image column and the preview still point at it.
             return None

@@ -13,20 +13,24 @@ record but asked again on the next run.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adloom.errors import InputError
+from adloom import safepath
+from adloom.errors import InputError, MachineError
 from adloom.model import Creative, Usage
 from adloom.providers.base import Request, Response
 
 REUSABLE = ("ok", "blocked", "filtered")
+# SQLite's primary result codes for the machine's problems: READONLY, IOERR, FULL,
+# CANTOPEN (https://sqlite.org/rescode.html).
+_MACHINE_CODES = frozenset({8, 10, 13, 14})
 
 # The schema as journals were first written, before numbered migrations.
 _SCHEMA_1 = """
@@ -90,11 +94,17 @@ def _m002_tiers_and_caching(db: sqlite3.Connection) -> None:
     db.execute("ALTER TABLE requests ADD COLUMN cache_saved_usd REAL NOT NULL DEFAULT 0")
 
 
+def _m003_pending_images(db: sqlite3.Connection) -> None:
+    """Images paid for whose file could not be written (disk full): kept until written."""
+    db.execute("CREATE TABLE pending_images (key TEXT PRIMARY KEY, data BLOB NOT NULL)")
+
+
 # Applied in order, each once: a journal at ``PRAGMA user_version`` N runs the ones after
 # the Nth. Append new migrations; never edit or reorder one that has shipped.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _m001_initial,
     _m002_tiers_and_caching,
+    _m003_pending_images,
 )
 
 
@@ -136,31 +146,47 @@ class Journal:
     def __init__(self, out: Path) -> None:
         self.out = out
         self.blobs = out / "masters"
-        out.mkdir(parents=True, exist_ok=True)
+        safepath.make_dirs(out, out)
         self.path = out / "journal.sqlite"
+        safepath.inside(out, self.path)  # a link planted there is not followed out
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL in WAL mode survives a process kill (only an OS crash can lose the
-        # last commits), at a fraction of FULL's fsync cost per request.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        migrate(self._db, self.path)
+        with self._machine():
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode survives a process kill (only an OS crash can lose the
+            # last commits), at a fraction of FULL's fsync cost per request.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            migrate(self._db, self.path)
+
+    @contextmanager
+    def _machine(self) -> Iterator[None]:
+        """SQLite's word for a full disk or a folder it may not write, as a MachineError."""
+        try:
+            yield
+        except sqlite3.OperationalError as err:
+            if getattr(err, "sqlite_errorcode", 0) & 0xFF not in _MACHINE_CODES:
+                raise  # a bug, not the machine
+            raise MachineError(
+                f"{self.path}: {err}",
+                hint="free space on that disk (or raise the file size limit, ulimit -f),"
+                " or choose a writable --out, and run again: what was saved is kept",
+            ) from err
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, self._machine():
             self._db.close()
 
     # ------------------------------------------------------------ runs
 
     def start_run(self, run_id: str, brief: str, provider: str) -> None:
-        with self._lock:
+        with self._lock, self._machine():
             self._db.execute(
                 "INSERT INTO runs(run_id, started_at, brief, provider) VALUES (?,?,?,?)",
                 (run_id, time.time(), brief, provider),
             )
 
     def finish_run(self, run_id: str, outcome: str) -> None:
-        with self._lock:
+        with self._lock, self._machine():
             self._db.execute(
                 "UPDATE runs SET finished_at=?, outcome=? WHERE run_id=?",
                 (time.time(), outcome, run_id),
@@ -170,7 +196,7 @@ class Journal:
 
     def lookup(self, key: str) -> Record | None:
         """The stored final answer for ``key``, if any and its image is still on disk."""
-        with self._lock:
+        with self._lock, self._machine():
             row = self._db.execute(
                 "SELECT status, output, image, error, meta, input_tokens, output_tokens,"
                 " cost_usd, latency_ms, attempts, cache_read_tokens, cache_write_tokens,"
@@ -179,9 +205,12 @@ class Journal:
             ).fetchone()
         if row is None or row[0] not in REUSABLE:
             return None
-        image = self.out / row[2] if row[2] else None
-        if row[0] == "ok" and image is not None and not image.is_file():
-            return None  # the user deleted the file: ask again rather than deliver nothing
+        image = safepath.trusted(self.out, row[2]) if row[2] else None
+        missing = row[0] == "ok" and row[2] and (image is None or not image.is_file())
+        # Not on disk: written now if the journal holds it (its write failed), else
+        # asked again: the user deleted it, or the row leads out of the folder.
+        if missing and (image is None or not self._write_pending(key, image)):
+            return None
         response = Response(
             status=row[0],
             output=json.loads(row[1] or "{}"),
@@ -203,10 +232,25 @@ class Journal:
         """Store the answer (image file first, then the row) and commit.
 
         ``errors``: what the earlier attempts failed with (throttles, timeouts).
+        An image whose file cannot be written (a full disk, a file in the way) was
+        paid for all the same: it is kept in the journal, and written out when it is
+        next looked up, before the error goes on to stop the run.
         """
-        image_path = self._write_image(request.key, response.image) if response.image else None
-        self._upsert(request, response, attempts, run_id, image_path=image_path, errors=errors)
-        return Record(request.key, response, image_path, attempts)
+        image = response.image
+        path = self._master(request.key, image) if image else None
+        try:
+            if image and path:
+                safepath.write_bytes(self.out, path, image)
+        except MachineError:
+            with self._lock, self._machine():
+                self._db.execute(
+                    "INSERT OR REPLACE INTO pending_images(key, data) VALUES (?,?)",
+                    (request.key, image),
+                )
+            self._upsert(request, response, attempts, run_id, image_path=path, errors=errors)
+            raise
+        self._upsert(request, response, attempts, run_id, image_path=path, errors=errors)
+        return Record(request.key, response, path, attempts)
 
     def record_failure(
         self,
@@ -254,7 +298,7 @@ class Journal:
             response.usage.cache_write_tokens,
             response.usage.cache_saved_usd,
         )
-        with self._lock:
+        with self._lock, self._machine():
             self._db.execute(
                 "INSERT OR REPLACE INTO requests(key, kind, model, label, status, request,"
                 " output, image, error, meta, input_tokens, output_tokens, cost_usd,"
@@ -264,33 +308,39 @@ class Journal:
                 row,
             )
 
-    def _write_image(self, key: str, data: bytes) -> Path:
+    def _master(self, key: str, data: bytes) -> Path:
         ext = ".png" if data.startswith(b"\x89PNG") else ".jpg"
-        path = self.blobs / key[:2] / f"{key}{ext}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)  # atomic: a kill never leaves a half-written master
-        return path
+        return self.blobs / key[:2] / f"{key}{ext}"
+
+    def _write_pending(self, key: str, path: Path) -> bool:
+        """Write out an image kept in the journal because its file could not be."""
+        with self._lock, self._machine():
+            row = self._db.execute("SELECT data FROM pending_images WHERE key=?", (key,)).fetchone()
+        if row is None:
+            return False
+        safepath.write_bytes(self.out, path, row[0])
+        with self._lock, self._machine():
+            self._db.execute("DELETE FROM pending_images WHERE key=?", (key,))
+        return True
 
     # ------------------------------------------------------------ creatives
 
     def creative(self, key: str) -> Creative | None:
         """A composed ad from an earlier run with exactly these inputs, if its file is
         still the one written then (same size on disk)."""
-        with self._lock:
+        with self._lock, self._machine():
             row = self._db.execute(
                 "SELECT path, width, height, bytes, issues FROM creatives WHERE key=?", (key,)
             ).fetchone()
         if row is None:
             return None
-        path = self.out / row[0]
-        if not path.is_file() or path.stat().st_size != row[3]:
+        path = safepath.trusted(self.out, row[0])
+        if path is None or not path.is_file() or path.stat().st_size != row[3]:
             return None
         return Creative(path, row[1], row[2], row[3], tuple(json.loads(row[4])))
 
     def record_creative(self, key: str, creative: Creative) -> None:
-        with self._lock:
+        with self._lock, self._machine():
             self._db.execute(
                 "INSERT OR REPLACE INTO creatives(key, path, width, height, bytes, issues)"
                 " VALUES (?,?,?,?,?,?)",
@@ -306,7 +356,7 @@ class Journal:
 
     def rows(self) -> Iterator[dict[str, Any]]:
         """Every stored request, for reports and tests."""
-        with self._lock:
+        with self._lock, self._machine():
             cur = self._db.execute("SELECT * FROM requests ORDER BY created_at")
             names = [d[0] for d in cur.description]
             rows = cur.fetchall()

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from adloom import safepath
 from adloom.naming import slugify
 
 PAGES_DIR = "preview"
@@ -69,28 +70,24 @@ def _halves(part: Sequence[T], split: bool) -> Iterable[Sequence[T]]:
     return [part[:middle], part[middle:]]
 
 
-def write_pages(folder: Path, pages: Iterable[tuple[str, str]]) -> list[str]:
-    """Write each (name, html) into ``folder``; remove the pages of an earlier render
-    that are not among them. Returns the names written."""
-    folder.mkdir(parents=True, exist_ok=True)
+def write_pages(out: Path, folder: Path, pages: Iterable[tuple[str, str]]) -> list[str]:
+    """Write each (name, html) into ``folder`` (inside the out folder ``out``); remove
+    the pages of an earlier render that are not among them. Returns the names written.
+
+    Pages are written then renamed (safepath), so a browser tab reloading mid-run
+    never sees half a page."""
+    safepath.make_dirs(out, folder)
     manifest = folder / MANIFEST
     try:
-        earlier = set(manifest.read_text(encoding="utf-8").split())
+        earlier = set(safepath.inside(out, manifest).read_text(encoding="utf-8").split())
     except OSError:
         earlier = set()
     names = []
     for name, html in pages:
-        _write(folder / name, html)
+        safepath.write_bytes(out, folder / name, html.encode("utf-8"))
         names.append(name)
-    _write(manifest, "".join(f"{n}\n" for n in names))
+    safepath.write_bytes(out, manifest, "".join(f"{n}\n" for n in names).encode("utf-8"))
     for stale in earlier - set(names):
         if _PAGE_NAME.fullmatch(stale):  # only what adloom names its pages
-            (folder / stale).unlink(missing_ok=True)
+            safepath.remove(out, folder / stale)
     return names
-
-
-def _write(path: Path, text: str) -> None:
-    # Write then rename: a browser tab reloading mid-run never sees half a page.
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

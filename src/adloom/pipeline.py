@@ -21,7 +21,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from adloom import __version__, typeset
+from adloom import __version__, outdir, typeset
 from adloom import compose as compose_module
 from adloom.compose import AdCopy, compose
 from adloom.console import Tracker
@@ -62,6 +62,8 @@ class RunOptions:
     quotas: Quotas = field(default_factory=Quotas)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     workers: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
+    force: bool = False  # write into a folder holding other files (outdir.claimed)
+    wait: bool = False  # wait for another run on the folder instead of exiting BUSY
 
 
 def default_out(campaign: Campaign, root: Path = Path("output")) -> Path:
@@ -76,13 +78,17 @@ class _Placed:
     placement: Placement
     stem: Path
     draft: bool
+    out: Path
 
 
 def _compose_from(master: Path, brand: BrandKit, ads: Sequence[_Placed]) -> list[Creative]:
     """In a worker process: every ad of one master, which is decoded once for all of them."""
     with Image.open(master) as image:
         image.load()
-        return [compose(image, a.copy, brand, a.placement, a.stem, draft=a.draft) for a in ads]
+        return [
+            compose(image, a.copy, brand, a.placement, a.stem, draft=a.draft, out=a.out)
+            for a in ads
+        ]
 
 
 @cache
@@ -206,7 +212,8 @@ class _Assembler:
         image = self.images[spec.image_job] if spec.image_job else None
         ad_copy = AdCopy(copy.headline, copy.cta, _disclaimer(spec, self.plan), spec.language)
         stem = self.out / "creatives" / spec.placement.id / spec.name
-        return _Placed(ad_copy, spec.placement, stem, copy.draft or bool(image and image.draft))
+        draft = copy.draft or bool(image and image.draft)
+        return _Placed(ad_copy, spec.placement, stem, draft, self.out)
 
     def ads(self) -> list[Ad]:
         out = []
@@ -282,8 +289,19 @@ def run_plan(
 ) -> RunSummary:
     """Generate and compose every ad of ``plan``, then ``deliver`` them (by default
     ``deliver_run``; ``adloom review`` merges them into the next round instead)."""
+    claim = outdir.claimed(options.out, force=options.force, wait=options.wait, notify=tracker.note)
+    with claim:
+        return _run_claimed(plan, provider, options, tracker, deliver)
+
+
+def _run_claimed(
+    plan: Plan,
+    provider: Provider,
+    options: RunOptions,
+    tracker: Tracker,
+    deliver: Deliver | None,
+) -> RunSummary:
     out = options.out
-    out.mkdir(parents=True, exist_ok=True)
     journal = Journal(out)
     run_id = uuid.uuid4().hex
     journal.start_run(run_id, str(plan.campaign.source), provider.name)

@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from adloom import safepath
 from adloom.errors import BriefError, ModelAccessError, Problem
 from adloom.model import AdSpec, Audience, Brief, Campaign, CopyJob, ImageJob, Placement, Plan
 from adloom.naming import ad_name, with_utm
@@ -95,27 +96,16 @@ def make_plan(campaign: Campaign, registry: Registry, provider: str) -> Plan:
     text, image = resolve_models(campaign, registry, provider)
     families = image.aspect_ratios or ["1:1"]
     m = _Matrix()
-    for brief in campaign.briefs:
-        placements = campaign.placements_for(brief)
-        for audience_id in brief.audiences:
-            audience = campaign.audiences.get(audience_id, Audience(audience_id))
-            for variant in range(1, campaign.settings.variants + 1):
-                for language in campaign.languages_for(brief):
-                    for placement in placements:
-                        _add_ad(
-                            m,
-                            campaign,
-                            brief=brief,
-                            audience=audience,
-                            language=language,
-                            variant=variant,
-                            placement=placement,
-                            placements=placements,
-                            text_model=text.id,
-                            image_model=image.id,
-                            families=families,
-                        )
-    _check_names(m.ads, campaign)
+    for slot in _slots(campaign):
+        _add_ad(
+            m,
+            campaign,
+            slot,
+            text_model=text.id,
+            image_model=image.id,
+            families=families,
+        )
+    _check_names([a.name for a in m.ads], campaign)
     return Plan(
         campaign=campaign,
         copy_jobs=tuple(m.copy_jobs.values()),
@@ -126,20 +116,59 @@ def make_plan(campaign: Campaign, registry: Registry, provider: str) -> Plan:
     )
 
 
+def check_names(campaign: Campaign) -> None:
+    """What ``make_plan`` checks of the ad names, without models: ``adloom validate``."""
+    _check_names([_name(campaign, slot) for slot in _slots(campaign)], campaign)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    """One ad of the matrix: a brief's audience, variant, language and placement."""
+
+    brief: Brief
+    audience: Audience
+    variant: int
+    language: str
+    placement: Placement
+    placements: Sequence[Placement]  # every placement of the brief
+
+
+def _slots(campaign: Campaign) -> Iterator[_Slot]:
+    for brief in campaign.briefs:
+        placements = campaign.placements_for(brief)
+        for audience_id in brief.audiences:
+            audience = campaign.audiences.get(audience_id, Audience(audience_id))
+            for variant in range(1, campaign.settings.variants + 1):
+                for language in campaign.languages_for(brief):
+                    for placement in placements:
+                        yield _Slot(brief, audience, variant, language, placement, placements)
+
+
+def _name(campaign: Campaign, slot: _Slot) -> str:
+    s = campaign.settings
+    return ad_name(
+        s.naming,
+        campaign=s.utm_campaign or s.slug,
+        brief=slot.brief.id,
+        audience=slot.audience.id,
+        language=slot.language,
+        placement=slot.placement.id,
+        variant=slot.variant,
+        product=slot.brief.product,
+    )
+
+
 def _add_ad(
     m: _Matrix,
     campaign: Campaign,
+    slot: _Slot,
     *,
-    brief: Brief,
-    audience: Audience,
-    language: str,
-    variant: int,
-    placement: Placement,
-    placements: Sequence[Placement],
     text_model: str,
     image_model: str,
     families: Sequence[str],
 ) -> None:
+    brief, audience, language, variant = slot.brief, slot.audience, slot.language, slot.variant
+    placement, placements = slot.placement, slot.placements
     s = campaign.settings
     limits = placement.limits
     ckey = (brief.id, audience.id, language, variant, limits)
@@ -173,16 +202,7 @@ def _add_ad(
                 brand=campaign.brand,
             )
         image_job = m.image_jobs[ikey]
-    name = ad_name(
-        s.naming,
-        campaign=s.utm_campaign or s.slug,
-        brief=brief.id,
-        audience=audience.id,
-        language=language,
-        placement=placement.id,
-        variant=variant,
-        product=brief.product,
-    )
+    name = _name(campaign, slot)
     utm = {
         "utm_source": s.utm_source or placement.platform,
         "utm_medium": s.utm_medium or _MEDIUM.get(placement.platform, "paid_social"),
@@ -204,12 +224,13 @@ def _add_ad(
     )
 
 
-def _check_names(ads: Sequence[AdSpec], campaign: Campaign) -> None:
-    """Ad names become file names and utm_content: two ads must never share one."""
-    counts = Counter(a.name for a in ads)
+def _check_names(names: Sequence[str], campaign: Campaign) -> None:
+    """Ad names become file names and utm_content: two ads must never share one, and
+    each must be a file name on every system (checked here, before any request)."""
+    where = campaign.cells.get("naming", "naming")
+    counts = Counter(names)
     dupes = [n for n, c in counts.items() if c > 1]
     if dupes:
-        where = campaign.cells.get("naming", "naming")
         raise BriefError(
             [
                 Problem(
@@ -220,3 +241,15 @@ def _check_names(ads: Sequence[AdSpec], campaign: Campaign) -> None:
                 )
             ]
         )
+    for name in counts:
+        problem = safepath.name_problem(name)
+        if problem:
+            raise BriefError(
+                [
+                    Problem(
+                        where,
+                        f'the naming template "{campaign.settings.naming}" makes the ad name'
+                        f" {problem} — use shorter ids and names, or fewer fields",
+                    )
+                ]
+            )

@@ -24,10 +24,11 @@ import csv
 import os
 import shutil
 from collections.abc import Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from adloom import rsa
+from adloom import rsa, safepath
 from adloom.cells import neutralise
 from adloom.lint import contains_term
 from adloom.model import Ad, Campaign, Creative, SearchAd
@@ -114,14 +115,13 @@ def export_platforms(ads: Sequence[Ad], campaign: Campaign, out: Path) -> tuple[
     """Write ``exports/google-ads-editor.csv`` and ``exports/meta-bulk.csv`` (with
     ``exports/meta-images/``); return the two CSV paths."""
     folder = out / EXPORTS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
     search, meta = exported(ads)
     google_rows = [_google(ad, copy, campaign) for ad, copy in search]
-    google = _write_csv(folder / GOOGLE_FILE, GOOGLE_COLUMNS, google_rows)
+    google = _write_csv(out, folder / GOOGLE_FILE, GOOGLE_COLUMNS, google_rows)
     written = _image_names(folder / META_FILE)  # before the file is replaced
-    _stage_images(folder / META_IMAGES, [creative for _, creative in meta], written)
+    _stage_images(out, folder / META_IMAGES, [creative for _, creative in meta], written)
     meta_rows = [_meta(ad, creative, campaign) for ad, creative in meta]
-    return google, _write_csv(folder / META_FILE, META_COLUMNS, meta_rows)
+    return google, _write_csv(out, folder / META_FILE, META_COLUMNS, meta_rows)
 
 
 def group_name(ad: Ad, *, placement: bool = False) -> str:
@@ -191,29 +191,31 @@ def _image_names(bulk: Path) -> set[str]:
     return {name for name in names if name and Path(name).name == name}
 
 
-def _stage_images(folder: Path, creatives: Sequence[Creative], written: set[str]) -> None:
+def _stage_images(
+    out: Path, folder: Path, creatives: Sequence[Creative], written: set[str]
+) -> None:
     """Put ``creatives`` in ``folder``: hard links where the file system allows (no extra
     space), copies elsewhere; names are ad names, so they never clash. Images an earlier
     export put there and this one does not name are removed, nothing else: a file the
     user keeps there stays."""
-    folder.mkdir(parents=True, exist_ok=True)
+    safepath.make_dirs(out, folder)
     for name in written - {c.path.name for c in creatives}:
-        (folder / name).unlink(missing_ok=True)
+        safepath.remove(out, folder / name)
     for creative in creatives:
         source, target = creative.path, folder / creative.path.name
-        target.unlink(missing_ok=True)  # a link to last round's creative, or a stale copy
+        safepath.remove(out, target)  # a link to last round's creative, or a stale copy
         try:
             os.link(source, target)
         except OSError:  # another device, or a file system without hard links
-            shutil.copy2(source, target)
+            safepath.write_with(out, target, partial(shutil.copy2, source))
 
 
-def _write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> Path:
+def _write_csv(out: Path, path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> Path:
     # Written next to it, then renamed: an import never reads half a file.
-    tmp = path.with_name(f".{path.name}.tmp")
-    with tmp.open("w", encoding=ENCODING, newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(header)
-        writer.writerows([neutralise(value) for value in row] for row in rows)
-    tmp.replace(path)
-    return path
+    def write(tmp: Path) -> None:
+        with tmp.open("w", encoding=ENCODING, newline="") as file:
+            writer = csv.writer(file)
+            writer.writerow(header)
+            writer.writerows([neutralise(value) for value in row] for row in rows)
+
+    return safepath.write_with(out, path, write)

@@ -28,6 +28,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from PIL import Image, ImageFont
 
+from adloom import safepath
 from adloom.errors import BriefError, InputError, Problem
 from adloom.languages import LANGUAGES, normalise_language
 from adloom.model import (
@@ -673,6 +674,16 @@ class _Reader:
         if problem:
             fields = ", ".join(f"{{{field}}}" for field in NAME_FIELDS)
             self.error(where, f"{problem} — use only the fields {fields}, e.g. {_DEFAULTS.naming}")
+            return text
+        # Names are file names: the template's own text must not make them paths.
+        literal = "".join(part[0] for part in string.Formatter().parse(text))
+        bad = safepath.forbidden(literal)
+        if bad:
+            self.error(
+                where,
+                f'naming "{text}" holds {bad}, which a file name cannot hold'
+                f" — join the fields with _ or -, e.g. {_DEFAULTS.naming}",
+            )
         return text
 
     # ------------------------------------------------------------ Brand
@@ -769,6 +780,11 @@ class _Reader:
                     self.error(table.ref("id", row), "id is empty — name the placement")
                 continue
             pid = header_key(text)
+            problem = safepath.name_problem(pid, safepath.MAX_ID_BYTES)
+            if problem:
+                # The id names a folder of creatives/ and is part of every ad name.
+                self.error(table.ref("id", row), f"placement id {problem} — use a short name")
+                continue
             if pid in seen:
                 self.error(
                     table.ref("id", row),
@@ -857,12 +873,23 @@ class _Reader:
                     self.error(table.ref("id", row), "id is empty — name the audience")
                 continue
             where = table.ref("id", row)
+            self._id_length(slugify(aid), where, "audience")
             if aid.casefold() in seen:
                 self.error(where, f'audience "{aid}" is already defined at {seen[aid.casefold()]}')
                 continue
             seen[aid.casefold()] = where
             audiences[aid.casefold()] = Audience(aid, table.get(cells, "description"))
         return audiences
+
+    def _id_length(self, slug: str, where: str, what: str) -> None:
+        """Ids are parts of ad names, which are file names: they must stay short."""
+        size = len(slug.encode("utf-8"))
+        if size > safepath.MAX_ID_BYTES:
+            self.error(
+                where,
+                f"{what} id is {size} bytes long in UTF-8 (at most {safepath.MAX_ID_BYTES}:"
+                " ad names made of it are file names) — use a short id",
+            )
 
     def _briefs(
         self,
@@ -918,6 +945,7 @@ class _Reader:
         brief_id = get("id")
         if brief_id:
             slug = slugify(brief_id)
+            self._id_length(slug, table.ref("id", row), "brief")
             if slug in ids:
                 self.error(
                     table.ref("id", row),

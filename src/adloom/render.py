@@ -37,7 +37,7 @@ from jinja2 import (
     TemplateSyntaxError,
 )
 
-from adloom import __version__, rsa, textlen
+from adloom import __version__, rsa, safepath, textlen
 from adloom.errors import InputError
 from adloom.model import (
     Ad,
@@ -485,13 +485,9 @@ def render_preview(
         summary=summary,
         campaign=campaign,
     )
-    out.mkdir(parents=True, exist_ok=True)
-    write_pages(out / PAGES_DIR, written)
-    path = out / PREVIEW_FILE
-    tmp = path.with_name(f".{PREVIEW_FILE}.tmp")
-    tmp.write_text(index, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    write_pages(out, out / PAGES_DIR, written)
+    # Written then renamed: a browser tab reloading mid-run never sees half a page.
+    return safepath.write_bytes(out, out / PREVIEW_FILE, index.encode("utf-8"))
 
 
 def _nav(number: int, brief_id: str, part: int, parts: int) -> PageNav:

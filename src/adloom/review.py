@@ -573,7 +573,8 @@ def _edited(job: _Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
         else:
             words = AdCopy(copy.headline, copy.cta, _disclaimer(spec, job.campaign), spec.language)
             stem = job.options.out / "creatives" / spec.placement.id / spec.name
-            creative = compose(master, words, job.campaign.brand, spec.placement, stem, draft=draft)
+            brand, out = job.campaign.brand, job.options.out
+            creative = compose(master, words, brand, spec.placement, stem, draft=draft, out=out)
             issues += creative.issues
     return Ad(
         spec=spec,

@@ -1,0 +1,86 @@
+"""Two ``adloom run`` on one out folder, as real processes against the fake Bedrock
+(another process, logging every answer it bills): the second exits BUSY (75)
+naming the first, or with ``--wait`` starts when the first is done; either way no
+request is paid twice."""
+
+from __future__ import annotations
+
+import os
+import select
+from pathlib import Path
+
+from victims import leftover_temporaries, plant_victim, tree
+
+from adloom import outdir
+from adloom.errors import ExitCode
+from test_resume import campaign, fake, finish, paid, start_run, wait_for_rows
+
+__all__ = ["fake"]  # the fixture, used by name below
+
+
+def test_a_second_run_on_the_folder_exits_busy_and_nothing_is_paid_twice(
+    fake: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, log = fake
+    victim = plant_victim(tmp_path)  # beside the out folder, as is the fake's log
+    brief, out = campaign(tmp_path), tmp_path / "out"
+    before = tree(victim)
+    first = start_run(brief, out, url)
+    wait_for_rows(first, out, 2)  # it holds the folder
+
+    second = start_run(brief, out, url)
+    _, err = second.communicate(timeout=120)
+    assert second.returncode == ExitCode.BUSY, err
+    assert f"--out {out}: another adloom run is writing this folder (process {first.pid}" in err
+    assert "add --wait" in err
+
+    _, err = first.communicate(timeout=120)
+    assert first.returncode == ExitCode.OK, err
+    assert paid(log)
+    assert set(paid(log).values()) == {1}
+    assert tree(victim) == before
+    assert leftover_temporaries(out) == []
+    # The first run's lock went with it: the folder is free again, and all is reused.
+    assert finish(brief, out, url)["model_calls"] == {"text": 0, "image": 0}
+
+
+def test_wait_starts_when_the_first_run_is_done_and_pays_nothing(
+    fake: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, log = fake
+    brief, out = campaign(tmp_path), tmp_path / "out"
+    first = start_run(brief, out, url)
+    wait_for_rows(first, out, 2)
+    second = start_run(brief, out, url, "--wait")
+    _, err = first.communicate(timeout=120)
+    assert first.returncode == ExitCode.OK, err
+    answered = sum(paid(log).values())
+
+    stdout, err = second.communicate(timeout=120)
+    assert second.returncode == ExitCode.OK, err
+    assert '"text": 0' in stdout
+    assert '"image": 0' in stdout
+    assert set(paid(log).values()) == {1}
+    assert sum(paid(log).values()) == answered
+
+
+def test_wait_says_whom_it_waits_for_and_sends_nothing_meanwhile(
+    fake: tuple[str, Path], tmp_path: Path
+) -> None:
+    """The folder held by this test itself, so the second run surely finds it taken."""
+    url, log = fake
+    brief, out = campaign(tmp_path), tmp_path / "out"
+    with outdir.claimed(out, force=False, wait=False, notify=print):
+        run = start_run(brief, out, url, "--wait")
+        assert run.stderr is not None
+        ready, _, _ = select.select([run.stderr], [], [], 60)
+        assert ready, "no word from the waiting run"
+        line = run.stderr.readline()
+        assert line.startswith(
+            f"Waiting: another adloom run is writing this folder (process {os.getpid()} on "
+        )
+        assert run.poll() is None
+        assert not paid(log)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == ExitCode.OK, err
+    assert set(paid(log).values()) == {1}
