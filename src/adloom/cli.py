@@ -17,7 +17,8 @@ import typer
 from adloom import __version__
 from adloom.console import Env
 from adloom.engine.core import DEFAULT_CONCURRENCY
-from adloom.errors import AdloomError, BriefError, ExitCode, InputError
+from adloom.errors import AdloomError, BriefError, ExitCode, InputError, Interrupted
+from adloom.lifeline import interrupted_exit, sigterm_stops
 from adloom.model import Campaign, Plan, RunSummary
 from adloom.providers import ProviderConfig, make_provider
 from adloom.providers.base import Provider
@@ -100,15 +101,22 @@ def _deliver(env: Env, summary: RunSummary, *, as_json: bool) -> None:
         raise typer.Exit(ExitCode.SOME_FAILED)
 
 
+def _print_version(ctx: typer.Context, value: bool) -> None:
+    # Eager, so `adloom --version` needs no command (a plain option would ask for one).
+    if value:
+        _env(ctx).out(f"adloom {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     ctx: typer.Context,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
-    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version.", is_eager=True, callback=_print_version),
+    ] = False,
 ) -> None:
-    if version:
-        _env(ctx).out(f"adloom {__version__}")
-        raise typer.Exit()
     _env(ctx).debug = debug
 
 
@@ -410,12 +418,12 @@ def _exit_code(env: Env, exc: BaseException) -> ExitCode | int:
         if env.debug:
             env.err(traceback.format_exc())
         _report_error(env, exc)
-        return exc.exit_code
+        return interrupted_exit(exc.exit_code) if isinstance(exc, Interrupted) else exc.exit_code
     if isinstance(exc, typer.Exit):
         return exc.exit_code
     if isinstance(exc, typer.Abort | KeyboardInterrupt):
         env.err("Stopped.")
-        return ExitCode.INTERRUPTED
+        return interrupted_exit(ExitCode.INTERRUPTED)
     if isinstance(exc, typer.TyperException):  # usage errors: unknown option, bad value
         show = getattr(exc, "show", None)
         if show is not None:
@@ -435,8 +443,9 @@ def main(argv: Sequence[str] | None = None, env: Env | None = None) -> int:
     env = env or Env()
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        # Not standalone, typer returns a command's typer.Exit code instead of raising it.
-        code = app(args=args, prog_name="adloom", standalone_mode=False, obj=env)
+        with sigterm_stops():  # SIGTERM stops a command as Ctrl-C does
+            # Not standalone, typer returns a command's typer.Exit code instead of raising it.
+            code = app(args=args, prog_name="adloom", standalone_mode=False, obj=env)
     except (Exception, KeyboardInterrupt) as exc:  # every error ends here, mapped once
         return int(_exit_code(env, exc))
     return int(code) if isinstance(code, int) else int(ExitCode.OK)

@@ -8,7 +8,7 @@ The hierarchy::
     ├── ProviderError                3  provider/auth/config problem: nothing more can be done
     │   ├── CredentialsError         3  no AWS credentials for a paid provider
     │   └── ModelAccessError         3  model unknown, retired, not enabled, or wrong id kind
-    └── Interrupted                  130 Ctrl-C; finished work is kept
+    └── Interrupted                  130 Ctrl-C (143 SIGTERM); finished work is kept
 
 Errors that concern a single request and must not stop a run live in
 ``adloom.providers.base`` (``TransientError`` is retried by the engine;
@@ -34,6 +34,7 @@ class ExitCode(enum.IntEnum):
     PROVIDER = 3
     INTERNAL = 70  # a bug in adloom (EX_SOFTWARE); --debug shows the traceback
     INTERRUPTED = 130
+    TERMINATED = 143  # stopped by SIGTERM (128 + 15, as shells report it); clean as Ctrl-C
 
 
 @dataclass(frozen=True)
