@@ -113,7 +113,7 @@ def test_every_problem_is_reported_at_once_with_its_cell(tmp_path: Path) -> None
         'Campaign!B4: unknown language "klingon" — use codes from: en, ja, ',
         'Campaign!B5: variants "0" is not a whole number from 1 to 20',
         'Campaign!B6: unknown placement "meta_fed" — use ids from: ',
-        'Campaign!B7: max_cost_usd "-1" is not an amount of 0 or more',
+        'Campaign!B7: max_cost_usd "-1" is out of range',
         'Campaign!B8: provider "openai" is not supported — use bedrock',
         'Campaign!B9: naming "{campaign}_{colour}" uses unknown field(s) {colour} — use only',
         'Brand!B1: primary_color "blue" is not a colour — use a hex code like #1F3A93',

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from adloom import __version__
+from adloom import __version__, values
 from adloom.console import Env
 from adloom.engine.core import DEFAULT_CONCURRENCY
 from adloom.errors import AdloomError, BriefError, ExitCode, InputError, Interrupted
@@ -72,6 +72,13 @@ def _registry(models: Sequence[Path] | None) -> Registry:
     return load_registry(models or ())
 
 
+def _check_options(*, max_cost: float | None, region: str | None, templates: Path | None) -> None:
+    """Options typer cannot check: a budget of nan or -1, a made-up region, no such folder."""
+    values.in_range(max_cost, values.BUDGET_USD, "--max-cost")
+    values.region(region)
+    values.folder(templates, "--templates")
+
+
 def _provider_name(option: str | None, campaign: Campaign) -> str:
     return option or campaign.settings.provider or "bedrock"
 
@@ -114,7 +121,9 @@ def _root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
     version: Annotated[
         bool,
-        typer.Option("--version", help="Print the version.", is_eager=True, callback=_print_version),
+        typer.Option(
+            "--version", help="Print the version.", is_eager=True, callback=_print_version
+        ),
     ] = False,
 ) -> None:
     _env(ctx).debug = debug
@@ -180,8 +189,9 @@ def plan(
     campaign = _read(env, brief, set_)
     registry = _registry(models)
     name = _provider_name(provider, campaign)
+    the_provider = make_provider(name, ProviderConfig(registry=registry))  # unknown: exit 2
     the_plan = make_plan(campaign, registry, name)
-    est = estimate(the_plan, make_provider(name, ProviderConfig(registry=registry)))
+    est = estimate(the_plan, the_provider)
     report = plan_report(the_plan, est, name)
     if as_json:
         env.json(report)
@@ -220,6 +230,8 @@ def run(
     from adloom.pipeline import RunOptions, default_out, run_plan
 
     env = _env(ctx)
+    _check_options(max_cost=max_cost, region=region, templates=templates)
+    values.in_range(temperature, values.TEMPERATURE, "--temperature")
     sets = _overrides(set_)
     for key, value in (("text_model", text_model), ("image_model", image_model)):
         if value:
@@ -290,6 +302,7 @@ def review(
     from adloom.review import find_brief, read_reviewed, run_review
 
     env = _env(ctx)
+    _check_options(max_cost=max_cost, region=region, templates=templates)
     reviewed = read_reviewed(workbook)
     campaign = _read(env, find_brief(reviewed, brief), set_)
     registry = _registry(models)
@@ -335,6 +348,7 @@ def models_cmd(
     from adloom.report import models_report, print_models
 
     env = _env(ctx)
+    values.region(region)
     if check:
         from adloom.doctor import as_json as rows_json
         from adloom.doctor import check_models, print_access
@@ -378,6 +392,7 @@ def doctor(
     from adloom.providers.bedrock.client import Clients
 
     env = _env(ctx)
+    values.region(region)
     registry = _registry(models)
     settings = _read(env, brief, set_).settings if brief else None
     text_id = text_model or (settings.text_model if settings else "")

@@ -42,6 +42,7 @@ from adloom.model import (
 )
 from adloom.naming import NAME_FIELDS, slugify
 from adloom.placements import builtin_placements
+from adloom.values import BUDGET_USD, MAX_DIGITS, Range, parse
 
 DEFAULT_PLACEMENTS = (
     "meta_feed",
@@ -298,21 +299,20 @@ def _items(text: str, separator: re.Pattern[str] = _LIST_SEP) -> tuple[str, ...]
     return tuple(dict.fromkeys(item.strip() for item in separator.split(text) if item.strip()))
 
 
+# Numbers in cells before each field's own range check: finite, of sane size.
+_ANY_WHOLE = Range(-(10**15), 10**15, whole=True)
+_ANY_NUMBER = Range(-1e15, 1e15)
+
+
 def _int(text: str) -> int | None:
-    try:
-        number = float(text)  # "3", "3.0" and "3e0" all mean 3
-    except ValueError:
-        return None
-    return int(number) if number.is_integer() else None
+    number = parse(text, _ANY_WHOLE)  # "3", "3.0" and "3e0" all mean 3
+    return None if isinstance(number, str) else int(number)
 
 
 def _float(text: str) -> float | None:
-    try:
-        # No thousands separators: "12,50" means 12.50 in much of Europe, 1250 elsewhere.
-        number = float(text.removeprefix("$"))
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
+    # No thousands separators: "12,50" means 12.50 in much of Europe, 1250 elsewhere.
+    number = parse(text.removeprefix("$"), _ANY_NUMBER)
+    return None if isinstance(number, str) else number
 
 
 def _color(text: str) -> str | None:
@@ -633,12 +633,11 @@ class _Reader:
     def _max_cost(self, text: str, where: str) -> float | None:
         if not text:
             return None
-        number = _float(text)
-        if number is None or number < 0:
+        number = parse(text.removeprefix("$"), BUDGET_USD)
+        if isinstance(number, str):
             self.error(
                 where,
-                f'max_cost_usd "{text}" is not an amount of 0 or more'
-                " — give US dollars, e.g. 25 or 12.50",
+                f'max_cost_usd "{text[:MAX_DIGITS]}" is {number} (US dollars, e.g. 25 or 12.50)',
             )
             return None
         return number

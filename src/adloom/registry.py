@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -41,7 +41,8 @@ class Lifecycle(BaseModel):
 
 
 class ModelInfo(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No NaN or Infinity prices: Python's json reads them, and a NaN price disables the budget.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     id: str
     provider: str  # the provider that serves it: "bedrock", "draft", or a plugin's name
@@ -145,6 +146,8 @@ class Registry:
 def _parse(data: Mapping[str, Any], source: str) -> list[ModelInfo]:
     out = []
     for i, row in enumerate(data.get("models", [])):
+        if not isinstance(row, dict):
+            raise InputError(f"{source}: models[{i}] is not an object — give one per model")
         try:
             out.append(ModelInfo.model_validate(row))
         except ValidationError as exc:
@@ -157,13 +160,29 @@ def _parse(data: Mapping[str, Any], source: str) -> list[ModelInfo]:
     return out
 
 
+def _is_model_file(data: object) -> TypeGuard[dict[str, Any]]:
+    """A JSON object with a "models" list and a "defaults" object of objects, if any."""
+    if not isinstance(data, dict):
+        return False
+    defaults = data.get("defaults", {})
+    return isinstance(data.get("models", []), list) and (
+        isinstance(defaults, dict) and all(isinstance(v, dict) for v in defaults.values())
+    )
+
+
 def _read_json(path: Path) -> Mapping[str, Any]:
     try:
-        data: Mapping[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{path}: model file not found") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{path}: not a readable JSON model file ({exc})") from None
+    if not _is_model_file(data):
+        raise InputError(
+            f"{path}: not a model file — it must hold a JSON object with a"
+            ' "models" list and optionally a "defaults" object',
+            hint="See docs/models.md for the format.",
+        )
     return data
 
 

@@ -14,6 +14,7 @@ from adloom.errors import InputError
 from adloom.model import Usage
 from adloom.providers.base import Request
 from adloom.registry import Registry, base_id
+from adloom.values import QUOTA_PER_MINUTE, whole
 
 PREFIX = "quota."
 
@@ -59,13 +60,10 @@ class Quotas:
             raise InputError(
                 f'{where}: setting "{key}": expected quota.<model-id>.tpm or quota.<model-id>.ipm'
             )
-        try:
-            number = int(value.replace(",", "").replace("_", ""))
-        except ValueError:
-            number = -1
-        if number <= 0:
-            raise InputError(f'{where}: {key} = "{value}": expected a whole number above 0')
-        self.overrides.setdefault(model, {})[unit] = number
+        count = whole(
+            value.replace(",", "").replace("_", ""), QUOTA_PER_MINUTE, f"{where}: {key} ="
+        )
+        self.overrides.setdefault(model, {})[unit] = count
 
     def for_model(self, model: str) -> Quota:
         info = self.registry.find(model) if self.registry else None
