@@ -317,8 +317,8 @@ def test_brand_files_that_do_not_open_are_reported(tmp_path: Path) -> None:
 
     found = problems(path)
 
-    assert found[0].startswith('Brand!B1: font "fake.ttf" cannot be opened (')
-    assert found[1].startswith('Brand!B2: logo "logo.svg" cannot be opened as an image (')
+    assert found[0].startswith('Brand!B1: font "fake.ttf" is not a TrueType or OpenType font')
+    assert found[1].startswith('Brand!B2: logo "logo.svg" is not a readable PNG, JPEG, WEBP image')
     path = write_brief(tmp_path / "b.xlsx", brand={"font": "font.woff"})
     assert problems(path) == ['Brand!B1: font "font.woff" is not a .ttf, .otf or .ttc font file']
 

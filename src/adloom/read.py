@@ -26,9 +26,10 @@ from urllib.parse import urlsplit
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
-from PIL import Image, ImageFont
+from PIL import ImageFont
 
 from adloom.errors import BriefError, InputError, Problem
+from adloom.inputs import check_zip, csv_rows, font_problem, image_problem, sheet_rows
 from adloom.languages import LANGUAGES, normalise_language
 from adloom.model import (
     Audience,
@@ -200,8 +201,7 @@ def load_sheets(path: Path) -> Book:
 def _load_csv(path: Path) -> Book:
     try:
         # utf-8-sig also reads plain UTF-8; Excel's "CSV UTF-8" starts with a BOM.
-        with path.open(encoding="utf-8-sig", newline="") as file:
-            rows = list(csv.reader(file))
+        rows = csv_rows(path)
     except UnicodeDecodeError as exc:
         raise InputError(
             f'{path.name}: not UTF-8 text — save it from Excel as "CSV UTF-8 (Comma delimited)"'
@@ -228,6 +228,7 @@ def _load_xlsx(path: Path) -> Book:
     # openpyxl raises anything from BadZipFile and KeyError to XML parse errors on a
     # damaged file; whichever it is, the user's remedy is the same. Only library calls
     # are inside these ``try`` blocks, so a bug of ours still shows as one.
+    check_zip(path)  # its limits, before any XML is parsed
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
@@ -237,10 +238,9 @@ def _load_xlsx(path: Path) -> Book:
         for worksheet in workbook.worksheets:
             key = header_key(worksheet.title)
             if key in _SHEETS and key not in raw:
-                # Some writers store a wrong used range, which read-only mode would trust
-                # and cut rows short by.
-                worksheet.reset_dimensions()
-                raw[key] = (worksheet.title, list(worksheet.iter_rows(values_only=True)))
+                raw[key] = (worksheet.title, list(sheet_rows(worksheet, path)))
+    except InputError:
+        raise  # a limit, at its cell
     except Exception as exc:
         raise InputError(unreadable) from exc
     finally:
@@ -717,6 +717,10 @@ class _Reader:
         if path.suffix.lower() not in _FONT_SUFFIXES:
             self.error(where, f'font "{text}" is not a .ttf, .otf or .ttc font file')
             return None
+        problem = font_problem(path, f'font "{text}"')
+        if problem:
+            self.error(where, problem)
+            return None
         try:
             ImageFont.truetype(str(path), 12)
         except OSError as exc:
@@ -728,15 +732,9 @@ class _Reader:
         path = self._file(text, where, "logo")
         if path is None:
             return None
-        try:
-            with Image.open(path) as image:
-                image.load()
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-            self.error(
-                where,
-                f'logo "{text}" cannot be opened as an image ({exc})'
-                " — use a PNG (a transparent background works best) or a JPEG",
-            )
+        problem = image_problem(path, f'logo "{text}"')
+        if problem:
+            self.error(where, problem)
             return None
         return path
 
