@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import re
-import unicodedata
 import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
@@ -97,10 +96,8 @@ def check_cell(where: str, value: str) -> None:
         )
     control = _CONTROL.search(value)
     if control:
-        char = control.group()
-        name = unicodedata.name(char, f"U+{ord(char):04X}")
         raise InputError(
-            f"{where}: holds the control character {name} (U+{ord(char):04X}) at position"
+            f"{where}: holds the control character U+{ord(control.group()):04X} at position"
             f" {control.start() + 1} — retype the text, or paste it as plain text"
         )
 
@@ -149,9 +146,9 @@ def csv_rows(path: Path) -> list[list[str]]:
     """A UTF-8 CSV's rows within the limits; ``UnicodeDecodeError``/``csv.Error`` pass on."""
     check_file_size(path)
     rows: list[list[str]] = []
-    # One over Excel's cell limit, so an overlong field reaches check_cell and is
-    # named at its cell, not refused by the csv module with a bare "field larger than".
-    with _field_limit(MAX_CELL_CHARS + 1), path.open(encoding="utf-8-sig", newline="") as file:
+    # The file's own cap bounds a field; check_cell then names an overlong one at its
+    # cell, where the csv module would only say "field larger than field limit".
+    with _field_limit(MAX_FILE_BYTES), path.open(encoding="utf-8-sig", newline="") as file:
         for number, row in enumerate(csv.reader(file), start=1):
             if any(row):
                 _check_row(path.name, number, row)
