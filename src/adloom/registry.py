@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Literal, TypeGuard
+from typing import Annotated, Any, Literal, TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -40,6 +40,11 @@ class Lifecycle(BaseModel):
         return "active"
 
 
+# A model file's numbers: no negative prices, no 400-digit quotas.
+Price = Annotated[float, Field(ge=0, le=1_000_000)]
+Count = Annotated[int, Field(ge=0, le=10**12)]
+
+
 class ModelInfo(BaseModel):
     # No NaN or Infinity prices: Python's json reads them, and a NaN price disables the budget.
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -49,9 +54,9 @@ class ModelInfo(BaseModel):
     kind: Literal["text", "image"]
     family: str  # request format: anthropic, nova, llama, cohere, titan-image, ...
     structured_output: Literal["native", "tool", "prompt"] = "prompt"
-    input_per_m: float = 0.0
-    output_per_m: float = 0.0
-    image_prices: dict[str, float] = Field(default_factory=dict)
+    input_per_m: Price = 0.0
+    output_per_m: Price = 0.0
+    image_prices: dict[str, Price] = Field(default_factory=dict)
     aspect_ratios: list[str] = Field(default_factory=list)
     batch: bool = False
     on_demand: bool = True
@@ -61,14 +66,15 @@ class ModelInfo(BaseModel):
     # empty with latency_optimized: every region that has the model.
     latency_optimized_regions: list[str] = Field(default_factory=list)
     # Per 1M tokens when latency-optimized inference is served; 0: the standard price.
-    optimized_input_per_m: float = 0.0
-    optimized_output_per_m: float = 0.0
+    optimized_input_per_m: Price = 0.0
+    optimized_output_per_m: Price = 0.0
     # Images with more pixels than this are billed at the ``*_large`` price.
-    large_image_px: int = 1024 * 1024
-    tpm: int = 0  # tokens per minute, 0: not token-limited
-    ipm: int = 0  # images per minute
-    output_quota_multiplier: int = 1  # output tokens count this many times against tpm
-    max_output_tokens: int = 4096
+    large_image_px: Count = 1024 * 1024
+    tpm: Count = 0  # tokens per minute, 0: not token-limited
+    ipm: Count = 0  # images per minute
+    # Output tokens count this many times against tpm.
+    output_quota_multiplier: Annotated[int, Field(ge=1, le=100)] = 1
+    max_output_tokens: Annotated[int, Field(ge=1, le=1_000_000)] = 4096
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
     notes: str = ""
 

@@ -115,13 +115,17 @@ def test_models_file_must_be_a_model_object(content: str, tmp_path: Path) -> Non
     assert str(models) in stderr
 
 
-def test_models_file_prices_must_be_finite(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("input_per_m", float("nan")), ("output_per_m", -1), ("tpm", 10**400), ("ipm", -5)],
+)
+def test_models_file_numbers_must_be_sane(field: str, value: float, tmp_path: Path) -> None:
     entry = {"id": "acme.text-v1:0", "provider": "bedrock", "kind": "text", "family": "nova"}
     models = tmp_path / "models.json"
-    models.write_text(json.dumps({"models": [{**entry, "input_per_m": float("nan")}]}))
+    models.write_text(json.dumps({"models": [{**entry, field: value}]}))
     brief = write_brief(tmp_path / "brief.xlsx")
     stderr = refused(tmp_path, "run", brief, "--models", models)
-    assert "models[0] (acme.text-v1:0): input_per_m" in stderr
+    assert f"models[0] (acme.text-v1:0): {field}" in stderr
 
 
 @pytest.mark.parametrize(
