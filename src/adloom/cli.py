@@ -1,7 +1,8 @@
 """The command line: parse, call a stage, map errors to messages and exit codes.
 
 Exit codes (docs/cli.md): 0 all succeeded, 1 some variants failed (the rest are
-delivered), 2 bad input or usage, 3 provider/auth/config problem, 130 interrupted.
+delivered), 2 bad input or usage, 3 provider/auth/config problem, 130 interrupted
+(Ctrl-C), 143 stopped by SIGTERM.
 """
 
 from __future__ import annotations
