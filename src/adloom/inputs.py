@@ -128,7 +128,7 @@ def sheet_rows(sheet: object, path: Path) -> Iterator[tuple[object, ...]]:
     for number, values in enumerate(rows, start=1):
         if number > EXCEL_ROWS:  # openpyxl fills the gap up to a forged row number
             raise InputError(f"{path.name}: {sheet.title} has rows below Excel's last row")
-        if any(v is not None for v in values):
+        if values.count(None) < len(values):  # in C: a million empty rows stay quick
             _check_row(sheet.title, number, values)
         yield values
 

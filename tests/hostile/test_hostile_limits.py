@@ -17,13 +17,12 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook
 
 from adloom.cli import main
 from adloom.console import Env
 from adloom.inputs import MAX_CELL_CHARS, MAX_ROWS
 from adloom.read import read_campaign
-from briefs import MINIMAL_CAMPAIGN, write_brief, write_csv_brief
+from briefs import write_brief, write_csv_brief
 
 BRIEFS_XML = "xl/worksheets/sheet2.xml"  # write_brief: Campaign is sheet1, Briefs sheet2
 _HEAD = (
@@ -121,17 +120,11 @@ def test_forged_dimension_does_not_pad_rows(tmp_path: Path) -> None:
 
 
 def test_values_in_column_xfd_on_many_rows_are_not_padded(tmp_path: Path) -> None:
-    workbook = Workbook()
-    workbook.active.title = "Campaign"
-    for key, value in MINIMAL_CAMPAIGN.items():
-        workbook.active.append([key, value])
-    briefs = workbook.create_sheet("Briefs")
-    briefs.append(["id", "product", "message"])
-    briefs.append(["b1", "Cold brew", "Fast"])
-    for number in range(3, 10_003):
-        briefs.cell(number, 16_384, "x")  # column XFD
-    path = tmp_path / "brief.xlsx"
-    workbook.save(path)
+    far = (
+        f'<row r="{n}"><c r="XFD{n}" t="inlineStr"><is><t>x</t></is></c></row>'.encode()
+        for n in range(3, 10_003)
+    )
+    path = with_briefs_xml(tmp_path, sheet(_HEADER_ROW, row(2, "b1", "Cold brew", "Fast"), *far))
     tracemalloc.start()
     try:
         campaign = read_campaign(path)
