@@ -8,7 +8,6 @@ then replaced in the zip, so a bomb stays small on disk and quick to make.
 
 from __future__ import annotations
 
-import io
 import struct
 import tracemalloc
 import zipfile
@@ -17,12 +16,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
+from hostile_checks import refused
 
-from adloom.cli import main
-from adloom.console import Env
 from adloom.inputs import MAX_CELL_CHARS, MAX_ROWS
+from adloom.model import Campaign
 from adloom.read import read_campaign
 from briefs import write_brief, write_csv_brief
+from test_cli import run_cli
 
 BRIEFS_XML = "xl/worksheets/sheet2.xml"  # write_brief: Campaign is sheet1, Briefs sheet2
 _HEAD = (
@@ -34,26 +34,6 @@ _HEADER_ROW = (
     b'<c r="B1" t="inlineStr"><is><t>product</t></is></c>'
     b'<c r="C1" t="inlineStr"><is><t>message</t></is></c></row>'
 )
-
-
-def run_cli(*args: str | Path) -> tuple[int, str, str]:
-    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ={})
-    code = main([str(a) for a in args], env=env)
-    assert isinstance(env.stdout, io.StringIO)
-    assert isinstance(env.stderr, io.StringIO)
-    return code, env.stdout.getvalue(), env.stderr.getvalue()
-
-
-def refused(tmp_path: Path, *args: str | Path) -> str:
-    """``adloom run``: exit 2, no traceback, nothing written anywhere; the stderr."""
-    before = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")}
-    code, stdout, stderr = run_cli("run", *args, "--out", tmp_path / "out")
-    assert code == 2, stderr
-    assert stdout == ""
-    assert "Traceback" not in stderr
-    assert "internal error" not in stderr
-    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*")} == before
-    return stderr
 
 
 def row(number: int, *cells: str) -> bytes:
@@ -88,19 +68,28 @@ def sheet(*rows: bytes, dimension: str = "A1:C2") -> Iterable[bytes]:
     yield b"</sheetData></worksheet>"
 
 
+def read_measured(path: Path) -> tuple[Campaign, int]:
+    """The brief at ``path``, and the most memory Python held while reading it."""
+    tracemalloc.start()
+    try:
+        return read_campaign(path), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 def test_empty_row_bomb_is_refused_by_its_unzipped_size(tmp_path: Path) -> None:
     empty = b"<row></row>" * 100_000
     bomb = sheet(_HEADER_ROW, row(2, "b1", "Cold brew", "Fast"), *[empty] * 200)
     path = with_briefs_xml(tmp_path, bomb, level=1)
     assert path.stat().st_size < 2 * 2**20  # small on disk, over 200 MB unzipped
-    stderr = refused(tmp_path, path)
+    stderr = refused(tmp_path, "run", path)
     assert "brief.xlsx: unzipped, the workbook holds" in stderr
     assert "over the 200.0 MB limit" in stderr
 
 
 def test_a_highly_compressed_part_is_refused(tmp_path: Path) -> None:
     rows = sheet(_HEADER_ROW, row(2, "b1", "Cold brew", "Fast"), b"<row></row>" * 500_000)
-    stderr = refused(tmp_path, with_briefs_xml(tmp_path, rows, level=9))
+    stderr = refused(tmp_path, "run", with_briefs_xml(tmp_path, rows, level=9))
     assert f"part {BRIEFS_XML} unzips" in stderr
     assert "(limit 100)" in stderr
 
@@ -109,12 +98,7 @@ def test_forged_dimension_does_not_pad_rows(tmp_path: Path) -> None:
     """A sheet claiming A1:XFD1048576 is read by its real rows, not 16,384 x 1M cells."""
     rows = sheet(_HEADER_ROW, row(2, "b1", "Cold brew", "Fast"), dimension="A1:XFD1048576")
     path = with_briefs_xml(tmp_path, rows)
-    tracemalloc.start()
-    try:
-        campaign = read_campaign(path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    campaign, peak = read_measured(path)
     assert [b.id for b in campaign.briefs] == ["b1"]
     assert peak < 50 * 2**20
 
@@ -125,12 +109,7 @@ def test_values_in_column_xfd_on_many_rows_are_not_padded(tmp_path: Path) -> Non
         for n in range(3, 10_003)
     )
     path = with_briefs_xml(tmp_path, sheet(_HEADER_ROW, row(2, "b1", "Cold brew", "Fast"), *far))
-    tracemalloc.start()
-    try:
-        campaign = read_campaign(path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    campaign, peak = read_measured(path)
     assert [b.id for b in campaign.briefs] == ["b1"]
     assert peak < 100 * 2**20  # 10,000 rows x 16,384 cells would be gigabytes
 
@@ -138,13 +117,13 @@ def test_values_in_column_xfd_on_many_rows_are_not_padded(tmp_path: Path) -> Non
 def test_text_below_the_row_limit_is_refused_at_its_row(tmp_path: Path) -> None:
     far = MAX_ROWS + 1
     rows = sheet(_HEADER_ROW, row(2, "b1", "Cold brew", "Fast"), row(far, "b2", "Tea", "Hot"))
-    stderr = refused(tmp_path, with_briefs_xml(tmp_path, rows))
+    stderr = refused(tmp_path, "run", with_briefs_xml(tmp_path, rows))
     assert f"Briefs!{far}: the sheet has text below row {MAX_ROWS:,}" in stderr
 
 
 def test_a_row_number_past_excel_is_refused(tmp_path: Path) -> None:
     rows = sheet(_HEADER_ROW, row(2, "b1", "Cold brew", "Fast"), b'<row r="99999999999"/>')
-    stderr = refused(tmp_path, with_briefs_xml(tmp_path, rows))
+    stderr = refused(tmp_path, "run", with_briefs_xml(tmp_path, rows))
     assert "brief.xlsx: Briefs has rows below Excel's last row" in stderr
 
 
@@ -152,7 +131,7 @@ def test_a_cell_over_excels_length_is_refused_at_the_cell(tmp_path: Path) -> Non
     # Written into the XML: openpyxl itself cuts what it writes at Excel's limit.
     long = "a" * (MAX_CELL_CHARS + 1)
     rows = sheet(_HEADER_ROW, row(2, "b1", "Cold brew", long))
-    stderr = refused(tmp_path, with_briefs_xml(tmp_path, rows))
+    stderr = refused(tmp_path, "run", with_briefs_xml(tmp_path, rows))
     assert f"Briefs!C2: {MAX_CELL_CHARS + 1:,} characters is over Excel's 32,767 per cell" in stderr
 
 
@@ -165,7 +144,7 @@ def test_control_characters_in_a_workbook_cell_are_refused_at_the_cell(
 ) -> None:
     # XML 1.0 cannot hold C0 controls (a parser refuses the file), but DEL and C1 it can.
     rows = sheet(_HEADER_ROW, row(2, "b1", f"Cold{reference}brew", "Fast"))
-    stderr = refused(tmp_path, with_briefs_xml(tmp_path, rows))
+    stderr = refused(tmp_path, "run", with_briefs_xml(tmp_path, rows))
     assert f"Briefs!B2: holds the control character {name}" in stderr
     assert "at position 5" in stderr
 
@@ -175,7 +154,7 @@ def test_control_characters_in_a_csv_are_refused_at_the_cell(tmp_path: Path, cha
     path = write_csv_brief(
         tmp_path / "brief.csv", [{"id": "b1", "product": "P", "message": f"a{char}"}]
     )
-    stderr = refused(tmp_path, path, "--set", "name=N", "--set", "brand=B")
+    stderr = refused(tmp_path, "run", path, "--set", "name=N", "--set", "brand=B")
     assert f"brief.csv!C2: holds the control character U+{ord(char):04X} at position 2" in stderr
 
 
@@ -189,7 +168,7 @@ def test_tabs_and_line_breaks_are_text(tmp_path: Path) -> None:
 def test_a_csv_field_over_the_cell_limit_is_named(tmp_path: Path) -> None:
     long = "b" * (MAX_CELL_CHARS * 3)
     path = write_csv_brief(tmp_path / "brief.csv", [{"id": "b1", "product": "P", "message": long}])
-    stderr = refused(tmp_path, path, "--set", "name=N", "--set", "brand=B")
+    stderr = refused(tmp_path, "run", path, "--set", "name=N", "--set", "brand=B")
     assert "brief.csv!C2: 98,301 characters is over Excel's 32,767 per cell" in stderr
 
 
@@ -198,7 +177,7 @@ def test_a_huge_brief_file_is_refused_unread(tmp_path: Path, name: str) -> None:
     path = tmp_path / name
     with path.open("wb") as file:
         file.truncate(51 * 2**20)  # sparse: no disk used, nothing to read
-    stderr = refused(tmp_path, path)
+    stderr = refused(tmp_path, "run", path)
     assert f"{name}: 51.0 MB is over the 50.0 MB limit for this file" in stderr
 
 
@@ -221,37 +200,39 @@ def branded(tmp_path: Path, **brand: str) -> Path:
     return write_brief(tmp_path / "brief.xlsx", brand=brand)
 
 
-def test_a_logo_claiming_too_many_pixels_is_refused_before_decoding(tmp_path: Path) -> None:
-    (tmp_path / "logo.png").write_bytes(png_header(10_000, 5_000))
-    stderr = refused(tmp_path, branded(tmp_path, logo="logo.png"))
-    assert 'Brand!B1: logo "logo.png" is 10000 x 5000 pixels, over the 40,000,000' in stderr
+EPS = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n(x) print\nshowpage\n"
 
 
-def test_a_decompression_bomb_logo_is_an_input_error_at_its_cell(tmp_path: Path) -> None:
-    """Past Pillow's own limit: its error becomes a message at the cell, no warning."""
-    (tmp_path / "logo.png").write_bytes(png_header(100_000, 100_000))
-    stderr = refused(tmp_path, branded(tmp_path, logo="logo.png"))
-    assert 'Brand!B1: logo "logo.png" is too large to decode' in stderr
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        # Over adloom's pixel limit: refused from the header, before decoding.
+        (png_header(10_000, 5_000), "is 10000 x 5000 pixels, over the 40,000,000-pixel limit"),
+        # Past Pillow's own bomb limit: its error becomes a message at the cell.
+        (png_header(100_000, 100_000), "is too large to decode"),
+        # An EPS named .png never reaches a PostScript interpreter: not a format we open.
+        (EPS, "is not a readable PNG, JPEG, WEBP image"),
+    ],
+)
+def test_hostile_logos_are_refused_at_their_cell(
+    tmp_path: Path, content: bytes, message: str
+) -> None:
+    (tmp_path / "logo.png").write_bytes(content)
+    stderr = refused(tmp_path, "run", branded(tmp_path, logo="logo.png"))
+    assert f'Brand!B1: logo "logo.png" {message}' in stderr
     assert "Warning" not in stderr
-
-
-def test_an_eps_named_png_never_reaches_a_postscript_interpreter(tmp_path: Path) -> None:
-    eps = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\n(x) print\nshowpage\n"
-    (tmp_path / "logo.png").write_bytes(eps)
-    stderr = refused(tmp_path, branded(tmp_path, logo="logo.png"))
-    assert 'Brand!B1: logo "logo.png" is not a readable PNG, JPEG, WEBP image' in stderr
 
 
 def test_a_huge_logo_file_is_refused_unread(tmp_path: Path) -> None:
     with (tmp_path / "logo.png").open("wb") as file:
         file.truncate(21 * 2**20)
-    stderr = refused(tmp_path, branded(tmp_path, logo="logo.png"))
+    stderr = refused(tmp_path, "run", branded(tmp_path, logo="logo.png"))
     assert 'Brand!B1: logo "logo.png" is 21.0 MB, over the 20.0 MB limit' in stderr
 
 
 def test_a_font_is_recognised_by_content(tmp_path: Path) -> None:
     (tmp_path / "brand.ttf").write_bytes(png_header(10, 10))
-    stderr = refused(tmp_path, branded(tmp_path, font="brand.ttf"))
+    stderr = refused(tmp_path, "run", branded(tmp_path, font="brand.ttf"))
     assert 'Brand!B1: font "brand.ttf" is not a TrueType or OpenType font by its content' in stderr
 
 
@@ -259,7 +240,7 @@ def test_a_huge_font_is_refused_unread(tmp_path: Path) -> None:
     with (tmp_path / "brand.otf").open("wb") as file:
         file.write(b"OTTO")
         file.truncate(65 * 2**20)
-    stderr = refused(tmp_path, branded(tmp_path, font="brand.otf"))
+    stderr = refused(tmp_path, "run", branded(tmp_path, font="brand.otf"))
     assert 'Brand!B1: font "brand.otf" is 65.0 MB, over the 64.0 MB limit' in stderr
 
 

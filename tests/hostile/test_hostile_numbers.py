@@ -4,46 +4,21 @@ model file that is not an object, a region that is not one and a missing folder.
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
+from hostile_checks import refused
 
-from adloom.cli import main
-from adloom.console import Env
 from briefs import write_brief
 from fakebedrock import FakeBedrock
-
-
-def run_cli(*args: str | Path) -> tuple[int, str, str]:
-    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ={})
-    code = main([str(a) for a in args], env=env)
-    assert isinstance(env.stdout, io.StringIO)
-    assert isinstance(env.stderr, io.StringIO)
-    return code, env.stdout.getvalue(), env.stderr.getvalue()
-
-
-def files(root: Path) -> set[Path]:
-    return {p.relative_to(root) for p in root.rglob("*")}
+from test_cli import run_cli
 
 
 @pytest.fixture
 def bedrock_brief(tmp_path: Path, fake_bedrock: FakeBedrock) -> Path:
     campaign = {"name": "Numbers", "brand": "Lumen", "provider": "bedrock"}
     return write_brief(tmp_path / "brief.xlsx", campaign=campaign)
-
-
-def refused(tmp_path: Path, *args: str | Path) -> str:
-    """Run adloom; assert exit 2 with no traceback and nothing written; the stderr."""
-    before = files(tmp_path)
-    code, stdout, stderr = run_cli(*args, "--out", tmp_path / "out")
-    assert code == 2, stderr
-    assert stdout == ""
-    assert "Traceback" not in stderr
-    assert "internal error" not in stderr
-    assert files(tmp_path) == before  # no out folder, nothing anywhere
-    return stderr
 
 
 @pytest.mark.parametrize("value", ["nan", "-1", "inf", "-inf", "1e309", "9" * 400])

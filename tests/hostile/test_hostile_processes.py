@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from briefs import write_brief
 from fakebedrock import FakeBedrock
+from test_resume import campaign  # a bedrock brief of 24 requests, quotas that never slow it
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 
@@ -66,20 +66,6 @@ def _alive(pid: int, started: int) -> bool:
     """Still running: a zombie holds no memory or files, and a reused pid is another process."""
     stat = _stat(pid)
     return stat is not None and stat[0] != "Z" and stat[2] == started
-
-
-def _brief(tmp_path: Path) -> Path:
-    briefs = [{"id": f"b{i}", "product": f"P{i}", "message": f"Message {i}"} for i in range(4)]
-    settings = {
-        "name": "Lifeline",
-        "brand": "Lumen",
-        "provider": "bedrock",
-        "variants": 2,
-        "placements": "meta_feed, display_300x250",
-        "quota.us.anthropic.claude-haiku-4-5-20251001-v1:0.tpm": "50000000",
-        "quota.amazon.titan-image-generator-v2:0.ipm": "600000",
-    }
-    return write_brief(tmp_path / "brief.xlsx", campaign=settings, briefs=briefs)
 
 
 def _start(brief: Path, out: Path) -> subprocess.Popen[str]:
@@ -130,7 +116,7 @@ def slow_fake(fake_bedrock: FakeBedrock) -> FakeBedrock:
 
 def test_kill_9_leaves_no_worker_and_no_open_pipe(slow_fake: FakeBedrock, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    proc = _start(_brief(tmp_path), out)
+    proc = _start(campaign(tmp_path), out)
     workers = _running_with_workers(proc, out)
     proc.send_signal(signal.SIGKILL)
     # `adloom run … | tee log` ends: no worker holds the run's stdout/stderr open.
@@ -145,7 +131,7 @@ def test_kill_9_leaves_no_worker_and_no_open_pipe(slow_fake: FakeBedrock, tmp_pa
 def test_sigterm_stops_like_ctrl_c_and_a_rerun_reuses_answers(
     slow_fake: FakeBedrock, tmp_path: Path
 ) -> None:
-    brief, out = _brief(tmp_path), tmp_path / "out"
+    brief, out = campaign(tmp_path), tmp_path / "out"
     proc = _start(brief, out)
     workers = _running_with_workers(proc, out)
     proc.send_signal(signal.SIGTERM)
