@@ -44,7 +44,8 @@ def _die_with_parent() -> bool:
     return int(prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)) == 0
 
 
-def _watch_parent(parent: int) -> None:
+def watch_parent(parent: int) -> None:
+    """End this process soon after ``parent`` stops being its parent (it died)."""
     stop = threading.Event()
 
     def watch() -> None:
@@ -69,7 +70,7 @@ def worker_init(parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _detach_stdio()
     if not _die_with_parent():
-        _watch_parent(parent)
+        watch_parent(parent)
     # The parent may have died between fork and prctl: then no signal will come.
     if os.getppid() != parent:
         os._exit(1)
@@ -77,6 +78,9 @@ def worker_init(parent: int) -> None:
 
 def _on_sigterm(signum: int, _frame: FrameType | None) -> None:
     _received.append(signum)
+    # A second SIGTERM ends the process at once (the journal is transactional), as a
+    # service manager expects when the clean stop takes too long.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     raise KeyboardInterrupt  # the same clean stop as Ctrl-C: journal kept, resume hint
 
 

@@ -158,6 +158,31 @@ def test_sigterm_stops_like_ctrl_c_and_a_rerun_reuses_answers(
     assert len(slow_fake.requests) - sent_before == _rows(out) - kept
 
 
+def test_without_prctl_a_watchdog_ends_an_orphaned_worker(tmp_path: Path) -> None:
+    """The fallback where prctl does not exist (macOS): the worker polls its parent."""
+    script = (
+        "import os, time\n"
+        "from adloom.lifeline import watch_parent\n"
+        "parent = os.getpid()\n"
+        "child = os.fork()\n"
+        "if child == 0:\n"
+        "    watch_parent(parent)\n"
+        "    time.sleep(120)\n"
+        "    os._exit(0)\n"
+        "print(child, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    child = int(proc.stdout.readline())
+    stat = _stat(child)
+    assert stat is not None
+    proc.kill()
+    proc.wait(timeout=WAIT)
+    assert _wait_gone({child: stat[2]}) == []
+    proc.stdout.close()
+
+
 def test_workers_do_not_hold_the_terminal() -> None:
     """A worker's stdin/stdout/stderr are /dev/null, whatever the parent's are."""
     from concurrent.futures import ProcessPoolExecutor
