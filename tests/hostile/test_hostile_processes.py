@@ -72,7 +72,10 @@ def _start(brief: Path, out: Path) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "adloom", "run", str(brief), "--out", str(out), "--json"]
     command += ["--concurrency", "2"]
     # The environment holds the fake's endpoint and dummy credentials (point_at).
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Its own process group, so a test can signal the group as `timeout` or a shell does.
+    return subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
 
 
 def _rows(out: Path) -> int:
@@ -128,13 +131,19 @@ def test_kill_9_leaves_no_worker_and_no_open_pipe(slow_fake: FakeBedrock, tmp_pa
     assert _running_with(str(out)) == []
 
 
+@pytest.mark.parametrize("group", [False, True], ids=["to-adloom", "to-its-group"])
 def test_sigterm_stops_like_ctrl_c_and_a_rerun_reuses_answers(
-    slow_fake: FakeBedrock, tmp_path: Path
+    slow_fake: FakeBedrock, tmp_path: Path, group: bool
 ) -> None:
+    """SIGTERM to adloom alone (kill PID), or to its whole process group, workers
+    included (`timeout`, a shell's job control)."""
     brief, out = campaign(tmp_path), tmp_path / "out"
     proc = _start(brief, out)
     workers = _running_with_workers(proc, out)
-    proc.send_signal(signal.SIGTERM)
+    if group:
+        os.killpg(proc.pid, signal.SIGTERM)
+    else:
+        proc.send_signal(signal.SIGTERM)
     stdout, stderr = proc.communicate(timeout=WAIT)
     assert proc.returncode == 143, stderr
     assert stdout == ""  # no partial JSON
