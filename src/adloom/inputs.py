@@ -40,8 +40,9 @@ MAX_IMAGE_BYTES = 20 * 2**20
 MAX_IMAGE_PIXELS = 40_000_000  # e.g. 8000 x 5000; a logo is far smaller
 IMAGE_FORMATS = ("PNG", "JPEG", "WEBP")  # recognised by content, never by the name
 MAX_FONT_BYTES = 64 * 2**20  # the largest CJK collections are ~30 MB
-_FONT_MAGIC = {b"\x00\x01\x00\x00": "TrueType", b"true": "TrueType", b"OTTO": "OpenType"}
-_FONT_MAGIC[b"ttcf"] = "TrueType collection"
+# The first four bytes of a font: TrueType (1.0, or Apple's "true"), OpenType with CFF
+# outlines ("OTTO"), a collection ("ttcf"). WOFF and others are refused.
+_FONT_MAGIC = frozenset({b"\x00\x01\x00\x00", b"true", b"OTTO", b"ttcf"})
 
 # C0 controls but tab, LF and CR; DEL; C1 controls. Invisible in a sheet, refused by
 # ad platforms, and a NUL ends strings in C libraries: never ad copy.
@@ -70,7 +71,10 @@ def check_zip(path: Path) -> None:
     except (zipfile.BadZipFile, OSError, ValueError):
         return  # not a zip: the reader says the workbook is unreadable
     if len(members) > MAX_MEMBERS:
-        raise InputError(f"{path.name}: {len(members):,} parts is over the {MAX_MEMBERS:,} limit")
+        raise InputError(
+            f"{path.name}: {len(members):,} parts is over the {MAX_MEMBERS:,} limit"
+            " — save it again from Excel without what it does not need"
+        )
     total = sum(m.file_size for m in members)
     if total > MAX_UNZIPPED_BYTES:
         raise InputError(
@@ -127,7 +131,10 @@ def sheet_rows(sheet: object, path: Path) -> Iterator[tuple[object, ...]]:
     rows = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS)  # type: ignore[misc]
     for number, values in enumerate(rows, start=1):
         if number > EXCEL_ROWS:  # openpyxl fills the gap up to a forged row number
-            raise InputError(f"{path.name}: {sheet.title} has rows below Excel's last row")
+            raise InputError(
+                f"{path.name}: sheet {sheet.title} has rows below row {EXCEL_ROWS:,}, Excel's"
+                " last — the file is damaged or forged; save it again from Excel"
+            )
         if values.count(None) < len(values):  # in C: a million empty rows stay quick
             _check_row(sheet.title, number, values)
         yield values

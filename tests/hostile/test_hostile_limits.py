@@ -124,7 +124,7 @@ def test_text_below_the_row_limit_is_refused_at_its_row(tmp_path: Path) -> None:
 def test_a_row_number_past_excel_is_refused(tmp_path: Path) -> None:
     rows = sheet(_HEADER_ROW, row(2, "b1", "Cold brew", "Fast"), b'<row r="99999999999"/>')
     stderr = refused(tmp_path, "run", with_briefs_xml(tmp_path, rows))
-    assert "brief.xlsx: Briefs has rows below Excel's last row" in stderr
+    assert "brief.xlsx: sheet Briefs has rows below row 1,048,576, Excel's last" in stderr
 
 
 def test_a_cell_over_excels_length_is_refused_at_the_cell(tmp_path: Path) -> None:
