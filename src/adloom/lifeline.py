@@ -20,6 +20,7 @@ import ctypes.util
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from types import FrameType
 
@@ -46,12 +47,11 @@ def _die_with_parent() -> bool:
 
 def watch_parent(parent: int) -> None:
     """End this process soon after ``parent`` stops being its parent (it died)."""
-    stop = threading.Event()
 
     def watch() -> None:
-        while not stop.wait(_WATCH_SECONDS):
-            if os.getppid() != parent:
-                os._exit(1)  # nothing to clean up: the parent that wanted the work is gone
+        while os.getppid() == parent:
+            time.sleep(_WATCH_SECONDS)
+        os._exit(1)  # nothing to clean up: the parent that wanted the work is gone
 
     threading.Thread(target=watch, name="adloom-parent-watch", daemon=True).start()
 
