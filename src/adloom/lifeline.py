@@ -68,6 +68,9 @@ def worker_init(parent: int) -> None:
     # Ctrl-C reaches the whole process group: the main process stops the run, and
     # workers must not die mid-file with a traceback of their own.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # SIGTERM ends a worker outright: it must not inherit the main process's clean-stop
+    # handler, under which the pool's own terminate() would leave it running.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _detach_stdio()
     if not _die_with_parent():
         watch_parent(parent)

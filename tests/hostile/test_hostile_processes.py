@@ -203,5 +203,37 @@ def test_workers_do_not_hold_the_terminal() -> None:
     assert targets == [os.devnull] * 3
 
 
+def test_a_busy_worker_ends_on_sigterm_even_under_the_clean_stop_handler(
+    tmp_path: Path,
+) -> None:
+    """Forked while adloom's SIGTERM handler is set, a worker composing an ad still dies
+    of SIGTERM (the pool's terminate() relies on it; a process group's SIGTERM reaches
+    it too). Under the inherited handler the task would just fail and the worker live on."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from adloom.lifeline import sigterm_stops, worker_init
+
+    started = tmp_path / "started"
+    with sigterm_stops():
+        pool = ProcessPoolExecutor(1, initializer=worker_init, initargs=(os.getpid(),))
+        task = pool.submit(_busy, started)
+        deadline = time.monotonic() + WAIT
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        worker = int(started.read_text())
+        stat = _stat(worker)
+        assert stat is not None
+        os.kill(worker, signal.SIGTERM)
+        assert _wait_gone({worker: stat[2]}) == []
+        assert task.exception(timeout=WAIT) is not None  # the pool saw its worker die
+        pool.shutdown(wait=True)
+
+
+def _busy(started: Path) -> None:
+    started.with_suffix(".tmp").write_text(str(os.getpid()))
+    started.with_suffix(".tmp").rename(started)  # whole, or not there yet
+    time.sleep(WAIT)
+
+
 def _stdio_targets() -> list[str]:
     return [os.readlink(f"/proc/self/fd/{fd}") for fd in (0, 1, 2)]
