@@ -201,8 +201,8 @@ def test_quotas_from_registry_and_settings() -> None:
     ("key", "value", "message"),
     [
         ("quota.m.tpmm", "5", "expected quota.<model-id>.tpm"),
-        ("quota.m.tpm", "many", "expected a whole number"),
-        ("quota.m.ipm", "0", "expected a whole number"),
+        ("quota.m.tpm", "many", "not a number — give a whole number above 0"),
+        ("quota.m.ipm", "0", "out of range — give a whole number above 0"),
     ],
 )
 def test_bad_quota_settings_name_their_cell(key: str, value: str, message: str) -> None:

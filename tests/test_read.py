@@ -113,7 +113,7 @@ def test_every_problem_is_reported_at_once_with_its_cell(tmp_path: Path) -> None
         'Campaign!B4: unknown language "klingon" — use codes from: en, ja, ',
         'Campaign!B5: variants "0" is not a whole number from 1 to 20',
         'Campaign!B6: unknown placement "meta_fed" — use ids from: ',
-        'Campaign!B7: max_cost_usd "-1" is not an amount of 0 or more',
+        'Campaign!B7: max_cost_usd "-1" is out of range',
         'Campaign!B8: provider "openai" is not supported — use bedrock',
         'Campaign!B9: naming "{campaign}_{colour}" uses unknown field(s) {colour} — use only',
         'Brand!B1: primary_color "blue" is not a colour — use a hex code like #1F3A93',
@@ -317,8 +317,8 @@ def test_brand_files_that_do_not_open_are_reported(tmp_path: Path) -> None:
 
     found = problems(path)
 
-    assert found[0].startswith('Brand!B1: font "fake.ttf" cannot be opened (')
-    assert found[1].startswith('Brand!B2: logo "logo.svg" cannot be opened as an image (')
+    assert found[0].startswith('Brand!B1: font "fake.ttf" is not a TrueType or OpenType font')
+    assert found[1].startswith('Brand!B2: logo "logo.svg" is not a readable PNG, JPEG, WEBP image')
     path = write_brief(tmp_path / "b.xlsx", brand={"font": "font.woff"})
     assert problems(path) == ['Brand!B1: font "font.woff" is not a .ttf, .otf or .ttc font file']
 

@@ -3,7 +3,8 @@
 Exit codes (docs/cli.md): 0 all succeeded, 1 some variants need attention (failed,
 not generated, or flagged; the rest are delivered), 2 bad input or usage, 3
 provider/auth/config problem, 74 the machine refused a file (disk full, read-only,
-name too long), 75 another run holds the out folder, 130 interrupted.
+name too long), 75 another run holds the out folder, 130 interrupted (Ctrl-C), 143
+stopped by SIGTERM.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from adloom import __version__
+from adloom import __version__, values
 from adloom.console import Env
 from adloom.engine.core import DEFAULT_CONCURRENCY
-from adloom.errors import AdloomError, BriefError, ExitCode, InputError
+from adloom.errors import AdloomError, BriefError, ExitCode, InputError, Interrupted
+from adloom.lifeline import interrupted_exit, sigterm_stops
 from adloom.model import Campaign, Plan, RunSummary
 from adloom.providers import ProviderConfig, make_provider
 from adloom.providers.base import Provider
@@ -106,6 +108,13 @@ def _registry(models: Sequence[Path] | None) -> Registry:
     return load_registry(models or ())
 
 
+def _check_options(*, max_cost: float | None, region: str | None, templates: Path | None) -> None:
+    """Options typer cannot check: a budget of nan or -1, a made-up region, no such folder."""
+    values.in_range(max_cost, values.BUDGET_USD, "--max-cost")
+    values.region(region)
+    values.folder(templates, "--templates")
+
+
 def _provider_name(option: str | None, campaign: Campaign) -> str:
     return option or campaign.settings.provider or "bedrock"
 
@@ -152,15 +161,24 @@ def _deliver(env: Env, summary: RunSummary, *, as_json: bool) -> None:
         raise typer.Exit(ExitCode.SOME_FAILED)
 
 
+def _print_version(ctx: typer.Context, value: bool) -> None:
+    # Eager, so `adloom --version` needs no command (a plain option would ask for one).
+    if value:
+        _env(ctx).out(f"adloom {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _root(
     ctx: typer.Context,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
-    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version.", is_eager=True, callback=_print_version
+        ),
+    ] = False,
 ) -> None:
-    if version:
-        _env(ctx).out(f"adloom {__version__}")
-        raise typer.Exit()
     _env(ctx).debug = debug
 
 
@@ -228,9 +246,10 @@ def plan(
     campaign = _read(env, brief, set_)
     registry = _registry(models)
     name = _provider_name(provider, campaign)
-    the_plan = make_plan(campaign, registry, name)
     config = ProviderConfig(registry=registry, tier=_tier(tier, campaign))
-    est = estimate(the_plan, make_provider(name, config))
+    the_provider = make_provider(name, config)  # an unknown provider: exit 2
+    the_plan = make_plan(campaign, registry, name)
+    est = estimate(the_plan, the_provider)
     report = plan_report(the_plan, est, name, registry, config.tier)
     if as_json:
         env.json(report)
@@ -273,6 +292,8 @@ def run(
 
     env = _env(ctx)
     out_dir = _out(out)
+    _check_options(max_cost=max_cost, region=region, templates=templates)
+    values.in_range(temperature, values.TEMPERATURE, "--temperature")
     sets = _overrides(set_)
     for key, value in (("text_model", text_model), ("image_model", image_model)):
         if value:
@@ -350,6 +371,7 @@ def review(
 
     env = _env(ctx)
     out_dir = _out(out)
+    _check_options(max_cost=max_cost, region=region, templates=templates)
     reviewed = read_reviewed(workbook)
     campaign = _read(env, find_brief(reviewed, brief), set_)
     registry = _registry(models)
@@ -400,6 +422,7 @@ def models_cmd(
     from adloom.report import models_report, print_models
 
     env = _env(ctx)
+    values.region(region)
     if check:
         from adloom.doctor import as_json as rows_json
         from adloom.doctor import check_models, print_access
@@ -443,6 +466,7 @@ def doctor(
     from adloom.providers.bedrock.client import Clients
 
     env = _env(ctx)
+    values.region(region)
     registry = _registry(models)
     settings = _read(env, brief, set_).settings if brief else None
     text_id = text_model or (settings.text_model if settings else "")
@@ -496,12 +520,12 @@ def _exit_code(env: Env, exc: BaseException) -> ExitCode | int:
         if env.debug:
             env.err(traceback.format_exc())
         _report_error(env, exc)
-        return exc.exit_code
+        return interrupted_exit(exc.exit_code) if isinstance(exc, Interrupted) else exc.exit_code
     if isinstance(exc, typer.Exit):
         return exc.exit_code
     if isinstance(exc, typer.Abort | KeyboardInterrupt):
         env.err("Stopped.")
-        return ExitCode.INTERRUPTED
+        return interrupted_exit(ExitCode.INTERRUPTED)
     if isinstance(exc, typer.TyperException):  # usage errors: unknown option, bad value
         show = getattr(exc, "show", None)
         if show is not None:
@@ -521,8 +545,9 @@ def main(argv: Sequence[str] | None = None, env: Env | None = None) -> int:
     env = env or Env()
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        # Not standalone, typer returns a command's typer.Exit code instead of raising it.
-        code = app(args=args, prog_name="adloom", standalone_mode=False, obj=env)
+        with sigterm_stops():  # SIGTERM stops a command as Ctrl-C does
+            # Not standalone, typer returns a command's typer.Exit code instead of raising it.
+            code = app(args=args, prog_name="adloom", standalone_mode=False, obj=env)
     except (Exception, KeyboardInterrupt) as exc:  # every error ends here, mapped once
         return int(_exit_code(env, exc))
     return int(code) if isinstance(code, int) else int(ExitCode.OK)

@@ -31,6 +31,7 @@ from typing import Literal
 from PIL import Image, ImageColor, ImageDraw
 
 from adloom import safepath, typeset
+from adloom.inputs import IMAGE_FORMATS
 from adloom.model import BrandKit, Creative, Placement
 from adloom.typeset import Box, Fit, HAlign, TextBlock
 
@@ -683,8 +684,9 @@ def _master(path: Path, mtime_ns: int) -> Image.Image:
 
 @lru_cache(maxsize=16)
 def _logo(path: Path, mtime_ns: int) -> Image.Image:
-    """The brand logo as RGBA, decoded once per file version and reused for every ad."""
-    with Image.open(path) as image:
+    """The brand logo as RGBA, decoded once per file version and reused for every ad.
+    Only the formats the brief reader accepted: a file swapped since is not decoded."""
+    with Image.open(path, formats=IMAGE_FORMATS) as image:
         return image.convert("RGBA")
 
 

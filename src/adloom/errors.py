@@ -10,7 +10,7 @@ The hierarchy::
     │   └── ModelAccessError         3  model unknown, retired, not enabled, or wrong id kind
     ├── MachineError                 74 the machine refused a file: disk full, read-only, too long
     ├── Busy                         75 another adloom run holds the out folder
-    └── Interrupted                  130 Ctrl-C; finished work is kept
+    └── Interrupted                  130 Ctrl-C (143 SIGTERM); finished work is kept
 
 Errors that concern a single request and must not stop a run live in
 ``adloom.providers.base`` (``TransientError`` is retried by the engine;
@@ -38,6 +38,7 @@ class ExitCode(enum.IntEnum):
     MACHINE = 74  # disk full, read-only, permission, name too long (EX_IOERR)
     BUSY = 75  # another run holds the out folder; try again later (EX_TEMPFAIL)
     INTERRUPTED = 130
+    TERMINATED = 143  # stopped by SIGTERM (128 + 15, as shells report it); clean as Ctrl-C
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from adloom import rsa
 from adloom.console import Env
 from adloom.errors import InputError
 from adloom.export import SEARCH_SHEET, SEARCH_SLOTS
+from adloom.inputs import check_zip, sheet_rows
 from adloom.lint import COPY_FIELDS, CopyContext, Violation, check_copy, near_duplicates
 from adloom.model import Brief, Campaign, CopyLimits, Placement, SearchAd
 from adloom.placements import builtin_placements
@@ -149,6 +150,7 @@ def _read_variants(path: Path) -> tuple[_Table, _Table | None, str] | None:
     says what is wrong with it."""
     if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
         return None
+    check_zip(path)  # its limits, before any XML is parsed
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception:  # any damage: openpyxl raises many kinds, the brief reader explains
@@ -160,11 +162,8 @@ def _read_variants(path: Path) -> tuple[_Table, _Table | None, str] | None:
         raw = {}
         for key in (VARIANTS_SHEET, SEARCH_ADS_SHEET, SUMMARY_SHEET):
             if key in sheets:
-                worksheet = workbook[sheets[key]]
-                worksheet.reset_dimensions()  # a stored used range may be wrong
-                raw[key] = [
-                    tuple(map(shown_text, r)) for r in worksheet.iter_rows(values_only=True)
-                ]
+                rows = sheet_rows(workbook[sheets[key]], path)
+                raw[key] = [tuple(map(shown_text, r)) for r in rows]
     finally:
         workbook.close()
     variants = _table(sheets[VARIANTS_SHEET], raw[VARIANTS_SHEET])

@@ -30,6 +30,7 @@ from adloom.errors import Interrupted
 from adloom.export import export_workbook
 from adloom.generate import generate
 from adloom.journal import Journal
+from adloom.lifeline import worker_init
 from adloom.model import (
     Ad,
     AdSpec,
@@ -113,20 +114,14 @@ def _creative_key(master: Path, brand: BrandKit, placed: _Placed) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def _ignore_sigint() -> None:
-    # Ctrl-C reaches the whole process group: the main process stops the run, and
-    # compose workers must not die mid-file with a traceback of their own.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def _start_workers(pool: ProcessPoolExecutor) -> None:
     """Fork the compose workers now, before the engine's threads, with Ctrl-C held back.
 
-    A Ctrl-C that lands while ``fork`` runs its at-fork hooks is swallowed there (the
+    A Ctrl-C (or SIGTERM) that lands while ``fork`` runs its at-fork hooks is swallowed there (the
     run would go on); held back, it is delivered right after. Forking before any
     thread exists also avoids forking a process with locks held by other threads.
     """
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         pool.submit(int).result()  # the first task starts every worker
     finally:
@@ -322,7 +317,9 @@ def _run_claimed(
     tracker.watch(lambda: engine_status(engine))
     outcome = "interrupted"
     try:
-        with ProcessPoolExecutor(options.workers, initializer=_ignore_sigint) as pool:
+        with ProcessPoolExecutor(
+            options.workers, initializer=worker_init, initargs=(os.getpid(),)
+        ) as pool:
             _start_workers(pool)
             assembler = _Assembler(plan, provider, journal, pool, tracker, fresh=options.fresh)
             try:

@@ -26,10 +26,11 @@ from urllib.parse import urlsplit
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
-from PIL import Image, ImageFont
+from PIL import ImageFont
 
 from adloom import safepath
 from adloom.errors import BriefError, InputError, Problem
+from adloom.inputs import check_zip, csv_rows, font_problem, image_problem, sheet_rows
 from adloom.languages import LANGUAGES, normalise_language
 from adloom.model import (
     Audience,
@@ -44,6 +45,7 @@ from adloom.model import (
 from adloom.naming import NAME_FIELDS, slugify
 from adloom.placements import builtin_placements
 from adloom.registry import TIERS
+from adloom.values import BUDGET_USD, MAX_DIGITS, Range, parse
 
 DEFAULT_PLACEMENTS = (
     "meta_feed",
@@ -201,8 +203,7 @@ def load_sheets(path: Path) -> Book:
 def _load_csv(path: Path) -> Book:
     try:
         # utf-8-sig also reads plain UTF-8; Excel's "CSV UTF-8" starts with a BOM.
-        with path.open(encoding="utf-8-sig", newline="") as file:
-            rows = list(csv.reader(file))
+        rows = csv_rows(path)
     except UnicodeDecodeError as exc:
         raise InputError(
             f'{path.name}: not UTF-8 text — save it from Excel as "CSV UTF-8 (Comma delimited)"'
@@ -229,6 +230,7 @@ def _load_xlsx(path: Path) -> Book:
     # openpyxl raises anything from BadZipFile and KeyError to XML parse errors on a
     # damaged file; whichever it is, the user's remedy is the same. Only library calls
     # are inside these ``try`` blocks, so a bug of ours still shows as one.
+    check_zip(path)  # its limits, before any XML is parsed
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:
@@ -238,10 +240,9 @@ def _load_xlsx(path: Path) -> Book:
         for worksheet in workbook.worksheets:
             key = header_key(worksheet.title)
             if key in _SHEETS and key not in raw:
-                # Some writers store a wrong used range, which read-only mode would trust
-                # and cut rows short by.
-                worksheet.reset_dimensions()
-                raw[key] = (worksheet.title, list(worksheet.iter_rows(values_only=True)))
+                raw[key] = (worksheet.title, list(sheet_rows(worksheet, path)))
+    except InputError:
+        raise  # a limit, at its cell
     except Exception as exc:
         raise InputError(unreadable) from exc
     finally:
@@ -300,21 +301,20 @@ def _items(text: str, separator: re.Pattern[str] = _LIST_SEP) -> tuple[str, ...]
     return tuple(dict.fromkeys(item.strip() for item in separator.split(text) if item.strip()))
 
 
+# Numbers in cells before each field's own range check: finite, of sane size.
+_ANY_WHOLE = Range(-(10**15), 10**15, whole=True)
+_ANY_NUMBER = Range(-1e15, 1e15)
+
+
 def _int(text: str) -> int | None:
-    try:
-        number = float(text)  # "3", "3.0" and "3e0" all mean 3
-    except ValueError:
-        return None
-    return int(number) if number.is_integer() else None
+    number = parse(text, _ANY_WHOLE)  # "3", "3.0" and "3e0" all mean 3
+    return None if isinstance(number, str) else int(number)
 
 
 def _float(text: str) -> float | None:
-    try:
-        # No thousands separators: "12,50" means 12.50 in much of Europe, 1250 elsewhere.
-        number = float(text.removeprefix("$"))
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
+    # No thousands separators: "12,50" means 12.50 in much of Europe, 1250 elsewhere.
+    number = parse(text.removeprefix("$"), _ANY_NUMBER)
+    return None if isinstance(number, str) else number
 
 
 def _color(text: str) -> str | None:
@@ -636,12 +636,11 @@ class _Reader:
     def _max_cost(self, text: str, where: str) -> float | None:
         if not text:
             return None
-        number = _float(text)
-        if number is None or number < 0:
+        number = parse(text.removeprefix("$"), BUDGET_USD)
+        if isinstance(number, str):
             self.error(
                 where,
-                f'max_cost_usd "{text}" is not an amount of 0 or more'
-                " — give US dollars, e.g. 25 or 12.50",
+                f'max_cost_usd "{text[:MAX_DIGITS]}" is {number} (US dollars, e.g. 25 or 12.50)',
             )
             return None
         return number
@@ -742,6 +741,10 @@ class _Reader:
         if path.suffix.lower() not in _FONT_SUFFIXES:
             self.error(where, f'font "{text}" is not a .ttf, .otf or .ttc font file')
             return None
+        problem = font_problem(path, f'font "{text}"')
+        if problem:
+            self.error(where, problem)
+            return None
         try:
             ImageFont.truetype(str(path), 12)
         except OSError as exc:
@@ -753,15 +756,9 @@ class _Reader:
         path = self._file(text, where, "logo")
         if path is None:
             return None
-        try:
-            with Image.open(path) as image:
-                image.load()
-        except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-            self.error(
-                where,
-                f'logo "{text}" cannot be opened as an image ({exc})'
-                " — use a PNG (a transparent background works best) or a JPEG",
-            )
+        problem = image_problem(path, f'logo "{text}"')
+        if problem:
+            self.error(where, problem)
             return None
         return path
 

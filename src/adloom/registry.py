@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeGuard
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -40,6 +40,11 @@ class Lifecycle(BaseModel):
         return "active"
 
 
+# A model file's numbers: no negative prices, no 400-digit quotas.
+Price = Annotated[float, Field(ge=0, le=1_000_000)]
+Count = Annotated[int, Field(ge=0, le=10**12)]
+
+
 Tier = Literal["default", "flex", "priority"]
 TIERS: tuple[Tier, ...] = ("default", "flex", "priority")
 
@@ -48,21 +53,22 @@ class TierPrice(BaseModel):
     """USD per 1M tokens when a request is served in a tier other than ``default``."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    input_per_m: float
-    output_per_m: float
+    input_per_m: Price
+    output_per_m: Price
 
 
 class ModelInfo(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No NaN or Infinity prices: Python's json reads them, and a NaN price disables the budget.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     id: str
     provider: str  # the provider that serves it: "bedrock", "draft", or a plugin's name
     kind: Literal["text", "image"]
     family: str  # request format: anthropic, nova, llama, cohere, titan-image, ...
     structured_output: Literal["native", "tool", "prompt"] = "prompt"
-    input_per_m: float = 0.0
-    output_per_m: float = 0.0
-    image_prices: dict[str, float] = Field(default_factory=dict)
+    input_per_m: Price = 0.0
+    output_per_m: Price = 0.0
+    image_prices: dict[str, Price] = Field(default_factory=dict)
     aspect_ratios: list[str] = Field(default_factory=list)
     batch: bool = False
     on_demand: bool = True
@@ -72,25 +78,26 @@ class ModelInfo(BaseModel):
     # empty with latency_optimized: every region that has the model.
     latency_optimized_regions: list[str] = Field(default_factory=list)
     # Per 1M tokens when latency-optimized inference is served; 0: the standard price.
-    optimized_input_per_m: float = 0.0
-    optimized_output_per_m: float = 0.0
+    optimized_input_per_m: Price = 0.0
+    optimized_output_per_m: Price = 0.0
     # Converse ``serviceTier`` values besides ``default`` the model takes, at their prices.
     service_tiers: dict[Literal["flex", "priority"], TierPrice] = Field(default_factory=dict)
     # Prompt caching: a ``cachePoint`` after a prefix of at least ``min_cache_tokens``;
     # cache reads and writes are billed per 1M tokens at their own prices.
     prompt_caching: bool = False
-    min_cache_tokens: int = 0
-    cache_read_per_m: float = 0.0
-    cache_write_per_m: float = 0.0
+    min_cache_tokens: Count = 0
+    cache_read_per_m: Price = 0.0
+    cache_write_per_m: Price = 0.0
     # Images with more pixels than this are billed at the ``*_large`` price.
-    large_image_px: int = 1024 * 1024
-    tpm: int = 0  # tokens per minute, 0: not token-limited
+    large_image_px: Count = 1024 * 1024
+    tpm: Count = 0  # tokens per minute, 0: not token-limited
     # The model's name in the account's Service Quotas ("... tokens per minute for NAME"),
     # which is a display name, not the id; empty: the account's quotas are not looked up.
     quota_names: list[str] = Field(default_factory=list)
-    ipm: int = 0  # images per minute
-    output_quota_multiplier: int = 1  # output tokens count this many times against tpm
-    max_output_tokens: int = 4096
+    ipm: Count = 0  # images per minute
+    # Output tokens count this many times against tpm.
+    output_quota_multiplier: Annotated[int, Field(ge=1, le=100)] = 1
+    max_output_tokens: Annotated[int, Field(ge=1, le=1_000_000)] = 4096
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
     notes: str = ""
 
@@ -212,6 +219,8 @@ class Registry:
 def _parse(data: Mapping[str, Any], source: str) -> list[ModelInfo]:
     out = []
     for i, row in enumerate(data.get("models", [])):
+        if not isinstance(row, dict):
+            raise InputError(f"{source}: models[{i}] is not an object — give one per model")
         try:
             out.append(ModelInfo.model_validate(row))
         except ValidationError as exc:
@@ -224,13 +233,29 @@ def _parse(data: Mapping[str, Any], source: str) -> list[ModelInfo]:
     return out
 
 
+def _is_model_file(data: object) -> TypeGuard[dict[str, Any]]:
+    """A JSON object with a "models" list and a "defaults" object of objects, if any."""
+    if not isinstance(data, dict):
+        return False
+    defaults = data.get("defaults", {})
+    return isinstance(data.get("models", []), list) and (
+        isinstance(defaults, dict) and all(isinstance(v, dict) for v in defaults.values())
+    )
+
+
 def _read_json(path: Path) -> Mapping[str, Any]:
     try:
-        data: Mapping[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{path}: model file not found") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{path}: not a readable JSON model file ({exc})") from None
+    if not _is_model_file(data):
+        raise InputError(
+            f"{path}: not a model file — it must hold a JSON object with a"
+            ' "models" list and optionally a "defaults" object',
+            hint="See docs/models.md for the format.",
+        )
     return data
 
 

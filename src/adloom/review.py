@@ -49,6 +49,7 @@ from adloom.export import (
     export_workbook,
     fingerprint,
 )
+from adloom.inputs import check_zip, sheet_rows
 from adloom.journal import Journal
 from adloom.lint import CopyContext, Violation, check_copy
 from adloom.model import (
@@ -144,6 +145,7 @@ def read_reviewed(path: Path) -> Reviewed:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file — give the variants workbook a run wrote")
+    check_zip(path)  # its limits, before any XML is parsed
     try:
         # data_only: a cell with a formula (=IF(...)) is read as the value it shows.
         workbook = load_workbook(path, read_only=True, data_only=True)
@@ -156,11 +158,8 @@ def read_reviewed(path: Path) -> Reviewed:
         tables: dict[str, list[list[str]]] = {}
         for sheet in (VARIANTS_SHEET, SEARCH_SHEET, SUMMARY_SHEET):
             if header_key(sheet) in sheets:
-                worksheet = workbook[sheets[header_key(sheet)]]
-                worksheet.reset_dimensions()  # a stored used range may be wrong
-                tables[sheet] = [
-                    [shown_text(v) for v in r] for r in worksheet.iter_rows(values_only=True)
-                ]
+                cells = sheet_rows(workbook[sheets[header_key(sheet)]], path)
+                tables[sheet] = [[shown_text(v) for v in r] for r in cells]
     finally:
         workbook.close()
     if VARIANTS_SHEET not in tables:

@@ -17,6 +17,7 @@ from adloom.errors import InputError
 from adloom.model import Usage
 from adloom.providers.base import Account, Applied, Kind, Request
 from adloom.registry import Registry, base_id
+from adloom.values import QUOTA_PER_MINUTE, whole
 
 __all__ = ["Account", "Applied", "Quota", "Quotas", "Source", "unit_of"]
 
@@ -101,12 +102,9 @@ class Quotas:
             raise InputError(
                 f'{where}: setting "{key}": expected quota.<model-id>.tpm or quota.<model-id>.ipm'
             )
-        try:
-            number = int(value.replace(",", "").replace("_", ""))
-        except ValueError:
-            number = -1
-        if number <= 0:
-            raise InputError(f'{where}: {key} = "{value}": expected a whole number above 0')
+        number = whole(
+            value.replace(",", "").replace("_", ""), QUOTA_PER_MINUTE, f"{where}: {key} ="
+        )
         self.overrides.setdefault(model, {})[unit] = (number, where)
 
     def with_account(self, account: Account) -> Quotas:

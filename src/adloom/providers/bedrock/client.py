@@ -39,9 +39,10 @@ from botocore.exceptions import (
 )
 
 from adloom import __version__
-from adloom.errors import CredentialsError, InputError, ModelAccessError, ProviderError
+from adloom.errors import CredentialsError, ModelAccessError, ProviderError
 from adloom.providers.base import Kind, RequestFailed, TransientError
 from adloom.registry import Registry, base_id
+from adloom.values import TIMEOUT_SECONDS, number
 
 if TYPE_CHECKING:
     from mypy_boto3_bedrock import BedrockClient
@@ -96,12 +97,7 @@ class Timeouts:
         for name in ("connect", "text", "image"):
             key = f"bedrock.{name}_timeout"
             if key in settings:
-                try:
-                    values[name] = float(settings[key])
-                except ValueError:
-                    raise InputError(
-                        f'setting {key}="{settings[key]}" is not a number of seconds'
-                    ) from None
+                values[name] = number(settings[key], TIMEOUT_SECONDS, f"setting {key}")
         return cls(**values)
 
 
