@@ -31,6 +31,7 @@ BRIEF = ROOT / "campaigns" / "spring-launch.xlsx"
 # requests and 8 images for the four products in two languages.
 SMALL = ("--set", "variants=1", "--set", "placements=meta_feed, meta_story, display_300x250")
 ONE_PLACEMENT = ("--set", "languages=en", "--set", "placements=meta_feed")
+DEFAULT_IMAGE = load_registry().default("bedrock", "image")
 CONVERSE_KEYS = {"system", "messages", "inferenceConfig", "toolConfig", "guardrailConfig",
                  "performanceConfig", "outputConfig"}  # fmt: skip
 
@@ -39,7 +40,7 @@ def run(out: Path, *args: str) -> tuple[int, dict[str, Any], str]:
     stdout, stderr = io.StringIO(), io.StringIO()
     # The engine paces images at the model's images-per-minute quota; the fake has no
     # such limit unless told, so the tests lift it rather than wait.
-    image = args[args.index("--image-model") + 1] if "--image-model" in args else TITAN
+    image = args[args.index("--image-model") + 1] if "--image-model" in args else DEFAULT_IMAGE
     fast = ("--set", f"quota.{image}.ipm=100000")
     argv = ["run", str(BRIEF), "--provider", "bedrock", "--out", str(out), "--json",
             *SMALL, *fast, *args]  # fmt: skip
@@ -122,20 +123,23 @@ def check_image(body: dict[str, Any], family: str) -> None:
     assert 0 <= config["seed"] <= limit
 
 
-def test_native_output_titan_images_english_and_japanese(
+def test_native_output_default_models_english_and_japanese(
     fake_bedrock: FakeBedrock, tmp_path: Path
 ) -> None:
     code, summary, err = run(tmp_path / "out")
     assert code == ExitCode.OK, err
     assert summary["failed"] == 0
-    assert summary["model_calls"] == {"text": 16, "image": 8}
+    # Stability's aspect ratios give display_300x250 (6:5) its own 5:4 master.
+    assert summary["model_calls"] == {"text": 16, "image": 12}
     converse = fake_bedrock.calls("converse")
+    # The default text model is named by its base id; from us-east-1 it goes through us.
     assert {r.model for r in converse} == {"us.anthropic.claude-haiku-4-5-20251001-v1:0"}
+    assert "using us.anthropic.claude-haiku-4-5-20251001-v1:0 for region us-east-1" in err
     for r in converse:
         check_converse(r.body, "native")
     for r in fake_bedrock.calls("invoke"):
-        assert r.model == TITAN
-        check_image(r.body, "titan-image")
+        assert r.model == DEFAULT_IMAGE == "stability.stable-image-core-v1:1"
+        check_image(r.body, "stability")
     # Japanese copy is asked for in Japanese terms, and comes back in Japanese.
     ja = [
         r for r in converse if "Language: Japanese" in r.body["messages"][0]["content"][0]["text"]

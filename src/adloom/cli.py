@@ -76,16 +76,23 @@ def _provider_name(option: str | None, campaign: Campaign) -> str:
 
 
 def _start(
-    campaign: Campaign, registry: Registry, name: str, config: ProviderConfig
+    env: Env, campaign: Campaign, registry: Registry, name: str, config: ProviderConfig
 ) -> tuple[Provider, Plan]:
     """Provider and plan, checked before any work: a paid provider without
-    credentials stops here, not after the first request."""
+    credentials, or a model past its end of life, stops here, not at the first request."""
     from adloom.plan import make_plan
 
     provider = make_provider(name, config)
     plan = make_plan(campaign, registry, name)
     provider.check()
+    _started(env, provider, plan)
     return provider, plan
+
+
+def _started(env: Env, provider: Provider, plan: Plan) -> None:
+    """The provider's checks before a run's first call; each warning said once."""
+    for warning in provider.start([(plan.text_model, "text"), (plan.image_model, "image")]):
+        env.warn(warning)
 
 
 def _deliver(env: Env, summary: RunSummary, *, as_json: bool) -> None:
@@ -173,7 +180,10 @@ def plan(
     registry = _registry(models)
     name = _provider_name(provider, campaign)
     the_plan = make_plan(campaign, registry, name)
-    est = estimate(the_plan, make_provider(name, ProviderConfig(registry=registry)))
+    settings, cells = dict(campaign.settings.extra), dict(campaign.cells)
+    the_provider = make_provider(name, ProviderConfig(registry, settings=settings, cells=cells))
+    _started(env, the_provider, the_plan)
+    est = estimate(the_plan, the_provider)
     report = plan_report(the_plan, est, name)
     if as_json:
         env.json(report)
@@ -233,8 +243,9 @@ def run(
         latency=latency,
         guardrail=guardrail,
         settings=dict(campaign.settings.extra),
+        cells=dict(campaign.cells),
     )
-    the_provider, the_plan = _start(campaign, registry, name, config)
+    the_provider, the_plan = _start(env, campaign, registry, name, config)
     budget = max_cost if max_cost is not None else campaign.settings.max_cost_usd
     options = RunOptions(
         out=out or default_out(campaign),
@@ -294,8 +305,9 @@ def review(
         region=region,
         profile=profile,
         settings=dict(campaign.settings.extra),
+        cells=dict(campaign.cells),
     )
-    the_provider, the_plan = _start(campaign, registry, name, config)
+    the_provider, the_plan = _start(env, campaign, registry, name, config)
     options = RunOptions(
         out=out or workbook.parent,
         concurrency=concurrency,

@@ -48,6 +48,18 @@ def validate_body(service: str, op: str, body: Any) -> list[str]:
     return problems
 
 
+def validate_output(service: str, op: str, body: Any) -> list[str]:
+    """Every way the JSON ``body`` breaks the operation's output shape.
+
+    Enum values are not checked: the service answers values newer than a client's
+    model (``INFERENCE_PROFILE`` in ``inferenceTypesSupported``), as botocore allows."""
+    shape = operation(service, op).output_shape
+    assert shape is not None
+    problems: list[str] = []
+    _check_structure(shape, body, op, problems)
+    return [p for p in problems if "enum value set" not in p]
+
+
 def _check(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
     if isinstance(shape, StructureShape):
         if not shape.metadata.get("document"):  # a Document member holds any JSON

@@ -27,6 +27,7 @@ class ProviderConfig:
     guardrail: str | None = None  # "ID:VERSION"
     image_quality: str = "standard"
     settings: dict[str, str] = field(default_factory=dict)  # campaign extras, e.g. quotas
+    cells: dict[str, str] = field(default_factory=dict)  # setting -> where it was set
 
 
 Factory = Callable[[ProviderConfig], Provider]
