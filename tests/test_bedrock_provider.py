@@ -272,11 +272,17 @@ def test_latency_optimized_is_refused_before_any_call(fake_bedrock: FakeBedrock)
     assert fake_bedrock.requests == []
 
 
-def test_profile_only_base_id_is_refused_before_any_call(fake_bedrock: FakeBedrock) -> None:
+def test_profile_only_base_id_goes_through_the_region_profile(fake_bedrock: FakeBedrock) -> None:
     base = HAIKU45.removeprefix("us.")
-    with pytest.raises(ModelAccessError, match="inference profiles only") as exc:
-        provider().text_request(copy_job(base))
-    assert f"--text-model us.{base}" in (exc.value.hint or "")
+    request = provider().text_request(copy_job(base))
+    assert request.model == HAIKU45  # from us-east-1: the us. profile
+    assert provider().send(request).status == "ok"
+    # Llama 3.3 has a us. profile only: from Frankfurt nothing fits, refused before a call.
+    fake_bedrock.reset()
+    llama = LLAMA.removeprefix("us.")
+    with pytest.raises(ModelAccessError, match="none of them fits region eu-central-1") as exc:
+        provider(region="eu-central-1").text_request(copy_job(llama))
+    assert f"e.g. {LLAMA}" in (exc.value.hint or "")
     assert fake_bedrock.requests == []
 
 

@@ -23,7 +23,7 @@ from adloom.errors import ExitCode
 from adloom.journal import Journal
 from adloom.registry import load_registry
 from fakebedrock import FakeBedrock
-from test_bedrock_provider import HAIKU35, LLAMA, NOVA_CANVAS, NOVA_LITE, STABILITY, TITAN
+from test_bedrock_provider import LLAMA, NOVA_CANVAS, NOVA_LITE, STABILITY
 
 ROOT = Path(__file__).resolve().parents[1]
 BRIEF = ROOT / "campaigns" / "spring-launch.xlsx"
@@ -31,6 +31,7 @@ BRIEF = ROOT / "campaigns" / "spring-launch.xlsx"
 # requests and 8 images for the four products in two languages.
 SMALL = ("--set", "variants=1", "--set", "placements=meta_feed, meta_story, display_300x250")
 ONE_PLACEMENT = ("--set", "languages=en", "--set", "placements=meta_feed")
+NOVA_PRO = "us.amazon.nova-pro-v1:0"
 DEFAULT_IMAGE = load_registry().default("bedrock", "image")
 CONVERSE_KEYS = {"system", "messages", "inferenceConfig", "toolConfig", "guardrailConfig",
                  "performanceConfig", "outputConfig"}  # fmt: skip
@@ -190,6 +191,11 @@ def test_prompt_mode_nova_canvas_and_a_filtered_image(
     fake_bedrock: FakeBedrock, tmp_path: Path
 ) -> None:
     fake_bedrock.behaviour.filter_output = ["cyclist"]  # the travel mug's image prompt
+    # An account whose Nova Canvas access runs on (the service wins over the catalogue).
+    fake_bedrock.behaviour.lifecycle = {
+        NOVA_CANVAS: {"status": "LEGACY", "publicExtendedAccessTime": "2026-06-30",
+                      "endOfLifeTime": "2027-03-31"}
+    }  # fmt: skip
     code, summary, err = run(
         tmp_path / "out", "--set", "languages=en", "--models", str(canvas_models_file(tmp_path)),
         "--text-model", LLAMA, "--image-model", NOVA_CANVAS,
@@ -250,7 +256,7 @@ def test_no_credentials_exit_3_before_any_request(
 
 def test_latency_optimized_is_sent_and_recorded(fake_bedrock: FakeBedrock, tmp_path: Path) -> None:
     code, _, err = run(
-        tmp_path / "out", *ONE_PLACEMENT, "--text-model", HAIKU35,
+        tmp_path / "out", *ONE_PLACEMENT, "--text-model", NOVA_PRO,
         "--latency", "optimized", "--region", "us-east-2",
     )  # fmt: skip
     assert code == ExitCode.OK, err
