@@ -67,7 +67,8 @@ def test_example_brief_calls_only_active_models(fake_bedrock: FakeBedrock, tmp_p
         spec, _profile = resolve(model)
         assert spec is not None
         life = lifecycle(fake_bedrock.state, spec)
-        assert life["status"] == "ACTIVE" and "endOfLifeTime" not in life, model
+        assert life["status"] == "ACTIVE", model
+        assert "endOfLifeTime" not in life, model
     # The control plane was asked for both models before the first model call.
     ops = [r.op for r in fake_bedrock.requests]
     first_call = min(ops.index(op) for op in RUNTIME)
@@ -180,8 +181,7 @@ def test_profile_setting_forces_one_or_is_refused(
     )
     assert code == ExitCode.BAD_INPUT
     assert (
-        f'--set profile: profile "apac": model "{NOVA2_LITE}" has no apac. inference profile'
-        in err
+        f'--set profile: profile "apac": model "{NOVA2_LITE}" has no apac. inference profile' in err
     )
     assert "Its profiles: us, eu, jp, global" in err
     assert fake_bedrock.requests == []
@@ -191,7 +191,9 @@ def test_profile_setting_forces_one_or_is_refused(
 
 
 def test_plan_asks_the_control_plane_too(fake_bedrock: FakeBedrock) -> None:
-    fake_bedrock.behaviour.lifecycle = {HAIKU45: {"status": "LEGACY", "endOfLifeTime": "2026-10-01"}}
+    fake_bedrock.behaviour.lifecycle = {
+        HAIKU45: {"status": "LEGACY", "endOfLifeTime": "2026-10-01"}
+    }
     code, _, err = cli("plan", str(BRIEF), "--provider", "bedrock", "--json")
     assert code == ExitCode.PROVIDER
     assert "end of life on Bedrock on 2026-10-01" in err

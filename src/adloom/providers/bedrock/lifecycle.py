@@ -115,9 +115,7 @@ def alternatives(registry: Registry, kind: str, today: date, exclude: str) -> li
     return sorted(found, key=lambda mid: mid != default)[:3]
 
 
-def judge(
-    model_id: str, kind: str, life: Life, registry: Registry, today: date
-) -> str | None:
+def judge(model_id: str, kind: str, life: Life, registry: Registry, today: date) -> str | None:
     """A warning for a LEGACY model, None when ACTIVE; past end of life, refuse (exit 3)."""
     others = alternatives(registry, kind, today, model_id)
     instead = f"e.g. --{kind}-model {others[0]}" + (
