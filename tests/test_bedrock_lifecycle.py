@@ -18,6 +18,7 @@ from adloom.cli import main
 from adloom.console import Env
 from adloom.errors import ExitCode
 from adloom.registry import load_registry
+from briefs import write_brief
 from fakebedrock import FakeBedrock
 from fakebedrock.catalogue import resolve
 from fakebedrock.control import lifecycle
@@ -29,6 +30,7 @@ NOVA2_LITE = "amazon.nova-2-lite-v1:0"
 STABLE_CORE = "stability.stable-image-core-v1:1"
 SMALL = ("--set", "variants=1", "--set", "languages=en", "--set", "placements=meta_feed")
 RUNTIME = ("converse", "invoke")
+ONE_BRIEF = {"id": "b1", "product": "Cold brew", "message": "Fast coffee"}
 
 
 @pytest.fixture(autouse=True)
@@ -208,4 +210,17 @@ def test_plan_without_aws_setup_uses_the_registry_and_says_so(
     assert code == ExitCode.OK, err
     assert report["cost_usd_max"] > 0
     assert err.count("could not ask Bedrock for model lifecycle") == 1
+    assert fake_bedrock.requests == []
+
+
+def test_profile_in_the_campaign_sheet_is_refused_at_its_cell(
+    fake_bedrock: FakeBedrock, tmp_path: Path
+) -> None:
+    settings = {"name": "Sheet", "brand": "Lumen", "provider": "bedrock", "variants": 1,
+                "placements": "meta_feed", "text_model": NOVA2_LITE, "Profile": "au"}  # fmt: skip
+    brief = write_brief(tmp_path / "brief.xlsx", campaign=settings, briefs=[ONE_BRIEF])
+    code, _, err = cli("run", str(brief), "--out", str(tmp_path / "out"))
+    assert code == ExitCode.BAD_INPUT
+    assert f'Campaign!B8: profile "au": model "{NOVA2_LITE}" has no au. inference profile' in err
+    assert 'unknown setting "Profile"' not in err
     assert fake_bedrock.requests == []

@@ -558,9 +558,11 @@ class _Reader:
             key = _SETTING_KEYS.get(header_key(raw_key))
             if key is None:
                 name = raw_key.strip()
+                if header_key(name) in _STAGE_KEYS:
+                    name = header_key(name)  # "Profile" in a sheet is `profile`
                 # Dotted keys (quota.<model-id>.tpm) belong to later stages; keep them
                 # as written because model ids contain "-", "." and ":".
-                if "." not in name and name not in _STAGE_KEYS:
+                elif "." not in name:
                     self.warn(
                         where,
                         f'unknown setting "{name}" — kept, but adloom does not use it;'
