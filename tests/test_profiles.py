@@ -53,3 +53,10 @@ def test_profile_only_model_with_no_fitting_profile_is_refused() -> None:
     llama = "meta.llama3-3-70b-instruct-v1:0"
     with pytest.raises(ModelAccessError, match="none of them fits region eu-west-1"):
         choose(llama, reg.get(llama), region="eu-west-1")
+
+
+def test_without_a_region_the_first_profile_stands_in_and_says_so() -> None:
+    haiku = load_registry().get(HAIKU45)
+    choice = choose(HAIKU45, haiku, region=None)
+    assert choice.model_id == f"us.{HAIKU45}"
+    assert "a run picks the profile for its region" in choice.note

@@ -172,7 +172,12 @@ def check(
 
 
 def fallback_warning(reason: str) -> str:
+    advice = (
+        " Allow bedrock:GetFoundationModel to check them."
+        if reason.startswith("AccessDenied")
+        else ""
+    )
     return (
         f"could not ask Bedrock for model lifecycle ({reason}); using the registry's "
-        "dates, which may be out of date. Allow bedrock:GetFoundationModel to check them."
+        f"dates, which may be out of date.{advice}"
     )

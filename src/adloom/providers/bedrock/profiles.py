@@ -56,6 +56,13 @@ def choose(
         return _forced(model_id, info, forced, where)
     if info.on_demand:
         return Choice(model_id)
+    if not region and info.profiles:  # `plan` without AWS set-up: every profile costs the same
+        picked = f"{info.profiles[0]}.{model_id}"
+        return Choice(
+            picked,
+            f'model "{model_id}" is served through inference profiles only; no AWS region '
+            f"is configured, so {picked} stands in (a run picks the profile for its region).",
+        )
     for prefix in preferred(region or ""):
         if prefix in info.profiles:
             picked = f"{prefix}.{model_id}"
