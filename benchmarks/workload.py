@@ -37,11 +37,11 @@ TESTS = ROOT / "tests"
 # this 2-core machine) so much that its own CPU time, not the quota, set the pace.
 SCALE = 20.0
 TEXT_MODEL = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
-IMAGE_MODEL = "amazon.titan-image-generator-v2:0"
+IMAGE_MODEL = "stability.stable-image-core-v1:1"  # the registry's default
 # Tokens per (simulated) minute for the text model, as the fake enforces it: small
 # enough that the workload takes several quota-minutes, far more than one burst.
 TPM = 50_000
-IPM = 60  # images per minute for the image model (the registry's default for Titan)
+IPM = 60  # images per minute for the image model (twice the registry's default of 30)
 BURST_S = 60.0  # the fake accepts a whole minute's quota in one burst, as a service may
 TEXT_BASE_MS = 400.0  # simulated text latency: base + per output token
 MS_PER_TOKEN = 8.0

@@ -15,6 +15,8 @@ from conftest import FAKE_SECRET
 from fakebedrock import FakeBedrock
 
 HAIKU45 = "anthropic.claude-haiku-4-5-20251001-v1:0"
+NOVA_LITE = "amazon.nova-lite-v1:0"
+STABLE_CORE = "stability.stable-image-core-v1:1"
 
 
 def cli(*args: str) -> tuple[int, str, str]:
@@ -28,29 +30,39 @@ def test_doctor_passes_and_never_shows_a_secret(fake_bedrock: FakeBedrock) -> No
     assert code == ExitCode.OK, err
     assert "region: us-east-1" in out
     assert "credentials: found (source: env)" in out
-    assert f"us.{HAIKU45}: answers" in out
-    assert "amazon.titan-image-generator-v2:0: offered and enabled" in out
+    # The default text model is named by its base id: checked through the us. profile.
+    assert f"{HAIKU45}: answers (a 1-token Converse call) via us.{HAIKU45}" in out
+    assert f"{STABLE_CORE}: offered and enabled (active)" in out
     assert fake_bedrock.key not in out + err
     assert FAKE_SECRET not in out + err
     # The text check is one Converse call of one token; images cost nothing to check.
     (probe,) = fake_bedrock.calls("converse")
+    assert probe.model == f"us.{HAIKU45}"
     assert probe.body["inferenceConfig"] == {"maxTokens": 1}
     assert fake_bedrock.calls("invoke") == []
+    # Each model's lifecycle was asked of the control plane.
+    asked = {r.model for r in fake_bedrock.calls("get_foundation_model")}
+    assert {HAIKU45, STABLE_CORE} <= asked
 
 
 def test_doctor_failures_say_what_to_do(fake_bedrock: FakeBedrock) -> None:
-    fake_bedrock.behaviour.access_denied = ["amazon.titan-image-generator-v2:0"]
-    code, out, err = cli("doctor", "--text-model", HAIKU45, "--json")
+    fake_bedrock.behaviour.access_denied = [STABLE_CORE]
+    fake_bedrock.behaviour.lifecycle = {
+        NOVA_LITE: {"status": "LEGACY", "endOfLifeTime": "2026-01-15"}
+    }
+    code, out, err = cli("doctor", "--text-model", NOVA_LITE, "--json")
     assert code == ExitCode.PROVIDER
     report = json.loads(out)
     assert report["ok"] is False
     checks = {c["name"]: c for c in report["checks"]}
-    assert checks[HAIKU45]["ok"] is False
-    assert f"us.{HAIKU45}" in checks[HAIKU45]["hint"]
-    titan = checks["amazon.titan-image-generator-v2:0"]
-    assert titan["ok"] is False
-    assert "Enable model access" in titan["hint"]
+    assert checks[NOVA_LITE]["ok"] is False
+    assert "end of life on Bedrock on 2026-01-15" in checks[NOVA_LITE]["detail"]
+    assert "active text model" in checks[NOVA_LITE]["hint"]
+    stability = checks[STABLE_CORE]
+    assert stability["ok"] is False
+    assert "Enable model access" in stability["hint"]
     assert "2 check(s) failed" in err
+    assert fake_bedrock.calls("converse") == []  # a model past its end of life is not probed
 
 
 def test_doctor_without_credentials(

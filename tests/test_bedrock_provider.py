@@ -33,17 +33,22 @@ LLAMA = "us.meta.llama3-3-70b-instruct-v1:0"
 COHERE = "cohere.command-r-v1:0"
 TITAN = "amazon.titan-image-generator-v2:0"
 NOVA_CANVAS = "amazon.nova-canvas-v1:0"
+DEFAULT_IMAGE = "stability.stable-image-core-v1:1"  # the registry's bedrock default
 STABILITY = ("stability.sd3-5-large-v1:0", "stability.stable-image-core-v1:1",
              "stability.stable-image-ultra-v1:1")  # fmt: skip
 
 
 def registry() -> Registry:
-    """The shipped registry, with Nova Canvas active again: its listed end of life
-    (2026-09-30) has passed, but accounts with extended access still call it."""
+    """The shipped registry, with the models past their end of life (Nova Canvas,
+    Titan Image v2, Claude 3.5 Haiku) legacy again: their request formats stay tested
+    for accounts that still reach them (a private arrangement, a user registry)."""
     reg = load_registry()
-    canvas = reg.get(NOVA_CANVAS).model_dump(mode="json")
-    canvas["lifecycle"] = {"status": "legacy"}
-    return reg.merged({"models": [canvas]}, "test")
+    revived = []
+    for model in (NOVA_CANVAS, TITAN, HAIKU35):
+        entry = reg.get(model).model_dump(mode="json")
+        entry["lifecycle"] = {"status": "legacy"}
+        revived.append(entry)
+    return reg.merged({"models": revived}, "test")
 
 
 def provider(**config: Any) -> BedrockProvider:
@@ -51,14 +56,14 @@ def provider(**config: Any) -> BedrockProvider:
 
 
 def copy_job(text_model: str = HAIKU45, *, language: str = "en", **brief: Any) -> CopyJob:
-    campaign = make_campaign(provider="bedrock", text_model=text_model, image_model=TITAN,
-                             languages=(language,))  # fmt: skip
+    campaign = make_campaign(provider="bedrock", text_model=text_model,
+                             image_model=DEFAULT_IMAGE, languages=(language,))  # fmt: skip
     job = make_plan(campaign, registry(), "bedrock").copy_jobs[0]
     return replace(job, brief=replace(job.brief, **brief)) if brief else job
 
 
 def image_job(model: str, aspect: str) -> ImageJob:
-    campaign = make_campaign(provider="bedrock", text_model=HAIKU45, image_model=TITAN)
+    campaign = make_campaign(provider="bedrock", text_model=HAIKU45, image_model=DEFAULT_IMAGE)
     job = make_plan(campaign, registry(), "bedrock").image_jobs[0]
     width, height = master_size(aspect)
     return replace(job, model=model, aspect=aspect, width=width, height=height)
@@ -267,11 +272,17 @@ def test_latency_optimized_is_refused_before_any_call(fake_bedrock: FakeBedrock)
     assert fake_bedrock.requests == []
 
 
-def test_profile_only_base_id_is_refused_before_any_call(fake_bedrock: FakeBedrock) -> None:
+def test_profile_only_base_id_goes_through_the_region_profile(fake_bedrock: FakeBedrock) -> None:
     base = HAIKU45.removeprefix("us.")
-    with pytest.raises(ModelAccessError, match="inference profiles only") as exc:
-        provider().text_request(copy_job(base))
-    assert f"--text-model us.{base}" in (exc.value.hint or "")
+    request = provider().text_request(copy_job(base))
+    assert request.model == HAIKU45  # from us-east-1: the us. profile
+    assert provider().send(request).status == "ok"
+    # Llama 3.3 has a us. profile only: from Frankfurt nothing fits, refused before a call.
+    fake_bedrock.reset()
+    llama = LLAMA.removeprefix("us.")
+    with pytest.raises(ModelAccessError, match="none of them fits region eu-central-1") as exc:
+        provider(region="eu-central-1").text_request(copy_job(llama))
+    assert f"e.g. {LLAMA}" in (exc.value.hint or "")
     assert fake_bedrock.requests == []
 
 

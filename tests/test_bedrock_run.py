@@ -24,7 +24,7 @@ from adloom.journal import Journal
 from adloom.registry import load_registry
 from factories import preview_html
 from fakebedrock import FakeBedrock
-from test_bedrock_provider import HAIKU35, LLAMA, NOVA_CANVAS, NOVA_LITE, STABILITY, TITAN
+from test_bedrock_provider import LLAMA, NOVA_CANVAS, NOVA_LITE, STABILITY
 
 ROOT = Path(__file__).resolve().parents[1]
 BRIEF = ROOT / "campaigns" / "spring-launch.xlsx"
@@ -32,6 +32,8 @@ BRIEF = ROOT / "campaigns" / "spring-launch.xlsx"
 # requests and 8 images for the four products in two languages.
 SMALL = ("--set", "variants=1", "--set", "placements=meta_feed, meta_story, display_300x250")
 ONE_PLACEMENT = ("--set", "languages=en", "--set", "placements=meta_feed")
+NOVA_PRO = "us.amazon.nova-pro-v1:0"
+DEFAULT_IMAGE = load_registry().default("bedrock", "image")
 CONVERSE_KEYS = {"system", "messages", "inferenceConfig", "toolConfig", "guardrailConfig",
                  "performanceConfig", "outputConfig"}  # fmt: skip
 
@@ -40,7 +42,7 @@ def run(out: Path, *args: str) -> tuple[int, dict[str, Any], str]:
     stdout, stderr = io.StringIO(), io.StringIO()
     # The engine paces images at the model's images-per-minute quota; the fake has no
     # such limit unless told, so the tests lift it rather than wait.
-    image = args[args.index("--image-model") + 1] if "--image-model" in args else TITAN
+    image = args[args.index("--image-model") + 1] if "--image-model" in args else DEFAULT_IMAGE
     fast = ("--set", f"quota.{image}.ipm=100000")
     argv = ["run", str(BRIEF), "--provider", "bedrock", "--out", str(out), "--json",
             *SMALL, *fast, *args]  # fmt: skip
@@ -123,20 +125,23 @@ def check_image(body: dict[str, Any], family: str) -> None:
     assert 0 <= config["seed"] <= limit
 
 
-def test_native_output_titan_images_english_and_japanese(
+def test_native_output_default_models_english_and_japanese(
     fake_bedrock: FakeBedrock, tmp_path: Path
 ) -> None:
     code, summary, err = run(tmp_path / "out")
     assert code == ExitCode.OK, err
     assert summary["failed"] == 0
-    assert summary["model_calls"] == {"text": 16, "image": 8}
+    # Stability's aspect ratios give display_300x250 (6:5) its own 5:4 master.
+    assert summary["model_calls"] == {"text": 16, "image": 12}
     converse = fake_bedrock.calls("converse")
+    # The default text model is named by its base id; from us-east-1 it goes through us.
     assert {r.model for r in converse} == {"us.anthropic.claude-haiku-4-5-20251001-v1:0"}
+    assert "using us.anthropic.claude-haiku-4-5-20251001-v1:0 for region us-east-1" in err
     for r in converse:
         check_converse(r.body, "native")
     for r in fake_bedrock.calls("invoke"):
-        assert r.model == TITAN
-        check_image(r.body, "titan-image")
+        assert r.model == DEFAULT_IMAGE == "stability.stable-image-core-v1:1"
+        check_image(r.body, "stability")
     # Japanese copy is asked for in Japanese terms, and comes back in Japanese.
     ja = [
         r for r in converse if "Language: Japanese" in r.body["messages"][0]["content"][0]["text"]
@@ -187,6 +192,11 @@ def test_prompt_mode_nova_canvas_and_a_filtered_image(
     fake_bedrock: FakeBedrock, tmp_path: Path
 ) -> None:
     fake_bedrock.behaviour.filter_output = ["cyclist"]  # the travel mug's image prompt
+    # An account whose Nova Canvas access runs on (the service wins over the catalogue).
+    fake_bedrock.behaviour.lifecycle = {
+        NOVA_CANVAS: {"status": "LEGACY", "publicExtendedAccessTime": "2026-06-30",
+                      "endOfLifeTime": "2027-03-31"}
+    }  # fmt: skip
     code, summary, err = run(
         tmp_path / "out", "--set", "languages=en", "--models", str(canvas_models_file(tmp_path)),
         "--text-model", LLAMA, "--image-model", NOVA_CANVAS,
@@ -247,7 +257,7 @@ def test_no_credentials_exit_3_before_any_request(
 
 def test_latency_optimized_is_sent_and_recorded(fake_bedrock: FakeBedrock, tmp_path: Path) -> None:
     code, _, err = run(
-        tmp_path / "out", *ONE_PLACEMENT, "--text-model", HAIKU35,
+        tmp_path / "out", *ONE_PLACEMENT, "--text-model", NOVA_PRO,
         "--latency", "optimized", "--region", "us-east-2",
     )  # fmt: skip
     assert code == ExitCode.OK, err

@@ -28,17 +28,18 @@ from briefs import write_brief
 from fakebedrock import FakeBedrock, Fault
 
 HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0"
-TITAN = "amazon.titan-image-generator-v2:0"
-# The registry's quotas are an account's defaults (Titan: 60 images a minute); tests
-# run with quotas that take milliseconds, unless they are about quotas.
-QUICK = {f"quota.us.{HAIKU}.tpm": "50000000", f"quota.{TITAN}.ipm": "600000"}
+IMAGE = "stability.stable-image-core-v1:1"  # the registry's default
+# The registry's quotas are an account's defaults (Stable Image Core: 30 images a
+# minute); tests run with quotas that take milliseconds, unless they are about quotas.
+QUICK = {f"quota.us.{HAIKU}.tpm": "50000000", f"quota.{IMAGE}.ipm": "600000"}
 FAST = RetryPolicy(max_attempts=8, base_s=0.005, cap_s=0.05)
 BRIEFS = [
     {"id": "b1", "product": "Cold brew", "message": "Fast coffee"},
     {"id": "b2", "product": "Tea kit", "message": "Slow tea"},
 ]
-# 2 briefs x 2 variants: 8 copy requests (2 copy formats) and 4 master images.
-TEXT_REQUESTS, IMAGE_REQUESTS = 8, 4
+# 2 briefs x 2 variants: 8 copy requests (2 copy formats) and 8 master images (1:1 for
+# the feed, 5:4 for the 300x250 banner).
+TEXT_REQUESTS, IMAGE_REQUESTS = 8, 8
 
 
 def brief(tmp_path: Path, briefs: list[dict[str, str]] = BRIEFS, **settings: Any) -> Path:
@@ -174,9 +175,9 @@ def test_budget_runs_out_mid_run_then_a_bigger_one_finishes(
     fake_bedrock: FakeBedrock, tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    code, summary, err = cli(brief(tmp_path), "--out", out, "--max-cost", "0.03")
+    code, summary, err = cli(brief(tmp_path), "--out", out, "--max-cost", "0.1")
     assert code == 1, err
-    assert 0 < summary["cost_usd"] <= 0.03
+    assert 0 < summary["cost_usd"] <= 0.1
     assert summary["not_generated"] > 0
     assert summary["not_generated_cost_usd"] > 0
     assert "budget" in summary["warnings"][0]

@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from fakebedrock import FakeBedrock
-from fakebedrock.shapes import validate_answer
+from fakebedrock.shapes import validate_output
 from test_bedrock_fake import call, converse_body, converse_path
 from test_bedrock_provider import HAIKU45, copy_job, provider
 
@@ -146,6 +146,6 @@ def test_answers_with_tiers_and_cache_counts_match_botocores_model(
             cached_body() | {"serviceTier": {"type": "priority"}},
         )
         assert status == 200
-        assert validate_answer("bedrock-runtime", "Converse", answer) == []
+        assert validate_output("bedrock-runtime", "Converse", answer) == []
     assert answer["usage"]["cacheReadInputTokens"] > 0
-    assert validate_answer("bedrock-runtime", "Converse", answer | {"serviceTier": {}}) != []
+    assert validate_output("bedrock-runtime", "Converse", answer | {"serviceTier": {}}) != []

@@ -72,3 +72,37 @@ def test_tier_and_cache_prices() -> None:
     worst = worst_text_cost(haiku, 5000, 100, cache_tokens=4500)
     assert worst == pytest.approx(haiku.text_cost(500, 100, cache_write=4500))
     assert worst > haiku.text_cost(5000, 100)
+
+
+def test_lifecycle_dates_from_the_aws_model_cards() -> None:
+    reg = load_registry()
+    day = date(2026, 12, 1)
+    titan = reg.get("amazon.titan-image-generator-v2:0").lifecycle
+    assert titan.eol_date == date(2026, 6, 30)
+    assert titan.status_on(day) == "retired"
+    haiku35 = reg.get("anthropic.claude-3-5-haiku-20241022-v1:0").lifecycle
+    assert haiku35.eol_date == date(2026, 6, 19)
+    assert haiku35.status_on(day) == "retired"
+
+
+def test_defaults_are_active_and_have_a_request_format() -> None:
+    from adloom.providers.bedrock.images import adapter_for
+
+    reg = load_registry()
+    day = date(2026, 12, 1)
+    for kind in ("text", "image"):
+        info = reg.get(reg.default("bedrock", kind), kind=kind)
+        assert info.lifecycle.status_on(day) == "active", kind
+    adapter_for(reg.get(reg.default("bedrock", "image")))  # raises for an unknown family
+
+
+def test_public_extended_access_is_part_of_the_lifecycle(tmp_path: Path) -> None:
+    path = tmp_path / "models.json"
+    entry = {"id": "acme.old-v1", "provider": "bedrock", "kind": "text", "family": "nova",
+             "lifecycle": {"status": "legacy", "legacy_date": "2026-01-01",
+                           "public_extended_access_date": "2026-04-01",
+                           "eol_date": "2027-01-01"}}  # fmt: skip
+    path.write_text(json.dumps({"models": [entry]}))
+    life = load_registry([path]).get("acme.old-v1").lifecycle
+    assert life.public_extended_access_date == date(2026, 4, 1)
+    assert life.status_on(date(2026, 12, 1)) == "legacy"

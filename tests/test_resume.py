@@ -61,7 +61,7 @@ def campaign(tmp_path: Path) -> Path:
         "placements": "meta_feed, display_300x250",
         # Quotas that never slow this test down: it is about what is paid, not pace.
         "quota.us.anthropic.claude-haiku-4-5-20251001-v1:0.tpm": "50000000",
-        "quota.amazon.titan-image-generator-v2:0.ipm": "600000",
+        "quota.stability.stable-image-core-v1:1.ipm": "600000",
     }
     return write_brief(tmp_path / "brief.xlsx", campaign=settings, briefs=briefs)
 
@@ -138,7 +138,7 @@ def test_kill_9_mid_run_then_resume_pays_only_for_what_was_in_flight(
     assert summary["cache_hits"] == len(kept)
     assert summary["failed"] == 0
     rows = journal_rows(out)
-    assert total + len(kept) == len(rows) == 24  # 16 copy + 8 master images
+    assert total + len(kept) == len(rows) == 32  # 16 copy + 16 master images (1:1, 5:4)
     counts = paid(log)
     assert {body_of(r) for r in rows} <= set(counts)  # the fake saw every journalled body
     twice = {body for body, n in counts.items() if n > 1}
@@ -166,5 +166,5 @@ def test_ctrl_c_stops_cleanly_says_how_to_resume_and_loses_nothing(
     assert summary["failed"] == 0
     counts = paid(log)
     # What was in flight at Ctrl-C finished and was saved: nothing was paid twice.
-    assert len(counts) == 24
+    assert len(counts) == 32
     assert max(counts.values()) == 1

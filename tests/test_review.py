@@ -23,7 +23,7 @@ from factories import preview_html
 from fakebedrock import FakeBedrock
 
 HAIKU45 = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
-TITAN = "amazon.titan-image-generator-v2:0"
+IMAGE = "stability.stable-image-core-v1:1"  # the registry's default
 CAMPAIGN = {
     "name": "Spring Launch",
     "brand": "Lumen",
@@ -232,8 +232,8 @@ def test_a_brief_that_moved_is_asked_for(reviewed: tuple[Path, Path]) -> None:
 def test_a_review_round_on_bedrock_sends_the_notes(
     fake_bedrock: FakeBedrock, tmp_path: Path
 ) -> None:
-    settings = {**CAMPAIGN, "provider": "bedrock", "text_model": HAIKU45, "image_model": TITAN,
-                "languages": "en", f"quota.{TITAN}.ipm": 100000}  # fmt: skip
+    settings = {**CAMPAIGN, "provider": "bedrock", "text_model": HAIKU45, "image_model": IMAGE,
+                "languages": "en", f"quota.{IMAGE}.ipm": 100000}  # fmt: skip
     brief = write_brief(tmp_path / "brief.xlsx", settings, [BRIEF])
     out = tmp_path / "out"
     code, _, err = cli("run", str(brief), "--out", str(out))

@@ -35,8 +35,8 @@ from factories import RSA, make_brief, make_search_ad, make_summary, preview_htm
 from factories import make_campaign as make_full_campaign
 
 HAIKU45 = "us.anthropic.claude-haiku-4-5-20251001-v1:0"  # native structured output
-HAIKU35 = "us.anthropic.claude-3-5-haiku-20241022-v1:0"  # a forced tool
-TITAN = "amazon.titan-image-generator-v2:0"
+NOVA_LITE = "amazon.nova-lite-v1:0"  # a forced tool
+IMAGE = "stability.stable-image-core-v1:1"  # the registry's default
 BRIEF = Brief(
     id="cold-brew",
     product="Cold Brew Kit",
@@ -57,7 +57,7 @@ PINNED = replace(
 
 
 def job(brief: Brief = BRIEF, *, language: str = "en", provider: str = "draft") -> CopyJob:
-    models = {"text_model": HAIKU45, "image_model": TITAN} if provider == "bedrock" else {}
+    models = {"text_model": HAIKU45, "image_model": IMAGE} if provider == "bedrock" else {}
     campaign = make_campaign(briefs=[brief], placements=("google_rsa",), languages=(language,),
                              provider=provider, **models)  # fmt: skip
     return make_plan(campaign, load_registry(), provider).copy_jobs[0]
@@ -241,7 +241,7 @@ def test_tool_schema_bounds_every_list_and_text() -> None:
     assert schema["properties"]["path1"]["maxLength"] == 15
 
 
-@pytest.mark.parametrize(("model", "mode"), [(HAIKU45, "native"), (HAIKU35, "tool")])
+@pytest.mark.parametrize(("model", "mode"), [(HAIKU45, "native"), (NOVA_LITE, "tool")])
 def test_the_request_asks_for_distinct_pools_around_the_supplied_copy(
     model: str, mode: str
 ) -> None:

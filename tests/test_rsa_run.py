@@ -20,8 +20,8 @@ from factories import preview_html
 from fakebedrock import FakeBedrock
 
 HAIKU45 = "us.anthropic.claude-haiku-4-5-20251001-v1:0"  # native structured output
-HAIKU35 = "us.anthropic.claude-3-5-haiku-20241022-v1:0"  # a forced tool
-TITAN = "amazon.titan-image-generator-v2:0"
+NOVA_LITE = "amazon.nova-lite-v1:0"  # a forced tool
+IMAGE = "stability.stable-image-core-v1:1"  # the registry's default
 CAMPAIGN = {
     "name": "春のセール",
     "brand": "Lumen",
@@ -96,7 +96,7 @@ def test_a_search_campaign_runs_on_the_draft_provider(tmp_path: Path) -> None:
 
 
 def test_a_search_campaign_runs_on_bedrock(fake_bedrock: FakeBedrock, tmp_path: Path) -> None:
-    settings = {**CAMPAIGN, "provider": "bedrock", "text_model": HAIKU45, "image_model": TITAN,
+    settings = {**CAMPAIGN, "provider": "bedrock", "text_model": HAIKU45, "image_model": IMAGE,
                 "placements": "google_rsa", "variants": 1}  # fmt: skip
     brief = write_brief(tmp_path / "brief.xlsx", settings, [BRIEF])
     out = tmp_path / "out"
@@ -123,7 +123,7 @@ def test_a_search_campaign_runs_on_bedrock(fake_bedrock: FakeBedrock, tmp_path: 
 
 
 def test_a_forced_tool_gets_bounded_lists(fake_bedrock: FakeBedrock, tmp_path: Path) -> None:
-    settings = {**CAMPAIGN, "provider": "bedrock", "text_model": HAIKU35, "image_model": TITAN,
+    settings = {**CAMPAIGN, "provider": "bedrock", "text_model": NOVA_LITE, "image_model": IMAGE,
                 "placements": "google_rsa", "variants": 1, "languages": "en"}  # fmt: skip
     brief = write_brief(tmp_path / "brief.xlsx", settings, [BRIEF])
     code, _, err = run(brief, tmp_path / "out")

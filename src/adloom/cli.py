@@ -25,7 +25,7 @@ from adloom.errors import AdloomError, BriefError, ExitCode, InputError, Interru
 from adloom.lifeline import interrupted_exit, sigterm_stops
 from adloom.model import Campaign, Plan, RunSummary
 from adloom.providers import ProviderConfig, make_provider
-from adloom.providers.base import Provider
+from adloom.providers.base import Kind, Provider
 from adloom.registry import Registry, load_registry
 
 if TYPE_CHECKING:
@@ -125,24 +125,35 @@ def _tier(option: Tier | None, campaign: Campaign) -> str:
 
 
 def _start(
-    campaign: Campaign, registry: Registry, name: str, config: ProviderConfig
+    env: Env, campaign: Campaign, registry: Registry, name: str, config: ProviderConfig
 ) -> tuple[Provider, Plan]:
     """Provider and plan, checked before any work: a paid provider without
-    credentials stops here, not after the first request."""
+    credentials, or a model past its end of life, stops here, not at the first request."""
     from adloom.plan import make_plan
 
     provider = make_provider(name, config)
     plan = make_plan(campaign, registry, name)
     provider.check()
+    _started(env, provider, plan)
     return provider, plan
+
+
+def _models(plan: Plan) -> list[tuple[str, Kind]]:
+    return [(plan.text_model, "text"), (plan.image_model, "image")]
+
+
+def _started(env: Env, provider: Provider, plan: Plan) -> None:
+    """The provider's checks before a run's first call; each warning said once."""
+    for warning in provider.start(_models(plan)):
+        env.warn(warning)
 
 
 def _with_account(env: Env, provider: Provider, plan: Plan, quotas: Quotas) -> Quotas:
     """``quotas`` (the settings', else the registry's) with the account's own under the
-    settings, read at run start for the models no setting covers; why not, said once."""
-    account = provider.account_quotas(
-        quotas.unset([(plan.text_model, "text"), (plan.image_model, "image")])
-    )
+    settings, read at run start for the models (as sent) no setting covers; why not,
+    said once."""
+    sent = [(provider.sent_id(model, kind), kind) for model, kind in _models(plan)]
+    account = provider.account_quotas(quotas.unset(sent))
     for warning in account.warnings:
         env.warn(warning)
     return quotas.with_account(account)
@@ -246,9 +257,15 @@ def plan(
     campaign = _read(env, brief, set_)
     registry = _registry(models)
     name = _provider_name(provider, campaign)
-    config = ProviderConfig(registry=registry, tier=_tier(tier, campaign))
+    config = ProviderConfig(
+        registry=registry,
+        tier=_tier(tier, campaign),
+        settings=dict(campaign.settings.extra),
+        cells=dict(campaign.cells),
+    )
     the_provider = make_provider(name, config)  # an unknown provider: exit 2
     the_plan = make_plan(campaign, registry, name)
+    _started(env, the_provider, the_plan)
     est = estimate(the_plan, the_provider)
     report = plan_report(the_plan, est, name, registry, config.tier)
     if as_json:
@@ -316,8 +333,9 @@ def run(
         guardrail=guardrail,
         tier=_tier(tier, campaign),
         settings=dict(campaign.settings.extra),
+        cells=dict(campaign.cells),
     )
-    the_provider, the_plan = _start(campaign, registry, name, config)
+    the_provider, the_plan = _start(env, campaign, registry, name, config)
     budget = max_cost if max_cost is not None else campaign.settings.max_cost_usd
     options = RunOptions(
         out=out_dir or default_out(campaign),
@@ -385,8 +403,9 @@ def review(
         profile=profile,
         tier=_tier(tier, campaign),
         settings=dict(campaign.settings.extra),
+        cells=dict(campaign.cells),
     )
-    the_provider, the_plan = _start(campaign, registry, name, config)
+    the_provider, the_plan = _start(env, campaign, registry, name, config)
     options = RunOptions(
         out=out_dir or workbook.parent,
         force=force,
@@ -462,7 +481,6 @@ def doctor(
     from adloom.doctor import as_json as checks_json
     from adloom.doctor import doctor as run_checks
     from adloom.errors import ProviderError
-    from adloom.providers.base import Kind
     from adloom.providers.bedrock.client import Clients
 
     env = _env(ctx)

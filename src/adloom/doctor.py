@@ -15,7 +15,7 @@ failure comes with what to do.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any, TypeVar
 
@@ -27,7 +27,7 @@ from adloom.console import Env
 from adloom.engine.quotas import Quotas, Source, unit_of
 from adloom.errors import AdloomError, ProviderError
 from adloom.providers.base import Kind, TransientError
-from adloom.providers.bedrock import account_quotas
+from adloom.providers.bedrock import account_quotas, lifecycle, profiles
 from adloom.providers.bedrock.client import Clients, ErrorContext, error_code, translate
 from adloom.registry import ModelInfo, Registry, base_id, profile_of
 
@@ -89,22 +89,22 @@ def check_models(registry: Registry, clients: Clients, today: date | None = None
         s["modelId"]: s
         for s in _control(control.list_foundation_models, "ListFoundationModels")["modelSummaries"]
     }
-    profiles: set[str] = set()
+    profile_ids: set[str] = set()
     pages = control.get_paginator("list_inference_profiles").paginate()
     for page in _control(lambda: list(pages), "ListInferenceProfiles"):
-        profiles.update(p["inferenceProfileId"] for p in page["inferenceProfileSummaries"])
+        profile_ids.update(p["inferenceProfileId"] for p in page["inferenceProfileSummaries"])
     rows = []
     for info in registry.models.values():
         if info.provider != "bedrock":
             continue
-        rows.append(_access(info, summaries.get(info.id), profiles, clients, day))
+        rows.append(_access(info, summaries.get(info.id), profile_ids, clients, day))
     return rows
 
 
 def _access(
     info: ModelInfo,
     summary: Mapping[str, Any] | None,
-    profiles: set[str],
+    profile_ids: set[str],
     clients: Clients,
     day: date,
 ) -> Access:
@@ -120,7 +120,7 @@ def _access(
         authorized = "yes" if found["authorizationStatus"] == "AUTHORIZED" else "no"
     except (ClientError, BotoCoreError):
         pass  # an older account or a restricted identity: access stays "unknown"
-    ids = [p for p in info.profile_ids() if p in profiles]
+    ids = [p for p in info.profile_ids() if p in profile_ids]
     if "ON_DEMAND" in summary.get("inferenceTypesSupported", []):
         ids.insert(0, info.id)
     if authorized == "no":
@@ -204,15 +204,25 @@ def doctor(registry: Registry, clients: Clients, models: Iterable[tuple[str, Kin
                       "`adloom models` lists known models; add yours with --models FILE.")
             )  # fmt: skip
             continue
-        life = info.lifecycle.status_on(date.today())
-        if life == "retired":
-            checks.append(
-                Check(model, False, "retired", f"Choose a current {kind} model (`adloom models`).")
-            )
-            continue
-        probe = _probe_text if kind == "text" else _probe_image
-        checks.append(probe(model, clients, registry))
+        checks.append(_check_model(model, kind, registry, clients, region))
     return checks
+
+
+def _check_model(
+    model: str, kind: Kind, registry: Registry, clients: Clients, region: str
+) -> Check:
+    """Lifecycle from the control plane, then a probe through the id a run would send."""
+    info = registry.get(model, kind=kind)
+    try:
+        sent = profiles.choose(model, info, region=region).model_id
+        notes = lifecycle.check([(model, kind)], registry, clients)
+    except AdloomError as exc:
+        return Check(model, False, exc.message, exc.hint or "")
+    probe = _probe_text if kind == "text" else _probe_image
+    found = probe(sent, clients, registry)
+    via = f" via {sent}" if sent != model else ""
+    detail = "; ".join([found.detail + via, *notes])
+    return replace(found, name=model, detail=detail)
 
 
 def applied_quotas(

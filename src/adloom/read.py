@@ -95,6 +95,9 @@ _SETTING_KEYS = _names(
     placement="placements",
     max_cost="max_cost_usd",
 )
+# Settings only a later stage reads, kept in ``Settings.extra`` without a warning:
+# the inference-profile geography (providers/bedrock/profiles.py).
+_STAGE_KEYS = frozenset({"profile"})
 _BRAND_KEYS = _names(
     "primary_color secondary_color text_color font logo voice banned_words disclaimer",
     primary_colour="primary_color",
@@ -557,9 +560,11 @@ class _Reader:
             key = _SETTING_KEYS.get(header_key(raw_key))
             if key is None:
                 name = raw_key.strip()
+                if header_key(name) in _STAGE_KEYS:
+                    name = header_key(name)  # "Profile" in a sheet is `profile`
                 # Dotted keys (quota.<model-id>.tpm) belong to later stages; keep them
                 # as written because model ids contain "-", "." and ":".
-                if "." not in name:
+                elif "." not in name:
                     self.warn(
                         where,
                         f'unknown setting "{name}" — kept, but adloom does not use it;'

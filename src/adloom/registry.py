@@ -4,8 +4,8 @@ Models are data (``data/models.json``), extended without code changes by a user
 file (``$ADLOOM_MODELS`` or ``~/.config/adloom/models.json``) and by ``--models FILE``;
 later files add models or replace entries with the same id.
 
-Inference-profile ids (``us.``/``eu.``/``apac.``/``global.`` + base id) resolve to the
-base model's entry: they share prices and capabilities.
+Inference-profile ids (``us.``/``eu.``/``apac.``/``jp.``/``au.``/``global.`` + base id)
+resolve to the base model's entry: they share prices and capabilities.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ class Lifecycle(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: Literal["active", "legacy", "retired"] = "active"
     legacy_date: date | None = None
+    # From this day until end of life the model is in public extended access: higher prices.
+    public_extended_access_date: date | None = None
     eol_date: date | None = None
 
     def status_on(self, today: date) -> str:

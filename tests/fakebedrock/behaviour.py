@@ -58,6 +58,11 @@ class Behaviour:
     access_denied: list[str] = field(default_factory=list)  # base model ids
     retired: list[str] = field(default_factory=list)  # base model ids past end of life
     not_in_region: list[str] = field(default_factory=list)  # base model ids not offered here
+    # Control plane: modelLifecycle per base model id ({"status": "LEGACY", "endOfLifeTime":
+    # "2026-06-30", ...}, ISO dates), beating the catalogue's; and an identity that may
+    # not call the control plane at all (AccessDeniedException).
+    lifecycle: dict[str, dict[str, str]] = field(default_factory=dict)
+    control_denied: bool = False
     expired_keys: list[str] = field(default_factory=list)  # access key ids the service refuses
     overlong: int = 0  # the first N copy answers break the length limits
     malformed: int = 0  # the first N copy answers are not the asked-for structure

@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from . import control, quotas, runtime
 from .behaviour import Recorded, State
 from .runtime import ServiceError
+from .shapes import validate_output
 
 _SIGV4 = re.compile(
     r"^AWS4-HMAC-SHA256 Credential=(?P<key>[^/\s]+)/\d{8}/(?P<region>[a-z0-9-]+)/"
@@ -24,6 +25,13 @@ _SIGV4 = re.compile(
     r"aws4_request, ?SignedHeaders=[a-z0-9;-]+, ?Signature=[0-9a-f]{64}$"
 )
 _SECRET_HEADERS = {"authorization", "x-amz-security-token"}
+# Control-plane routes -> the bedrock operation (and IAM action) each one serves.
+_CONTROL = {
+    "list_foundation_models": "ListFoundationModels",
+    "get_foundation_model": "GetFoundationModel",
+    "availability": "GetFoundationModelAvailability",
+    "list_inference_profiles": "ListInferenceProfiles",
+}
 
 
 class Server(ThreadingHTTPServer):
@@ -118,7 +126,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(500, {"message": f"fake bug: {exc}"}, code="InternalServerException")
         state.log_answered(entry)
 
-    def _dispatch(  # noqa: PLR0911 - a routing table: one return per operation
+    def _dispatch(
         self, state: State, op: str, model: str, *, raw: bytes, headers: dict[str, str],
         query: dict[str, str], region: str,
     ) -> dict[str, Any]:  # fmt: skip
@@ -131,19 +139,35 @@ class Handler(BaseHTTPRequestHandler):
             return runtime.converse(state, model, body, region)
         if op == "invoke":
             return runtime.invoke(state, model, raw, headers, region)
+        if op in _CONTROL:
+            action = _CONTROL[op]
+            control.denied(state, action)
+            answer = self._control(state, op, model, query, region)
+            problems = validate_output("bedrock", action, answer)
+            if problems:  # a fake answer botocore's model would not describe: a fake bug
+                raise AssertionError(f"{action} answer: {'; '.join(problems)}")
+            return answer
+        if op == "list_service_quotas":
+            answer = quotas.list_service_quotas(state, _json_or_none(raw), region)
+            problems = validate_output("service-quotas", "ListServiceQuotas", answer)
+            if problems:
+                raise AssertionError(f"ListServiceQuotas answer: {'; '.join(problems)}")
+            return answer
+        raise ServiceError(
+            404, "UnknownOperationException", f"The fake does not serve {self.command} {self.path}"
+        )
+
+    @staticmethod
+    def _control(
+        state: State, op: str, model: str, query: dict[str, str], region: str
+    ) -> dict[str, Any]:
         if op == "list_foundation_models":
             return control.list_foundation_models(state, query, region)
         if op == "get_foundation_model":
             return control.get_foundation_model(state, model, region)
         if op == "availability":
             return control.availability(state, model)
-        if op == "list_inference_profiles":
-            return control.list_inference_profiles(state, query, region)
-        if op == "list_service_quotas":
-            return quotas.list_service_quotas(state, _json_or_none(raw), region)
-        raise ServiceError(
-            404, "UnknownOperationException", f"The fake does not serve {self.command} {self.path}"
-        )
+        return control.list_inference_profiles(state, query, region)
 
     def _send(self, status: int, body: dict[str, Any], code: str = "") -> None:
         data = json.dumps(body, ensure_ascii=False).encode()

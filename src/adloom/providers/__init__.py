@@ -28,6 +28,7 @@ class ProviderConfig:
     tier: str = "default"  # Converse serviceTier: default | flex | priority
     image_quality: str = "standard"
     settings: dict[str, str] = field(default_factory=dict)  # campaign extras, e.g. quotas
+    cells: dict[str, str] = field(default_factory=dict)  # setting -> where it was set
 
 
 Factory = Callable[[ProviderConfig], Provider]

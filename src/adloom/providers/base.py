@@ -119,6 +119,17 @@ class Provider(ABC):
     def check(self) -> None:  # noqa: B027 - optional hook, most providers need no check
         """Fail fast, before any work, when the provider cannot run at all (exit 3)."""
 
+    def start(self, models: Sequence[tuple[str, Kind]]) -> list[str]:
+        """Checks before the first call of a run using ``models`` ((id, kind) pairs), e.g.
+        whether the service still serves them; raises to stop the run. Returns what
+        the user must be told (warnings), each once. Default: nothing to check."""
+        return []
+
+    def sent_id(self, model_id: str, kind: Kind) -> str:
+        """The id requests for ``model_id`` go out with (e.g. an inference profile the
+        provider picked); quotas are the sent id's. Default: the id itself."""
+        return model_id
+
     def account_quotas(self, models: Sequence[tuple[str, Kind]]) -> Account:
         """The per-minute quotas the account applies to ``models`` (none known: empty)."""
         return Account()

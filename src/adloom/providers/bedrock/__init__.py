@@ -3,8 +3,10 @@
 Requests are built without I/O (``text_request``/``image_request``): the body is
 exactly what is sent, so its hash keys the journal before anything is paid for.
 Checks that need no network happen there too, so a run that cannot work stops
-before its first call: a profile-only model named by its base id, latency-optimized
-inference on a model or region that does not offer it. ``send`` is the only I/O.
+before its first call: latency-optimized inference on a model or region that does
+not offer it. A profile-only model named by its base id goes through the inference
+profile that fits the region (``profiles``). ``start`` asks the control plane for
+each model's lifecycle before a run (``lifecycle``); ``send`` is the only other I/O.
 """
 
 from __future__ import annotations
@@ -16,14 +18,14 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
-from adloom.errors import InputError, ModelAccessError
+from adloom.errors import InputError
 from adloom.model import CopyJob, ImageJob, Usage
 from adloom.providers import ProviderConfig, register
 from adloom.providers.base import Account, Kind, Provider, Request, Response
-from adloom.providers.bedrock import account_quotas, images, text
+from adloom.providers.bedrock import account_quotas, images, lifecycle, profiles, text
 from adloom.providers.bedrock.client import Clients, ErrorContext, Timeouts, translate
 from adloom.providers.bedrock.prompts import Prompts
-from adloom.registry import TIERS, ModelInfo, profile_of, worst_text_cost
+from adloom.registry import TIERS, ModelInfo, worst_text_cost
 
 __all__ = ["BedrockProvider", "Timeouts"]
 
@@ -59,31 +61,50 @@ class BedrockProvider(Provider):
             region=config.region,
             timeouts=timeouts or Timeouts.from_settings(config.settings),
         )
+        self._choices: dict[str, profiles.Choice] = {}
 
     def check(self) -> None:
         """Region and credentials resolve (no network); else exit 3 before any work."""
         self.clients.check()
 
     def account_quotas(self, models: Sequence[tuple[str, Kind]]) -> Account:
-        """The account's applied quotas for ``models``, from Service Quotas (cached a day)."""
+        """The account's applied quotas for ``models`` (ids as sent), from Service Quotas
+        (cached a day)."""
         return account_quotas.read(self.clients, self.registry, models)
+
+    def sent_id(self, model_id: str, kind: Kind) -> str:
+        return self._model(model_id, kind)[1]
 
     # ------------------------------------------------------------ building
 
-    def _model(self, model_id: str, kind: Kind) -> ModelInfo:
+    def _model(self, model_id: str, kind: Kind) -> tuple[ModelInfo, str]:
+        """The model's registry entry and the id to send (a profile picked if needed)."""
         info = self.registry.get(model_id, kind=kind)
-        if not info.on_demand and profile_of(model_id) is None and ":aws:" not in model_id:
-            ids = info.profile_ids()
-            raise ModelAccessError(
-                f'model "{model_id}" cannot be called by its base id on demand; it is '
-                "served through inference profiles only.",
-                hint=f"Use an inference profile id, e.g. --{kind}-model {ids[0]}"
-                + (f" (or {', '.join(ids[1:])})" if len(ids) > 1 else "")
-                + "."
-                if ids
-                else "Use an inference profile id or ARN for it.",
-            )
-        return info
+        return info, self._choice(model_id, info).model_id
+
+    def _choice(self, model_id: str, info: ModelInfo) -> profiles.Choice:
+        choice = self._choices.get(model_id)
+        if choice is None:
+            region = self.config.region or self.clients.session().region_name
+            forced = self.config.settings.get("profile", "").strip().lower()
+            where = self.config.cells.get("profile", "--set profile")
+            choice = profiles.choose(model_id, info, region=region, forced=forced, where=where)
+            self._choices[model_id] = choice
+        return choice
+
+    def start(self, models: Sequence[tuple[str, Kind]]) -> list[str]:
+        """Before the first call: the profile each model goes through, and its lifecycle
+        from the control plane (exit 3 past end of life). Returns what to tell the user."""
+        notes = []
+        for model_id, kind in models:
+            info = self.registry.get(model_id, kind=kind)
+            if kind == "text":  # refused offline, before the control plane is asked
+                self._check_latency(model_id, info)
+                self._check_tier(model_id, info)
+            note = self._choice(model_id, info).note
+            if note:
+                notes.append(note)
+        return [*notes, *lifecycle.check(models, self.registry, self.clients)]
 
     def _check_latency(self, model_id: str, info: ModelInfo) -> None:
         if self.options.latency != "optimized":
@@ -121,13 +142,13 @@ class BedrockProvider(Provider):
         )
 
     def text_request(self, job: CopyJob, feedback: Sequence[str] = ()) -> Request:
-        info = self._model(job.model, "text")
+        info, model_id = self._model(job.model, "text")
         self._check_latency(job.model, info)
         self._check_tier(job.model, info)
         built = text.build(job, feedback, info, self.prompts, self.options)
         return Request(
             "text",
-            job.model,
+            model_id,
             built.body,
             input_tokens=built.input_tokens,
             max_tokens=built.max_tokens,
@@ -144,7 +165,7 @@ class BedrockProvider(Provider):
         )
 
     def image_request(self, job: ImageJob) -> Request:
-        info = self._model(job.model, "image")
+        info, model_id = self._model(job.model, "image")
         adapter = images.adapter_for(info)
         shape, space = images.orientation(job.aspect)
         context = {
@@ -164,7 +185,7 @@ class BedrockProvider(Provider):
         call = adapter.build(job, prompt, negative, quality)
         # Image prices are per image: the worst case is the price.
         cost = info.image_cost_at(call.width, call.height, quality if call.width else "standard")
-        return Request("image", job.model, call.body, max_cost_usd=cost, label=job.label)
+        return Request("image", model_id, call.body, max_cost_usd=cost, label=job.label)
 
     # ------------------------------------------------------------ sending
 
