@@ -32,7 +32,7 @@ from fakebedrock.quotas import PAGE, applied, name_for
 
 HAIKU45 = "anthropic.claude-haiku-4-5-20251001-v1:0"
 TEXT = f"us.{HAIKU45}"  # the default text model: a cross-region profile
-TITAN = "amazon.titan-image-generator-v2:0"
+IMAGE = "stability.stable-image-core-v1:1"  # the default image model
 REGISTRY_TPM = 400_000  # the registry's default for Claude Haiku 4.5
 ACCOUNT_TPM = 123_000  # what the fake's account applies instead, in these tests
 DENIED = "could not read this account's Bedrock quotas"
@@ -48,7 +48,7 @@ def brief(tmp_path: Path) -> Path:
         "placements": "meta_feed",
         # Images are paced at their images-per-minute quota: lifted so the test does
         # not wait (and to show a setting next to an account quota in the summary).
-        f"quota.{TITAN}.ipm": "100000",
+        f"quota.{IMAGE}.ipm": "100000",
     }
     return write_brief(tmp_path / "brief.xlsx", campaign=campaign)
 
@@ -81,7 +81,7 @@ def test_quota_names_map_to_model_ids_by_scope_and_display_name() -> None:
         ("anthropic.claude-3-5-haiku-20241022-v1:0", "text"),  # "On-demand InvokeModel ..."
         ("us.anthropic.claude-sonnet-4-5-20250929-v1:0", "text"),  # "... Sonnet 4.5 V1"
         ("amazon.nova-lite-v1:0", "text"),
-        (TITAN, "image"),
+        (IMAGE, "image"),
     ]
     found = match(listed, registry, models)
     for model, kind in models:
@@ -122,7 +122,7 @@ def test_the_engine_paces_at_the_accounts_quota(fake_bedrock: FakeBedrock, tmp_p
     registry = load_registry()
     provider = make_provider("bedrock", ProviderConfig(registry=registry))
     plan = make_plan(campaign, registry, "bedrock")
-    account = provider.account_quotas([(plan.text_model, "text")])
+    account = provider.account_quotas([(provider.sent_id(plan.text_model, "text"), "text")])
     assert account.warnings == ()
     engine = Engine(
         provider, Journal(tmp_path), run_id="r", quotas=Quotas(registry, account=account)
@@ -146,7 +146,7 @@ def test_run_summary_names_each_quota_and_its_source(
         "source": "account",
         "detail": "Cross-region model inference tokens per minute for Anthropic Claude Haiku 4.5",
     }
-    image = quota_of(summary, TITAN)
+    image = quota_of(summary, IMAGE)
     assert (image["per_minute"], image["source"]) == (100_000, "setting")
     # The whole list was read, page by page (the fake answers four quotas a page).
     pages = fake_bedrock.calls("list_service_quotas")
@@ -166,7 +166,7 @@ def test_the_summary_line_shows_the_accounts_quota(
         f"Quota {TEXT}: 123,000 tokens/min (account: Cross-region model inference tokens "
         "per minute for Anthropic Claude Haiku 4.5)"
     ) in out
-    assert f"Quota {TITAN}: 100,000 images/min (set by Campaign!" in out
+    assert f"Quota {IMAGE}: 100,000 images/min (set by Campaign!" in out
 
 
 def test_a_quota_setting_wins_over_the_account(fake_bedrock: FakeBedrock, tmp_path: Path) -> None:
@@ -256,7 +256,7 @@ def test_a_zero_quota_is_said_and_not_paced_at(fake_bedrock: FakeBedrock, tmp_pa
 
 def test_doctor_prints_the_applied_quotas(fake_bedrock: FakeBedrock) -> None:
     fake_bedrock.behaviour.service_quotas[name_for(TEXT)] = ACCOUNT_TPM
-    fake_bedrock.behaviour.service_quotas[name_for(TITAN, "requests")] = 12
+    fake_bedrock.behaviour.service_quotas[name_for(IMAGE, "requests")] = 12
     code, out, err = cli("doctor")
     assert code == ExitCode.OK, err
     assert (
@@ -264,8 +264,8 @@ def test_doctor_prints_the_applied_quotas(fake_bedrock: FakeBedrock) -> None:
         "per minute for Anthropic Claude Haiku 4.5)"
     ) in out
     assert (
-        f"quota {TITAN}: 12 images/min (account: On-demand InvokeModel requests per minute "
-        "for Amazon Titan Image Generator G1 V2)"
+        f"quota {IMAGE}: 12 images/min (account: On-demand model inference requests per "
+        "minute for Stability.ai Stable Image Core)"
     ) in out
     code, out, err = cli("doctor", "--json")
     quotas = {q["model"]: q for q in json.loads(out)["quotas"]}

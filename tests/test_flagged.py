@@ -32,14 +32,14 @@ from factories import preview_html
 from fakebedrock import FakeBedrock
 
 HAIKU45 = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
-TITAN = "amazon.titan-image-generator-v2:0"
+IMAGE = "stability.stable-image-core-v1:1"  # an active image model
 BANNED = "miracle"
 CAMPAIGN = {
     "name": "Spring Launch",
     "brand": "Lumen",
     "provider": "bedrock",
     "text_model": HAIKU45,
-    "image_model": TITAN,
+    "image_model": IMAGE,
     "variants": 1,
     "languages": "en",
     "placements": "google_rsa, meta_feed",

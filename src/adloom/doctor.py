@@ -237,10 +237,20 @@ def applied_quotas(
         clients.check()
     except AdloomError:
         return [], ()  # the region or credentials check already says what to do
+    region = clients.region()
+    sent = [(_sent(model, kind, registry, region), kind) for model, kind in models]
     quotas = Quotas(registry, settings)
-    account = account_quotas.read(clients, registry, quotas.unset(models))
+    account = account_quotas.read(clients, registry, quotas.unset(sent))
     quotas = quotas.with_account(account)
-    return [quotas.explain(model, unit_of(kind)) for model, kind in models], account.warnings
+    return [quotas.explain(model, unit_of(kind)) for model, kind in sent], account.warnings
+
+
+def _sent(model: str, kind: Kind, registry: Registry, region: str) -> str:
+    """The id a run in ``region`` would send for ``model`` (its quotas are that id's)."""
+    try:
+        return profiles.choose(model, registry.get(model, kind=kind), region=region).model_id
+    except AdloomError:
+        return model  # the model's own check says what is wrong with it
 
 
 # ---------------------------------------------------------------- output

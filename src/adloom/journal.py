@@ -96,7 +96,9 @@ def _m002_tiers_and_caching(db: sqlite3.Connection) -> None:
 
 def _m003_pending_images(db: sqlite3.Connection) -> None:
     """Images paid for whose file could not be written (disk full): kept until written."""
-    db.execute("CREATE TABLE pending_images (key TEXT PRIMARY KEY, data BLOB NOT NULL)")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS pending_images (key TEXT PRIMARY KEY, data BLOB NOT NULL)"
+    )
 
 
 # Applied in order, each once: a journal at ``PRAGMA user_version`` N runs the ones after

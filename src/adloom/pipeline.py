@@ -378,15 +378,19 @@ def _summary(
         not_generated=sum(1 for a in ads if a.status == "skipped"),
         not_generated_cost_usd=stats.skipped_cost_usd,
         warnings=tuple(warnings),
-        quotas=() if provider.draft else _quotas(plan, engine),
+        quotas=() if provider.draft else _quotas(plan, provider, engine),
     )
 
 
-def _quotas(plan: Plan, engine: Engine) -> tuple[Source, ...]:
-    """The quota each model of the run was paced at (the pacer's own source)."""
-    text = [engine.quotas.explain(plan.text_model, "tpm")] if plan.copy_jobs else []
-    image = [engine.quotas.explain(plan.image_model, "ipm")] if plan.image_jobs else []
-    return (*text, *image)
+def _quotas(plan: Plan, provider: Provider, engine: Engine) -> tuple[Source, ...]:
+    """The quota each model of the run was paced at (the pacer's own source), by the id
+    its requests went out with (an inference profile has quotas of its own)."""
+    text = provider.sent_id(plan.text_model, "text")
+    image = provider.sent_id(plan.image_model, "image")
+    return (
+        *([engine.quotas.explain(text, "tpm")] if plan.copy_jobs else []),
+        *([engine.quotas.explain(image, "ipm")] if plan.image_jobs else []),
+    )
 
 
 def _interrupted(plan: Plan, engine: Engine, out: Path) -> Interrupted:

@@ -73,9 +73,12 @@ def test_wait_says_whom_it_waits_for_and_sends_nothing_meanwhile(
     with outdir.claimed(out, force=False, wait=False, notify=print):
         run = start_run(brief, out, url, "--wait")
         assert run.stderr is not None
-        ready, _, _ = select.select([run.stderr], [], [], 60)
-        assert ready, "no word from the waiting run"
-        line = run.stderr.readline()
+        line = ""
+        while not line.startswith("Waiting:"):  # after any warning (the profile picked)
+            ready, _, _ = select.select([run.stderr], [], [], 60)
+            assert ready, "no word from the waiting run"
+            line = run.stderr.readline()
+            assert line, "the waiting run ended without saying it waits"
         assert line.startswith(
             f"Waiting: another adloom run is writing this folder (process {os.getpid()} on "
         )

@@ -141,7 +141,7 @@ def test_a_model_that_ignores_repairs_gets_nothing_exported(
         **CAMPAIGN,
         "provider": "bedrock",
         "text_model": "us.anthropic.claude-haiku-4-5-20251001-v1:0",
-        "image_model": "amazon.titan-image-generator-v2:0",
+        "image_model": "stability.stable-image-core-v1:1",
         "languages": language,
     }
     brief = write_brief(
