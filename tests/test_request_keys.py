@@ -11,6 +11,7 @@ and only then, re-pin them, and say so in the change (old journals stop hitting)
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -77,16 +78,14 @@ def image_job(model: str, aspect: str, width: int, height: int) -> ImageJob:
     return replace(job, model=model, aspect=aspect, width=width, height=height)
 
 
-def bedrock(**config: object) -> BedrockProvider:
-    return BedrockProvider(ProviderConfig(registry=registry(), region="us-east-1", **config))  # type: ignore[arg-type]
+def bedrock(region: str = "us-east-1", **config: Any) -> BedrockProvider:
+    return BedrockProvider(ProviderConfig(registry=registry(), region=region, **config))
 
 
 def requests() -> dict[str, Request]:
     plain, feed = bedrock(), ["headline is 41 characters, over the 40 limit"]
     tuned = bedrock(temperature=0.7, max_tokens=600, guardrail="gr1:DRAFT", tier="flex")
-    fast = BedrockProvider(
-        ProviderConfig(registry=registry(), region="us-east-2", latency="optimized")
-    )
+    fast = bedrock("us-east-2", latency="optimized")
     return {
         "native": plain.text_request(copy_job("meta_feed")),
         "native-feedback": plain.text_request(copy_job("meta_feed"), feed),

@@ -10,38 +10,20 @@ from its nearest family, so image calls scale with concepts, not placements.
 from __future__ import annotations
 
 import hashlib
-import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from adloom import safepath
+from adloom.aspects import master_size, nearest_aspect
 from adloom.errors import BriefError, ModelAccessError, Problem
 from adloom.model import AdSpec, Audience, Brief, Campaign, CopyJob, ImageJob, Placement, Plan
 from adloom.naming import ad_name, with_utm
 from adloom.registry import ModelInfo, Registry
 
-MASTER_LONG_SIDE = 1024
 SEED_RANGE = 858_993_459  # the narrowest seed range of the image models (Nova Canvas)
 _MEDIUM = {"google_display": "display", "google": "cpc"}
-
-
-def parse_ratio(ratio: str) -> float:
-    w, _, h = ratio.partition(":")
-    return float(w) / float(h)
-
-
-def nearest_aspect(aspect: float, families: Sequence[str]) -> str:
-    """The family whose ratio is closest on a log scale (so 2:1 and 1:2 are equally far)."""
-    return min(families, key=lambda r: abs(math.log(parse_ratio(r)) - math.log(aspect)))
-
-
-def master_size(ratio: str) -> tuple[int, int]:
-    r = parse_ratio(ratio)
-    if r >= 1:
-        return MASTER_LONG_SIDE, max(16, round(MASTER_LONG_SIDE / r / 16) * 16)
-    return max(16, round(MASTER_LONG_SIDE * r / 16) * 16), MASTER_LONG_SIDE
 
 
 def stable_seed(*parts: object) -> int:
