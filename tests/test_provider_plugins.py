@@ -26,6 +26,7 @@ from test_cli import run_cli
 PLUGIN = '''
 """adloom-acme: an OpenAI-style provider (answering locally, for the test)."""
 
+import io
 import json
 import re
 from pathlib import Path
