@@ -10,10 +10,16 @@ locally, as a fake service would.
 
 from __future__ import annotations
 
+import base64
+import io
 import json
+import re
 import sys
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -100,26 +106,37 @@ MODELS = {
 }  # fmt: skip
 
 
-def install(site: Path, module: str, *, entry: str = "acme = adloom_acme") -> None:
-    """A distribution "adloom-acme" in ``site``: its module, models file and metadata."""
-    site.mkdir(exist_ok=True)
-    (site / "adloom_acme.py").write_text(module, encoding="utf-8")
-    (site / "acme_models.json").write_text(json.dumps(MODELS), encoding="utf-8")
-    meta = site / "adloom_acme-0.1.dist-info"
+def install(
+    site: Path,
+    source: str,
+    *,
+    entry: str = "acme = adloom_acme",
+    dist: str = "adloom-acme",
+    files: dict[str, str] | None = None,
+) -> None:
+    """A distribution ``dist`` in ``site``: its module (named by ``entry``), the files it
+    ships beside it (by default acme's models file) and its metadata."""
+    module = entry.split("=")[1].strip()
+    (site / f"{module}.py").write_text(source, encoding="utf-8")
+    for name, text in (files or {"acme_models.json": json.dumps(MODELS)}).items():
+        (site / name).write_text(text, encoding="utf-8")
+    meta = site / f"{dist.replace('-', '_')}-0.1.dist-info"
     meta.mkdir()
-    (meta / "METADATA").write_text("Metadata-Version: 2.1\nName: adloom-acme\nVersion: 0.1\n")
+    (meta / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1\n")
     (meta / "entry_points.txt").write_text(f"[adloom.providers]\n{entry}\n", encoding="utf-8")
 
 
 @pytest.fixture
 def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A folder on ``sys.path`` to install into; the plugin is forgotten afterwards."""
+    """A folder on ``sys.path`` to install into; its plugins are forgotten afterwards."""
     folder = tmp_path / "site"
     folder.mkdir()
     monkeypatch.syspath_prepend(str(folder))
     yield folder
-    providers.unregister("acme")
-    sys.modules.pop("adloom_acme", None)
+    for name in ("acme", "openai"):
+        providers.unregister(name)
+    for module in ("adloom_acme", "adloom_openai"):
+        sys.modules.pop(module, None)
 
 
 def brief(tmp_path: Path, **campaign: object) -> Path:
@@ -193,3 +210,135 @@ def test_a_plugin_that_registers_nothing_is_named(site: Path, tmp_path: Path) ->
     assert 'provider plugin "acme2" (adloom_acme, from adloom-acme) registered no provider' in err
     assert 'register("acme2")' in err
     assert "Traceback" not in err
+
+
+# ------------------------------------------------ the OpenAI-compatible example
+
+EXAMPLES = Path(__file__).parents[1] / "docs" / "examples"
+KEY = "sk-test-0123456789"
+SIZES = ("1024x1024", "1536x1024", "1024x1536")
+NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class FakeOpenAI(ThreadingHTTPServer):
+    """The two endpoints the example calls, over real HTTP, refusing what the API
+    refuses: a wrong key (401), a malformed body or a schema strict mode rejects (400)."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.bodies: list[tuple[str, dict[str, Any]]] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/v1"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FakeOpenAI
+
+    def log_message(self, *args: object) -> None:  # quiet
+        pass
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.bodies.append((self.path, body))
+        if self.headers["Authorization"] != f"Bearer {KEY}":
+            return self._reply(401, _error("Incorrect API key provided.", "invalid_api_key"))
+        try:
+            if self.path == "/v1/chat/completions":
+                return self._reply(200, _chat(body))
+            if self.path == "/v1/images/generations":
+                return self._reply(200, _image(body))
+        except (AssertionError, KeyError) as exc:
+            return self._reply(400, _error(f"invalid request: {exc!r}", "invalid_request"))
+        return self._reply(404, _error(f"no route {self.path}", "not_found"))
+
+    def _reply(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _error(message: str, code: str) -> dict[str, Any]:
+    return {"error": {"message": message, "type": "invalid_request_error", "code": code}}
+
+
+def _chat(body: dict[str, Any]) -> dict[str, Any]:
+    assert isinstance(body["model"], str)
+    assert [m["role"] for m in body["messages"]] == ["system", "user"]
+    assert isinstance(body["max_completion_tokens"], int)
+    spec = body["response_format"]["json_schema"]
+    assert body["response_format"]["type"] == "json_schema"
+    assert NAME.match(spec["name"])
+    schema = spec["schema"]
+    # Strict mode: every property required, no others allowed.
+    assert spec["strict"] is True
+    assert schema["additionalProperties"] is False
+    assert sorted(schema["required"]) == sorted(schema["properties"])
+    user = body["messages"][1]["content"]
+    fields = dict(re.findall(r"^(Product|Message|Call to action): (.*)$", user, re.MULTILINE))
+    copy = {"headline": fields["Product"], "body": fields["Message"] + ".", "cta": "Shop now"}
+    answer = {name: copy[name] for name in schema["required"]}
+    usage = {"prompt_tokens": len(user) // 4, "completion_tokens": 25}
+    message = {"role": "assistant", "content": json.dumps(answer)}
+    return {"choices": [{"index": 0, "message": message, "finish_reason": "stop"}], "usage": usage}
+
+
+def _image(body: dict[str, Any]) -> dict[str, Any]:
+    assert body["size"] in SIZES
+    assert body["quality"] in ("low", "medium", "high")
+    assert 0 < len(body["prompt"]) <= 32_000
+    png = io.BytesIO()
+    Image.new("RGB", tuple(map(int, body["size"].split("x"))), "navy").save(png, "PNG")
+    return {"data": [{"b64_json": base64.b64encode(png.getvalue()).decode()}]}
+
+
+@pytest.fixture
+def openai(site: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAI]:
+    """The example plugin installed from docs/examples, pointed at a fake of the API."""
+    files = {"openai_models.json": (EXAMPLES / "openai_models.json").read_text("utf-8")}
+    install(site, (EXAMPLES / "adloom_openai.py").read_text("utf-8"),
+            entry="openai = adloom_openai", dist="adloom-openai", files=files)  # fmt: skip
+    fake = FakeOpenAI()
+    thread = threading.Thread(target=fake.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("OPENAI_BASE_URL", fake.url)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    yield fake
+    fake.shutdown()
+    fake.server_close()
+    thread.join()
+
+
+def test_the_openai_example_runs_a_campaign(openai: FakeOpenAI, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, stdout, err = run_cli("run", brief(tmp_path, placements="meta_feed,meta_story"),
+                                "--provider", "openai", "--out", out, "--json")  # fmt: skip
+    assert code == 0, err
+    summary = json.loads(stdout)
+    assert (summary["creatives"], summary["failed"]) == (2, 0)
+    assert summary["model_calls"] == {"text": 1, "image": 2}  # one copy; square and tall masters
+    tokens = summary["tokens"]["input"] * 0.15e-6 + summary["tokens"]["output"] * 0.6e-6
+    assert summary["cost_usd"] == pytest.approx(0.042 + 0.063 + tokens, abs=1e-5)  # priced per size
+    sizes = sorted(body["size"] for path, body in openai.bodies if path.endswith("generations"))
+    assert sizes == ["1024x1024", "1024x1536"]
+    sheet = openpyxl.load_workbook(out / "variants.xlsx")["Variants"]
+    header, *rows = ([c.value for c in r] for r in sheet.iter_rows())
+    ads = [dict(zip(header, row, strict=True)) for row in rows]
+    assert {(ad["headline"], ad["body"], ad["status"]) for ad in ads} == {
+        ("Cold brew", "Café-strength in 30 seconds.", "ok")
+    }
+
+
+def test_the_openai_example_reports_a_refused_key(
+    openai: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-wrong-key")
+    code, _, err = run_cli("run", brief(tmp_path), "--provider", "openai", "--out",
+                           tmp_path / "out")  # fmt: skip
+    assert code == 3
+    assert "Incorrect API key provided." in err
+    assert "sk-wrong-key" not in err
