@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from adloom.model import Brief, CopyJob, ImageJob
+from adloom.model import CopyJob, ImageJob
 from adloom.plan import make_plan
 from adloom.providers import ProviderConfig
 from adloom.providers.base import Request
@@ -32,16 +32,7 @@ LLAMA = "us.meta.llama3-3-70b-instruct-v1:0"  # prompt
 IMAGE = "stability.stable-image-core-v1:1"
 TITAN = "amazon.titan-image-generator-v2:0"
 NOVA_CANVAS = "amazon.nova-canvas-v1:0"
-PINNED = Brief(
-    id="cold-brew",
-    product="Cold Brew Kit",
-    message="Smooth coffee, zero effort",
-    audiences=("commuters",),
-    benefits=("Brews overnight", "Half the acidity"),
-    cta="Shop now",
-    landing_url="https://example.com/cold-brew",
-    disclaimer="Serve chilled.",
-)
+PINNED = replace(make_campaign().briefs[0], disclaimer="Serve chilled.")
 
 
 def registry() -> Registry:
