@@ -166,24 +166,9 @@ def _add_ad(
             brand=campaign.brand,
             campaign=s.name,
         )
-    image_job = None
-    if not placement.text_only:
-        aspect = nearest_aspect(placement.aspect, families)
-        ikey = (brief.id, audience.id, variant, aspect)
-        if ikey not in m.image_jobs:
-            w, h = master_size(aspect)
-            m.image_jobs[ikey] = ImageJob(
-                brief=brief,
-                audience=audience,
-                variant=variant,
-                width=w,
-                height=h,
-                aspect=aspect,
-                seed=stable_seed(s.slug, brief.id, audience.id, variant),
-                model=image_model,
-                brand=campaign.brand,
-            )
-        image_job = m.image_jobs[ikey]
+    image_job = (
+        None if placement.text_only else _image_job(m, campaign, slot, image_model, families)
+    )
     name = _name(campaign, slot)
     utm = {
         "utm_source": s.utm_source or placement.platform,
@@ -204,6 +189,30 @@ def _add_ad(
             landing_url=with_utm(brief.landing_url, utm),
         )
     )
+
+
+def _image_job(
+    m: _Matrix, campaign: Campaign, slot: _Slot, image_model: str, families: Sequence[str]
+) -> ImageJob:
+    """The master image ``slot`` is composed from: one per (brief, audience, variant,
+    aspect family), shared by every placement nearest that family."""
+    brief, audience, variant = slot.brief, slot.audience, slot.variant
+    aspect = nearest_aspect(slot.placement.aspect, families)
+    key = (brief.id, audience.id, variant, aspect)
+    if key not in m.image_jobs:
+        w, h = master_size(aspect)
+        m.image_jobs[key] = ImageJob(
+            brief=brief,
+            audience=audience,
+            variant=variant,
+            width=w,
+            height=h,
+            aspect=aspect,
+            seed=stable_seed(campaign.settings.slug, brief.id, audience.id, variant),
+            model=image_model,
+            brand=campaign.brand,
+        )
+    return m.image_jobs[key]
 
 
 def _check_names(names: Sequence[str], campaign: Campaign) -> None:
