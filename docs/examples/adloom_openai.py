@@ -99,30 +99,32 @@ class OpenAIProvider(Provider):
         started = time.monotonic()
         answer = self._post(path, request)
         latency_ms = int((time.monotonic() - started) * 1000)
-        if request.kind == "image":
-            image = base64.b64decode(answer["data"][0]["b64_json"])
-            return Response("ok", image=image, usage=Usage(cost_usd=request.max_cost_usd),
-                            latency_ms=latency_ms)  # fmt: skip
-        return self._copy(request, answer, latency_ms)
+        try:
+            if request.kind == "image":
+                image = base64.b64decode(answer["data"][0]["b64_json"], validate=True)
+                usage = Usage(cost_usd=request.max_cost_usd)  # billed per image
+                return Response("ok", image=image, usage=usage, latency_ms=latency_ms)
+            return self._copy(request, answer, latency_ms)
+        except (ValueError, KeyError, IndexError, TypeError) as exc:  # an answer of another shape
+            error = f"the answer could not be read ({type(exc).__name__}: {exc})"
+            return Response("failed", latency_ms=latency_ms, error=error)
 
     def _copy(self, request: Request, answer: Mapping[str, Any], latency_ms: int) -> Response:
         choice, raw = answer["choices"][0], answer.get("usage", {})
-        tokens_in, tokens_out = (
-            int(raw.get("prompt_tokens", 0)),
-            int(raw.get("completion_tokens", 0)),
-        )
-        info = self.registry.get(request.model)
-        usage = Usage(tokens_in, tokens_out, info.text_cost(tokens_in, tokens_out))
-        if choice.get("finish_reason") == "length":
-            return Response("failed", usage=usage, error="the answer was cut off: keep it short")
-        message = choice["message"]
+        tokens_in, tokens_out = int(raw["prompt_tokens"]), int(raw["completion_tokens"])
+        cost = self.registry.get(request.model).text_cost(tokens_in, tokens_out)
+        usage = Usage(tokens_in, tokens_out, cost)
+        if choice["finish_reason"] == "length":
+            error = "the answer was cut off at the token limit: keep it short"
+            return Response("failed", usage=usage, latency_ms=latency_ms, error=error)
         try:
             if "tools" in request.body:
-                found = json.loads(message["tool_calls"][0]["function"]["arguments"])
+                calls = choice["message"]["tool_calls"]
+                found = json.loads(calls[0]["function"]["arguments"])
             else:
-                found = json_in_text(message.get("content") or "")
+                found = json_in_text(choice["message"].get("content") or "")
             output = validated(found, self._fields(request.body))
-        except (ValueError, KeyError, IndexError) as exc:
+        except (ValueError, KeyError, IndexError) as exc:  # said to the model, which tries again
             return Response("failed", usage=usage, latency_ms=latency_ms, error=str(exc))
         return Response("ok", output=output, usage=usage, latency_ms=latency_ms)
 
