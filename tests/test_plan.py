@@ -2,9 +2,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from adloom.aspects import master_size, nearest_aspect
 from adloom.errors import BriefError, ModelAccessError
 from adloom.model import Brief
-from adloom.plan import make_plan, master_size, nearest_aspect
+from adloom.plan import make_plan
 from adloom.registry import load_registry
 from campaigns import make_campaign
 

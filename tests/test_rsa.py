@@ -17,15 +17,10 @@ from adloom.lint import CopyContext
 from adloom.model import Brief, CopyJob, Pin, SearchAd
 from adloom.placements import builtin_placements
 from adloom.plan import make_plan
-from adloom.providers.bedrock.prompts import Prompts
-from adloom.providers.bedrock.text import (
-    TextOptions,
-    build,
-    parse,
-    required_fields,
-    search_schema,
-)
+from adloom.providers.bedrock.text import TextOptions, build, parse, required_fields
+from adloom.providers.copywriting import search_schema
 from adloom.providers.draft import DraftProvider
+from adloom.providers.prompts import Prompts
 from adloom.read import read_campaign
 from adloom.registry import load_registry
 from adloom.render import render_preview

@@ -10,38 +10,20 @@ from its nearest family, so image calls scale with concepts, not placements.
 from __future__ import annotations
 
 import hashlib
-import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 from adloom import safepath
+from adloom.aspects import master_size, nearest_aspect
 from adloom.errors import BriefError, ModelAccessError, Problem
 from adloom.model import AdSpec, Audience, Brief, Campaign, CopyJob, ImageJob, Placement, Plan
 from adloom.naming import ad_name, with_utm
 from adloom.registry import ModelInfo, Registry
 
-MASTER_LONG_SIDE = 1024
 SEED_RANGE = 858_993_459  # the narrowest seed range of the image models (Nova Canvas)
 _MEDIUM = {"google_display": "display", "google": "cpc"}
-
-
-def parse_ratio(ratio: str) -> float:
-    w, _, h = ratio.partition(":")
-    return float(w) / float(h)
-
-
-def nearest_aspect(aspect: float, families: Sequence[str]) -> str:
-    """The family whose ratio is closest on a log scale (so 2:1 and 1:2 are equally far)."""
-    return min(families, key=lambda r: abs(math.log(parse_ratio(r)) - math.log(aspect)))
-
-
-def master_size(ratio: str) -> tuple[int, int]:
-    r = parse_ratio(ratio)
-    if r >= 1:
-        return MASTER_LONG_SIDE, max(16, round(MASTER_LONG_SIDE / r / 16) * 16)
-    return max(16, round(MASTER_LONG_SIDE * r / 16) * 16), MASTER_LONG_SIDE
 
 
 def stable_seed(*parts: object) -> int:
@@ -184,24 +166,9 @@ def _add_ad(
             brand=campaign.brand,
             campaign=s.name,
         )
-    image_job = None
-    if not placement.text_only:
-        aspect = nearest_aspect(placement.aspect, families)
-        ikey = (brief.id, audience.id, variant, aspect)
-        if ikey not in m.image_jobs:
-            w, h = master_size(aspect)
-            m.image_jobs[ikey] = ImageJob(
-                brief=brief,
-                audience=audience,
-                variant=variant,
-                width=w,
-                height=h,
-                aspect=aspect,
-                seed=stable_seed(s.slug, brief.id, audience.id, variant),
-                model=image_model,
-                brand=campaign.brand,
-            )
-        image_job = m.image_jobs[ikey]
+    image_job = (
+        None if placement.text_only else _image_job(m, campaign, slot, image_model, families)
+    )
     name = _name(campaign, slot)
     utm = {
         "utm_source": s.utm_source or placement.platform,
@@ -222,6 +189,30 @@ def _add_ad(
             landing_url=with_utm(brief.landing_url, utm),
         )
     )
+
+
+def _image_job(
+    m: _Matrix, campaign: Campaign, slot: _Slot, image_model: str, families: Sequence[str]
+) -> ImageJob:
+    """The master image ``slot`` is composed from: one per (brief, audience, variant,
+    aspect family), shared by every placement nearest that family."""
+    brief, audience, variant = slot.brief, slot.audience, slot.variant
+    aspect = nearest_aspect(slot.placement.aspect, families)
+    key = (brief.id, audience.id, variant, aspect)
+    if key not in m.image_jobs:
+        w, h = master_size(aspect)
+        m.image_jobs[key] = ImageJob(
+            brief=brief,
+            audience=audience,
+            variant=variant,
+            width=w,
+            height=h,
+            aspect=aspect,
+            seed=stable_seed(campaign.settings.slug, brief.id, audience.id, variant),
+            model=image_model,
+            brand=campaign.brand,
+        )
+    return m.image_jobs[key]
 
 
 def _check_names(names: Sequence[str], campaign: Campaign) -> None:

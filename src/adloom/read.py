@@ -28,7 +28,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from PIL import ImageFont
 
-from adloom import safepath
+from adloom import providers, safepath
 from adloom.errors import BriefError, InputError, Problem
 from adloom.inputs import check_zip, csv_rows, font_problem, image_problem, sheet_rows
 from adloom.languages import LANGUAGES, normalise_language
@@ -651,12 +651,12 @@ class _Reader:
         return number
 
     def _provider(self, text: str, where: str) -> str:
-        provider = text.lower()
-        if provider not in ("", "bedrock", "draft"):
+        provider, known = text.lower(), providers.names()
+        if provider and provider not in known:
             self.error(
                 where,
-                f'provider "{text}" is not supported'
-                " — use bedrock (Amazon Bedrock) or draft (offline, no model, no cost)",
+                f'provider "{text}" is not supported — use {", ".join(known)}'
+                " (draft: offline, no model, no cost), or install its plugin (docs/providers.md)",
             )
         return provider
 

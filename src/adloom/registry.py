@@ -1,8 +1,9 @@
 """The model registry: which models exist, how to talk to them, what they cost.
 
 Models are data (``data/models.json``), extended without code changes by a user
-file (``$ADLOOM_MODELS`` or ``~/.config/adloom/models.json``) and by ``--models FILE``;
-later files add models or replace entries with the same id.
+file (``$ADLOOM_MODELS`` or ``~/.config/adloom/models.json``) and by ``--models FILE``,
+after the models files provider plugins ship; later files add models or replace
+entries with the same id.
 
 Inference-profile ids (``us.``/``eu.``/``apac.``/``jp.``/``au.``/``global.`` + base id)
 resolve to the base model's entry: they share prices and capabilities.
@@ -270,10 +271,14 @@ def user_models_file() -> Path:
 
 
 def load_registry(extra_files: Iterable[Path] = ()) -> Registry:
+    """The shipped models, then those of provider plugins, the user's file and
+    ``extra_files`` (``--models``), each adding to or replacing what came before."""
+    from adloom.providers import plugin_models  # late: providers build on the registry
+
     raw = json.loads(files("adloom").joinpath("data/models.json").read_text(encoding="utf-8"))
     registry = Registry(_parse(raw, "models.json"), raw.get("defaults", {}))
     user = user_models_file()
     paths = [user] if user.is_file() else []
-    for path in [*paths, *extra_files]:
+    for path in [*plugin_models(), *paths, *extra_files]:
         registry = registry.merged(_read_json(path), str(path))
     return registry

@@ -1,18 +1,38 @@
-"""Providers, registered by name. Tests register fakes through the same registry.
+"""Providers, registered by name: the built-in ones, plugins, and tests' fakes.
 
-@register("draft")
-def _make(config: ProviderConfig) -> Provider: ...
+A provider module registers a factory (and, for a plugin, the models file it ships)::
+
+    @register("acme", models=Path(__file__).with_name("models.json"))
+    def _make(config: ProviderConfig) -> Provider: ...
+
+Built-in providers are imported only when used (bedrock pulls in boto3, which a
+draft run never needs). Plugins are installed packages that name their module in
+the ``adloom.providers`` entry-point group (the way llm finds its plugins), under
+the provider's name::
+
+    [project.entry-points."adloom.providers"]
+    acme = "adloom_acme"
+
+A plugin is imported when its provider is used, or when the model registry is
+loaded (its models file joins the registry). One that fails to import, or that
+registers no provider of its name, stops adloom with a message naming it (exit 3).
+docs/providers.md is the guide.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 
-from adloom.errors import InputError
+from adloom.errors import InputError, ProviderError
 from adloom.providers.base import Provider
 from adloom.registry import Registry
+
+ENTRY_POINTS = "adloom.providers"
+_BUILTIN = {"bedrock": "adloom.providers.bedrock", "draft": "adloom.providers.draft"}
 
 
 @dataclass(frozen=True)
@@ -33,11 +53,17 @@ class ProviderConfig:
 
 Factory = Callable[[ProviderConfig], Provider]
 _FACTORIES: dict[str, Factory] = {}
+_MODELS: dict[str, Path] = {}  # provider -> the models file its plugin ships
 
 
-def register(name: str) -> Callable[[Factory], Factory]:
+def register(name: str, *, models: Path | None = None) -> Callable[[Factory], Factory]:
+    """Register the factory a decorator wraps as provider ``name``; ``models``: the
+    JSON models file (docs/models.md) of the models it serves, if it ships one."""
+
     def deco(factory: Factory) -> Factory:
         _FACTORIES[name] = factory
+        if models is not None:
+            _MODELS[name] = models
         return factory
 
     return deco
@@ -45,23 +71,62 @@ def register(name: str) -> Callable[[Factory], Factory]:
 
 def unregister(name: str) -> None:
     _FACTORIES.pop(name, None)
+    _MODELS.pop(name, None)
 
 
 def names() -> list[str]:
-    _load_builtin()
-    return sorted(_FACTORIES)
+    """Every provider that can be used: built in, registered, or an installed plugin's
+    (nothing is imported to list them)."""
+    return sorted({*_BUILTIN, *_FACTORIES, *(ep.name for ep in _plugins())})
 
 
 def make_provider(name: str, config: ProviderConfig) -> Provider:
-    _load_builtin()
+    _load(name)
     if name not in _FACTORIES:
         raise InputError(
-            f'unknown provider "{name}"', hint=f"Use one of: {', '.join(sorted(_FACTORIES))}."
+            f'unknown provider "{name}"',
+            hint=f"Use one of: {', '.join(names())}; or install the provider's plugin "
+            "(docs/providers.md).",
         )
     return _FACTORIES[name](config)
 
 
-def _load_builtin() -> None:
-    # Imported late: the bedrock provider pulls in boto3, which `plan` on a draft
-    # campaign never needs.
-    from adloom.providers import bedrock, draft  # noqa: F401
+def plugin_models() -> list[Path]:
+    """The models files the installed plugins ship (each plugin imported to find it)."""
+    for plugin in _plugins():
+        _load_plugin(plugin)
+    return list(_MODELS.values())
+
+
+def _plugins() -> list[EntryPoint]:
+    return [ep for ep in entry_points(group=ENTRY_POINTS) if ep.name not in _BUILTIN]
+
+
+def _load(name: str) -> None:
+    if name in _FACTORIES:
+        return
+    if name in _BUILTIN:
+        importlib.import_module(_BUILTIN[name])
+        return
+    for plugin in _plugins():
+        if plugin.name == name:
+            _load_plugin(plugin)
+
+
+def _load_plugin(plugin: EntryPoint) -> None:
+    """Import ``plugin``'s module, which registers its provider; a clear error if not."""
+    if plugin.name in _FACTORIES:
+        return
+    dist = plugin.dist.name if plugin.dist else plugin.module
+    where = f'provider plugin "{plugin.name}" ({plugin.value}, from {dist})'
+    fix = f"Fix the plugin, or uninstall it (pip uninstall {dist})."
+    try:
+        plugin.load()
+    except Exception as exc:  # whatever a third party's import raises, named
+        message = f"{where} failed to load: {type(exc).__name__}: {exc}"
+        raise ProviderError(message, hint=fix) from exc
+    if plugin.name not in _FACTORIES:
+        raise ProviderError(
+            f'{where} registered no provider "{plugin.name}"',
+            hint=f'Its module must call adloom.providers.register("{plugin.name}"). {fix}',
+        )

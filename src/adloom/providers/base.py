@@ -4,7 +4,7 @@ A provider turns a job into a ``Request`` (pure: no I/O, so its content hash can
 key the journal before anything is paid for) and sends requests with one method,
 ``send``. Everything above a provider (engine, journal, budget, retries) only sees
 ``Request`` and ``Response``; tests register a fake provider, or point the real
-Bedrock provider at a fake HTTP server.
+Bedrock provider at a fake HTTP server. docs/providers.md is the guide to adding one.
 
 Errors ``send`` may raise, besides returning a non-ok ``Response``:
 

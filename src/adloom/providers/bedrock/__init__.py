@@ -24,7 +24,7 @@ from adloom.providers import ProviderConfig, register
 from adloom.providers.base import Account, Kind, Provider, Request, Response
 from adloom.providers.bedrock import account_quotas, images, lifecycle, profiles, text
 from adloom.providers.bedrock.client import Clients, ErrorContext, Timeouts, translate
-from adloom.providers.bedrock.prompts import Prompts
+from adloom.providers.prompts import Prompts, image_prompts
 from adloom.registry import TIERS, ModelInfo, worst_text_cost
 
 __all__ = ["BedrockProvider", "Timeouts"]
@@ -167,20 +167,9 @@ class BedrockProvider(Provider):
     def image_request(self, job: ImageJob) -> Request:
         info, model_id = self._model(job.model, "image")
         adapter = images.adapter_for(info)
-        shape, space = images.orientation(job.aspect)
-        context = {
-            "brief": job.brief,
-            "audience": job.audience,
-            "brand": job.brand,
-            "variant": job.variant,
-            "aspect": job.aspect,
-            "subject": job.brief.image_prompt or f"{job.brief.product}: {job.brief.message}",
-            "orientation": shape,
-            "copy_space": space,
-            "negation_in_prompt": adapter.negation_in_prompt,
-        }
-        prompt = self.prompts.render("image.j2", context)
-        negative = self.prompts.render("image_negative.j2", context)
+        prompt, negative = image_prompts(
+            self.prompts, job, negation_in_prompt=adapter.negation_in_prompt
+        )
         quality = self.config.image_quality
         call = adapter.build(job, prompt, negative, quality)
         # Image prices are per image: the worst case is the price.

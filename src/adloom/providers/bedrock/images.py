@@ -27,9 +27,9 @@ from typing import Any, ClassVar
 
 from PIL import Image, UnidentifiedImageError
 
+from adloom.aspects import nearest_aspect, parse_ratio
 from adloom.errors import ModelAccessError
 from adloom.model import ImageJob
-from adloom.plan import parse_ratio
 from adloom.registry import ModelInfo
 
 
@@ -178,8 +178,7 @@ class StabilityImage(ImageAdapter):
     def build(self, job: ImageJob, prompt: str, negative: str, quality: str) -> ImageCall:
         aspect = job.aspect
         if aspect not in self.ASPECTS:
-            target = parse_ratio(aspect)
-            aspect = min(self.ASPECTS, key=lambda r: abs(math.log(parse_ratio(r) / target)))
+            aspect = nearest_aspect(parse_ratio(aspect), self.ASPECTS)
         body = {
             "prompt": fit_words(prompt, self.prompt_max),
             "negative_prompt": fit_words(negative, self.prompt_max),
@@ -213,18 +212,6 @@ def adapter_for(info: ModelInfo) -> ImageAdapter:
             hint=f"Image families adloom knows: {', '.join(sorted(ADAPTERS))}.",
         )
     return adapter
-
-
-def orientation(aspect: str) -> tuple[str, str]:
-    """Words for the prompt: the composition, and where to keep space for copy."""
-    ratio = parse_ratio(aspect)
-    if ratio >= 2:
-        return "wide panoramic", "the left or right third"
-    if ratio > 1.1:
-        return "landscape", "the left or right third"
-    if ratio >= 0.9:
-        return "square", "about a third of the frame"
-    return "portrait", "the top or bottom third"
 
 
 @dataclass(frozen=True)

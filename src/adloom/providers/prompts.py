@@ -1,5 +1,8 @@
 """Prompt templates: jinja2 files in ``templates/prompts/``, overridable like the preview.
 
+Shared by every provider: ``copywriting.copy_prompt`` renders the copy prompts, and
+``image_prompts`` the image prompt and its negative.
+
 A user's ``--templates DIR`` holding ``prompts/copy_user.j2`` replaces just that
 file. Templates render plain text for a model, never HTML, so autoescape is off;
 undefined variables are errors, so a typo in a user's template fails the run
@@ -14,7 +17,9 @@ from typing import Any
 
 import jinja2
 
+from adloom.aspects import orientation
 from adloom.errors import InputError
+from adloom.model import ImageJob
 from adloom.resources import template_dirs
 
 TEMPLATES = (
@@ -61,3 +66,24 @@ class Prompts:
             if line or (out and out[-1]):
                 out.append(line)
         return "\n".join(out)
+
+
+def image_prompts(prompts: Prompts, job: ImageJob, *, negation_in_prompt: bool) -> tuple[str, str]:
+    """The prompt and the negative prompt for ``job``'s master image.
+
+    ``negation_in_prompt``: whether "no text" belongs in the prompt too (a model that
+    reads negation words as asking for the thing keeps them in the negative only).
+    """
+    shape, space = orientation(job.aspect)
+    context = {
+        "brief": job.brief,
+        "audience": job.audience,
+        "brand": job.brand,
+        "variant": job.variant,
+        "aspect": job.aspect,
+        "subject": job.brief.image_prompt or f"{job.brief.product}: {job.brief.message}",
+        "orientation": shape,
+        "copy_space": space,
+        "negation_in_prompt": negation_in_prompt,
+    }
+    return prompts.render("image.j2", context), prompts.render("image_negative.j2", context)
