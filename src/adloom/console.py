@@ -27,8 +27,13 @@ class Env:
     debug: bool = False
 
     @property
+    def out_console(self) -> Console:
+        """Rich output (tables, styled lines) on stdout."""
+        return _console(self.stdout)
+
+    @property
     def err_console(self) -> Console:
-        return Console(file=self.stderr, highlight=False, soft_wrap=True)
+        return _console(self.stderr)
 
     @property
     def progress_enabled(self) -> bool:
@@ -63,6 +68,12 @@ class Env:
         )
         with bar:
             yield Tracker(bar, self.err)
+
+
+def _console(file: IO[str]) -> Console:
+    # Piped or captured output keeps whole model ids rather than wrapping at 80 columns.
+    width = None if file.isatty() else 200
+    return Console(file=file, highlight=False, soft_wrap=True, width=width)
 
 
 class _Progress(Progress):

@@ -20,7 +20,6 @@ from datetime import date
 from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
-from rich.console import Console
 from rich.table import Table
 
 from adloom.console import Env
@@ -256,14 +255,8 @@ def _sent(model: str, kind: Kind, registry: Registry, region: str) -> str:
 # ---------------------------------------------------------------- output
 
 
-def _console(env: Env) -> Console:
-    # Piped or captured output keeps whole model ids rather than wrapping at 80 columns.
-    width = None if env.stdout.isatty() else 200
-    return Console(file=env.stdout, highlight=False, soft_wrap=True, width=width)
-
-
 def print_checks(env: Env, checks: Sequence[Check]) -> None:
-    out = _console(env)
+    out = env.out_console
     for c in checks:
         mark = "[green]ok[/]  " if c.ok else "[red]FAIL[/]"
         out.print(f"{mark} {c.name}: {c.detail}", markup=True)
@@ -272,7 +265,7 @@ def print_checks(env: Env, checks: Sequence[Check]) -> None:
 
 
 def print_quotas(env: Env, sources: Sequence[Source]) -> None:
-    out = _console(env)
+    out = env.out_console
     for source in sources:
         out.print(f"     quota {source.line()}", markup=False)
 
@@ -291,7 +284,7 @@ def print_access(env: Env, rows: Sequence[Access], region: str) -> None:
             r.lifecycle or r.registry_lifecycle,
             r.note,
         )
-    _console(env).print(table)
+    env.out_console.print(table)
 
 
 def as_json(items: Sequence[Check] | Sequence[Access]) -> list[dict[str, Any]]:

@@ -46,13 +46,13 @@ from adloom import __version__, rsa, safepath
 from adloom.cells import cell_text, set_text_cell
 from adloom.errors import MachineError
 from adloom.model import Ad, Campaign, Creative, RunSummary
-from adloom.render import (
-    STATUSES,
+from adloom.present import (
     models_used,
     problems,
     provider_label,
     providers_used,
     relative_link,
+    status_counts,
     utc_stamp,
 )
 
@@ -458,9 +458,7 @@ def _write_summary(
     ws.column_dimensions["B"].width = 90
     text_model, image_model = models_used(ads)
     drafts = sum(1 for a in ads if a.draft)
-    by_status = ", ".join(
-        f"{n} {s}" for s in STATUSES if (n := sum(1 for a in ads if a.status == s))
-    )
+    by_status = ", ".join(f"{n} {s}" for s, n in status_counts(ads).items())
     rows: list[tuple[str, str | int | float]] = [
         ("Campaign", campaign.settings.name),
         ("Brand", campaign.settings.brand),

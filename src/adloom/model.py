@@ -234,9 +234,6 @@ class ImageJob:
         return f"{self.brief.id}/{self.audience.id}/v{self.variant}/{self.aspect}"
 
 
-Job = CopyJob | ImageJob
-
-
 @dataclass(frozen=True)
 class AdSpec:
     """One finished ad to deliver: the cross of a copy job and a placement."""

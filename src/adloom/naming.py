@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import string
 import unicodedata
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
@@ -19,11 +18,6 @@ def slugify(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).strip().lower()
     text = re.sub(r"[^\w]+", "-", text, flags=re.UNICODE)
     return text.strip("-_") or "campaign"
-
-
-def template_fields(template: str) -> list[str]:
-    """The ``{field}`` names a naming template uses."""
-    return [f for _, f, _, _ in string.Formatter().parse(template) if f]
 
 
 def ad_name(template: str, **values: object) -> str:

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache, partial
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from adloom.compose import AdCopy, compose
 from adloom.console import Tracker
 from adloom.engine import DEFAULT_CONCURRENCY, Budget, Engine, Quotas, RetryPolicy, Source
 from adloom.errors import Interrupted
-from adloom.export import export_workbook
+from adloom.export import WORKBOOK_FILE, export_workbook
 from adloom.generate import generate
 from adloom.journal import Journal
 from adloom.lifeline import worker_init
@@ -269,10 +270,43 @@ def deliver_run(
     campaign: Campaign, options: RunOptions, ads: Sequence[Ad], summary: RunSummary
 ) -> RunSummary:
     """A run's deliverables: the preview, the workbook and the platform bulk files."""
-    render_preview(ads, summary, campaign, options.out, options.templates)
-    export_workbook(ads, summary, campaign, options.out)
-    export_platforms(ads, campaign, options.out)
+    write_deliverables(ads, summary, campaign, options.out, options.templates)
     return summary
+
+
+def write_deliverables(
+    ads: Sequence[Ad],
+    summary: RunSummary,
+    campaign: Campaign,
+    out: Path,
+    templates: Path | None,
+    *,
+    round_number: int = 1,
+    workbook: str = WORKBOOK_FILE,
+    uploads: Sequence[Ad] | None = None,
+) -> None:
+    """The preview and the workbook, stamped with one time, and the platform bulk files
+    of ``uploads`` (by default every ad; the files leave out what may not run)."""
+    generated_at = datetime.now(UTC)  # read once: the preview and workbook match
+    render_preview(
+        ads,
+        summary,
+        campaign,
+        out,
+        templates,
+        generated_at=generated_at,
+        round_number=round_number,
+    )
+    export_workbook(
+        ads,
+        summary,
+        campaign,
+        out,
+        generated_at=generated_at,
+        name=workbook,
+        round_number=round_number,
+    )
+    export_platforms(ads if uploads is None else uploads, campaign, out)
 
 
 def run_plan(

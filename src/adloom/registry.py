@@ -143,10 +143,6 @@ class ModelInfo(BaseModel):
         """The inference-profile ids of this model (``us.`` + id, ...)."""
         return [f"{prefix}.{self.id}" for prefix in self.profiles]
 
-    @property
-    def max_image_cost(self) -> float:
-        return max(self.image_prices.values(), default=0.0)
-
 
 def worst_text_cost(
     info: ModelInfo,

@@ -21,7 +21,6 @@ reviewer's decision and notes.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -51,6 +50,16 @@ from adloom.model import (
     Status,
 )
 from adloom.pages import PAGES_DIR, fit, page_name, write_pages
+from adloom.present import (
+    error_text,
+    issues_besides,
+    models_used,
+    provider_label,
+    providers_used,
+    relative_link,
+    status_counts,
+    utc_stamp,
+)
 from adloom.resources import template_dirs
 
 # A page of ads; its name is from when the preview was one page, so templates made
@@ -66,62 +75,7 @@ MAX_HEIGHT = 320
 # Narrow creatives (160x600) still get a card wide enough to read their copy.
 MIN_CARD_WIDTH = 260
 
-STATUSES: tuple[Status, ...] = ("ok", "flagged", "failed", "blocked", "filtered", "skipped")
 LINK_SCHEMES = ("http", "https")
-
-
-# ---------------------------------------------------------------- shared with export
-
-
-def relative_link(path: Path, out: Path) -> str:
-    """``path`` relative to the out folder, with ``/`` separators (works on Windows too)."""
-    return Path(os.path.relpath(path.resolve(), out.resolve())).as_posix()
-
-
-def error_text(ad: Ad) -> str:
-    """Why an ad has no copy or image: the copy and image errors, without repeats."""
-    errors = [ad.copy.error, ad.image.error if ad.image else ""]
-    return "; ".join(dict.fromkeys(e for e in errors if e))
-
-
-def issues_besides(ad: Ad, error: str) -> tuple[str, ...]:
-    """The ad's issues without those that restate ``error`` (the pipeline lists it as one)."""
-    return tuple(i for i in ad.issues if not (error and error in i))
-
-
-def problems(ad: Ad) -> tuple[str, ...]:
-    """Everything wrong with an ad, once: its issues, led by the error unless one states it."""
-    error = error_text(ad)
-    if not error or any(error in i for i in ad.issues):
-        return ad.issues
-    return (error, *ad.issues)
-
-
-def provider_label(ad: Ad) -> str:
-    """``bedrock:<text model>, <image model>``, or just ``draft``: a draft used no model."""
-    if ad.draft:
-        return "draft"
-    models = [m for m in (ad.copy.model, ad.image.model if ad.image else "") if m]
-    return ":".join([ad.provider, ", ".join(dict.fromkeys(models))]) if models else ad.provider
-
-
-def models_used(ads: Sequence[Ad]) -> tuple[str, str]:
-    """The text and image models the ads were made with (drafts were made with none)."""
-    text = dict.fromkeys(a.copy.model for a in ads if a.copy.model and not a.copy.draft)
-    image = dict.fromkeys(
-        a.image.model for a in ads if a.image and a.image.model and not a.image.draft
-    )
-    return ", ".join(text), ", ".join(image)
-
-
-def providers_used(ads: Sequence[Ad], campaign: Campaign) -> str:
-    return ", ".join(dict.fromkeys(a.provider for a in ads if a.provider)) or (
-        campaign.settings.provider
-    )
-
-
-def utc_stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # ---------------------------------------------------------------- what the templates see
@@ -402,12 +356,6 @@ def build_page(
     )
 
 
-def status_counts(ads: Sequence[Ad]) -> dict[str, int]:
-    """How many ads have each status, for the statuses some ad has, in ``STATUSES`` order."""
-    counts = Counter(a.status for a in ads)
-    return {s: counts[s] for s in STATUSES if counts[s]}
-
-
 def _by_brief(ads: Sequence[Ad]) -> list[tuple[Brief, list[Ad]]]:
     """The ads of each brief, briefs in the order their first ad comes (the plan's)."""
     groups: dict[str, tuple[Brief, list[Ad]]] = {}
@@ -447,7 +395,8 @@ def render_preview(
     """Write the preview: a page of ads per brief (or several, ``adloom.pages``) under
     ``out/preview/``, and ``out/index.html`` linking them all; return the index's path.
 
-    ``generated_at`` lets the CLI stamp the preview and the workbook with one time;
+    ``generated_at``: when the run was made (the pipeline stamps the preview and the
+    workbook with one time; a caller without one gets now);
     ``round_number`` is the review round shown (``adloom review`` writes 2, 3, ...).
     """
     env = Environment(

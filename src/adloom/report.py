@@ -6,7 +6,6 @@ from collections import Counter
 from datetime import date
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 
 from adloom.console import Env
@@ -60,10 +59,6 @@ def plan_report(
     }
 
 
-def _console(env: Env) -> Console:
-    return Console(file=env.stdout, highlight=False, soft_wrap=True)
-
-
 def _counts_table(title: str, counts: dict[str, int]) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column(title.rsplit(maxsplit=1)[-1])
@@ -74,7 +69,7 @@ def _counts_table(title: str, counts: dict[str, int]) -> Table:
 
 
 def print_plan(env: Env, r: dict[str, Any]) -> None:
-    c = _console(env)
+    c = env.out_console
     c.print(
         f"[bold]{r['campaign']}[/] — provider {r['provider']}, "
         f"text {r['models']['text']}, image {r['models']['image']}"
@@ -103,7 +98,7 @@ def print_plan(env: Env, r: dict[str, Any]) -> None:
 
 
 def print_summary(env: Env, s: RunSummary) -> None:
-    c = _console(env)
+    c = env.out_console
     c.print(
         f"[bold]{s.campaign}[/]: {s.variants} ads, {s.creatives} image files, "
         f"{s.failed} failed, {s.flagged} flagged, {s.not_generated} not generated."
@@ -194,4 +189,4 @@ def print_models(env: Env, rows: list[dict[str, Any]]) -> None:
             extras.append(f"cache ≥{r['min_cache_tokens']:,} tok")
         output = r["structured_output"] or ""
         table.add_row(r["id"], r["kind"], r["family"], output, cost, ids, ", ".join(extras), life)
-    _console(env).print(table)
+    env.out_console.print(table)

@@ -46,7 +46,6 @@ from adloom.export import (
     SUMMARY_SHEET,
     VARIANTS_SHEET,
     WORKBOOK_FILE,
-    export_workbook,
     fingerprint,
 )
 from adloom.inputs import check_zip, sheet_rows
@@ -66,14 +65,12 @@ from adloom.model import (
     ReviewMark,
     RunSummary,
 )
-from adloom.pipeline import RunOptions, run_plan
-from adloom.platforms import export_platforms
+from adloom.pipeline import RunOptions, run_plan, write_deliverables
 from adloom.providers.base import Provider, Request, Response
 
 # The reader's own cell and header handling, so a workbook is read exactly as a brief
 # is: "3" not "3.0", TRUE/FALSE for checkboxes, headers matched ignoring case and spaces.
 from adloom.read import header_key, shown_text
-from adloom.render import render_preview
 from adloom.verdict import judge, judge_search
 
 APPROVED, REJECTED = "Approved", "Rejected"
@@ -444,12 +441,16 @@ def _deliver(job: _Round, made: Sequence[Ad], summary: RunSummary) -> RunSummary
         warnings=(*job.reviewed.warnings, *job.warnings, *summary.warnings),
         review={"round": job.number, **counts},
     )
-    out = job.options.out
-    render_preview(ads, summary, job.campaign, out, job.options.templates, round_number=job.number)
-    export_workbook(
-        ads, summary, job.campaign, out, name=job.workbook.name, round_number=job.number
+    write_deliverables(
+        ads,
+        summary,
+        job.campaign,
+        job.options.out,
+        job.options.templates,
+        round_number=job.number,
+        workbook=job.workbook.name,
+        uploads=[a for a in ads if a.review.approval == APPROVED],
     )
-    export_platforms([a for a in ads if a.review.approval == APPROVED], job.campaign, out)
     return summary
 
 
