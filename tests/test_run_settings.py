@@ -34,9 +34,9 @@ def options(command: str) -> dict[str, tuple[object, ...]]:
     """A command's options by parameter name: spelling, type, range, default and help."""
     group = get_command(app)
     assert isinstance(group, TyperGroup)
+    described = ("opts", "secondary_opts", "min", "max", "multiple", "default", "help")
     return {
-        p.name: (p.opts, p.secondary_opts, p.type_descriptor.annotation, p.min, p.max,
-                 p.multiple, p.default, p.help)  # fmt: skip
+        p.name: (p.type_descriptor.annotation, *(getattr(p, a) for a in described))
         for p in group.commands[command].params
         if isinstance(p, TyperOption) and p.name
     }
@@ -95,12 +95,14 @@ def recorded(out: Path) -> list[dict[str, Any]]:
 
 
 def test_round_two_of_a_guarded_run_is_guarded(fake_bedrock: FakeBedrock, tmp_path: Path) -> None:
-    fast = f"quota.{IMAGE}.ipm=100000"
-    out = bedrock_run(tmp_path, "--guardrail", "gr-brand:1", "--image-model", IMAGE, "--set", fast)
+    quota = f"quota.{IMAGE}.ipm"
+    out = bedrock_run(
+        tmp_path, "--guardrail", "gr-brand:1", "--image-model", IMAGE, "--set", f"{quota}=100000"
+    )
     first = len(fake_bedrock.calls("converse"))
     assert all(c.body["guardrailConfig"] == GUARDED for c in fake_bedrock.calls("converse"))
 
-    code, summary, err = cli("review", str(out / "variants.xlsx"))
+    code, _, err = cli("review", str(out / "variants.xlsx"))
     assert code == ExitCode.OK, err
     again = fake_bedrock.calls("converse")[first:]
     assert len(again) == 1  # the rejected ad, with its notes
@@ -109,8 +111,8 @@ def test_round_two_of_a_guarded_run_is_guarded(fake_bedrock: FakeBedrock, tmp_pa
     assert "records no run options" not in err
     # What the run was asked for, kept for the next round (no credentials, no profile).
     settings = recorded(out)
-    assert settings[0] == {"guardrail": "gr-brand:1", "sets": {fast.split("=")[0]: "100000",
-                           "image_model": IMAGE}}  # fmt: skip
+    sets = {quota: "100000", "image_model": IMAGE}
+    assert settings[0] == {"guardrail": "gr-brand:1", "sets": sets}
     # The round records what it ran with: the run's, and the provider its workbook names.
     assert settings[1] == {**settings[0], "provider": "bedrock"}
 
