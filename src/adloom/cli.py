@@ -20,6 +20,7 @@ import typer
 
 from adloom import __version__, values
 from adloom.console import Env
+from adloom.engine.core import DEFAULT_CONCURRENCY
 from adloom.errors import AdloomError, BriefError, ExitCode, InputError, Interrupted
 from adloom.lifeline import interrupted_exit, sigterm_stops
 from adloom.model import Campaign
@@ -84,7 +85,10 @@ TierOpt = Annotated[
 ]
 FreshOpt = Annotated[bool, typer.Option(help="Ignore the journal's cached answers.")]
 ConcurrencyOpt = Annotated[
-    int | None, typer.Option(min=1, max=256, help="Requests in flight per model (default 16).")
+    int | None,
+    typer.Option(
+        min=1, max=256, help=f"Requests in flight per model (default {DEFAULT_CONCURRENCY})."
+    ),
 ]
 MaxCostOpt = Annotated[float | None, typer.Option(help="Budget in USD (never exceeded).")]
 TemplatesOpt = Annotated[Path | None, typer.Option(help="Folder overriding templates.")]
