@@ -18,10 +18,13 @@ from typer.main import get_command
 
 from adloom.cli import app
 from adloom.errors import ExitCode
+from adloom.journal import Journal, run_settings
+from adloom.providers.base import Request
 from adloom.runsettings import INHERITED, Choices
 from briefs import write_brief
 from fakebedrock import FakeBedrock
 from test_bedrock_provider import NOVA_LITE, STABILITY
+from test_journal_migrations import _old_journal
 from test_review import BRIEF, CAMPAIGN, CARAFE, PREFIX, Sheet, cli
 
 GUARDED = {"guardrailIdentifier": "gr-brand", "guardrailVersion": "1", "trace": "enabled"}
@@ -156,3 +159,23 @@ def test_a_workbook_without_its_journal_says_what_it_cannot_inherit(tmp_path: Pa
     code, _, err = cli("review", workbook, "--brief", str(brief), "--out", str(tmp_path / "r2"))
     assert code == ExitCode.OK, err
     assert "records no run options" in err
+
+
+def test_a_journal_of_the_schema_before_run_settings(tmp_path: Path) -> None:
+    """Runs an older adloom recorded have no settings; read without upgrading the
+    journal, and after it, the next run's are found."""
+    _old_journal(tmp_path, Request("text", "amazon.nova-lite-v1:0", {}), with_attempt_errors=True)
+    db = sqlite3.connect(tmp_path / "journal.sqlite")
+    db.execute("INSERT INTO runs VALUES ('r0', 1.0, 2.0, 'brief.xlsx', 'bedrock', 'done')")
+    db.commit()
+    db.close()
+    assert run_settings(tmp_path) is None
+    journal = Journal(tmp_path)  # upgraded: the old run has none
+    try:
+        assert run_settings(tmp_path) is None
+        journal.start_run("r1", "brief.xlsx", "bedrock", {"guardrail": "gr-brand:1"})
+        assert run_settings(tmp_path) is None  # not finished: it made no workbook
+        journal.finish_run("r1", "done")
+        assert run_settings(tmp_path) == {"guardrail": "gr-brand:1"}
+    finally:
+        journal.close()

@@ -104,7 +104,8 @@ def _m003_pending_images(db: sqlite3.Connection) -> None:
 def _m004_run_settings(db: sqlite3.Connection) -> None:
     """What each run was asked for on the command line (``runsettings.Choices.record``),
     so that a review round can use the same: JSON, never credentials."""
-    db.execute("ALTER TABLE runs ADD COLUMN settings TEXT")
+    if "settings" not in _columns(db, "runs"):  # a journal taken back to an older version
+        db.execute("ALTER TABLE runs ADD COLUMN settings TEXT")
 
 
 # Applied in order, each once: a journal at ``PRAGMA user_version`` N runs the ones after

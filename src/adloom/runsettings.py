@@ -208,13 +208,14 @@ def settle(
     from adloom.pipeline import RunOptions
     from adloom.plan import make_plan
 
+    # Per-model quotas: --set quota.<model-id>.tpm=N, else the account's, else the
+    # registry's. Read first: a bad one is the user's to fix, before any credentials.
+    quotas = Quotas(registry, campaign.settings.extra, campaign.cells)
     name = provider_name(choices, campaign)
     provider = make_provider(name, provider_config(choices, campaign, registry))
     plan = make_plan(campaign, registry, name)
     provider.check()
     started(env, provider, plan)
-    # Per-model quotas: --set quota.<model-id>.tpm=N, else the account's, else the registry's.
-    quotas = Quotas(registry, campaign.settings.extra, campaign.cells)
     budget = choices.max_cost if choices.max_cost is not None else campaign.settings.max_cost_usd
     options = RunOptions(
         out=out,
