@@ -71,6 +71,9 @@ def test_the_users_choices_win_over_the_recorded_ones() -> None:
     assert merged.sets == {"variants": "3", "tier": "flex", "image_model": IMAGE}
     assert merged.profile is None
     assert not merged.fresh
+    # What adloom cannot have written is not inherited.
+    odd = Choices().over({"concurrency": "many", "max_cost": None, "sets": {"variants": 2}})
+    assert odd == Choices()
 
 
 def bedrock_run(tmp_path: Path, *args: str) -> Path:

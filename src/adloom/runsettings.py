@@ -28,20 +28,21 @@ if TYPE_CHECKING:
     from adloom.pipeline import RunOptions
     from adloom.review import Reviewed
 
-# Recorded and inherited, besides ``sets``. Not ``profile``: whose credentials pay for
-# a round is for whoever runs it to say (a colleague may review), nor one-off ``fresh``.
-INHERITED = (
-    "provider",
-    "temperature",
-    "max_tokens",
-    "latency",
-    "guardrail",
-    "tier",
-    "region",
-    "templates",
-    "max_cost",
-    "concurrency",
-)
+# Recorded and inherited, besides ``sets``, with their types in JSON. Not ``profile``:
+# whose credentials pay for a round is for whoever runs it to say (a colleague may
+# review), nor one-off ``fresh``.
+INHERITED: dict[str, type | tuple[type, ...]] = {
+    "provider": str,
+    "temperature": (int, float),
+    "max_tokens": int,
+    "latency": str,
+    "guardrail": str,
+    "tier": str,
+    "region": str,
+    "templates": str,
+    "max_cost": (int, float),
+    "concurrency": int,
+}
 
 
 def overrides(pairs: Sequence[str] | None) -> dict[str, str]:
@@ -104,15 +105,15 @@ class Choices:
         """These choices, with the ``recorded`` ones where none was made here."""
         inherited = {
             k: recorded[k]
-            for k in INHERITED
-            if getattr(self, k) is None and recorded.get(k) is not None
-        }
+            for k, kind in INHERITED.items()
+            if getattr(self, k) is None and isinstance(recorded.get(k), kind)
+        }  # a value of another type was not written by adloom: not inherited
         if "templates" in inherited:
             inherited["templates"] = Path(inherited["templates"])
         sets = recorded.get("sets")
-        return replace(
-            self, sets={**(sets if isinstance(sets, dict) else {}), **self.sets}, **inherited
-        )
+        sets = sets if isinstance(sets, dict) else {}
+        kept = {k: v for k, v in sets.items() if isinstance(v, str)}
+        return replace(self, sets={**kept, **self.sets}, **inherited)
 
     def check(self) -> None:
         """What typer cannot check: a budget of nan or -1, a made-up region, no such
