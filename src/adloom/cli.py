@@ -12,7 +12,7 @@ from __future__ import annotations
 import enum
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -23,13 +23,15 @@ from adloom.console import Env
 from adloom.engine.core import DEFAULT_CONCURRENCY
 from adloom.errors import AdloomError, BriefError, ExitCode, InputError, Interrupted
 from adloom.lifeline import interrupted_exit, sigterm_stops
-from adloom.model import Campaign, Plan, RunSummary
-from adloom.providers import ProviderConfig, make_provider
-from adloom.providers.base import Kind, Provider
+from adloom.model import Campaign
+from adloom.providers import make_provider
+from adloom.providers.base import Kind
 from adloom.registry import Registry, load_registry
+from adloom.runsettings import overrides
 
 if TYPE_CHECKING:
-    from adloom.engine import Quotas
+    from adloom.review import Reviewed
+    from adloom.runsettings import Settled
 
 app = typer.Typer(
     name="adloom",
@@ -74,10 +76,30 @@ class Tier(enum.StrEnum):
     priority = "priority"
 
 
+# The options that shape a run, declared once: `run` and `review` both take every one
+# (tests/test_run_settings.py checks), and runsettings.Choices reads them by name.
+ProviderOpt = Annotated[str | None, typer.Option(help="draft or bedrock.")]
 TierOpt = Annotated[
     Tier | None,
     typer.Option(help="Bedrock service tier: flex is cheaper and slower, priority faster, dearer."),
 ]
+FreshOpt = Annotated[bool, typer.Option(help="Ignore the journal's cached answers.")]
+ConcurrencyOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=1, max=256, help=f"Requests in flight per model (default {DEFAULT_CONCURRENCY})."
+    ),
+]
+MaxCostOpt = Annotated[float | None, typer.Option(help="Budget in USD (never exceeded).")]
+TemplatesOpt = Annotated[Path | None, typer.Option(help="Folder overriding templates.")]
+TextModelOpt = Annotated[str | None, typer.Option(help="Override the text model.")]
+ImageModelOpt = Annotated[str | None, typer.Option(help="Override the image model.")]
+TemperatureOpt = Annotated[float | None, typer.Option(min=0.0, max=1.0)]
+MaxTokensOpt = Annotated[int | None, typer.Option(min=64, max=8192)]
+LatencyOpt = Annotated[str | None, typer.Option(help="standard or optimized.")]
+GuardrailOpt = Annotated[str | None, typer.Option(help="Bedrock guardrail ID:VERSION.")]
+ProfileOpt = Annotated[str | None, typer.Option(help="AWS profile.")]
+RegionOpt = Annotated[str | None, typer.Option(help="AWS region.")]
 
 
 def _env(ctx: typer.Context) -> Env:
@@ -85,20 +107,10 @@ def _env(ctx: typer.Context) -> Env:
     return env
 
 
-def _overrides(pairs: Sequence[str] | None) -> dict[str, str]:
-    out = {}
-    for pair in pairs or ():
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f'--set "{pair}": expected key=value, e.g. --set variants=2')
-        out[key.strip()] = value.strip()
-    return out
-
-
-def _read(env: Env, brief: Path, sets: Sequence[str] | None) -> Campaign:
+def _read(env: Env, brief: Path, settings: Mapping[str, str]) -> Campaign:
     from adloom.read import read_campaign
 
-    campaign = read_campaign(brief, _overrides(sets))
+    campaign = read_campaign(brief, settings)
     for w in campaign.warnings:
         env.warn(str(w))
     return campaign
@@ -108,62 +120,19 @@ def _registry(models: Sequence[Path] | None) -> Registry:
     return load_registry(models or ())
 
 
-def _check_options(*, max_cost: float | None, region: str | None, templates: Path | None) -> None:
-    """Options typer cannot check: a budget of nan or -1, a made-up region, no such folder."""
-    values.in_range(max_cost, values.BUDGET_USD, "--max-cost")
-    values.region(region)
-    values.folder(templates, "--templates")
-
-
-def _provider_name(option: str | None, campaign: Campaign) -> str:
-    return option or campaign.settings.provider or "bedrock"
-
-
-def _tier(option: Tier | None, campaign: Campaign) -> str:
-    """The service tier: the option, else the campaign's ``tier`` setting, else default."""
-    return option.value if option else campaign.settings.tier or "default"
-
-
-def _start(
-    env: Env, campaign: Campaign, registry: Registry, name: str, config: ProviderConfig
-) -> tuple[Provider, Plan]:
-    """Provider and plan, checked before any work: a paid provider without
-    credentials, or a model past its end of life, stops here, not at the first request."""
-    from adloom.plan import make_plan
-
-    provider = make_provider(name, config)
-    plan = make_plan(campaign, registry, name)
-    provider.check()
-    _started(env, provider, plan)
-    return provider, plan
-
-
-def _models(plan: Plan) -> list[tuple[str, Kind]]:
-    return [(plan.text_model, "text"), (plan.image_model, "image")]
-
-
-def _started(env: Env, provider: Provider, plan: Plan) -> None:
-    """The provider's checks before a run's first call; each warning said once."""
-    for warning in provider.start(_models(plan)):
-        env.warn(warning)
-
-
-def _with_account(env: Env, provider: Provider, plan: Plan, quotas: Quotas) -> Quotas:
-    """``quotas`` (the settings', else the registry's) with the account's own under the
-    settings, read at run start for the models (as sent) no setting covers; why not,
-    said once."""
-    sent = [(provider.sent_id(model, kind), kind) for model, kind in _models(plan)]
-    account = provider.account_quotas(quotas.unset(sent))
-    for warning in account.warnings:
-        env.warn(warning)
-    return quotas.with_account(account)
-
-
-def _deliver(env: Env, summary: RunSummary, *, as_json: bool) -> None:
-    """Print the run's summary; exit 1 when some ads failed, were not generated or are
+def _go(env: Env, settled: Settled, as_json: bool, review: Reviewed | None = None) -> None:
+    """Run (or, given ``review``, run the review round of) what was settled, and deliver
+    it: print the summary; exit 1 when some ads failed, were not generated or are
     flagged (held back from the platform files)."""
+    from adloom.pipeline import run_plan
     from adloom.report import print_summary
+    from adloom.review import run_review
 
+    with env.progress() as tracker:
+        if review is None:
+            summary = run_plan(settled.plan, settled.provider, settled.options, tracker)
+        else:
+            summary = run_review(review, settled.plan, settled.provider, settled.options, tracker)
     if as_json:
         env.json(summary.as_json())
     else:
@@ -199,7 +168,7 @@ def validate(ctx: typer.Context, brief: BriefArg, set_: SetOpt = None) -> None:
     from adloom.plan import check_names
 
     env = _env(ctx)
-    campaign = _read(env, brief, set_)
+    campaign = _read(env, brief, overrides(set_))
     check_names(campaign)  # ad names are file names: checked before any model call
     n = len(campaign.briefs)
     env.err(f"{brief}: valid — {n} brief(s), campaign “{campaign.settings.name}”.")
@@ -229,7 +198,7 @@ def lint(
     from adloom.lintcmd import lint_file, print_report
 
     env = _env(ctx)
-    report = lint_file(target, brief=brief, overrides=_overrides(set_))
+    report = lint_file(target, brief=brief, overrides=overrides(set_))
     if as_json:
         env.json(report.as_json())
     else:
@@ -243,7 +212,7 @@ def plan(
     ctx: typer.Context,
     brief: BriefArg,
     set_: SetOpt = None,
-    provider: Annotated[str | None, typer.Option(help="draft or bedrock.")] = None,
+    provider: ProviderOpt = None,
     models: ModelsOpt = None,
     tier: TierOpt = None,
     as_json: JsonOpt = False,
@@ -251,28 +220,23 @@ def plan(
     """The variant matrix, the requests it takes and what it would cost; no model calls."""
     from adloom.generate import estimate
     from adloom.plan import make_plan
-    from adloom.report import plan_report
+    from adloom.report import plan_report, print_plan
+    from adloom.runsettings import Choices, provider_config, provider_name, started
 
     env = _env(ctx)
-    campaign = _read(env, brief, set_)
+    choices = Choices.given(ctx.params)
+    campaign = _read(env, brief, choices.sets)
     registry = _registry(models)
-    name = _provider_name(provider, campaign)
-    config = ProviderConfig(
-        registry=registry,
-        tier=_tier(tier, campaign),
-        settings=dict(campaign.settings.extra),
-        cells=dict(campaign.cells),
-    )
+    name = provider_name(choices, campaign)
+    config = provider_config(choices, campaign, registry)
     the_provider = make_provider(name, config)  # an unknown provider: exit 2
     the_plan = make_plan(campaign, registry, name)
-    _started(env, the_provider, the_plan)
+    started(env, the_provider, the_plan)
     est = estimate(the_plan, the_provider)
     report = plan_report(the_plan, est, name, registry, config.tier)
     if as_json:
         env.json(report)
     else:
-        from adloom.report import print_plan
-
         print_plan(env, report)
 
 
@@ -280,76 +244,39 @@ def plan(
 def run(
     ctx: typer.Context,
     brief: BriefArg,
-    provider: Annotated[str | None, typer.Option(help="draft or bedrock.")] = None,
+    provider: ProviderOpt = None,
     out: OutOpt = None,
     force: ForceOpt = False,
     wait: WaitOpt = False,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
-    fresh: Annotated[bool, typer.Option(help="Ignore the journal's cached answers.")] = False,
-    concurrency: Annotated[
-        int, typer.Option(min=1, max=256, help="Requests in flight per model.")
-    ] = DEFAULT_CONCURRENCY,
-    max_cost: Annotated[float | None, typer.Option(help="Budget in USD (never exceeded).")] = None,
-    templates: Annotated[Path | None, typer.Option(help="Folder overriding templates.")] = None,
+    fresh: FreshOpt = False,
+    concurrency: ConcurrencyOpt = None,
+    max_cost: MaxCostOpt = None,
+    templates: TemplatesOpt = None,
     models: ModelsOpt = None,
-    text_model: Annotated[str | None, typer.Option(help="Override the text model.")] = None,
-    image_model: Annotated[str | None, typer.Option(help="Override the image model.")] = None,
-    temperature: Annotated[float | None, typer.Option(min=0.0, max=1.0)] = None,
-    max_tokens: Annotated[int | None, typer.Option(min=64, max=8192)] = None,
-    latency: Annotated[str | None, typer.Option(help="standard or optimized.")] = None,
-    guardrail: Annotated[str | None, typer.Option(help="Bedrock guardrail ID:VERSION.")] = None,
+    text_model: TextModelOpt = None,
+    image_model: ImageModelOpt = None,
+    temperature: TemperatureOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    latency: LatencyOpt = None,
+    guardrail: GuardrailOpt = None,
     tier: TierOpt = None,
-    profile: Annotated[str | None, typer.Option(help="AWS profile.")] = None,
-    region: Annotated[str | None, typer.Option(help="AWS region.")] = None,
+    profile: ProfileOpt = None,
+    region: RegionOpt = None,
 ) -> None:
     """Run the whole pipeline and deliver ads, preview and workbook."""
-    from adloom.engine import Quotas
-    from adloom.pipeline import RunOptions, default_out, run_plan
+    from adloom.pipeline import default_out
+    from adloom.runsettings import Choices, settle
 
     env = _env(ctx)
     out_dir = _out(out)
-    _check_options(max_cost=max_cost, region=region, templates=templates)
-    values.in_range(temperature, values.TEMPERATURE, "--temperature")
-    sets = _overrides(set_)
-    for key, value in (("text_model", text_model), ("image_model", image_model)):
-        if value:
-            sets[key] = value
-    campaign = _read(env, brief, [f"{k}={v}" for k, v in sets.items()])
-    registry = _registry(models)
-    # Per-model quotas: --set quota.<model-id>.tpm=N, else the account's, else the registry's.
-    quotas = Quotas(registry, campaign.settings.extra, campaign.cells)
-    name = _provider_name(provider, campaign)
-    if latency not in (None, "standard", "optimized"):
-        raise InputError(f'--latency "{latency}": use standard or optimized')
-    config = ProviderConfig(
-        registry=registry,
-        templates=templates,
-        region=region,
-        profile=profile,
-        temperature=temperature,
-        max_tokens=max_tokens,
-        latency=latency,
-        guardrail=guardrail,
-        tier=_tier(tier, campaign),
-        settings=dict(campaign.settings.extra),
-        cells=dict(campaign.cells),
-    )
-    the_provider, the_plan = _start(env, campaign, registry, name, config)
-    budget = max_cost if max_cost is not None else campaign.settings.max_cost_usd
-    options = RunOptions(
-        out=out_dir or default_out(campaign),
-        force=force,
-        wait=wait,
-        fresh=fresh,
-        concurrency=concurrency,
-        max_cost_usd=budget,
-        templates=templates,
-        quotas=_with_account(env, the_provider, the_plan, quotas),
-    )
-    with env.progress() as tracker:
-        summary = run_plan(the_plan, the_provider, options, tracker)
-    _deliver(env, summary, as_json=as_json)
+    choices = Choices.given(ctx.params)
+    choices.check()
+    campaign = _read(env, brief, choices.sets)
+    out_dir = out_dir or default_out(campaign)
+    settled = settle(env, campaign, _registry(models), choices, out=out_dir, force=force, wait=wait)
+    _go(env, settled, as_json)
 
 
 @app.command()
@@ -361,69 +288,42 @@ def review(
     brief: Annotated[
         Path | None, typer.Option(help="The brief (default: the one the workbook records).")
     ] = None,
-    provider: Annotated[
-        str | None, typer.Option(help="draft or bedrock (default: the run's).")
-    ] = None,
-    out: Annotated[
-        str | None, typer.Option("--out", help="Output folder (default: the workbook's).")
-    ] = None,
+    provider: ProviderOpt = None,
+    out: OutOpt = None,
     force: ForceOpt = False,
     wait: WaitOpt = False,
     set_: SetOpt = None,
     as_json: JsonOpt = False,
-    concurrency: Annotated[
-        int, typer.Option(min=1, max=256, help="Requests in flight per model.")
-    ] = DEFAULT_CONCURRENCY,
-    max_cost: Annotated[float | None, typer.Option(help="Budget in USD (never exceeded).")] = None,
-    templates: Annotated[Path | None, typer.Option(help="Folder overriding templates.")] = None,
+    fresh: FreshOpt = False,
+    concurrency: ConcurrencyOpt = None,
+    max_cost: MaxCostOpt = None,
+    templates: TemplatesOpt = None,
     models: ModelsOpt = None,
+    text_model: TextModelOpt = None,
+    image_model: ImageModelOpt = None,
+    temperature: TemperatureOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    latency: LatencyOpt = None,
+    guardrail: GuardrailOpt = None,
     tier: TierOpt = None,
-    profile: Annotated[str | None, typer.Option(help="AWS profile.")] = None,
-    region: Annotated[str | None, typer.Option(help="AWS region.")] = None,
+    profile: ProfileOpt = None,
+    region: RegionOpt = None,
 ) -> None:
-    """Next round: keep approved ads, regenerate rejected ones from the notes (docs/review.md)."""
-    from adloom.engine import Quotas
-    from adloom.pipeline import RunOptions
-    from adloom.providers import names
-    from adloom.review import find_brief, read_reviewed, run_review
+    """Next round: keep approved ads, regenerate rejected ones from the notes (docs/review.md).
+
+    Options as for run; those not given are the run's (docs/review.md).
+    """
+    from adloom.review import find_brief, read_reviewed
+    from adloom.runsettings import Choices, for_review, settle
 
     env = _env(ctx)
-    out_dir = _out(out)
-    _check_options(max_cost=max_cost, region=region, templates=templates)
+    out_dir = _out(out) or workbook.parent
     reviewed = read_reviewed(workbook)
-    campaign = _read(env, find_brief(reviewed, brief), set_)
-    registry = _registry(models)
-    # The run's provider (the Summary sheet names it) unless told otherwise.
-    name = provider or (reviewed.provider if reviewed.provider in names() else "")
-    name = name or _provider_name(None, campaign)
-    config = ProviderConfig(
-        registry=registry,
-        templates=templates,
-        region=region,
-        profile=profile,
-        tier=_tier(tier, campaign),
-        settings=dict(campaign.settings.extra),
-        cells=dict(campaign.cells),
-    )
-    the_provider, the_plan = _start(env, campaign, registry, name, config)
-    options = RunOptions(
-        out=out_dir or workbook.parent,
-        force=force,
-        wait=wait,
-        concurrency=concurrency,
-        max_cost_usd=max_cost if max_cost is not None else campaign.settings.max_cost_usd,
-        templates=templates,
-        quotas=_with_account(
-            env, the_provider, the_plan, Quotas(registry, campaign.settings.extra, campaign.cells)
-        ),
-    )
-    with env.progress() as tracker:
-        summary = run_review(reviewed, the_plan, the_provider, options, tracker)
-    _deliver(env, summary, as_json=as_json)
-
-
-ProfileOpt = Annotated[str | None, typer.Option(help="AWS profile.")]
-RegionOpt = Annotated[str | None, typer.Option(help="AWS region.")]
+    choices = for_review(env, Choices.given(ctx.params), reviewed)
+    choices.check()
+    campaign = _read(env, find_brief(reviewed, brief), choices.sets)
+    settled = settle(env, campaign, _registry(models), choices, out=out_dir, force=force, wait=wait)
+    _go(env, settled, as_json, review=reviewed)
 
 
 @app.command(name="models")
@@ -486,7 +386,7 @@ def doctor(
     env = _env(ctx)
     values.region(region)
     registry = _registry(models)
-    settings = _read(env, brief, set_).settings if brief else None
+    settings = _read(env, brief, overrides(set_)).settings if brief else None
     text_id = text_model or (settings.text_model if settings else "")
     image_id = image_model or (settings.image_model if settings else "")
     chosen: list[tuple[str, Kind]] = [

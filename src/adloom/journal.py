@@ -16,7 +16,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,12 +101,20 @@ def _m003_pending_images(db: sqlite3.Connection) -> None:
     )
 
 
+def _m004_run_settings(db: sqlite3.Connection) -> None:
+    """What each run was asked for on the command line (``runsettings.Choices.record``),
+    so that a review round can use the same: JSON, never credentials."""
+    if "settings" not in _columns(db, "runs"):  # a journal taken back to an older version
+        db.execute("ALTER TABLE runs ADD COLUMN settings TEXT")
+
+
 # Applied in order, each once: a journal at ``PRAGMA user_version`` N runs the ones after
 # the Nth. Append new migrations; never edit or reorder one that has shipped.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _m001_initial,
     _m002_tiers_and_caching,
     _m003_pending_images,
+    _m004_run_settings,
 )
 
 
@@ -132,6 +140,34 @@ def migrate(db: sqlite3.Connection, path: Path) -> None:
             db.execute("ROLLBACK")
             raise
         db.execute("COMMIT")
+
+
+def run_settings(out: Path) -> dict[str, Any] | None:
+    """The settings the latest finished run in ``out`` recorded at its start; None when
+    the folder has no journal, or that run recorded none (an older adloom made it).
+
+    Read-only, without migrating: the folder may be someone else's, or read-only.
+    """
+    path = out / "journal.sqlite"
+    if not path.is_file():
+        return None
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            if "settings" not in _columns(db, "runs"):
+                return None
+            row = db.execute(
+                "SELECT settings FROM runs WHERE outcome='done' ORDER BY started_at DESC LIMIT 1"
+            ).fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:  # unreadable here: the round goes on without, and says so
+        return None
+    try:
+        settings = json.loads(row[0]) if row and row[0] else None
+    except ValueError:  # not written by adloom: as good as none
+        return None
+    return settings if isinstance(settings, dict) else None
 
 
 @dataclass(frozen=True)
@@ -180,11 +216,17 @@ class Journal:
 
     # ------------------------------------------------------------ runs
 
-    def start_run(self, run_id: str, brief: str, provider: str) -> None:
+    def start_run(
+        self, run_id: str, brief: str, provider: str, settings: Mapping[str, Any] | None = None
+    ) -> None:
+        """Record a run's start, with the ``settings`` it was asked for (see
+        ``run_settings``)."""
+        recorded = json.dumps(dict(settings), ensure_ascii=False) if settings is not None else None
         with self._lock, self._machine():
             self._db.execute(
-                "INSERT INTO runs(run_id, started_at, brief, provider) VALUES (?,?,?,?)",
-                (run_id, time.time(), brief, provider),
+                "INSERT INTO runs(run_id, started_at, brief, provider, settings)"
+                " VALUES (?,?,?,?,?)",
+                (run_id, time.time(), brief, provider, recorded),
             )
 
     def finish_run(self, run_id: str, outcome: str) -> None:

@@ -13,12 +13,13 @@ import os
 import signal
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache, partial
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -66,6 +67,9 @@ class RunOptions:
     workers: int = field(default_factory=lambda: max(1, min(4, os.cpu_count() or 1)))
     force: bool = False  # write into a folder holding other files (outdir.claimed)
     wait: bool = False  # wait for another run on the folder instead of exiting BUSY
+    # What the run was asked for (runsettings.Choices.record), kept in the journal so a
+    # review round can use the same.
+    settings: Mapping[str, Any] = field(default_factory=dict)
 
 
 def default_out(campaign: Campaign, root: Path = Path("output")) -> Path:
@@ -333,7 +337,7 @@ def _run_claimed(
     out = options.out
     journal = Journal(out)
     run_id = uuid.uuid4().hex
-    journal.start_run(run_id, str(plan.campaign.source), provider.name)
+    journal.start_run(run_id, str(plan.campaign.source), provider.name, options.settings)
     engine = Engine(
         provider,
         journal,
