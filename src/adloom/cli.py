@@ -78,7 +78,9 @@ class Tier(enum.StrEnum):
 
 # The options that shape a run, declared once: `run` and `review` both take every one
 # (tests/test_run_settings.py checks), and runsettings.Choices reads them by name.
-ProviderOpt = Annotated[str | None, typer.Option(help="draft, bedrock, or an installed plugin's provider.")]
+ProviderOpt = Annotated[
+    str | None, typer.Option(help="draft, bedrock, or an installed plugin's provider.")
+]
 TierOpt = Annotated[
     Tier | None,
     typer.Option(help="Bedrock service tier: flex is cheaper and slower, priority faster, dearer."),
