@@ -12,25 +12,21 @@ instead of meeting one error per run. A file that cannot be opened at all is an
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
 import difflib
 import math
 import re
 import string
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
 from PIL import ImageFont
 
 from adloom import safepath
-from adloom.errors import BriefError, InputError, Problem
-from adloom.inputs import check_zip, csv_rows, font_problem, image_problem, sheet_rows
+from adloom.errors import BriefError, Problem
+from adloom.inputs import font_problem, image_problem
 from adloom.languages import LANGUAGES, normalise_language
 from adloom.model import (
     Audience,
@@ -45,6 +41,7 @@ from adloom.model import (
 from adloom.naming import NAME_FIELDS, slugify
 from adloom.placements import builtin_placements
 from adloom.registry import TIERS
+from adloom.sheets import Book, Sheet, header_key, load_sheets
 from adloom.values import BUDGET_USD, MAX_DIGITS, Range, parse
 
 DEFAULT_PLACEMENTS = (
@@ -62,18 +59,11 @@ MAX_VARIANTS = 20
 SIZE_RANGE = (16, 8192)  # px; Bedrock image models and Pillow both stay sane inside it
 
 _DEFAULTS = Settings(name="", brand="")
-_SHEETS = ("campaign", "briefs", "audiences", "brand", "placements")
 _REQUIRED_BRIEF_FIELDS = {
     "id": "an id (it goes into every ad name)",
     "product": "the product it advertises",
     "message": "the one thing the ad must say",
 }
-# An encrypted .xlsx is not a zip but an OLE compound file, as is an old binary .xls.
-_CFB_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
-# What a formula cell caches when its formula failed; never copy worth shipping.
-_EXCEL_ERRORS = frozenset(
-    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#SPILL!", "#CALC!"}
-)
 _LIST_SEP = re.compile(r"[,;\n]")
 _BENEFIT_SEP = re.compile(r"[;\n]")  # benefits are phrases that may contain commas
 _LINES = re.compile(r"\n")
@@ -148,152 +138,6 @@ def read_campaign(path: Path, overrides: Mapping[str, str] | None = None) -> Cam
     """
     path = Path(path)
     return _Reader(path, load_sheets(path), overrides or {}).campaign()
-
-
-# ---------------------------------------------------------------- the file
-
-
-@dataclass(frozen=True)
-class _Sheet:
-    """One sheet's cells as text; rows without any text are left out."""
-
-    title: str  # as written in the file (a CSV's file name), for messages
-    rows: tuple[tuple[int, tuple[str, ...]], ...]  # (row number, texts from column A)
-
-    def ref(self, column: int, row: int) -> str:
-        return _ref(self.title, column, row)
-
-
-def _ref(title: str, column: int, row: int) -> str:
-    """An Excel cell reference, ``Briefs!C7``, from a 0-based column and a row number."""
-    return f"{title}!{get_column_letter(column + 1)}{row}"
-
-
-@dataclass(frozen=True)
-class Book:
-    sheets: Mapping[str, _Sheet]  # by normalised name: "campaign", "briefs", ...
-    titles: tuple[str, ...]  # every sheet in the file, for "sheets found" messages
-    problems: tuple[Problem, ...]  # failed formulas met while reading cells
-    is_csv: bool
-
-
-def load_sheets(path: Path) -> Book:
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder — pass the .xlsx or .csv brief inside it")
-    if not path.is_file():
-        raise InputError(f"{path}: no such file — check the path")
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return _load_csv(path)
-    if suffix in (".xlsx", ".xlsm"):
-        return _load_xlsx(path)
-    if suffix == ".xls":
-        raise InputError(
-            f"{path.name}: old binary Excel files (.xls) cannot be read"
-            " — open it in Excel and save it as .xlsx (File > Save As > Excel Workbook)"
-        )
-    if suffix == ".ods":
-        raise InputError(
-            f"{path.name}: OpenDocument spreadsheets (.ods) cannot be read"
-            " — save it as .xlsx (File > Save As > Excel 2007-365)"
-        )
-    raise InputError(
-        f'{path.name}: unknown file type "{path.suffix or "(none)"}" — give an .xlsx workbook'
-        " or a .csv of the Briefs sheet"
-    )
-
-
-def _load_csv(path: Path) -> Book:
-    try:
-        # utf-8-sig also reads plain UTF-8; Excel's "CSV UTF-8" starts with a BOM.
-        rows = csv_rows(path)
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f'{path.name}: not UTF-8 text — save it from Excel as "CSV UTF-8 (Comma delimited)"'
-        ) from exc
-    except csv.Error as exc:
-        raise InputError(f"{path.name}: not a readable CSV file ({exc})") from exc
-    problems: list[Problem] = []
-    briefs = _sheet(path.name, rows, problems)
-    return Book({"briefs": briefs}, (), tuple(problems), is_csv=True)
-
-
-def _load_xlsx(path: Path) -> Book:
-    unreadable = (
-        f"{path.name}: not a readable .xlsx workbook (damaged, or not really Excel)"
-        " — open it in Excel and save it again as .xlsx"
-    )
-    with path.open("rb") as file:
-        if file.read(len(_CFB_MAGIC)) == _CFB_MAGIC:
-            raise InputError(
-                f"{path.name}: the workbook is password-protected (or an old .xls renamed)"
-                " — remove the password (File > Info > Protect Workbook) and save again as .xlsx"
-            )
-    raw: dict[str, tuple[str, list[Sequence[object]]]] = {}
-    # openpyxl raises anything from BadZipFile and KeyError to XML parse errors on a
-    # damaged file; whichever it is, the user's remedy is the same. Only library calls
-    # are inside these ``try`` blocks, so a bug of ours still shows as one.
-    check_zip(path)  # its limits, before any XML is parsed
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise InputError(unreadable) from exc
-    try:
-        titles = tuple(workbook.sheetnames)
-        for worksheet in workbook.worksheets:
-            key = header_key(worksheet.title)
-            if key in _SHEETS and key not in raw:
-                raw[key] = (worksheet.title, list(sheet_rows(worksheet, path)))
-    except InputError:
-        raise  # a limit, at its cell
-    except Exception as exc:
-        raise InputError(unreadable) from exc
-    finally:
-        workbook.close()
-    problems: list[Problem] = []
-    sheets = {key: _sheet(title, rows, problems) for key, (title, rows) in raw.items()}
-    return Book(sheets, titles, tuple(problems), is_csv=False)
-
-
-def _sheet(title: str, rows: Iterable[Sequence[object]], problems: list[Problem]) -> _Sheet:
-    kept: list[tuple[int, tuple[str, ...]]] = []
-    for number, values in enumerate(rows, start=1):
-        texts = [shown_text(value) for value in values]
-        for column, text in enumerate(texts):
-            if text in _EXCEL_ERRORS:
-                problems.append(
-                    Problem(
-                        _ref(title, column, number),
-                        f"the formula here gives {text} — fix the formula or type the value in",
-                    )
-                )
-                texts[column] = ""
-        while texts and not texts[-1]:
-            texts.pop()
-        if texts:
-            kept.append((number, tuple(texts)))
-    return _Sheet(title, tuple(kept))
-
-
-def shown_text(value: object) -> str:
-    """A cell as the text a person sees in it: ``3`` not ``3.0``, dates as ISO dates."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        # 15 significant digits is what Excel shows; it hides binary noise like 0.1+0.2.
-        return str(int(value)) if value.is_integer() else f"{value:.15g}"
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else str(value)
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    return str(value).replace("\r\n", "\n").strip()
-
-
-def header_key(text: str) -> str:
-    """A sheet, header or setting name as compared: case, spaces, ``_`` and ``-`` ignored."""
-    return re.sub(r"[\s_-]+", "_", text.strip().lower())
 
 
 # ---------------------------------------------------------------- small parsers
@@ -374,7 +218,7 @@ class _Pair:
 class _Table:
     """A sheet with a header row: one record per row below it."""
 
-    sheet: _Sheet
+    sheet: Sheet
     header_row: int
     columns: Mapping[str, int]  # field -> column index
     extra: Mapping[str, int]  # unknown header as written -> column index, in sheet order
@@ -449,7 +293,7 @@ class _Reader:
 
     # ------------------------------------------------------------ generic shapes
 
-    def _pairs(self, sheet: _Sheet) -> list[_Pair]:
+    def _pairs(self, sheet: Sheet) -> list[_Pair]:
         """The ``setting | value`` rows of a sheet; its ``setting | value`` header is optional."""
         rows = list(sheet.rows)
         if rows and [header_key(text) for text in rows[0][1][:2]] == ["setting", "value"]:
@@ -473,7 +317,7 @@ class _Reader:
         return pairs
 
     def _table(
-        self, sheet: _Sheet, known: Mapping[str, str], required: Iterable[str], unknown: str
+        self, sheet: Sheet, known: Mapping[str, str], required: Iterable[str], unknown: str
     ) -> _Table:
         """The sheet's first non-empty row is its header; ``unknown`` says what happens
         to columns adloom does not know."""
@@ -692,7 +536,7 @@ class _Reader:
 
     # ------------------------------------------------------------ Brand
 
-    def _brand(self, sheet: _Sheet | None) -> BrandKit:
+    def _brand(self, sheet: Sheet | None) -> BrandKit:
         if sheet is None:
             return BrandKit()
         values: dict[str, Any] = {}
@@ -769,7 +613,7 @@ class _Reader:
 
     # ------------------------------------------------------------ Placements
 
-    def _placements(self, sheet: _Sheet | None) -> dict[str, Placement]:
+    def _placements(self, sheet: Sheet | None) -> dict[str, Placement]:
         placements = dict(builtin_placements())
         if sheet is None:
             return placements
@@ -861,7 +705,7 @@ class _Reader:
 
     # ------------------------------------------------------------ Audiences and Briefs
 
-    def _audiences(self, sheet: _Sheet | None) -> dict[str, Audience] | None:
+    def _audiences(self, sheet: Sheet | None) -> dict[str, Audience] | None:
         """Defined audiences by case-folded id; None when the workbook has no such sheet."""
         if sheet is None:
             return None
@@ -895,7 +739,7 @@ class _Reader:
 
     def _briefs(
         self,
-        sheet: _Sheet | None,
+        sheet: Sheet | None,
         placements: Mapping[str, Placement],
         defined: Mapping[str, Audience] | None,
     ) -> tuple[tuple[Brief, ...], dict[str, Audience], tuple[str, ...]]:
@@ -1013,4 +857,5 @@ class _Reader:
                 for header, index in table.extra.items()
             },
             row=row,
+            cells={field: table.ref(field, row) for field in table.columns},
         )
