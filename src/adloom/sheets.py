@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from openpyxl import load_workbook
@@ -21,6 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from adloom.errors import InputError, Problem
 from adloom.inputs import check_zip, csv_rows, sheet_rows
+from adloom.values import Range, parse
 
 BRIEF_SHEETS = ("campaign", "briefs", "audiences", "brand", "placements")
 # An encrypted .xlsx is not a zip but an OLE compound file, as is an old binary .xls.
@@ -233,3 +235,146 @@ def read_xlsx(path: Path, keys: Collection[str]) -> tuple[tuple[str, ...], RawSh
     finally:
         workbook.close()
     return titles, raw
+
+
+# ---------------------------------------------------------------- cell values
+
+_LIST_SEP = re.compile(r"[,;\n]")
+# Numbers in cells before each field's own range check: finite, of sane size.
+_ANY_WHOLE = Range(-(10**15), 10**15, whole=True)
+_ANY_NUMBER = Range(-1e15, 1e15)
+
+
+def names(fields: str, **aliases: str) -> dict[str, str]:
+    """Normalised header or setting name -> the field it fills."""
+    return {field: field for field in fields.split()} | aliases
+
+
+def list_items(text: str, separator: re.Pattern[str] = _LIST_SEP) -> tuple[str, ...]:
+    """A list cell: items in order, stripped, blanks and repeats dropped."""
+    return tuple(dict.fromkeys(item.strip() for item in separator.split(text) if item.strip()))
+
+
+def cell_int(text: str) -> int | None:
+    number = parse(text, _ANY_WHOLE)  # "3", "3.0" and "3e0" all mean 3
+    return None if isinstance(number, str) else int(number)
+
+
+def cell_float(text: str) -> float | None:
+    # No thousands separators: "12,50" means 12.50 in much of Europe, 1250 elsewhere.
+    number = parse(text.removeprefix("$"), _ANY_NUMBER)
+    return None if isinstance(number, str) else number
+
+
+def quoted(items: Iterable[str]) -> str:
+    return ", ".join(f'"{item}"' for item in items)
+
+
+# ---------------------------------------------------------------- sheet shapes, checked
+
+
+@dataclass(frozen=True)
+class Pair:
+    """One ``setting | value`` row."""
+
+    key: str  # as written
+    value: str
+    key_ref: str  # "Campaign!A3"
+    value_ref: str  # "Campaign!B3"
+
+
+@dataclass(frozen=True)
+class FieldTable(Table):
+    """A sheet with a header row of known fields: ``columns`` by field, and the
+    unknown headers as written, in sheet order."""
+
+    extra: Mapping[str, int] = field(default_factory=dict)
+
+
+class Checker:
+    """Reads sheets of known shapes, collecting problems instead of stopping at the first."""
+
+    def __init__(self, problems: Iterable[Problem] = ()) -> None:
+        self.problems: list[Problem] = list(problems)
+
+    def error(self, where: str, message: str) -> None:
+        self.problems.append(Problem(where, message))
+
+    def warn(self, where: str, message: str) -> None:
+        self.problems.append(Problem(where, message, warning=True))
+
+    def pairs(self, sheet: Sheet) -> list[Pair]:
+        """The ``setting | value`` rows of a sheet; its ``setting | value`` header is optional."""
+        rows = list(sheet.rows)
+        if rows and [header_key(text) for text in rows[0][1][:2]] == ["setting", "value"]:
+            rows = rows[1:]
+        pairs: list[Pair] = []
+        seen: dict[str, str] = {}
+        for number, cells in rows:
+            key = cells[0]
+            if not key:  # a value or a note without a setting name: nothing to apply
+                continue
+            value = cells[1] if len(cells) > 1 else ""
+            pair = Pair(key, value, sheet.ref(0, number), sheet.ref(1, number))
+            if header_key(key) in seen:
+                self.error(
+                    pair.key_ref,
+                    f'setting "{key}" is given twice (also {seen[header_key(key)]}) — keep one',
+                )
+                continue
+            seen[header_key(key)] = pair.key_ref
+            pairs.append(pair)
+        return pairs
+
+    def table(
+        self, sheet: Sheet, known: Mapping[str, str], required: Iterable[str], unknown: str
+    ) -> FieldTable:
+        """The sheet's first non-empty row is its header; ``unknown`` says what happens
+        to columns adloom does not know."""
+        if not sheet.rows:
+            self.error(sheet.title, "the sheet is empty — put the column names in row 1")
+            return FieldTable(sheet.title, {}, ())
+        header_row, header = sheet.rows[0]
+        columns: dict[str, int] = {}
+        extra: dict[str, int] = {}
+        for index, text in enumerate(header):
+            if not text:
+                continue
+            field = known.get(header_key(text))
+            where = sheet.ref(index, header_row)
+            if field is None:
+                self.warn(where, f'unknown column "{text}" — {unknown}')
+                extra.setdefault(text, index)
+            elif field in columns:
+                other = sheet.ref(columns[field], header_row)
+                self.error(where, f'column "{text}" repeats {other} ({field}) — remove one')
+            else:
+                columns[field] = index
+        for field in required:
+            if field not in columns:
+                # A misspelt header is the usual cause: point at it.
+                close = difflib.get_close_matches(field, [header_key(t) for t in extra], n=1)
+                typo = next((t for t in extra if close and header_key(t) == close[0]), None)
+                fix = (
+                    f'rename column "{typo}" ({sheet.ref(extra[typo], header_row)}) to "{field}"'
+                    if typo
+                    else "add it to the header row"
+                )
+                self.error(
+                    f"{sheet.title}!{header_row}", f'missing required column "{field}" — {fix}'
+                )
+        data = sheet.rows[1:]
+        headless = sorted(
+            {
+                index
+                for _, cells in data
+                for index, text in enumerate(cells)
+                if text and (index >= len(header) or not header[index])
+            }
+        )
+        for index in headless:
+            self.warn(
+                sheet.ref(index, header_row),
+                "this column has values but no header — they are ignored; give it a name",
+            )
+        return FieldTable(sheet.title, columns, data, header_row, extra)
