@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -36,7 +36,14 @@ from adloom.model import Brief, Campaign, CopyLimits, Placement, SearchAd
 from adloom.placements import builtin_placements
 from adloom.read import read_campaign
 from adloom.sheets import Table, header_key
-from adloom.workbook import BRIEF_FILE, SEARCH_SHEET, SEARCH_SLOTS, find_brief, open_variants
+from adloom.workbook import (
+    BRIEF_FILE,
+    SEARCH_SHEET,
+    SEARCH_SLOTS,
+    Variants,
+    find_brief,
+    open_variants,
+)
 
 REQUIRED_COLUMNS = ("placement", "headline", "body")
 _DELIVERED = (*COPY_FIELDS, "disclaimer")
@@ -88,12 +95,7 @@ def lint_file(
     if workbook is not None:
         workbook.variants.require(REQUIRED_COLUMNS, path.name, "lint")
         return _lint_workbook(
-            path,
-            workbook.variants,
-            workbook.search,
-            workbook.said(BRIEF_FILE),
-            brief_path=brief or find_brief(workbook),
-            overrides=overrides or {},
+            path, workbook, brief_path=brief or find_brief(workbook), overrides=overrides or {}
         )
     if brief is not None:
         raise InputError(
@@ -126,75 +128,97 @@ class _Variant:
 
 
 def _lint_workbook(
-    path: Path,
-    table: Table,
-    search_table: Table | None,
-    named: str,
-    *,
-    brief_path: Path | None,
-    overrides: Mapping[str, str],
+    path: Path, workbook: Variants, *, brief_path: Path | None, overrides: Mapping[str, str]
 ) -> LintReport:
     notes: list[str] = []
     campaign = read_campaign(brief_path, overrides) if brief_path else None
     if campaign is None:
-        notes.append(_no_brief(named))
+        notes.append(_no_brief(workbook.said(BRIEF_FILE)))
     placements = campaign.placements if campaign else builtin_placements()
     briefs = {b.id.casefold(): b for b in campaign.briefs} if campaign else {}
-    by_row: dict[int, list[Finding]] = defaultdict(list)
-    ads: dict[tuple[str, ...], list[_Variant]] = defaultdict(list)  # the variants of each ad
-    empty = 0
-    responsive: dict[str, Placement] = {}  # search ads' placements, by ad name
-    for row, cells in table.rows:
-        copy = {f: table.get(cells, f) for f in _DELIVERED if f in table.columns}
-        if not any(copy.get(f) for f in COPY_FIELDS):
-            empty += 1  # a failed ad, or copy a reviewer cleared to have it written again
-            continue
-        name = table.get(cells, "placement")
-        placement = placements.get(header_key(name))
-        if placement is None:
-            by_row[row].append(
-                Finding(table.ref("placement", row), _unknown_placement(name, campaign))
-            )
-            continue
-        if placement.limits.responsive:
-            # A search ad is pools of headlines and descriptions (adloom.rsa), which its
-            # own sheet lists slot by slot; its Variants row only shows the first of each.
-            responsive[table.get(cells, "ad_name") or f"row {row}"] = placement
-            continue
-        brief = briefs.get(table.get(cells, "brief_id").casefold())
-        context = _row_context(table.get(cells, "language"), placement, brief, campaign)
-        for violation in check_copy(copy, placement.limits, context):
-            by_row[row].append(Finding(_cell(table, violation, row), violation))
-        ad = tuple(table.get(cells, c) for c in ("brief_id", "audience", "language"))
-        number = table.get(cells, "variant")
-        ads[(*ad, placement.id)].append(_Variant(row, int(number) if number.isdigit() else 0, copy))
-    for (brief_id, *_), variants in ads.items():
-        brief = briefs.get(brief_id.casefold())
-        skip = ("headline",) if brief and brief.headline else ()
-        for variant, violation in _repeats(variants, skip):
-            by_row[variant.row].append(Finding(table.ref("headline", variant.row), violation))
-    checked = len(table.rows) - empty - len(responsive)
+    table = workbook.variants
+    rows = _lint_variants(table, placements, briefs, campaign)
+    checked = len(table.rows) - rows.empty - len(rows.responsive)
     search_rows: dict[str, bool] = {}
     search_findings: list[Finding] = []
-    if search_table is not None:
+    if workbook.search is not None:
         default = next((p for p in placements.values() if p.limits.responsive), None)
         search_rows, search_findings = _lint_search_ads(
-            search_table, responsive, default, briefs, campaign
+            workbook.search, rows.responsive, default, briefs, campaign
         )
     checked += sum(search_rows.values())
     # A search ad whose slots were all cleared (for rework) while its Variants row was not.
-    empty += sum(1 for name, copy in search_rows.items() if name in responsive and not copy)
+    empty = rows.empty + sum(
+        1 for name, copy in search_rows.items() if name in rows.responsive and not copy
+    )
     if empty:
         notes.append(f"{empty} row(s) without copy were skipped (failed, or cleared for rework)")
-    unread = len(responsive.keys() - search_rows.keys())
+    unread = len(rows.responsive.keys() - search_rows.keys())
     if unread:
         notes.append(
             f"{unread} responsive search ad row(s) were not checked: they have no row in"
             f" sheet {SEARCH_SHEET}, where their headlines and descriptions are"
         )
+    by_row = rows.findings
     findings = (*(f for row in sorted(by_row) for f in by_row[row]), *search_findings)
     notes += _flagged_note(table, path, clean=not findings)
     return LintReport(path, "workbook", checked, findings, brief_path, tuple(notes))
+
+
+@dataclass
+class _Rows:
+    """What sheet Variants gave: findings by row, rows without copy, and the search ads
+    (checked in their own sheet) by ad name with their placements."""
+
+    findings: dict[int, list[Finding]] = field(default_factory=lambda: defaultdict(list))
+    empty: int = 0
+    responsive: dict[str, Placement] = field(default_factory=dict)
+
+
+def _lint_variants(
+    table: Table,
+    placements: Mapping[str, Placement],
+    briefs: Mapping[str, Brief],
+    campaign: Campaign | None,
+) -> _Rows:
+    """The copy rules on every Variants row but search ads, and near-duplicates among
+    the variants of one ad."""
+    found = _Rows()
+    ads: dict[tuple[str, ...], list[_Variant]] = defaultdict(list)  # the variants of each ad
+    for row, cells in table.rows:
+        copy = {f: table.get(cells, f) for f in _DELIVERED if f in table.columns}
+        if not any(copy.get(f) for f in COPY_FIELDS):
+            found.empty += 1  # a failed ad, or copy a reviewer cleared to have it written again
+            continue
+        name = table.get(cells, "placement")
+        placement = placements.get(header_key(name))
+        if placement is None:
+            where = table.ref("placement", row)
+            found.findings[row].append(Finding(where, _unknown_placement(name, campaign)))
+            continue
+        if placement.limits.responsive:
+            # A search ad is pools of headlines and descriptions (adloom.rsa), which its
+            # own sheet lists slot by slot; its Variants row only shows the first of each.
+            found.responsive[table.get(cells, "ad_name") or f"row {row}"] = placement
+            continue
+        brief = briefs.get(table.get(cells, "brief_id").casefold())
+        context = _row_context(table.get(cells, "language"), placement, brief, campaign)
+        for violation in check_copy(copy, placement.limits, context):
+            found.findings[row].append(Finding(_cell(table, violation, row), violation))
+        ad = tuple(table.get(cells, c) for c in ("brief_id", "audience", "language"))
+        ads[(*ad, placement.id)].append(_Variant(row, _number(table.get(cells, "variant")), copy))
+    for (brief_id, *_), variants in ads.items():
+        brief = briefs.get(brief_id.casefold())
+        skip = ("headline",) if brief and brief.headline else ()
+        for variant, violation in _repeats(variants, skip):
+            where = table.ref("headline", variant.row)
+            found.findings[variant.row].append(Finding(where, violation))
+    return found
+
+
+def _number(text: str) -> int:
+    """A variant number; 0 when unreadable."""
+    return int(text) if text.isdigit() else 0
 
 
 def _flagged_note(table: Table, path: Path, *, clean: bool) -> list[str]:
@@ -307,11 +331,10 @@ def _lint_search_ads(
         for violation in rsa.check(search, placement.limits, context, brief=brief):
             by_row[row].append(_search_finding(table, ad, violation))
         key = (*(table.get(cells, c) for c in ("brief_id", "audience", "language")), placement.id)
-        number = table.get(cells, "variant")
         # As generation compares variants: the copy the brief supplies or pins, the same
         # in every variant, is left out.
         copy = rsa.comparable(search, brief) if brief else _joined(search)
-        ads[key].append((_Variant(row, int(number) if number.isdigit() else 0, copy), ad))
+        ads[key].append((_Variant(row, _number(table.get(cells, "variant")), copy), ad))
         skips[key] = context.supplied
     for key, variants in ads.items():
         brief = briefs.get(key[0].casefold())

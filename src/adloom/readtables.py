@@ -292,34 +292,10 @@ class TableRules(Checker):
                 self.error(table.ref(field, row), f"{field} is empty — every brief needs {what}")
         brief_id = get("id")
         if brief_id:
-            slug = slugify(brief_id)
-            self._id_length(slug, table.ref("id", row), "brief")
-            if slug in ids:
-                self.error(
-                    table.ref("id", row),
-                    f'id "{brief_id}" is already used by row {ids[slug]}'
-                    " — give each brief its own id (case and punctuation do not count)",
-                )
-            ids.setdefault(slug, row)
-
-        audience_ids: list[str] = []
-        unknown: list[str] = []
-        for aid in list_items(get("audience")) or ("general",):
-            key = aid.casefold()
-            if key not in audiences and (key == "general" or not sheet_defines_audiences):
-                audiences[key] = Audience(key if key == "general" else aid)
-            if key in audiences:
-                audience_ids.append(audiences[key].id)
-            else:
-                unknown.append(aid)
-        if unknown:
-            known = ", ".join(dict.fromkeys([*(a.id for a in audiences.values()), "general"]))
-            self.error(
-                table.ref("audience", row),
-                f"audience {quoted(unknown)} is not in the Audiences sheet (known: {known})"
-                " — add it there or fix the spelling",
-            )
-
+            self._brief_id(brief_id, table.ref("id", row), row, ids)
+        audience_ids = self._brief_audiences(
+            get("audience"), table, row, audiences, sheet_defines_audiences
+        )
         url = get("landing_url")
         if url and not _is_web_url(url):
             self.error(
@@ -332,7 +308,7 @@ class TableRules(Checker):
             id=brief_id,
             product=get("product"),
             message=get("message"),
-            audiences=tuple(dict.fromkeys(audience_ids)),
+            audiences=audience_ids,
             benefits=list_items(get("benefits"), _BENEFIT_SEP),
             tone=get("tone"),
             cta=get("cta"),
@@ -359,3 +335,43 @@ class TableRules(Checker):
             row=row,
             cells={field: table.ref(field, row) for field in table.columns},
         )
+
+    def _brief_id(self, brief_id: str, where: str, row: int, ids: dict[str, int]) -> None:
+        """Ids meet in ad names as slugs: each must be short and its own."""
+        slug = slugify(brief_id)
+        self._id_length(slug, where, "brief")
+        if slug in ids:
+            self.error(
+                where,
+                f'id "{brief_id}" is already used by row {ids[slug]}'
+                " — give each brief its own id (case and punctuation do not count)",
+            )
+        ids.setdefault(slug, row)
+
+    def _brief_audiences(
+        self,
+        text: str,
+        table: FieldTable,
+        row: int,
+        audiences: dict[str, Audience],
+        sheet_defines_audiences: bool,
+    ) -> tuple[str, ...]:
+        """The brief's audience ids; ``audiences`` grows with those it may define."""
+        audience_ids: list[str] = []
+        unknown: list[str] = []
+        for aid in list_items(text) or ("general",):
+            key = aid.casefold()
+            if key not in audiences and (key == "general" or not sheet_defines_audiences):
+                audiences[key] = Audience(key if key == "general" else aid)
+            if key in audiences:
+                audience_ids.append(audiences[key].id)
+            else:
+                unknown.append(aid)
+        if unknown:
+            known = ", ".join(dict.fromkeys([*(a.id for a in audiences.values()), "general"]))
+            self.error(
+                table.ref("audience", row),
+                f"audience {quoted(unknown)} is not in the Audiences sheet (known: {known})"
+                " — add it there or fix the spelling",
+            )
+        return tuple(dict.fromkeys(audience_ids))
