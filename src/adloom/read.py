@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -339,16 +339,20 @@ class _Reader(TableRules):
                 else:
                     values[key] = color
             elif key == "font":
-                values[key] = self._font(pair.value, pair.value_ref)
+                values[key] = self._file(pair.value, pair.value_ref, "font", _font_problem)
             elif key == "logo":
-                values[key] = self._logo(pair.value, pair.value_ref)
+                values[key] = self._file(pair.value, pair.value_ref, "logo", image_problem)
             elif key == "banned_words":
                 values[key] = list_items(pair.value)
             else:
                 values[key] = pair.value
         return BrandKit(**values)
 
-    def _file(self, text: str, where: str, what: str) -> Path | None:
+    def _file(
+        self, text: str, where: str, what: str, problem: Callable[[Path, str], str | None]
+    ) -> Path | None:
+        """The file a cell names, relative to the brief's folder, if ``problem`` finds
+        nothing wrong with it."""
         path = Path(text).expanduser()
         path = (path if path.is_absolute() else self.path.parent / path).resolve()
         if not path.is_file():
@@ -358,32 +362,21 @@ class _Reader(TableRules):
                 " — put the file there; paths are relative to the workbook's folder",
             )
             return None
-        return path
-
-    def _font(self, text: str, where: str) -> Path | None:
-        path = self._file(text, where, "font")
-        if path is None:
-            return None
-        if path.suffix.lower() not in _FONT_SUFFIXES:
-            self.error(where, f'font "{text}" is not a .ttf, .otf or .ttc font file')
-            return None
-        problem = font_problem(path, f'font "{text}"')
-        if problem:
-            self.error(where, problem)
-            return None
-        try:
-            ImageFont.truetype(str(path), 12)
-        except OSError as exc:
-            self.error(where, f'font "{text}" cannot be opened ({exc}) — use another font file')
+        found = problem(path, f'{what} "{text}"')
+        if found:
+            self.error(where, found)
             return None
         return path
 
-    def _logo(self, text: str, where: str) -> Path | None:
-        path = self._file(text, where, "logo")
-        if path is None:
-            return None
-        problem = image_problem(path, f'logo "{text}"')
-        if problem:
-            self.error(where, problem)
-            return None
-        return path
+
+def _font_problem(path: Path, label: str) -> str | None:
+    if path.suffix.lower() not in _FONT_SUFFIXES:
+        return f"{label} is not a .ttf, .otf or .ttc font file"
+    problem = font_problem(path, label)
+    if problem:
+        return problem
+    try:
+        ImageFont.truetype(str(path), 12)
+    except OSError as exc:
+        return f"{label} cannot be opened ({exc}) — use another font file"
+    return None

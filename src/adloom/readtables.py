@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -121,12 +121,7 @@ class TableRules(Checker):
             return placements
         table = self.table(sheet, _PLACEMENT_COLUMNS, ("id",), "ignored")
         seen: dict[str, int] = {}
-        for row, cells in table.rows:
-            text = table.get(cells, "id")
-            if not text:
-                if "id" in table.columns:
-                    self.error(table.ref("id", row), "id is empty — name the placement")
-                continue
+        for row, cells, text in self._named_rows(table, "placement"):
             pid = header_key(text)
             problem = safepath.name_problem(pid, safepath.MAX_ID_BYTES)
             if problem:
@@ -216,12 +211,7 @@ class TableRules(Checker):
         table = self.table(sheet, _AUDIENCE_COLUMNS, ("id",), "ignored")
         audiences: dict[str, Audience] = {}
         seen: dict[str, str] = {}
-        for row, cells in table.rows:
-            aid = table.get(cells, "id")
-            if not aid:
-                if "id" in table.columns:
-                    self.error(table.ref("id", row), "id is empty — name the audience")
-                continue
+        for row, cells, aid in self._named_rows(table, "audience"):
             where = table.ref("id", row)
             self._id_length(slugify(aid), where, "audience")
             if aid.casefold() in seen:
@@ -375,3 +365,14 @@ class TableRules(Checker):
                 " — add it there or fix the spelling",
             )
         return tuple(dict.fromkeys(audience_ids))
+
+    def _named_rows(
+        self, table: FieldTable, what: str
+    ) -> Iterator[tuple[int, tuple[str, ...], str]]:
+        """The rows with an id, each with it; a row without one is reported."""
+        for row, cells in table.rows:
+            text = table.get(cells, "id")
+            if text:
+                yield row, cells, text
+            elif "id" in table.columns:
+                self.error(table.ref("id", row), f"id is empty — name the {what}")
