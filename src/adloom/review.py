@@ -18,8 +18,10 @@ fingerprint of each piece of copy as adloom wrote it (``workbook.generated_state
 The round is written next to the reviewed workbook (or to ``--out``): a new
 ``variants-round-N.xlsx`` (never over the reviewed one), the preview marking what
 changed, and the platform exports holding only approved ads. The plan is rebuilt
-from the brief the Summary sheet records (or ``--brief``); the journal in the out
-folder makes everything already generated free. docs/review.md is the user's guide.
+from the brief the workbook came from (``workbook.find_brief``, or ``--brief``); the
+journal in the out folder makes everything already generated free. The workbook is
+read through ``adloom.workbook``, as ``lint`` reads it. docs/review.md is the user's
+guide.
 """
 
 from __future__ import annotations
