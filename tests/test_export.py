@@ -17,8 +17,9 @@ from PIL import Image
 
 from adloom import __version__
 from adloom.cells import neutralise
-from adloom.export import COLUMN_NAMES, THUMB_PX, export_workbook, generated_state
+from adloom.export import export_workbook
 from adloom.model import Ad, Creative
+from adloom.workbook import COLUMN_NAMES, THUMB_PX, generated_state
 from factories import (
     AdCopy,
     Run,

@@ -418,3 +418,20 @@ def test_encrypted_workbook_says_how_to_remove_the_password(tmp_path: Path) -> N
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no such file"):
         read_campaign(tmp_path / "nope.xlsx")
+
+
+def test_each_brief_keeps_the_cells_it_was_read_from(tmp_path: Path) -> None:
+    """Later stages (lint) name a brief's cells without opening the file again."""
+    path = write_brief(
+        tmp_path / "brief.xlsx",
+        briefs=[
+            {**MINIMAL_BRIEF, "Headline": "Fresh every morning"},
+            {**MINIMAL_BRIEF, "id": "second", "Headline": ""},
+        ],
+    )
+    first, second = read_campaign(path).briefs
+    header = [c.value for c in load_workbook(path)["Briefs"][1]]
+    column = "ABCDEFGHIJ"[header.index("Headline")]
+    assert first.cells["headline"] == f"Briefs!{column}2"
+    assert second.cells["headline"] == f"Briefs!{column}3"
+    assert first.cells["id"] == f"Briefs!{'ABCDEFGHIJ'[header.index('id')]}2"

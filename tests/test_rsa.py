@@ -12,7 +12,7 @@ import openpyxl
 import pytest
 
 from adloom import rsa, textlen
-from adloom.export import SEARCH_SLOTS, export_workbook
+from adloom.export import export_workbook
 from adloom.lint import CopyContext
 from adloom.model import Brief, CopyJob, Pin, SearchAd
 from adloom.placements import builtin_placements
@@ -24,6 +24,7 @@ from adloom.providers.prompts import Prompts
 from adloom.read import read_campaign
 from adloom.registry import load_registry
 from adloom.render import render_preview
+from adloom.workbook import SEARCH_SLOTS
 from briefs import MINIMAL_CAMPAIGN, write_brief
 from campaigns import make_campaign
 from factories import RSA, make_brief, make_search_ad, make_summary, preview_html

@@ -5,11 +5,9 @@ an Approved/Rejected drop-down and a notes column for the next round. The brief'
 unknown columns follow ours, so nothing the user had is dropped. Sheet ``Search ads``
 holds every headline, description and path of the responsive search ads. Sheet
 ``Summary`` holds the run's counts and costs, the brief's path and the review round.
-The layout is documented in ``docs/output.md``.
-
-A hidden ``generated`` column keeps, per ad, a fingerprint of each piece of copy as
-adloom wrote it (and where the copy came from): ``adloom review`` compares the cells
-with it to tell copy a reviewer edited by hand (docs/review.md).
+The layout is documented in ``docs/output.md``; its sheets, columns and the hidden
+``generated`` fingerprints are defined once in ``adloom.workbook``, the codec that
+``review`` and ``lint`` read the workbook back with. This module lays it out.
 
 The workbook is written in openpyxl's write-only (streaming) mode: rows go to disk as
 they are made, so a 10,000-ad campaign costs little memory. Streaming still supports
@@ -22,10 +20,7 @@ brief is never taken for a formula.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,7 +38,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from PIL import Image
 
 from adloom import __version__, rsa, safepath
-from adloom.cells import cell_text, set_text_cell
+from adloom.cells import set_text_cell
 from adloom.errors import MachineError
 from adloom.model import Ad, Campaign, Creative, RunSummary
 from adloom.present import (
@@ -55,17 +50,33 @@ from adloom.present import (
     status_counts,
     utc_stamp,
 )
+from adloom.workbook import (
+    APPROVAL_CHOICES,
+    BRIEF_FILE,
+    BRIEF_PATH,
+    COLUMN_NAMES,
+    COLUMNS,
+    PROVIDER,
+    ROUND,
+    SEARCH_COLUMN_NAMES,
+    SEARCH_COLUMNS,
+    SEARCH_SHEET,
+    SEARCH_SLOTS,
+    SUMMARY_SHEET,
+    THUMB_PAD_PX,
+    THUMB_PX,
+    VARIANTS_SHEET,
+    WORKBOOK_FILE,
+    Value,
+    brief_headers,
+    brief_path,
+    generated_cell,
+    in_order,
+)
 
-WORKBOOK_FILE = "variants.xlsx"
 THUMBS_DIR = "thumbs"
-VARIANTS_SHEET = "Variants"
-SEARCH_SHEET = "Search ads"
-SUMMARY_SHEET = "Summary"
-APPROVAL_CHOICES = ("Approved", "Rejected")
 
-# Thumbnails fit a square box; rows are made tall enough for the box plus a margin.
-THUMB_PX = 96
-THUMB_PAD_PX = 4
+# Rows are made tall enough for the thumbnail's box plus a margin.
 ROW_HEIGHT_PT = (THUMB_PX + 2 * THUMB_PAD_PX) * 0.75  # Excel row heights are in points
 EMU_PER_PX = 9525  # drawing offsets are in EMU: 914,400 per inch, 96 px per inch
 
@@ -92,94 +103,13 @@ _STATUS_FONTS = {
 }
 
 
-@dataclass(frozen=True)
-class Column:
-    name: str
-    width: float  # Excel character units
-    wrap: bool = False
-
-
-# The order is part of the contract (docs/output.md): tools read these by header name,
-# people by position.
-COLUMNS = (
-    Column("ad_name", 44),
-    Column("brief_id", 16),
-    Column("audience", 14),
-    Column("language", 9),
-    Column("placement", 18),
-    Column("variant", 8),
-    Column("headline", 32, wrap=True),
-    Column("body", 48, wrap=True),
-    Column("cta", 16, wrap=True),
-    Column("disclaimer", 28, wrap=True),
-    Column("landing_url", 40),
-    Column("image", 40),
-    Column("status", 10),
-    Column("issues", 40, wrap=True),
-    Column("provider", 34, wrap=True),
-    Column("approval", 12),
-    Column("notes", 32, wrap=True),
-    Column("round", 7),
-    Column("changed", 12),
-    Column("thumbnail", (THUMB_PX + 2 * THUMB_PAD_PX) / 7),  # ~7 px per character unit
-    Column("generated", 12),  # hidden: what adloom wrote, for `adloom review`
-)
-COLUMN_NAMES = tuple(c.name for c in COLUMNS)
 APPROVAL_COL = get_column_letter(COLUMN_NAMES.index("approval") + 1)
 STATUS_INDEX = COLUMN_NAMES.index("status")
 THUMB_COL = COLUMN_NAMES.index("thumbnail") + 1
 GENERATED_COL = get_column_letter(COLUMN_NAMES.index("generated") + 1)
 EXTRA_WIDTH = 18
 
-# Sheet "Search ads": one row per responsive search ad, every slot in its own column.
-SEARCH_SLOTS = (
-    *(f"headline {i}" for i in range(1, rsa.MAX_HEADLINES + 1)),
-    *(f"description {i}" for i in range(1, rsa.MAX_DESCRIPTIONS + 1)),
-    "path 1",
-    "path 2",
-)
-SEARCH_COLUMNS = (
-    Column("ad_name", 44),
-    Column("brief_id", 16),
-    Column("audience", 14),
-    Column("language", 9),
-    Column("variant", 8),
-    Column("status", 10),
-    Column("final_url", 40),
-    *(Column(slot, 34 if slot.startswith("headline") else 48, wrap=True) for slot in SEARCH_SLOTS),
-    Column("pins", 28, wrap=True),
-)
-SEARCH_STATUS_INDEX = [c.name for c in SEARCH_COLUMNS].index("status")
-
-
-# ---------------------------------------------------------------- what adloom wrote
-
-
-def copy_fields(ad: Ad) -> dict[str, str]:
-    """The copy of ``ad`` a reviewer can edit, by field: a search ad's every slot
-    (sheet Search ads), else headline, body and cta (sheet Variants)."""
-    if ad.copy.search is not None:
-        return rsa.fields(ad.copy.search)
-    return {"headline": ad.copy.headline, "body": ad.copy.body, "cta": ad.copy.cta}
-
-
-def fingerprint(text: str) -> str:
-    """A short hash of ``text`` as a cell gives it back (line breaks, edge spaces aside)."""
-    return hashlib.sha256(cell_text(text).strip().encode("utf-8")).hexdigest()[:12]
-
-
-def generated_state(ad: Ad) -> dict[str, object]:
-    """The hidden ``generated`` cell: fingerprints of the copy, its pins and its origin."""
-    state: dict[str, object] = {
-        "copy": {field: fingerprint(text) for field, text in copy_fields(ad).items() if text},
-        "provider": ad.provider,
-        "draft": ad.draft,
-        "text_model": ad.copy.model,
-        "image_model": ad.image.model if ad.image else "",
-    }
-    if ad.copy.search is not None:
-        state["pins"] = rsa.pins(ad.copy.search)
-    return state
+SEARCH_STATUS_INDEX = SEARCH_COLUMN_NAMES.index("status")
 
 
 def export_workbook(
@@ -223,40 +153,33 @@ def export_workbook(
 # ---------------------------------------------------------------- Variants
 
 
-def _headers(campaign: Campaign) -> list[str]:
-    # A brief column that happens to share one of our names (say "notes") is kept
-    # under a prefix: two columns with one header would confuse whoever reads it back.
-    ours = {n.casefold() for n in COLUMN_NAMES}
-    extra = [f"brief.{c}" if c.casefold() in ours else c for c in campaign.extra_columns]
-    return [*COLUMN_NAMES, *extra]
-
-
-def _row_values(ad: Ad, campaign: Campaign, out: Path) -> list[str | int]:
+def _row_values(ad: Ad, campaign: Campaign, out: Path) -> list[Value]:
     spec = ad.spec
-    return [
-        spec.name,
-        spec.brief.id,
-        spec.audience,
-        spec.language,
-        spec.placement.id,
-        spec.variant,
-        ad.copy.headline,
-        ad.copy.body,
-        ad.copy.cta,
-        ad.disclaimer,
-        spec.landing_url,
-        relative_link(ad.creative.path, out) if ad.creative else "",
-        ad.status,
-        "; ".join(problems(ad)),
-        provider_label(ad),
-        ad.review.approval,  # the reviewer's; empty until a review round carries it over
-        ad.review.notes,
-        ad.review.round,
-        ad.review.change,
-        "",  # thumbnail: an image over the cell
-        json.dumps(generated_state(ad), ensure_ascii=False, sort_keys=True),
-        *(spec.brief.extra.get(c, "") for c in campaign.extra_columns),
-    ]
+    ours: dict[str, Value] = {
+        "ad_name": spec.name,
+        "brief_id": spec.brief.id,
+        "audience": spec.audience,
+        "language": spec.language,
+        "placement": spec.placement.id,
+        "variant": spec.variant,
+        "headline": ad.copy.headline,
+        "body": ad.copy.body,
+        "cta": ad.copy.cta,
+        "disclaimer": ad.disclaimer,
+        "landing_url": spec.landing_url,
+        "image": relative_link(ad.creative.path, out) if ad.creative else "",
+        "status": ad.status,
+        "issues": "; ".join(problems(ad)),
+        "provider": provider_label(ad),
+        "approval": ad.review.approval,  # the reviewer's; empty until a round carries it over
+        "notes": ad.review.notes,
+        "round": ad.review.round,
+        "changed": ad.review.change,
+        "thumbnail": "",  # an image over the cell
+        "generated": generated_cell(ad),
+    }
+    extra = [spec.brief.extra.get(c, "") for c in campaign.extra_columns]
+    return [*in_order(ours, COLUMN_NAMES), *extra]
 
 
 def _cell(ws: Worksheet, value: str | int | float, alignment: Alignment) -> Cell:
@@ -271,7 +194,7 @@ def _cell(ws: Worksheet, value: str | int | float, alignment: Alignment) -> Cell
 
 
 def _write_variants(ws: Worksheet, ads: Sequence[Ad], campaign: Campaign, out: Path) -> None:
-    headers = _headers(campaign)
+    headers = [*COLUMN_NAMES, *brief_headers(campaign)]
     widths = [c.width for c in COLUMNS] + [EXTRA_WIDTH] * len(campaign.extra_columns)
     _layout(ws, widths)
     # The reviewer's view stays the same; `adloom review` reads the column by its header.
@@ -409,23 +332,24 @@ def _on_white(img: Image.Image) -> Image.Image:
 def _write_search_ads(ws: Worksheet, ads: Sequence[Ad]) -> None:
     """Every slot of each search ad in its own cell, where a reviewer edits them."""
     _layout(ws, [c.width for c in SEARCH_COLUMNS])
-    _header(ws, [c.name for c in SEARCH_COLUMNS])
+    _header(ws, SEARCH_COLUMN_NAMES)
     alignments = [_WRAP if c.wrap else _TOP for c in SEARCH_COLUMNS]
     for ad in ads:
         spec = ad.spec
         search = ad.copy.search
         slots: Mapping[str, str] = rsa.fields(search) if search else {}
-        values: list[str | int] = [
-            spec.name,
-            spec.brief.id,
-            spec.audience,
-            spec.language,
-            spec.variant,
-            ad.status,
-            spec.landing_url,
-            *(slots.get(slot, "") for slot in SEARCH_SLOTS),
-            rsa.pins_text(search) if search else "",
-        ]
+        fields: dict[str, Value] = {
+            "ad_name": spec.name,
+            "brief_id": spec.brief.id,
+            "audience": spec.audience,
+            "language": spec.language,
+            "variant": spec.variant,
+            "status": ad.status,
+            "final_url": spec.landing_url,
+            **{slot: slots.get(slot, "") for slot in SEARCH_SLOTS},
+            "pins": rsa.pins_text(search) if search else "",
+        }
+        values = in_order(fields, SEARCH_COLUMN_NAMES)
         cells = [_cell(ws, v, a) for v, a in zip(values, alignments, strict=True)]
         cells[SEARCH_STATUS_INDEX].font = _STATUS_FONTS[ad.status]
         ws.append(cells)
@@ -433,15 +357,6 @@ def _write_search_ads(ws: Worksheet, ads: Sequence[Ad]) -> None:
 
 
 # ---------------------------------------------------------------- Summary
-
-
-def brief_path(campaign: Campaign, out: Path) -> str:
-    """The brief's path as the Summary sheet records it: relative to the workbook's
-    folder, so a project moved as a whole still finds it; absolute across drives."""
-    try:
-        return Path(os.path.relpath(campaign.source.resolve(), out.resolve())).as_posix()
-    except ValueError:  # Windows: brief and output on different drives
-        return str(campaign.source.resolve())
 
 
 def _write_summary(
@@ -462,10 +377,10 @@ def _write_summary(
     rows: list[tuple[str, str | int | float]] = [
         ("Campaign", campaign.settings.name),
         ("Brand", campaign.settings.brand),
-        ("Brief file", campaign.source.name),
-        ("Brief path", brief_path(campaign, out)),
-        ("Round", round_number),
-        ("Provider", providers_used(ads, campaign)),
+        (BRIEF_FILE, campaign.source.name),
+        (BRIEF_PATH, brief_path(campaign, out)),
+        (ROUND, round_number),
+        (PROVIDER, providers_used(ads, campaign)),
         ("Text model", text_model),
         ("Image model", image_model),
         ("Ads", len(ads)),

@@ -1,12 +1,12 @@
 """``adloom lint``: the copy rules on a workbook edited by hand, or on a brief's supplied copy.
 
 A *workbook* is an .xlsx with a ``Variants`` sheet, as ``adloom run`` writes it
-(docs/output.md). Columns are found by header name, so a reviewer may reorder them
-or add their own. What the rules need beyond the copy comes from the brief: the
-``--brief`` given, else the brief file the ``Summary`` sheet names, looked for next
-to the workbook, in the two folders above it (``output/<campaign>/`` sits two below
-the project) and in the current folder. Without a brief only built-in placements are
-known, and banned words, disclaimers and product names are not checked: a note says so.
+(docs/output.md), read through ``adloom.workbook``. Columns are found by header name,
+so a reviewer may reorder them or add their own. What the rules need beyond the copy
+comes from the brief: the ``--brief`` given, else the one the workbook came from, by
+the rule ``workbook.find_brief`` documents (the one ``adloom review`` uses too).
+Without a brief only built-in placements are known, and banned words, disclaimers and
+product names are not checked: a note says so.
 
 A responsive search ad is checked in sheet ``Search ads``, where every headline,
 description and path has its own cell, by ``rsa.check`` as ``adloom run`` checks it;
@@ -24,29 +24,27 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
-
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
 
 from adloom import rsa
 from adloom.console import Env
 from adloom.errors import InputError
-from adloom.export import SEARCH_SHEET, SEARCH_SLOTS
-from adloom.inputs import check_zip, sheet_rows
 from adloom.lint import COPY_FIELDS, CopyContext, Violation, check_copy, near_duplicates
 from adloom.model import Brief, Campaign, CopyLimits, Placement, SearchAd
 from adloom.placements import builtin_placements
+from adloom.read import read_campaign
+from adloom.sheets import Table, header_key
+from adloom.workbook import (
+    BRIEF_FILE,
+    SEARCH_SHEET,
+    SEARCH_SLOTS,
+    Variants,
+    find_brief,
+    open_variants,
+)
 
-# The reader's own header matching and sheet loading, so a brief's headline column is
-# found exactly as ``adloom run`` finds it (aliases, case, spaces).
-from adloom.read import BRIEF_COLUMNS, header_key, load_sheets, read_campaign, shown_text
-
-VARIANTS_SHEET = "variants"
-SUMMARY_SHEET = "summary"
-SEARCH_ADS_SHEET = header_key(SEARCH_SHEET)
 REQUIRED_COLUMNS = ("placement", "headline", "body")
 _DELIVERED = (*COPY_FIELDS, "disclaimer")
 
@@ -93,9 +91,12 @@ def lint_file(
 ) -> LintReport:
     """Check a variants workbook or a brief; raises ``InputError`` when it cannot be read."""
     path = Path(path)
-    workbook = _read_variants(path)
+    workbook = open_variants(path)
     if workbook is not None:
-        return _lint_workbook(path, *workbook, brief_path=brief, overrides=overrides or {})
+        workbook.variants.require(REQUIRED_COLUMNS, path.name, "lint")
+        return _lint_workbook(
+            path, workbook, brief_path=brief or find_brief(workbook), overrides=overrides or {}
+        )
     if brief is not None:
         raise InputError(
             f"{path.name}: --brief goes with a variants workbook, and this is not one"
@@ -120,67 +121,6 @@ def print_report(env: Env, report: LintReport) -> None:
 
 
 @dataclass(frozen=True)
-class _Table:
-    title: str
-    columns: Mapping[str, int]  # normalised header -> 0-based column
-    rows: tuple[tuple[int, tuple[str, ...]], ...]  # (row number, cell texts)
-
-    def get(self, cells: tuple[str, ...], name: str) -> str:
-        index = self.columns.get(name)
-        return cells[index] if index is not None and index < len(cells) else ""
-
-    def ref(self, name: str, row: int) -> str:
-        return f"{self.title}!{get_column_letter(self.columns[name] + 1)}{row}"
-
-
-def _table(title: str, rows: Sequence[tuple[str, ...]]) -> _Table:
-    """A sheet's rows under its header, columns by normalised header name."""
-    columns: dict[str, int] = {}
-    for index, text in enumerate(rows[0] if rows else ()):
-        if text:
-            columns.setdefault(header_key(text), index)
-    cells = tuple((n, r) for n, r in enumerate(rows[1:], start=2) if any(r))
-    return _Table(title, columns, cells)
-
-
-def _read_variants(path: Path) -> tuple[_Table, _Table | None, str] | None:
-    """The Variants sheet as a table, sheet Search ads (None if there is none), and the
-    brief file the Summary sheet names ("" if none); None when ``path`` is not a
-    workbook with a Variants sheet, which is then read as a brief, so the brief reader
-    says what is wrong with it."""
-    if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
-        return None
-    check_zip(path)  # its limits, before any XML is parsed
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception:  # any damage: openpyxl raises many kinds, the brief reader explains
-        return None
-    try:
-        sheets = {header_key(title): title for title in workbook.sheetnames}
-        if VARIANTS_SHEET not in sheets:
-            return None
-        raw = {}
-        for key in (VARIANTS_SHEET, SEARCH_ADS_SHEET, SUMMARY_SHEET):
-            if key in sheets:
-                rows = sheet_rows(workbook[sheets[key]], path)
-                raw[key] = [tuple(map(shown_text, r)) for r in rows]
-    finally:
-        workbook.close()
-    variants = _table(sheets[VARIANTS_SHEET], raw[VARIANTS_SHEET])
-    missing = [c for c in REQUIRED_COLUMNS if c not in variants.columns]
-    if missing:
-        raise InputError(
-            f"{path.name}: {variants.title}!1 has no {', '.join(missing)} column(s)"
-            " — lint needs the header row adloom wrote (see docs/output.md)"
-        )
-    search = (
-        _table(sheets[SEARCH_ADS_SHEET], raw[SEARCH_ADS_SHEET]) if SEARCH_ADS_SHEET in raw else None
-    )
-    summary = {header_key(r[0]): r[1] for r in raw.get(SUMMARY_SHEET, []) if len(r) > 1 and r[0]}
-    return variants, search, summary.get("brief_file", "")
-
-
-@dataclass(frozen=True)
 class _Variant:
     row: int
     number: int  # the variant column, 0 when unreadable
@@ -188,79 +128,100 @@ class _Variant:
 
 
 def _lint_workbook(
-    path: Path,
-    table: _Table,
-    search_table: _Table | None,
-    named: str,
-    *,
-    brief_path: Path | None,
-    overrides: Mapping[str, str],
+    path: Path, workbook: Variants, *, brief_path: Path | None, overrides: Mapping[str, str]
 ) -> LintReport:
     notes: list[str] = []
-    brief_path = brief_path or (_find_brief(path, named) if named else None)
     campaign = read_campaign(brief_path, overrides) if brief_path else None
     if campaign is None:
-        notes.append(_no_brief(named))
+        notes.append(_no_brief(workbook.said(BRIEF_FILE)))
     placements = campaign.placements if campaign else builtin_placements()
     briefs = {b.id.casefold(): b for b in campaign.briefs} if campaign else {}
-    by_row: dict[int, list[Finding]] = defaultdict(list)
-    ads: dict[tuple[str, ...], list[_Variant]] = defaultdict(list)  # the variants of each ad
-    empty = 0
-    responsive: dict[str, Placement] = {}  # search ads' placements, by ad name
-    for row, cells in table.rows:
-        copy = {f: table.get(cells, f) for f in _DELIVERED if f in table.columns}
-        if not any(copy.get(f) for f in COPY_FIELDS):
-            empty += 1  # a failed ad, or copy a reviewer cleared to have it written again
-            continue
-        name = table.get(cells, "placement")
-        placement = placements.get(header_key(name))
-        if placement is None:
-            by_row[row].append(
-                Finding(table.ref("placement", row), _unknown_placement(name, campaign))
-            )
-            continue
-        if placement.limits.responsive:
-            # A search ad is pools of headlines and descriptions (adloom.rsa), which its
-            # own sheet lists slot by slot; its Variants row only shows the first of each.
-            responsive[table.get(cells, "ad_name") or f"row {row}"] = placement
-            continue
-        brief = briefs.get(table.get(cells, "brief_id").casefold())
-        context = _row_context(table.get(cells, "language"), placement, brief, campaign)
-        for violation in check_copy(copy, placement.limits, context):
-            by_row[row].append(Finding(_cell(table, violation, row), violation))
-        ad = tuple(table.get(cells, c) for c in ("brief_id", "audience", "language"))
-        number = table.get(cells, "variant")
-        ads[(*ad, placement.id)].append(_Variant(row, int(number) if number.isdigit() else 0, copy))
-    for (brief_id, *_), variants in ads.items():
-        brief = briefs.get(brief_id.casefold())
-        skip = ("headline",) if brief and brief.headline else ()
-        for variant, violation in _repeats(variants, skip):
-            by_row[variant.row].append(Finding(table.ref("headline", variant.row), violation))
-    checked = len(table.rows) - empty - len(responsive)
+    table = workbook.variants
+    rows = _lint_variants(table, placements, briefs, campaign)
+    checked = len(table.rows) - rows.empty - len(rows.responsive)
     search_rows: dict[str, bool] = {}
     search_findings: list[Finding] = []
-    if search_table is not None:
+    if workbook.search is not None:
         default = next((p for p in placements.values() if p.limits.responsive), None)
         search_rows, search_findings = _lint_search_ads(
-            search_table, responsive, default, briefs, campaign
+            workbook.search, rows.responsive, default, briefs, campaign
         )
     checked += sum(search_rows.values())
     # A search ad whose slots were all cleared (for rework) while its Variants row was not.
-    empty += sum(1 for name, copy in search_rows.items() if name in responsive and not copy)
+    empty = rows.empty + sum(
+        1 for name, copy in search_rows.items() if name in rows.responsive and not copy
+    )
     if empty:
         notes.append(f"{empty} row(s) without copy were skipped (failed, or cleared for rework)")
-    unread = len(responsive.keys() - search_rows.keys())
+    unread = len(rows.responsive.keys() - search_rows.keys())
     if unread:
         notes.append(
             f"{unread} responsive search ad row(s) were not checked: they have no row in"
             f" sheet {SEARCH_SHEET}, where their headlines and descriptions are"
         )
+    by_row = rows.findings
     findings = (*(f for row in sorted(by_row) for f in by_row[row]), *search_findings)
     notes += _flagged_note(table, path, clean=not findings)
     return LintReport(path, "workbook", checked, findings, brief_path, tuple(notes))
 
 
-def _flagged_note(table: _Table, path: Path, *, clean: bool) -> list[str]:
+@dataclass
+class _Rows:
+    """What sheet Variants gave: findings by row, rows without copy, and the search ads
+    (checked in their own sheet) by ad name with their placements."""
+
+    findings: dict[int, list[Finding]] = field(default_factory=lambda: defaultdict(list))
+    empty: int = 0
+    responsive: dict[str, Placement] = field(default_factory=dict)
+
+
+def _lint_variants(
+    table: Table,
+    placements: Mapping[str, Placement],
+    briefs: Mapping[str, Brief],
+    campaign: Campaign | None,
+) -> _Rows:
+    """The copy rules on every Variants row but search ads, and near-duplicates among
+    the variants of one ad."""
+    found = _Rows()
+    ads: dict[tuple[str, ...], list[_Variant]] = defaultdict(list)  # the variants of each ad
+    for row, cells in table.rows:
+        copy = {f: table.get(cells, f) for f in _DELIVERED if f in table.columns}
+        if not any(copy.get(f) for f in COPY_FIELDS):
+            found.empty += 1  # a failed ad, or copy a reviewer cleared to have it written again
+            continue
+        name = table.get(cells, "placement")
+        placement = placements.get(header_key(name))
+        if placement is None:
+            where = table.ref("placement", row)
+            found.findings[row].append(Finding(where, _unknown_placement(name, campaign)))
+            continue
+        if placement.limits.responsive:
+            # A search ad is pools of headlines and descriptions (adloom.rsa), which its
+            # own sheet lists slot by slot; its Variants row only shows the first of each.
+            found.responsive[table.get(cells, "ad_name") or f"row {row}"] = placement
+            continue
+        brief = briefs.get(table.get(cells, "brief_id").casefold())
+        context = _row_context(table.get(cells, "language"), placement, brief, campaign)
+        for violation in check_copy(copy, placement.limits, context):
+            found.findings[row].append(Finding(_cell(table, violation, row), violation))
+        ad = tuple(table.get(cells, c) for c in ("brief_id", "audience", "language"))
+        ads[(*ad, placement.id)].append(_Variant(row, _number(table.get(cells, "variant")), copy))
+    for (brief_id, *_), variants in ads.items():
+        brief = briefs.get(brief_id.casefold())
+        skip = ("headline",) if brief and brief.headline else ()
+        for variant, violation in _repeats(variants, skip):
+            where = table.ref("headline", variant.row)
+            found.findings[variant.row].append(Finding(where, violation))
+    return found
+
+
+def _number(text: str) -> int:
+    """A variant number; 0 when unreadable."""
+    return int(text) if text.isdigit() else 0
+
+
+def _flagged_note(table: Table, path: Path, *, clean: bool) -> list[str]:
     """What to do about the ads the run held back from the upload files (docs/output.md)."""
     flagged = sum(1 for _, cells in table.rows if table.get(cells, "status") == "flagged")
     if not flagged:
@@ -279,7 +240,8 @@ def _flagged_note(table: _Table, path: Path, *, clean: bool) -> list[str]:
 def _no_brief(named: str) -> str:
     missing = (
         f'the brief the Summary sheet names, "{named}", is not next to the workbook,'
-        " in the two folders above it or in the current folder"
+        " in the two folders above it or in the current folder, nor where its Brief path"
+        " points"
         if named
         else "the workbook does not name its brief"
     )
@@ -287,15 +249,6 @@ def _no_brief(named: str) -> str:
         f"{missing}: only built-in placements are known, and banned words, disclaimers"
         " and product names are not checked — pass --brief BRIEF"
     )
-
-
-def _find_brief(workbook: Path, name: str) -> Path | None:
-    folder = workbook.resolve().parent
-    for place in (folder, *list(folder.parents)[:2], Path.cwd()):
-        candidate = place / name
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def _row_context(
@@ -318,7 +271,7 @@ def _unknown_placement(name: str, campaign: Campaign | None) -> Violation:
     )
 
 
-def _cell(table: _Table, violation: Violation, row: int) -> str:
+def _cell(table: Table, violation: Violation, row: int) -> str:
     """The cell a violation is about; a problem of the copy as a whole is put at its headline."""
     field = violation.field if violation.field in table.columns else "headline"
     return table.ref(field, row)
@@ -349,7 +302,7 @@ class _SearchRow:
 
 
 def _lint_search_ads(
-    table: _Table,
+    table: Table,
     placement_of: Mapping[str, Placement],
     default: Placement | None,
     briefs: Mapping[str, Brief],
@@ -378,11 +331,10 @@ def _lint_search_ads(
         for violation in rsa.check(search, placement.limits, context, brief=brief):
             by_row[row].append(_search_finding(table, ad, violation))
         key = (*(table.get(cells, c) for c in ("brief_id", "audience", "language")), placement.id)
-        number = table.get(cells, "variant")
         # As generation compares variants: the copy the brief supplies or pins, the same
         # in every variant, is left out.
         copy = rsa.comparable(search, brief) if brief else _joined(search)
-        ads[key].append((_Variant(row, int(number) if number.isdigit() else 0, copy), ad))
+        ads[key].append((_Variant(row, _number(table.get(cells, "variant")), copy), ad))
         skips[key] = context.supplied
     for key, variants in ads.items():
         brief = briefs.get(key[0].casefold())
@@ -408,7 +360,7 @@ def _slot_columns(texts: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
-def _search_finding(table: _Table, ad: _SearchRow, violation: Violation, at: str = "") -> Finding:
+def _search_finding(table: Table, ad: _SearchRow, violation: Violation, at: str = "") -> Finding:
     """``violation`` at the cell of its slot (or of ``at``; a pool's count at its first
     slot), with the slots it names numbered as the sheet numbers them."""
     label = at or violation.field
@@ -429,7 +381,6 @@ def _search_finding(table: _Table, ad: _SearchRow, violation: Violation, at: str
 def _lint_brief(path: Path, overrides: Mapping[str, str]) -> LintReport:
     campaign = read_campaign(path, overrides)
     supplied = [b for b in campaign.briefs if b.headline]
-    refs = _headline_cells(path) if supplied else {}
     findings: dict[tuple[str, str], Finding] = {}  # one report per cell and message
     for brief in supplied:
         by_limits: dict[CopyLimits, list[Placement]] = defaultdict(list)
@@ -442,17 +393,7 @@ def _lint_brief(path: Path, overrides: Mapping[str, str]) -> LintReport:
                 brief, campaign.brand, campaign.settings.brand, placements, ""
             )
             for violation in check_copy({"headline": brief.headline}, limits, context):
-                finding = Finding(refs[brief.row], violation)
+                finding = Finding(brief.cells["headline"], violation)
                 findings.setdefault((finding.where, violation.message), finding)
     notes = () if supplied else ("no brief has a supplied headline: there is no copy to check",)
     return LintReport(path, "brief", len(supplied), tuple(findings.values()), notes=notes)
-
-
-def _headline_cells(path: Path) -> dict[int, str]:
-    """The headline cell of each Briefs row, by row number."""
-    sheet = load_sheets(path).sheets["briefs"]
-    header = sheet.rows[0][1]
-    column = next(
-        i for i, text in enumerate(header) if BRIEF_COLUMNS.get(header_key(text)) == "headline"
-    )
-    return {row: sheet.ref(column, row) for row, _ in sheet.rows[1:]}

@@ -144,6 +144,9 @@ class Brief:
     # of equality/hash: they never change what is generated.
     extra: Mapping[str, str] = field(default_factory=dict, compare=False)
     row: int = 0  # spreadsheet row, for messages
+    # Each field's cell ("Briefs!K7"), so a later stage (lint) names it without
+    # reopening the file.
+    cells: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)

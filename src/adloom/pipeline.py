@@ -29,7 +29,7 @@ from adloom.compose import AdCopy, compose
 from adloom.console import Tracker
 from adloom.engine import DEFAULT_CONCURRENCY, Budget, Engine, Quotas, RetryPolicy, Source
 from adloom.errors import Interrupted
-from adloom.export import WORKBOOK_FILE, export_workbook
+from adloom.export import export_workbook
 from adloom.generate import generate
 from adloom.journal import Journal
 from adloom.lifeline import worker_init
@@ -51,6 +51,7 @@ from adloom.model import (
 from adloom.platforms import export_platforms
 from adloom.providers.base import Provider
 from adloom.render import render_preview
+from adloom.workbook import WORKBOOK_FILE
 
 WRITTEN: tuple[Status, ...] = ("ok", "flagged")  # copy there is, to show and compose
 

@@ -12,40 +12,29 @@ instead of meeting one error per run. A file that cannot be opened at all is an
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import difflib
-import math
 import re
 import string
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
 from PIL import ImageFont
 
 from adloom import providers, safepath
-from adloom.errors import BriefError, InputError, Problem
-from adloom.inputs import check_zip, csv_rows, font_problem, image_problem, sheet_rows
-from adloom.languages import LANGUAGES, normalise_language
+from adloom.errors import BriefError
+from adloom.inputs import font_problem, image_problem
 from adloom.model import (
-    Audience,
     BrandKit,
-    Brief,
     Campaign,
-    Pin,
-    PinField,
     Placement,
     Settings,
 )
 from adloom.naming import NAME_FIELDS, slugify
-from adloom.placements import builtin_placements
+from adloom.readtables import TableRules
 from adloom.registry import TIERS
-from adloom.values import BUDGET_USD, MAX_DIGITS, Range, parse
+from adloom.sheets import Book, Sheet, cell_int, header_key, list_items, load_sheets, names
+from adloom.values import BUDGET_USD, MAX_DIGITS, parse
 
 DEFAULT_PLACEMENTS = (
     "meta_feed",
@@ -59,34 +48,13 @@ DEFAULT_PLACEMENTS = (
 Google display, so a first run shows how one concept adapts to every format."""
 
 MAX_VARIANTS = 20
-SIZE_RANGE = (16, 8192)  # px; Bedrock image models and Pillow both stay sane inside it
 
 _DEFAULTS = Settings(name="", brand="")
-_SHEETS = ("campaign", "briefs", "audiences", "brand", "placements")
-_REQUIRED_BRIEF_FIELDS = {
-    "id": "an id (it goes into every ad name)",
-    "product": "the product it advertises",
-    "message": "the one thing the ad must say",
-}
-# An encrypted .xlsx is not a zip but an OLE compound file, as is an old binary .xls.
-_CFB_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
-# What a formula cell caches when its formula failed; never copy worth shipping.
-_EXCEL_ERRORS = frozenset(
-    {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#SPILL!", "#CALC!"}
-)
-_LIST_SEP = re.compile(r"[,;\n]")
-_BENEFIT_SEP = re.compile(r"[;\n]")  # benefits are phrases that may contain commas
-_LINES = re.compile(r"\n")
 _COLOR = re.compile(r"#?([0-9a-f]{3}|[0-9a-f]{6})", re.IGNORECASE)
 _FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 
 
-def _names(fields: str, **aliases: str) -> dict[str, str]:
-    """Normalised header or setting name -> the field it fills."""
-    return {field: field for field in fields.split()} | aliases
-
-
-_SETTING_KEYS = _names(
+_SETTING_KEYS = names(
     "name brand languages variants placements text_model image_model max_cost_usd provider"
     " utm_source utm_medium utm_campaign naming banned_words tier",
     campaign_name="name",
@@ -98,44 +66,11 @@ _SETTING_KEYS = _names(
 # Settings only a later stage reads, kept in ``Settings.extra`` without a warning:
 # the inference-profile geography (providers/bedrock/profiles.py).
 _STAGE_KEYS = frozenset({"profile"})
-_BRAND_KEYS = _names(
+_BRAND_KEYS = names(
     "primary_color secondary_color text_color font logo voice banned_words disclaimer",
     primary_colour="primary_color",
     secondary_colour="secondary_color",
     text_colour="text_color",
-)
-# Search-ad copy a marketer pins to a position (Google: headlines 1-3, descriptions 1-2).
-_PIN_COLUMNS: dict[str, tuple[PinField, int]] = {
-    "pin_headline_1": ("headline", 1),
-    "pin_headline_2": ("headline", 2),
-    "pin_headline_3": ("headline", 3),
-    "pin_description_1": ("description", 1),
-    "pin_description_2": ("description", 2),
-}
-BRIEF_COLUMNS = _names(
-    "id product message audience benefits tone cta landing_url image_prompt headline"
-    " disclaimer placements languages " + " ".join(_PIN_COLUMNS),
-    brief_id="id",
-    audiences="audience",
-    benefit="benefits",
-    url="landing_url",
-    landing_page="landing_url",
-    cta_text="cta",
-    call_to_action="cta",
-    placement="placements",
-    language="languages",
-)
-_AUDIENCE_COLUMNS = _names("id description", audience="id")
-_PLACEMENT_INTS = {  # field -> what it holds, for messages
-    "width": "the width in pixels",
-    "height": "the height in pixels",
-    "headline_max": "the headline limit in characters",
-    "body_max": "the body text limit in characters",
-    "cta_max": "the call-to-action limit in characters",
-    "max_kb": "the platform's file-size cap in KB",
-}
-_PLACEMENT_COLUMNS = _names(
-    " ".join(_PLACEMENT_INTS) + " id platform width_rule safe_top safe_bottom source"
 )
 
 
@@ -150,174 +85,7 @@ def read_campaign(path: Path, overrides: Mapping[str, str] | None = None) -> Cam
     return _Reader(path, load_sheets(path), overrides or {}).campaign()
 
 
-# ---------------------------------------------------------------- the file
-
-
-@dataclass(frozen=True)
-class _Sheet:
-    """One sheet's cells as text; rows without any text are left out."""
-
-    title: str  # as written in the file (a CSV's file name), for messages
-    rows: tuple[tuple[int, tuple[str, ...]], ...]  # (row number, texts from column A)
-
-    def ref(self, column: int, row: int) -> str:
-        return _ref(self.title, column, row)
-
-
-def _ref(title: str, column: int, row: int) -> str:
-    """An Excel cell reference, ``Briefs!C7``, from a 0-based column and a row number."""
-    return f"{title}!{get_column_letter(column + 1)}{row}"
-
-
-@dataclass(frozen=True)
-class Book:
-    sheets: Mapping[str, _Sheet]  # by normalised name: "campaign", "briefs", ...
-    titles: tuple[str, ...]  # every sheet in the file, for "sheets found" messages
-    problems: tuple[Problem, ...]  # failed formulas met while reading cells
-    is_csv: bool
-
-
-def load_sheets(path: Path) -> Book:
-    if path.is_dir():
-        raise InputError(f"{path}: is a folder — pass the .xlsx or .csv brief inside it")
-    if not path.is_file():
-        raise InputError(f"{path}: no such file — check the path")
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return _load_csv(path)
-    if suffix in (".xlsx", ".xlsm"):
-        return _load_xlsx(path)
-    if suffix == ".xls":
-        raise InputError(
-            f"{path.name}: old binary Excel files (.xls) cannot be read"
-            " — open it in Excel and save it as .xlsx (File > Save As > Excel Workbook)"
-        )
-    if suffix == ".ods":
-        raise InputError(
-            f"{path.name}: OpenDocument spreadsheets (.ods) cannot be read"
-            " — save it as .xlsx (File > Save As > Excel 2007-365)"
-        )
-    raise InputError(
-        f'{path.name}: unknown file type "{path.suffix or "(none)"}" — give an .xlsx workbook'
-        " or a .csv of the Briefs sheet"
-    )
-
-
-def _load_csv(path: Path) -> Book:
-    try:
-        # utf-8-sig also reads plain UTF-8; Excel's "CSV UTF-8" starts with a BOM.
-        rows = csv_rows(path)
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f'{path.name}: not UTF-8 text — save it from Excel as "CSV UTF-8 (Comma delimited)"'
-        ) from exc
-    except csv.Error as exc:
-        raise InputError(f"{path.name}: not a readable CSV file ({exc})") from exc
-    problems: list[Problem] = []
-    briefs = _sheet(path.name, rows, problems)
-    return Book({"briefs": briefs}, (), tuple(problems), is_csv=True)
-
-
-def _load_xlsx(path: Path) -> Book:
-    unreadable = (
-        f"{path.name}: not a readable .xlsx workbook (damaged, or not really Excel)"
-        " — open it in Excel and save it again as .xlsx"
-    )
-    with path.open("rb") as file:
-        if file.read(len(_CFB_MAGIC)) == _CFB_MAGIC:
-            raise InputError(
-                f"{path.name}: the workbook is password-protected (or an old .xls renamed)"
-                " — remove the password (File > Info > Protect Workbook) and save again as .xlsx"
-            )
-    raw: dict[str, tuple[str, list[Sequence[object]]]] = {}
-    # openpyxl raises anything from BadZipFile and KeyError to XML parse errors on a
-    # damaged file; whichever it is, the user's remedy is the same. Only library calls
-    # are inside these ``try`` blocks, so a bug of ours still shows as one.
-    check_zip(path)  # its limits, before any XML is parsed
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise InputError(unreadable) from exc
-    try:
-        titles = tuple(workbook.sheetnames)
-        for worksheet in workbook.worksheets:
-            key = header_key(worksheet.title)
-            if key in _SHEETS and key not in raw:
-                raw[key] = (worksheet.title, list(sheet_rows(worksheet, path)))
-    except InputError:
-        raise  # a limit, at its cell
-    except Exception as exc:
-        raise InputError(unreadable) from exc
-    finally:
-        workbook.close()
-    problems: list[Problem] = []
-    sheets = {key: _sheet(title, rows, problems) for key, (title, rows) in raw.items()}
-    return Book(sheets, titles, tuple(problems), is_csv=False)
-
-
-def _sheet(title: str, rows: Iterable[Sequence[object]], problems: list[Problem]) -> _Sheet:
-    kept: list[tuple[int, tuple[str, ...]]] = []
-    for number, values in enumerate(rows, start=1):
-        texts = [shown_text(value) for value in values]
-        for column, text in enumerate(texts):
-            if text in _EXCEL_ERRORS:
-                problems.append(
-                    Problem(
-                        _ref(title, column, number),
-                        f"the formula here gives {text} — fix the formula or type the value in",
-                    )
-                )
-                texts[column] = ""
-        while texts and not texts[-1]:
-            texts.pop()
-        if texts:
-            kept.append((number, tuple(texts)))
-    return _Sheet(title, tuple(kept))
-
-
-def shown_text(value: object) -> str:
-    """A cell as the text a person sees in it: ``3`` not ``3.0``, dates as ISO dates."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        # 15 significant digits is what Excel shows; it hides binary noise like 0.1+0.2.
-        return str(int(value)) if value.is_integer() else f"{value:.15g}"
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else str(value)
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    return str(value).replace("\r\n", "\n").strip()
-
-
-def header_key(text: str) -> str:
-    """A sheet, header or setting name as compared: case, spaces, ``_`` and ``-`` ignored."""
-    return re.sub(r"[\s_-]+", "_", text.strip().lower())
-
-
 # ---------------------------------------------------------------- small parsers
-
-
-def _items(text: str, separator: re.Pattern[str] = _LIST_SEP) -> tuple[str, ...]:
-    """A list cell: items in order, stripped, blanks and repeats dropped."""
-    return tuple(dict.fromkeys(item.strip() for item in separator.split(text) if item.strip()))
-
-
-# Numbers in cells before each field's own range check: finite, of sane size.
-_ANY_WHOLE = Range(-(10**15), 10**15, whole=True)
-_ANY_NUMBER = Range(-1e15, 1e15)
-
-
-def _int(text: str) -> int | None:
-    number = parse(text, _ANY_WHOLE)  # "3", "3.0" and "3e0" all mean 3
-    return None if isinstance(number, str) else int(number)
-
-
-def _float(text: str) -> float | None:
-    # No thousands separators: "12,50" means 12.50 in much of Europe, 1250 elsewhere.
-    number = parse(text.removeprefix("$"), _ANY_NUMBER)
-    return None if isinstance(number, str) else number
 
 
 def _color(text: str) -> str | None:
@@ -327,16 +95,6 @@ def _color(text: str) -> str | None:
         return None
     digits = match.group(1).upper()
     return "#" + (digits if len(digits) == 6 else "".join(d * 2 for d in digits))
-
-
-def _is_web_url(text: str) -> bool:
-    try:
-        parts = urlsplit(text)
-        host = parts.hostname
-    except ValueError:  # e.g. an unclosed IPv6 bracket
-        return False
-    has_space = re.search(r"\s", text) is not None
-    return parts.scheme.lower() in ("http", "https") and bool(host) and not has_space
 
 
 def _naming_problem(template: str) -> str | None:
@@ -353,62 +111,24 @@ def _naming_problem(template: str) -> str | None:
     return None
 
 
-def _quoted(items: Iterable[str]) -> str:
-    return ", ".join(f'"{item}"' for item in items)
-
-
 # ---------------------------------------------------------------- sheets as tables
 
 
-@dataclass(frozen=True)
-class _Pair:
-    """One ``setting | value`` row."""
-
-    key: str  # as written
-    value: str
-    key_ref: str  # "Campaign!A3"
-    value_ref: str  # "Campaign!B3"
-
-
-@dataclass(frozen=True)
-class _Table:
-    """A sheet with a header row: one record per row below it."""
-
-    sheet: _Sheet
-    header_row: int
-    columns: Mapping[str, int]  # field -> column index
-    extra: Mapping[str, int]  # unknown header as written -> column index, in sheet order
-    rows: tuple[tuple[int, tuple[str, ...]], ...]
-
-    def get(self, cells: tuple[str, ...], field: str) -> str:
-        index = self.columns.get(field)
-        return cells[index] if index is not None and index < len(cells) else ""
-
-    def ref(self, field: str, row: int) -> str:
-        return self.sheet.ref(self.columns[field], row)
-
-
-class _Reader:
+class _Reader(TableRules):
     """Reads one brief, collecting problems instead of stopping at the first."""
 
     def __init__(self, path: Path, book: Book, overrides: Mapping[str, str]) -> None:
+        super().__init__(book.problems)
         self.path = path
         self.book = book
         self.overrides = overrides
-        self.problems: list[Problem] = list(book.problems)
         self.cells: dict[str, str] = {}
         self.banned_words: tuple[str, ...] = ()  # the Campaign sheet's, added to the brand's
-
-    def error(self, where: str, message: str) -> None:
-        self.problems.append(Problem(where, message))
-
-    def warn(self, where: str, message: str) -> None:
-        self.problems.append(Problem(where, message, warning=True))
 
     def campaign(self) -> Campaign:
         sheets = self.book.sheets
         self._check_sheets()
-        placements = self._placements(sheets.get("placements"))
+        placements = self.placements(sheets.get("placements"))
         settings = self._settings(placements)
         brand = self._brand(sheets.get("brand"))
         # Both lists bind every ad of the campaign; the brand kit carries them to the
@@ -416,8 +136,8 @@ class _Reader:
         brand = replace(
             brand, banned_words=tuple(dict.fromkeys([*brand.banned_words, *self.banned_words]))
         )
-        defined = self._audiences(sheets.get("audiences"))
-        briefs, audiences, extra_columns = self._briefs(sheets.get("briefs"), placements, defined)
+        defined = self.audiences(sheets.get("audiences"))
+        briefs, audiences, extra_columns = self.briefs(sheets.get("briefs"), placements, defined)
         if any(not problem.warning for problem in self.problems):
             raise BriefError(self.problems)
         return Campaign(
@@ -447,112 +167,11 @@ class _Reader:
                     f" — add a sheet named {title} with {content}, or rename yours",
                 )
 
-    # ------------------------------------------------------------ generic shapes
-
-    def _pairs(self, sheet: _Sheet) -> list[_Pair]:
-        """The ``setting | value`` rows of a sheet; its ``setting | value`` header is optional."""
-        rows = list(sheet.rows)
-        if rows and [header_key(text) for text in rows[0][1][:2]] == ["setting", "value"]:
-            rows = rows[1:]
-        pairs: list[_Pair] = []
-        seen: dict[str, str] = {}
-        for number, cells in rows:
-            key = cells[0]
-            if not key:  # a value or a note without a setting name: nothing to apply
-                continue
-            value = cells[1] if len(cells) > 1 else ""
-            pair = _Pair(key, value, sheet.ref(0, number), sheet.ref(1, number))
-            if header_key(key) in seen:
-                self.error(
-                    pair.key_ref,
-                    f'setting "{key}" is given twice (also {seen[header_key(key)]}) — keep one',
-                )
-                continue
-            seen[header_key(key)] = pair.key_ref
-            pairs.append(pair)
-        return pairs
-
-    def _table(
-        self, sheet: _Sheet, known: Mapping[str, str], required: Iterable[str], unknown: str
-    ) -> _Table:
-        """The sheet's first non-empty row is its header; ``unknown`` says what happens
-        to columns adloom does not know."""
-        if not sheet.rows:
-            self.error(sheet.title, "the sheet is empty — put the column names in row 1")
-            return _Table(sheet, 1, {}, {}, ())
-        header_row, header = sheet.rows[0]
-        columns: dict[str, int] = {}
-        extra: dict[str, int] = {}
-        for index, text in enumerate(header):
-            if not text:
-                continue
-            field = known.get(header_key(text))
-            where = sheet.ref(index, header_row)
-            if field is None:
-                self.warn(where, f'unknown column "{text}" — {unknown}')
-                extra.setdefault(text, index)
-            elif field in columns:
-                other = sheet.ref(columns[field], header_row)
-                self.error(where, f'column "{text}" repeats {other} ({field}) — remove one')
-            else:
-                columns[field] = index
-        for field in required:
-            if field not in columns:
-                # A misspelt header is the usual cause: point at it.
-                close = difflib.get_close_matches(field, [header_key(t) for t in extra], n=1)
-                typo = next((t for t in extra if close and header_key(t) == close[0]), None)
-                fix = (
-                    f'rename column "{typo}" ({sheet.ref(extra[typo], header_row)}) to "{field}"'
-                    if typo
-                    else "add it to the header row"
-                )
-                self.error(
-                    f"{sheet.title}!{header_row}", f'missing required column "{field}" — {fix}'
-                )
-        data = sheet.rows[1:]
-        headless = sorted(
-            {
-                index
-                for _, cells in data
-                for index, text in enumerate(cells)
-                if text and (index >= len(header) or not header[index])
-            }
-        )
-        for index in headless:
-            self.warn(
-                sheet.ref(index, header_row),
-                "this column has values but no header — they are ignored; give it a name",
-            )
-        return _Table(sheet, header_row, columns, extra, data)
-
-    def _languages(self, text: str, where: str) -> tuple[str, ...]:
-        codes = [(item, normalise_language(item)) for item in _items(text)]
-        unknown = [item for item, code in codes if code is None]
-        if unknown:
-            self.error(
-                where,
-                f"unknown language {_quoted(unknown)} — use codes from: {', '.join(LANGUAGES)}",
-            )
-        return tuple(dict.fromkeys(code for _, code in codes if code is not None))
-
-    def _placement_ids(
-        self, text: str, where: str, placements: Mapping[str, Placement]
-    ) -> tuple[str, ...]:
-        ids = tuple(dict.fromkeys(header_key(item) for item in _items(text)))
-        unknown = [pid for pid in ids if pid not in placements]
-        if unknown:
-            self.error(
-                where,
-                f"unknown placement {_quoted(unknown)} — use ids from: "
-                f"{', '.join(sorted(placements))} (or define it in a Placements sheet)",
-            )
-        return tuple(pid for pid in ids if pid in placements)
-
     # ------------------------------------------------------------ Campaign
 
     def _settings(self, placements: Mapping[str, Placement]) -> Settings:
         sheet = self.book.sheets.get("campaign")
-        entries = [(p.key, p.value, p.value_ref) for p in self._pairs(sheet)] if sheet else []
+        entries = [(p.key, p.value, p.value_ref) for p in self.pairs(sheet)] if sheet else []
         entries += [(key, value, f"--set {key.strip()}") for key, value in self.overrides.items()]
         given: dict[str, tuple[str, str]] = {}  # setting -> (value, where)
         extra: dict[str, str] = {}
@@ -582,11 +201,13 @@ class _Reader:
         name = self._required(setting("name"), "name", "campaign name")
         brand = self._required(setting("brand"), "brand", "brand name")
         value, where = setting("languages")
-        languages = self._languages(value, where) if _items(value) else _DEFAULTS.languages
-        self.banned_words = _items(setting("banned_words")[0])
+        languages = self.languages(value, where) if list_items(value) else _DEFAULTS.languages
+        self.banned_words = list_items(setting("banned_words")[0])
         value, where = setting("placements")
         placement_ids = (
-            self._placement_ids(value, where, placements) if _items(value) else DEFAULT_PLACEMENTS
+            self.placement_ids(value, where, placements)
+            if list_items(value)
+            else DEFAULT_PLACEMENTS
         )
         return Settings(
             name=name,
@@ -628,7 +249,7 @@ class _Reader:
     def _variants(self, text: str, where: str) -> int:
         if not text:
             return _DEFAULTS.variants
-        number = _int(text)
+        number = cell_int(text)
         if number is None or not 1 <= number <= MAX_VARIANTS:
             self.error(
                 where,
@@ -692,11 +313,11 @@ class _Reader:
 
     # ------------------------------------------------------------ Brand
 
-    def _brand(self, sheet: _Sheet | None) -> BrandKit:
+    def _brand(self, sheet: Sheet | None) -> BrandKit:
         if sheet is None:
             return BrandKit()
         values: dict[str, Any] = {}
-        for pair in self._pairs(sheet):
+        for pair in self.pairs(sheet):
             key = _BRAND_KEYS.get(header_key(pair.key))
             if key is None:
                 self.warn(
@@ -718,16 +339,20 @@ class _Reader:
                 else:
                     values[key] = color
             elif key == "font":
-                values[key] = self._font(pair.value, pair.value_ref)
+                values[key] = self._file(pair.value, pair.value_ref, "font", _font_problem)
             elif key == "logo":
-                values[key] = self._logo(pair.value, pair.value_ref)
+                values[key] = self._file(pair.value, pair.value_ref, "logo", image_problem)
             elif key == "banned_words":
-                values[key] = _items(pair.value)
+                values[key] = list_items(pair.value)
             else:
                 values[key] = pair.value
         return BrandKit(**values)
 
-    def _file(self, text: str, where: str, what: str) -> Path | None:
+    def _file(
+        self, text: str, where: str, what: str, problem: Callable[[Path, str], str | None]
+    ) -> Path | None:
+        """The file a cell names, relative to the brief's folder, if ``problem`` finds
+        nothing wrong with it."""
         path = Path(text).expanduser()
         path = (path if path.is_absolute() else self.path.parent / path).resolve()
         if not path.is_file():
@@ -737,280 +362,21 @@ class _Reader:
                 " — put the file there; paths are relative to the workbook's folder",
             )
             return None
-        return path
-
-    def _font(self, text: str, where: str) -> Path | None:
-        path = self._file(text, where, "font")
-        if path is None:
-            return None
-        if path.suffix.lower() not in _FONT_SUFFIXES:
-            self.error(where, f'font "{text}" is not a .ttf, .otf or .ttc font file')
-            return None
-        problem = font_problem(path, f'font "{text}"')
-        if problem:
-            self.error(where, problem)
-            return None
-        try:
-            ImageFont.truetype(str(path), 12)
-        except OSError as exc:
-            self.error(where, f'font "{text}" cannot be opened ({exc}) — use another font file')
+        found = problem(path, f'{what} "{text}"')
+        if found:
+            self.error(where, found)
             return None
         return path
 
-    def _logo(self, text: str, where: str) -> Path | None:
-        path = self._file(text, where, "logo")
-        if path is None:
-            return None
-        problem = image_problem(path, f'logo "{text}"')
-        if problem:
-            self.error(where, problem)
-            return None
-        return path
 
-    # ------------------------------------------------------------ Placements
-
-    def _placements(self, sheet: _Sheet | None) -> dict[str, Placement]:
-        placements = dict(builtin_placements())
-        if sheet is None:
-            return placements
-        table = self._table(sheet, _PLACEMENT_COLUMNS, ("id",), "ignored")
-        seen: dict[str, int] = {}
-        for row, cells in table.rows:
-            text = table.get(cells, "id")
-            if not text:
-                if "id" in table.columns:
-                    self.error(table.ref("id", row), "id is empty — name the placement")
-                continue
-            pid = header_key(text)
-            problem = safepath.name_problem(pid, safepath.MAX_ID_BYTES)
-            if problem:
-                # The id names a folder of creatives/ and is part of every ad name.
-                self.error(table.ref("id", row), f"placement id {problem} — use a short name")
-                continue
-            if pid in seen:
-                self.error(
-                    table.ref("id", row),
-                    f'placement "{pid}" is already defined in row {seen[pid]} — keep one row',
-                )
-                continue
-            seen[pid] = row
-            base = placements.get(pid)
-            values = self._placement_values(table, row, cells)
-            missing = [f for f in _PLACEMENT_INTS if f not in values and not table.get(cells, f)]
-            here = f"{self.path.name}, {sheet.title} row {row}"
-            if base is not None:
-                # Overriding a built-in: blank cells keep its values, and its source
-                # still cites where those came from.
-                values.setdefault("source", f"{base.source}; changed in {here}")
-                placements[pid] = replace(base, **values)
-            elif missing:
-                self.error(
-                    table.ref("id", row),
-                    f'new placement "{pid}" needs {", ".join(missing)}'
-                    " — fill in those cells (only a built-in placement may leave them blank)",
-                )
-            elif all(field in values for field in _PLACEMENT_INTS):
-                values.setdefault("platform", "custom")
-                values.setdefault("source", here)
-                placements[pid] = Placement(id=pid, **values)
-        return placements
-
-    def _placement_values(self, table: _Table, row: int, cells: tuple[str, ...]) -> dict[str, Any]:
-        """The valid, non-blank cells of one Placements row, as Placement fields."""
-        values: dict[str, Any] = {}
-        for field, what in _PLACEMENT_INTS.items():
-            text = table.get(cells, field)
-            if not text:
-                continue
-            low, high = SIZE_RANGE if field in ("width", "height") else (1, math.inf)
-            number = _int(text)
-            if number is not None and low <= number <= high:
-                values[field] = number
-            else:
-                expected = f"from {low} to {high}" if high != math.inf else "of 1 or more"
-                self.error(
-                    table.ref(field, row),
-                    f'{field} "{text}" is not a whole number {expected} — give {what}',
-                )
-        for field in ("safe_top", "safe_bottom"):
-            text = table.get(cells, field)
-            if not text:
-                continue
-            fraction = _float(text)
-            if fraction is not None and 0 <= fraction < 0.5:
-                values[field] = fraction
-            else:
-                self.error(
-                    table.ref(field, row),
-                    f'{field} "{text}" is not a fraction of the height from 0 to 0.5'
-                    " — e.g. 0.13 keeps the top 13% free of copy",
-                )
-        rule = header_key(table.get(cells, "width_rule"))
-        if rule in ("chars", "double_width"):
-            values["width_rule"] = rule
-        elif rule:
-            self.error(
-                table.ref("width_rule", row),
-                f'width_rule "{table.get(cells, "width_rule")}" is not chars or double_width'
-                " — double_width counts CJK characters as 2, as Google and Microsoft do",
-            )
-        for field in ("platform", "source"):
-            if table.get(cells, field):
-                values[field] = table.get(cells, field)
-        return values
-
-    # ------------------------------------------------------------ Audiences and Briefs
-
-    def _audiences(self, sheet: _Sheet | None) -> dict[str, Audience] | None:
-        """Defined audiences by case-folded id; None when the workbook has no such sheet."""
-        if sheet is None:
-            return None
-        table = self._table(sheet, _AUDIENCE_COLUMNS, ("id",), "ignored")
-        audiences: dict[str, Audience] = {}
-        seen: dict[str, str] = {}
-        for row, cells in table.rows:
-            aid = table.get(cells, "id")
-            if not aid:
-                if "id" in table.columns:
-                    self.error(table.ref("id", row), "id is empty — name the audience")
-                continue
-            where = table.ref("id", row)
-            self._id_length(slugify(aid), where, "audience")
-            if aid.casefold() in seen:
-                self.error(where, f'audience "{aid}" is already defined at {seen[aid.casefold()]}')
-                continue
-            seen[aid.casefold()] = where
-            audiences[aid.casefold()] = Audience(aid, table.get(cells, "description"))
-        return audiences
-
-    def _id_length(self, slug: str, where: str, what: str) -> None:
-        """Ids are parts of ad names, which are file names: they must stay short."""
-        size = len(slug.encode("utf-8"))
-        if size > safepath.MAX_ID_BYTES:
-            self.error(
-                where,
-                f"{what} id is {size} bytes long in UTF-8 (at most {safepath.MAX_ID_BYTES}:"
-                " ad names made of it are file names) — use a short id",
-            )
-
-    def _briefs(
-        self,
-        sheet: _Sheet | None,
-        placements: Mapping[str, Placement],
-        defined: Mapping[str, Audience] | None,
-    ) -> tuple[tuple[Brief, ...], dict[str, Audience], tuple[str, ...]]:
-        """The briefs, every audience of the campaign by id, and the unknown columns."""
-        if sheet is None:
-            return (), {}, ()
-        table = self._table(
-            sheet, BRIEF_COLUMNS, _REQUIRED_BRIEF_FIELDS, "kept in the export as is"
-        )
-        if not table.rows and sheet.rows:
-            self.error(
-                f"{sheet.title}!{table.header_row + 1}",
-                "no briefs — add one row per brief under the header row",
-            )
-        audiences = dict(defined or {})  # grows with the audiences briefs use
-        ids: dict[str, int] = {}  # id slug -> row, since ids meet in ad names as slugs
-        briefs = tuple(
-            self._brief(
-                table,
-                row,
-                cells,
-                placements=placements,
-                sheet_defines_audiences=defined is not None,
-                audiences=audiences,
-                ids=ids,
-            )
-            for row, cells in table.rows
-        )
-        by_id = {audience.id: audience for audience in audiences.values()}
-        return briefs, by_id, tuple(table.extra)
-
-    def _brief(
-        self,
-        table: _Table,
-        row: int,
-        cells: tuple[str, ...],
-        *,
-        placements: Mapping[str, Placement],
-        sheet_defines_audiences: bool,
-        audiences: dict[str, Audience],
-        ids: dict[str, int],
-    ) -> Brief:
-        def get(field: str) -> str:
-            return table.get(cells, field)
-
-        for field, what in _REQUIRED_BRIEF_FIELDS.items():
-            if field in table.columns and not get(field):
-                self.error(table.ref(field, row), f"{field} is empty — every brief needs {what}")
-        brief_id = get("id")
-        if brief_id:
-            slug = slugify(brief_id)
-            self._id_length(slug, table.ref("id", row), "brief")
-            if slug in ids:
-                self.error(
-                    table.ref("id", row),
-                    f'id "{brief_id}" is already used by row {ids[slug]}'
-                    " — give each brief its own id (case and punctuation do not count)",
-                )
-            ids.setdefault(slug, row)
-
-        audience_ids: list[str] = []
-        unknown: list[str] = []
-        for aid in _items(get("audience")) or ("general",):
-            key = aid.casefold()
-            if key not in audiences and (key == "general" or not sheet_defines_audiences):
-                audiences[key] = Audience(key if key == "general" else aid)
-            if key in audiences:
-                audience_ids.append(audiences[key].id)
-            else:
-                unknown.append(aid)
-        if unknown:
-            known = ", ".join(dict.fromkeys([*(a.id for a in audiences.values()), "general"]))
-            self.error(
-                table.ref("audience", row),
-                f"audience {_quoted(unknown)} is not in the Audiences sheet (known: {known})"
-                " — add it there or fix the spelling",
-            )
-
-        url = get("landing_url")
-        if url and not _is_web_url(url):
-            self.error(
-                table.ref("landing_url", row),
-                f'landing_url "{url}" is not an http(s) URL — use a full https://… address',
-            )
-        placement_ids = get("placements")
-        languages = get("languages")
-        return Brief(
-            id=brief_id,
-            product=get("product"),
-            message=get("message"),
-            audiences=tuple(dict.fromkeys(audience_ids)),
-            benefits=_items(get("benefits"), _BENEFIT_SEP),
-            tone=get("tone"),
-            cta=get("cta"),
-            landing_url=url,
-            image_prompt=get("image_prompt"),
-            headline=get("headline"),
-            disclaimer=get("disclaimer"),
-            # Several texts pinned to one position (one per line) take turns there.
-            pins=tuple(
-                Pin(field, position, text)
-                for column, (field, position) in _PIN_COLUMNS.items()
-                for text in _items(get(column), _LINES)
-            ),
-            placements=(
-                self._placement_ids(placement_ids, table.ref("placements", row), placements)
-                if placement_ids
-                else ()
-            ),
-            languages=(
-                self._languages(languages, table.ref("languages", row)) if languages else ()
-            ),
-            extra={
-                header: cells[index] if index < len(cells) else ""
-                for header, index in table.extra.items()
-            },
-            row=row,
-        )
+def _font_problem(path: Path, label: str) -> str | None:
+    if path.suffix.lower() not in _FONT_SUFFIXES:
+        return f"{label} is not a .ttf, .otf or .ttc font file"
+    problem = font_problem(path, label)
+    if problem:
+        return problem
+    try:
+        ImageFont.truetype(str(path), 12)
+    except OSError as exc:
+        return f"{label} cannot be opened ({exc}) — use another font file"
+    return None

@@ -14,41 +14,30 @@ The reviewer works in ``variants.xlsx`` (in Excel, LibreOffice or Google Sheets)
 - leaves undecided ads for the next round.
 
 Edits are found with the workbook's hidden ``generated`` column, which holds a
-fingerprint of each piece of copy as adloom wrote it (``export.generated_state``).
+fingerprint of each piece of copy as adloom wrote it (``workbook.generated_state``).
 The round is written next to the reviewed workbook (or to ``--out``): a new
 ``variants-round-N.xlsx`` (never over the reviewed one), the preview marking what
 changed, and the platform exports holding only approved ads. The plan is rebuilt
-from the brief the Summary sheet records (or ``--brief``); the journal in the out
-folder makes everything already generated free. docs/review.md is the user's guide.
+from the brief the workbook came from (``workbook.find_brief``, or ``--brief``); the
+journal in the out folder makes everything already generated free. The workbook is
+read through ``adloom.workbook``, as ``lint`` reads it. docs/review.md is the user's
+guide.
 """
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
-
-from openpyxl import load_workbook
-from openpyxl.utils import get_column_letter
+from typing import Literal
 
 from adloom import rsa
 from adloom.compose import AdCopy, compose
 from adloom.console import Tracker
 from adloom.errors import InputError
-from adloom.export import (
-    SEARCH_SHEET,
-    SEARCH_SLOTS,
-    SUMMARY_SHEET,
-    VARIANTS_SHEET,
-    WORKBOOK_FILE,
-    fingerprint,
-)
-from adloom.inputs import check_zip, sheet_rows
 from adloom.journal import Journal
 from adloom.lint import CopyContext, Violation, check_copy
 from adloom.model import (
@@ -67,11 +56,19 @@ from adloom.model import (
 )
 from adloom.pipeline import RunOptions, run_plan, write_deliverables
 from adloom.providers.base import Provider, Request, Response
-
-# The reader's own cell and header handling, so a workbook is read exactly as a brief
-# is: "3" not "3.0", TRUE/FALSE for checkboxes, headers matched ignoring case and spaces.
-from adloom.read import header_key, shown_text
 from adloom.verdict import judge, judge_search
+from adloom.workbook import (
+    BRIEF_FILE,
+    BRIEF_PATH,
+    PROVIDER,
+    SEARCH_SLOTS,
+    WORKBOOK_FILE,
+    AdRow,
+    Variants,
+    fingerprint,
+    read_variants,
+)
+from adloom.workbook import find_brief as find_brief_of
 
 APPROVED, REJECTED = "Approved", "Rejected"
 Decision = Literal["approved", "rejected", ""]
@@ -88,38 +85,37 @@ Action = Literal["keep", "regenerate", "retry", "edit"]
 
 
 @dataclass(frozen=True)
-class Row:
+class Row(AdRow):
     """One ad of the reviewed workbook, as the reviewer left it."""
 
-    number: int  # the Variants row, for messages
-    name: str
-    decision: Decision
-    notes: str
-    cells: Mapping[str, str]  # the Variants row by normalised header
-    slots: Mapping[str, str] | None  # a search ad's slots (sheet Search ads); None: no row there
-    state: Mapping[str, Any]  # the hidden ``generated`` cell, parsed; {} when missing
+    decision: Decision = ""
 
     @property
-    def status(self) -> str:
-        return self.cells.get("status", "") or "ok"
-
-    @property
-    def round(self) -> int:
-        text = self.cells.get("round", "")
-        return int(text) if text.isdigit() else 1
+    def notes(self) -> str:
+        return self.cells.get("notes", "")
 
 
 @dataclass(frozen=True)
 class Reviewed:
     """A reviewed workbook: its rows and what its Summary sheet says about the run."""
 
-    path: Path
+    workbook: Variants
     rows: tuple[Row, ...]
-    round: int  # the round the workbook is
-    brief_path: str  # as recorded, relative to the workbook's folder
-    brief_file: str
-    provider: str  # the run's provider when it used one
     warnings: tuple[str, ...] = ()
+
+    @property
+    def path(self) -> Path:
+        return self.workbook.path
+
+    @property
+    def round(self) -> int:
+        """The round the workbook is."""
+        return self.workbook.round
+
+    @property
+    def provider(self) -> str:
+        """The run's provider when it used one."""
+        return self.workbook.said(PROVIDER)
 
 
 # ---------------------------------------------------------------- reading
@@ -139,133 +135,41 @@ def decision(value: str) -> Decision | None:
 
 def read_reviewed(path: Path) -> Reviewed:
     """The rows of a reviewed ``variants.xlsx``; raises ``InputError`` if it is not one."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: no such file — give the variants workbook a run wrote")
-    check_zip(path)  # its limits, before any XML is parsed
-    try:
-        # data_only: a cell with a formula (=IF(...)) is read as the value it shows.
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds on a damaged or foreign file
-        raise InputError(
-            f"{path.name}: not a readable .xlsx workbook — save it again as .xlsx"
-        ) from exc
-    try:
-        sheets = {header_key(title): title for title in workbook.sheetnames}
-        tables: dict[str, list[list[str]]] = {}
-        for sheet in (VARIANTS_SHEET, SEARCH_SHEET, SUMMARY_SHEET):
-            if header_key(sheet) in sheets:
-                cells = sheet_rows(workbook[sheets[header_key(sheet)]], path)
-                tables[sheet] = [[shown_text(v) for v in r] for r in cells]
-    finally:
-        workbook.close()
-    if VARIANTS_SHEET not in tables:
-        raise InputError(
-            f'{path.name}: no "{VARIANTS_SHEET}" sheet — give the variants workbook'
-            " `adloom run` wrote (docs/output.md)"
-        )
-    summary = {header_key(r[0]): r[1] for r in tables.get(SUMMARY_SHEET, []) if len(r) > 1 and r[0]}
-    rows, warnings = _rows(path, tables[VARIANTS_SHEET], _by_name(tables.get(SEARCH_SHEET)))
-    round_text = summary.get("round", "")
-    return Reviewed(
-        path=path,
-        rows=tuple(rows),
-        round=int(round_text) if round_text.isdigit() else 1,
-        brief_path=summary.get("brief_path", ""),
-        brief_file=summary.get("brief_file", ""),
-        provider=summary.get("provider", ""),
-        warnings=tuple(warnings),
-    )
-
-
-def _table(rows: Sequence[Sequence[str]]) -> list[dict[str, str]]:
-    """The rows under the header as dicts by normalised header, in sheet order."""
-    header = [header_key(h) for h in rows[0]] if rows else []
-    return [
-        {h: cells[i] if i < len(cells) else "" for i, h in enumerate(header) if h}
-        for cells in rows[1:]
-    ]
-
-
-def _by_name(rows: Sequence[Sequence[str]] | None) -> dict[str, dict[str, str]]:
-    """Sheet Search ads by ad name, with slot labels as ``export.SEARCH_SLOTS`` spell them."""
-    return {
-        r["ad_name"]: {k.replace("_", " "): v for k, v in r.items()}
-        for r in _table(rows or [])
-        if r.get("ad_name")
-    }
-
-
-def _rows(
-    path: Path, variants: Sequence[Sequence[str]], search: Mapping[str, dict[str, str]]
-) -> tuple[list[Row], list[str]]:
-    header = [header_key(h) for h in (variants[0] if variants else [])]
-    missing = [c for c in ("ad_name", "approval") if c not in header]
-    if missing:
-        raise InputError(
-            f"{path.name}: {VARIANTS_SHEET}!1 has no {' or '.join(missing)} column"
-            " — review needs the header row adloom wrote (docs/output.md)"
-        )
-    letter = get_column_letter(header.index("approval") + 1)
-    table = _table(variants)
+    workbook = read_variants(path)
+    table = workbook.variants
+    table.require(("ad_name", "approval"), path.name, "review")
     rows: list[Row] = []
     warnings: list[str] = []
-    damaged = 0
-    for number, cells in enumerate(table, start=2):
-        name = cells.get("ad_name", "")
-        if not name:
-            continue
-        found = decision(cells.get("approval", ""))
+    for row in workbook.rows():
+        found = decision(row.cells.get("approval", ""))
         if found is None:
             warnings.append(
-                f'{VARIANTS_SHEET}!{letter}{number}: approval "{cells["approval"]}" is neither'
-                f" {APPROVED} nor {REJECTED} (docs/review.md lists what is understood)"
+                f'{table.ref("approval", row.number)}: approval "{row.cells["approval"]}" is'
+                f" neither {APPROVED} nor {REJECTED} (docs/review.md lists what is understood)"
                 " — left undecided"
             )
-        state = _state(cells.get("generated", ""))
-        damaged += not state
-        rows.append(
-            Row(
-                number=number,
-                name=name,
-                decision=found or "",
-                notes=cells.get("notes", ""),
-                cells=cells,
-                slots=search.get(name),
-                state=state,
-            )
-        )
+        rows.append(Row(row.number, row.name, row.cells, row.slots, row.state, found or ""))
+    damaged = sum(1 for row in rows if not row.state)
     if damaged:
         warnings.append(
             f'{damaged} row(s) have no readable hidden "generated" cell, so hand edits in'
             " them cannot be told apart: they are kept as they are"
         )
-    return rows, warnings
-
-
-def _state(text: str) -> dict[str, Any]:
-    try:
-        state = json.loads(text) if text else {}
-    except json.JSONDecodeError:
-        return {}
-    return state if isinstance(state, dict) and isinstance(state.get("copy"), dict) else {}
+    return Reviewed(workbook, tuple(rows), tuple(warnings))
 
 
 def find_brief(reviewed: Reviewed, given: Path | None) -> Path:
-    """The brief to rebuild the plan from: ``given``, else the one the Summary sheet
-    records (relative to the workbook's folder), else one of its name next to it."""
+    """The brief to rebuild the plan from: ``given``, else the one the workbook came
+    from (``workbook.find_brief``)."""
     if given is not None:
         return given
-    folder = reviewed.path.resolve().parent
-    candidates = [folder / reviewed.brief_path] if reviewed.brief_path else []
-    if reviewed.brief_file:
-        candidates += [folder / reviewed.brief_file, Path.cwd() / reviewed.brief_file]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
+    found = find_brief_of(reviewed.workbook)
+    if found is not None:
+        return found
+    named = reviewed.workbook.said(BRIEF_PATH) or reviewed.workbook.said(BRIEF_FILE)
     raise InputError(
         f"{reviewed.path.name}: cannot find the brief it was made from"
-        + (f' ("{reviewed.brief_path or reviewed.brief_file}")' if candidates else ""),
+        + (f' ("{named}")' if named else ""),
         hint="pass it with --brief BRIEF",
     )
 
@@ -383,8 +287,9 @@ def run_review(
     for row in reviewed.rows:
         spec = specs.get(row.name)
         if spec is None:
+            where = reviewed.workbook.variants.ref("ad_name", row.number)
             job.warnings.append(
-                f"{VARIANTS_SHEET}!A{row.number}: ad {row.name} is not in the brief's plan"
+                f"{where}: ad {row.name} is not in the brief's plan"
                 " any more (brief or --set changed?) — left out of this round"
             )
             continue
