@@ -37,7 +37,7 @@ from adloom.layout import (
     parse_color,
     readable_color,
 )
-from adloom.model import BrandKit, CreativeChecks, Placement
+from adloom.model import BrandKit, Creative, CreativeChecks, Placement, Status
 from adloom.typeset import Box
 
 NORMAL_RATIO = 4.5  # WCAG 2.x SC 1.4.3 (AA)
@@ -264,3 +264,11 @@ def report(
         crop=crop,
     )
     return checks, tuple(issues)
+
+
+def status_with(status: Status, creative: Creative | None) -> Status:
+    """``flagged`` for an ``ok`` ad whose creative holds it back (text a viewer cannot
+    read is never delivered as it is); any other status as it is."""
+    if status == "ok" and creative and creative.checks and creative.checks.holds_back:
+        return "flagged"
+    return status

@@ -123,6 +123,13 @@ COLUMNS = (
     Column("changed", 12),
     Column("thumbnail", (THUMB_PX + 2 * THUMB_PAD_PX) / 7),  # ~7 px per character unit
     Column("generated", 12),  # hidden: what adloom wrote, for `adloom review`
+    # What adloom.checks measured on the creative (docs/output.md).
+    Column("contrast", 10),
+    Column("legibility", 14),
+    Column("safe_zone", 16, wrap=True),
+    Column("text_px", 9),
+    Column("text_share", 11),
+    Column("crop", 20),
 )
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
 APPROVAL_COL = get_column_letter(COLUMN_NAMES.index("approval") + 1)
@@ -231,7 +238,7 @@ def _headers(campaign: Campaign) -> list[str]:
     return [*COLUMN_NAMES, *extra]
 
 
-def _row_values(ad: Ad, campaign: Campaign, out: Path) -> list[str | int]:
+def _row_values(ad: Ad, campaign: Campaign, out: Path) -> list[str | int | float]:
     spec = ad.spec
     return [
         spec.name,
@@ -255,7 +262,30 @@ def _row_values(ad: Ad, campaign: Campaign, out: Path) -> list[str | int]:
         ad.review.change,
         "",  # thumbnail: an image over the cell
         json.dumps(generated_state(ad), ensure_ascii=False, sort_keys=True),
+        *check_values(ad.creative),
         *(spec.brief.extra.get(c, "") for c in campaign.extra_columns),
+    ]
+
+
+def check_values(creative: Creative | None) -> list[str | int | float]:
+    """The checks' columns: contrast (the worst line's ratio), legibility, safe zone,
+    smallest text px, text share and crop box; empty for an ad without them."""
+    checks = creative.checks if creative else None
+    if checks is None:
+        return ["", "", "", "", "", ""]
+    if checks.contrast < checks.contrast_needed:
+        legibility = f"unreadable (needs {checks.contrast_needed:g}:1)"
+    elif checks.repaired:
+        legibility = f"repaired ({checks.repaired})"
+    else:
+        legibility = "ok"
+    return [
+        checks.contrast,
+        legibility,
+        f"outside: {', '.join(checks.outside_safe)}" if checks.outside_safe else "ok",
+        checks.text_px,
+        checks.text_share,
+        ",".join(map(str, checks.crop)) if checks.crop else "",
     ]
 
 
