@@ -15,7 +15,7 @@ from adloom.cli import main
 from adloom.compose import AdCopy, compose, contrast_ratio, parse_color, plan_layout
 from adloom.console import Env
 from adloom.journal import Journal
-from adloom.layout import TextElement
+from adloom.layout import TextElement, safe_zone
 from adloom.model import BrandKit, Placement
 from adloom.placements import builtin_placements
 from adloom.typeset import Box, TextBlock
@@ -136,7 +136,7 @@ def test_pale_brand_on_a_pale_master_is_measured_and_readable(tmp_path: Path) ->
 
 def test_stories_copy_stays_inside_the_safe_zone(tmp_path: Path) -> None:
     placement = PLACEMENTS["meta_story"]
-    zone = checks.safe_zone(placement)
+    zone = safe_zone(placement)
     assert (zone.y0, placement.height - zone.y1) == (250, 341)  # 0.1771 x 1920, rounded up
     creative = compose(None, EN, BrandKit(), placement, tmp_path / "story", draft=False)
     assert creative.checks is not None

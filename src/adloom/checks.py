@@ -36,6 +36,7 @@ from adloom.layout import (
     luminance,
     parse_color,
     readable_color,
+    safe_zone,
 )
 from adloom.model import BrandKit, Creative, CreativeChecks, Placement, Status
 from adloom.typeset import Box
@@ -77,13 +78,6 @@ def large_px(placement: Placement, *, bold: bool) -> int:
 def min_text_px(placement: Placement) -> int:
     short = min(placement.width, placement.height)
     return max(MIN_TEXT_PX, math.floor(MIN_TEXT_SHORT_SIDE * short))
-
-
-def safe_zone(placement: Placement) -> Box:
-    """Where copy, logo and button may go: all but the bands the platform's UI covers."""
-    top = math.ceil(placement.safe_top * placement.height)
-    bottom = placement.height - math.ceil(placement.safe_bottom * placement.height)
-    return Box(0, top, placement.width, bottom)
 
 
 @cache

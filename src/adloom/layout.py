@@ -130,6 +130,13 @@ def readable_color(text: RGB, background: RGB) -> RGB:
 # ---------------------------------------------------------------- layout
 
 
+def safe_zone(placement: Placement) -> Box:
+    """Where copy, logo and button may go: all but the bands the platform's UI covers."""
+    top = math.ceil(placement.safe_top * placement.height)
+    bottom = placement.height - math.ceil(placement.safe_bottom * placement.height)
+    return Box(0, top, placement.width, bottom)
+
+
 @dataclass(frozen=True)
 class _Sizes:
     """Font size range of one element, px: start large, shrink down to the legible minimum."""
@@ -185,9 +192,9 @@ class _Planner:
         margin = max(3, round(0.045 * self.short))
         # Wide banners get proportionally wider side margins, or copy touches the edges.
         margin_x = max(margin, round(0.02 * self.w)) if placement.aspect >= 3 else margin
-        top = max(margin, math.ceil(placement.safe_top * self.h))
-        bottom = max(margin, math.ceil(placement.safe_bottom * self.h))
-        self.safe = Box(margin_x, top, self.w - margin_x, self.h - bottom)
+        zone = safe_zone(placement)
+        top, bottom = max(margin, zone.y0), min(self.h - margin, zone.y1)
+        self.safe = Box(margin_x, top, self.w - margin_x, bottom)
 
         self.primary = parse_color(brand.primary_color)
         self.secondary = parse_color(brand.secondary_color)
