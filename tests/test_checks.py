@@ -141,6 +141,13 @@ def test_stories_copy_stays_inside_the_safe_zone(tmp_path: Path) -> None:
     creative = compose(None, EN, BrandKit(), placement, tmp_path / "story", draft=False)
     assert creative.checks is not None
     assert creative.checks.outside_safe == ()
+    # Reels: the interface covers the bottom 35%; the copy sits above it.
+    reels = PLACEMENTS["meta_reels"]
+    creative = compose(None, EN, BrandKit(), reels, tmp_path / "reels", draft=False)
+    assert creative.checks is not None
+    assert creative.checks.outside_safe == ()
+    for element in plan_layout(EN, BrandKit(), reels).texts:
+        assert element.block.ink.y1 <= 0.65 * 1920
     # A layout pushed into the bottom band is caught.
     layout = plan_layout(EN, BrandKit(), placement)
     low = replace(layout, safe=zone, button=None, logo=None)
