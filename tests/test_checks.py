@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
@@ -233,9 +234,20 @@ def test_checks_and_crop_are_journalled(tmp_path: Path) -> None:
     placement = PLACEMENTS["meta_story"]
     creative = compose(_off_centre_master(), EN, PALE, placement, out / "c" / "a", draft=False)
     journal.record_creative("k", creative)
-    again = Journal(out).creative("k")
+    journal.close()
+    reopened = Journal(out)
+    again = reopened.creative("k")
+    reopened.close()
     assert again is not None
     assert again.checks == creative.checks
+    # A creative journalled before the checks existed is composed again, not reused.
+    db = sqlite3.connect(out / "journal.sqlite")
+    db.execute("UPDATE creatives SET checks = NULL")
+    db.commit()
+    db.close()
+    last = Journal(out)
+    assert last.creative("k") is None
+    last.close()
 
 
 def run_cli(*args: str | Path) -> tuple[int, str, str]:

@@ -51,9 +51,10 @@ CSS_PX_PER_PT = 4 / 3  # CSS: 1 pt = 1/72 in, 1 px = 1/96 in
 # display width counts less text as large, so this errs on the strict side).
 NATIVE_MAX_WIDTH = 1000
 PHONE_CSS_WIDTH = 400
-# The smallest text adloom sets: 9 px, the floor at which Latin and kana stay legible on
-# a screen at 1:1, or 1.6% of the short side on larger images (the size small print
-# keeps when a 1080 px image is scaled to a phone).
+# The smallest text allowed: 9 px, about the least at which Latin and kana stay legible
+# on a screen at 1:1, or 1.6% of the short side on larger images. These are the layouts'
+# own floors (for small print), so the check guards against a font, placement or layout
+# change shrinking text further; 17 px on a 1080 px image is ~6 CSS px on a phone.
 MIN_TEXT_PX = 9
 MIN_TEXT_SHORT_SIDE = 0.016
 # Percentiles of the luminance behind a line that it must contrast with (see _behind).
@@ -122,9 +123,9 @@ def line_boxes(element: TextElement, bounds: Box) -> list[Box]:
 def _behind(canvas: Image.Image, box: Box) -> tuple[float, ...]:
     """Relative luminances behind a line: its 10th, 50th and 90th percentiles.
 
-    The text must contrast with each: a mean would let a bright half of the line hide
-    under dark half's average, and the extremes would fail a line over a few stray
-    pixels (anti-aliased panel edges, photo noise). A patch covering a tenth of the
+    The text must contrast with each: a mean would average a bright half of the line
+    with a dark half into a grey that hides both, and the extremes would fail a line
+    over a few stray pixels (anti-aliased panel edges, photo noise). A patch covering a tenth of the
     line's box — enough to hide a word — moves the 10th or 90th percentile; the median
     catches text whose colour sits between the two.
     """

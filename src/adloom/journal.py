@@ -103,7 +103,8 @@ def _m003_pending_images(db: sqlite3.Connection) -> None:
 
 def _m004_creative_checks(db: sqlite3.Connection) -> None:
     """What ``adloom.checks`` measured on each composed creative, crop box included."""
-    db.execute("ALTER TABLE creatives ADD COLUMN checks TEXT")
+    if "checks" not in _columns(db, "creatives"):  # a journal taken back to version 0
+        db.execute("ALTER TABLE creatives ADD COLUMN checks TEXT")
 
 
 # Applied in order, each once: a journal at ``PRAGMA user_version`` N runs the ones after
