@@ -156,7 +156,7 @@ class Measured:
     role: str
     ratio: float
     needed: float
-    repair: str  # "" (the brand's text colour reads), "colour" (another one) or "backing"
+    repair: str  # "" (reads as planned), "colour" (another one) or "backing"
 
 
 def _repair(
@@ -170,12 +170,10 @@ def _repair(
     behind = [_behind(canvas, box) for box in boxes]
     if not behind:
         return element, Measured(element.role, 21.0, needed, "")
-    brand_text = parse_color(brand.text_color)
     ratio = _worst(element.color, behind)
     if ratio >= needed:
-        # The planner may already have traded the brand's text colour for black or white.
-        changed = "colour" if element.color != brand_text else ""
-        return element, Measured(element.role, ratio, needed, changed)
+        return element, Measured(element.role, ratio, needed, "")
+    brand_text = parse_color(brand.text_color)
     primary = parse_color(brand.primary_color)
     colours = (brand_text, parse_color(brand.secondary_color), primary, BLACK, WHITE)
     for colour in dict.fromkeys(colours):

@@ -351,7 +351,7 @@ class CreativeChecks:
 
     contrast: float  # the worst text line's measured WCAG ratio (21 when there is no text)
     contrast_needed: float  # what that line needs: 4.5, or 3 for large text
-    repaired: int  # elements set in another colour than the brand's text, or backed
+    repaired: int  # text elements the measurement found unreadable and compose repaired
     text_px: int  # the smallest text size set, px (0: no text)
     min_text_px: int  # the placement's minimum
     outside_safe: tuple[str, ...]  # elements outside the placement's safe zone
