@@ -53,6 +53,12 @@ EXPECTED_COLUMNS = [
     "changed",
     "thumbnail",
     "generated",
+    "contrast",
+    "legibility",
+    "safe_zone",
+    "text_px",
+    "text_share",
+    "crop",
 ]
 NOW = datetime(2025, 3, 14, 9, 26, 53, tzinfo=UTC)
 
@@ -120,6 +126,7 @@ def test_row_values(run: Run) -> None:
         "changed": None,
         "thumbnail": None,
         "generated": json.dumps(generated_state(ad), ensure_ascii=False, sort_keys=True),
+        **dict.fromkeys(("contrast", "legibility", "safe_zone", "text_px", "text_share", "crop")),
         "Owner": "Mika Tanaka",
         "Budget": "=SUM(A1:A9)",
     }
@@ -183,7 +190,7 @@ def test_sheet_is_ready_for_review(run: Run) -> None:
     ws, _ = variants(export_workbook(run.ads, run.summary, run.campaign, run.out))
     last = len(run.ads) + 1
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:W{last}"
+    assert ws.auto_filter.ref == f"A1:AC{last}"
     assert all(c.font.bold for c in ws[1])
 
     (validation,) = ws.data_validations.dataValidation
@@ -425,7 +432,7 @@ def test_an_empty_run_exports_a_header(tmp_path: Path) -> None:
     out = tmp_path / "out"
     ws, rows = variants(export_workbook([], make_summary([], out), campaign, out))
     assert rows == []
-    assert ws.auto_filter.ref == "A1:U1"
+    assert ws.auto_filter.ref == "A1:AA1"
     assert ws.data_validations.dataValidation == []
 
 

@@ -54,6 +54,7 @@ from adloom.workbook import (
     APPROVAL_CHOICES,
     BRIEF_FILE,
     BRIEF_PATH,
+    CHECK_COLUMNS,
     COLUMN_NAMES,
     COLUMNS,
     PROVIDER,
@@ -177,9 +178,32 @@ def _row_values(ad: Ad, campaign: Campaign, out: Path) -> list[Value]:
         "changed": ad.review.change,
         "thumbnail": "",  # an image over the cell
         "generated": generated_cell(ad),
+        **dict(zip(CHECK_COLUMNS, check_values(ad.creative), strict=True)),
     }
     extra = [spec.brief.extra.get(c, "") for c in campaign.extra_columns]
     return [*in_order(ours, COLUMN_NAMES), *extra]
+
+
+def check_values(creative: Creative | None) -> list[Value]:
+    """The checks' columns: contrast (the worst line's ratio), legibility, safe zone,
+    smallest text px, text share and crop box; empty for an ad without them."""
+    checks = creative.checks if creative else None
+    if checks is None:
+        return ["", "", "", "", "", ""]
+    if checks.contrast < checks.contrast_needed:
+        legibility = f"unreadable (needs {checks.contrast_needed:g}:1)"
+    elif checks.repaired:
+        legibility = f"repaired ({checks.repaired})"
+    else:
+        legibility = "ok"
+    return [
+        checks.contrast,
+        legibility,
+        f"outside: {', '.join(checks.outside_safe)}" if checks.outside_safe else "ok",
+        checks.text_px,
+        checks.text_share,
+        ",".join(map(str, checks.crop)) if checks.crop else "",
+    ]
 
 
 def _cell(ws: Worksheet, value: str | int | float, alignment: Alignment) -> Cell:

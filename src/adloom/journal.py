@@ -18,13 +18,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from adloom import safepath
 from adloom.errors import InputError, MachineError
-from adloom.model import Creative, Usage
+from adloom.model import Creative, CreativeChecks, Usage
 from adloom.providers.base import Request, Response
 
 REUSABLE = ("ok", "blocked", "filtered")
@@ -108,6 +108,12 @@ def _m004_run_settings(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE runs ADD COLUMN settings TEXT")
 
 
+def _m005_creative_checks(db: sqlite3.Connection) -> None:
+    """What ``adloom.checks`` measured on each composed creative, crop box included."""
+    if "checks" not in _columns(db, "creatives"):  # a journal taken back to version 0
+        db.execute("ALTER TABLE creatives ADD COLUMN checks TEXT")
+
+
 # Applied in order, each once: a journal at ``PRAGMA user_version`` N runs the ones after
 # the Nth. Append new migrations; never edit or reorder one that has shipped.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
@@ -115,6 +121,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _m002_tiers_and_caching,
     _m003_pending_images,
     _m004_run_settings,
+    _m005_creative_checks,
 )
 
 
@@ -374,20 +381,24 @@ class Journal:
         still the one written then (same size on disk)."""
         with self._lock, self._machine():
             row = self._db.execute(
-                "SELECT path, width, height, bytes, issues FROM creatives WHERE key=?", (key,)
+                "SELECT path, width, height, bytes, issues, checks FROM creatives WHERE key=?",
+                (key,),
             ).fetchone()
         if row is None:
             return None
         path = safepath.trusted(self.out, row[0])
         if path is None or not path.is_file() or path.stat().st_size != row[3]:
             return None
-        return Creative(path, row[1], row[2], row[3], tuple(json.loads(row[4])))
+        checks = _checks(row[5]) if row[5] else None
+        if checks is None:
+            return None  # composed before the checks: compose it again, and check it
+        return Creative(path, row[1], row[2], row[3], tuple(json.loads(row[4])), checks)
 
     def record_creative(self, key: str, creative: Creative) -> None:
         with self._lock, self._machine():
             self._db.execute(
-                "INSERT OR REPLACE INTO creatives(key, path, width, height, bytes, issues)"
-                " VALUES (?,?,?,?,?,?)",
+                "INSERT OR REPLACE INTO creatives(key, path, width, height, bytes, issues, checks)"
+                " VALUES (?,?,?,?,?,?,?)",
                 (
                     key,
                     str(creative.path.relative_to(self.out)),
@@ -395,6 +406,7 @@ class Journal:
                     creative.height,
                     creative.bytes,
                     json.dumps(list(creative.issues), ensure_ascii=False),
+                    json.dumps(asdict(creative.checks)) if creative.checks else None,
                 ),
             )
 
@@ -406,3 +418,14 @@ class Journal:
             rows = cur.fetchall()
         for r in rows:
             yield dict(zip(names, r, strict=True))
+
+
+def _checks(text: str) -> CreativeChecks | None:
+    """A creative's checks as recorded; None for a row this version cannot read."""
+    try:
+        raw = json.loads(text)
+        crop = raw.pop("crop")
+        outside = tuple(raw.pop("outside_safe"))
+        return CreativeChecks(**raw, outside_safe=outside, crop=tuple(crop) if crop else None)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None

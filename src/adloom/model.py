@@ -346,6 +346,26 @@ class ImageResult:
 
 
 @dataclass(frozen=True)
+class CreativeChecks:
+    """What ``adloom.checks`` measured on a composed image (docs/output.md, columns)."""
+
+    contrast: float  # the worst text line's measured WCAG ratio (21 when there is no text)
+    contrast_needed: float  # what that line needs: 4.5, or 3 for large text
+    repaired: int  # text elements the measurement found unreadable and compose repaired
+    text_px: int  # the smallest text size set, px (0: no text)
+    min_text_px: int  # the placement's minimum
+    outside_safe: tuple[str, ...]  # elements outside the placement's safe zone
+    text_share: float  # glyph boxes' share of the image area, 0-1
+    crop: tuple[int, int, int, int] | None  # the part of the master used, master px
+
+    @property
+    def holds_back(self) -> bool:
+        """Text a viewer cannot read (too faint, too small, under the platform's UI)."""
+        too_small = 0 < self.text_px < self.min_text_px
+        return self.contrast < self.contrast_needed or too_small or bool(self.outside_safe)
+
+
+@dataclass(frozen=True)
 class Creative:
     """A finished ad image on disk, measured."""
 
@@ -354,6 +374,7 @@ class Creative:
     height: int
     bytes: int
     issues: tuple[str, ...] = ()
+    checks: CreativeChecks | None = None
 
 
 Change = Literal["", "regenerated", "edited", "retried"]

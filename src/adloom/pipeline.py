@@ -23,7 +23,7 @@ from typing import Any
 
 from PIL import Image
 
-from adloom import __version__, outdir, typeset
+from adloom import __version__, checks, focal, layout, outdir, typeset
 from adloom import compose as compose_module
 from adloom.compose import AdCopy, compose
 from adloom.console import Tracker
@@ -102,7 +102,7 @@ def _compose_from(master: Path, brand: BrandKit, ads: Sequence[_Placed]) -> list
 def _composer_version() -> str:
     """The compose code itself: a change to it must recompose, not reuse old files."""
     digest = hashlib.sha256(__version__.encode())
-    for module in (compose_module, typeset):
+    for module in (compose_module, layout, checks, focal, typeset):
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()
 
@@ -226,6 +226,7 @@ class _Assembler:
             creative = self._creative(spec.name)
             status, issues = _status(spec, copy, image)
             issues += creative.issues if creative else ()
+            status = checks.status_with(status, creative)
             out.append(
                 Ad(
                     spec=spec,

@@ -34,7 +34,7 @@ from functools import partial
 from pathlib import Path
 from typing import Literal
 
-from adloom import rsa
+from adloom import checks, rsa
 from adloom.compose import AdCopy, compose
 from adloom.console import Tracker
 from adloom.errors import InputError
@@ -487,7 +487,8 @@ def _edited(job: _Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
         image=image,
         creative=creative,
         disclaimer=_disclaimer(spec, job.campaign),
-        status=verdict.status,  # fixed by hand, it goes to the platform files again
+        # fixed by hand, it goes to the platform files again (if its text can be read)
+        status=checks.status_with(verdict.status, creative),
         issues=tuple(issues),
         provider=provider,
         review=ReviewMark(job.number, "edited", _approval(row), row.notes),

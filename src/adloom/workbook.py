@@ -80,8 +80,16 @@ COLUMNS = (
     Column("changed", 12),
     Column("thumbnail", (THUMB_PX + 2 * THUMB_PAD_PX) / 7),  # ~7 px per character unit
     Column("generated", 12),  # hidden: what adloom wrote, for `adloom review`
+    # What adloom.checks measured on the creative (docs/output.md).
+    Column("contrast", 10),
+    Column("legibility", 14),
+    Column("safe_zone", 16, wrap=True),
+    Column("text_px", 9),
+    Column("text_share", 11),
+    Column("crop", 20),
 )
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
+CHECK_COLUMNS = COLUMN_NAMES[COLUMN_NAMES.index("contrast") :]
 
 # Sheet "Search ads": one row per responsive search ad, every slot in its own column.
 SEARCH_SLOTS = (
@@ -103,7 +111,7 @@ SEARCH_COLUMNS = (
 )
 SEARCH_COLUMN_NAMES = tuple(c.name for c in SEARCH_COLUMNS)
 
-Value = str | int
+Value = str | int | float
 
 
 def in_order(values: Mapping[str, Value], names: Sequence[str]) -> list[Value]:
