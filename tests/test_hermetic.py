@@ -16,12 +16,11 @@ from pathlib import Path
 from adloom.errors import ExitCode
 
 ROOT = Path(__file__).resolve().parents[1]
-# Modules that read the registry at import, the user cache, and a run over the fake.
+# Modules that read the registry at import, the user cache, a run over the fake (AWS).
 SAMPLE = [
     "tests/test_registry.py",
     "tests/test_usercache.py",
     "tests/test_bedrock_run.py::test_access_denied_model_stops_with_exit_3",
-    "tests/test_account_quotas.py::test_the_answer_is_cached_for_a_day",
 ]
 
 
