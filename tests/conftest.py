@@ -9,8 +9,12 @@ boto3 (real botocore: signing, serialisation, parsing) to a local fake server.
 
 from __future__ import annotations
 
+import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -48,6 +52,18 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     monkeypatch.setenv("AWS_CONFIG_FILE", str(nowhere / "config"))
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(nowhere / "credentials"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before collection too (test modules read the registry at import), the user's
+    config and cache folders are out of the way: a malformed
+    ~/.config/adloom/models.json must not fail the suite. Each test then gets fresh
+    ones of its own (``_no_user_folders``); a subprocess a test starts inherits them."""
+    session = Path(tempfile.mkdtemp(prefix="adloom-tests-user-"))
+    config.add_cleanup(lambda: shutil.rmtree(session, ignore_errors=True))
+    os.environ.pop("ADLOOM_MODELS", None)
+    os.environ["XDG_CONFIG_HOME"] = str(session / "config")
+    os.environ["XDG_CACHE_HOME"] = str(session / "cache")
 
 
 @pytest.fixture(autouse=True)

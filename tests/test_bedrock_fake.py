@@ -11,8 +11,10 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -264,3 +266,23 @@ def test_runs_as_a_subprocess(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_the_gate_holds_answers_until_the_release_file_exists(
+    fake_bedrock: FakeBedrock, tmp_path: Path
+) -> None:
+    """After ``hold_after`` answers, requests wait for the test, not for the clock."""
+    release = tmp_path / "release"
+    fake_bedrock.behaviour.hold_after = 1
+    fake_bedrock.behaviour.release = str(release)
+    assert call(fake_bedrock, converse_path(HAIKU45), converse_body())[0] == 200
+    with ThreadPoolExecutor(2) as pool:
+        held = [pool.submit(call, fake_bedrock, converse_path(HAIKU45), converse_body())
+                for _ in range(2)]  # fmt: skip
+        while fake_bedrock.state.held < 2:  # both reached the gate: neither was answered
+            assert not any(f.done() for f in held)
+            threading.Event().wait(0.01)
+        assert not any(f.done() for f in held)
+        release.touch()
+        assert [f.result(timeout=30)[0] for f in held] == [200, 200]
+    assert len(fake_bedrock.calls("converse")) == 3

@@ -22,6 +22,7 @@ from briefs import write_brief
 from fakebedrock import FakeBedrock
 from fakebedrock.catalogue import resolve
 from fakebedrock.control import lifecycle
+from fakebedrock.quotas import name_for
 
 ROOT = Path(__file__).resolve().parents[1]
 BRIEF = ROOT / "campaigns" / "spring-launch.xlsx"
@@ -34,9 +35,14 @@ ONE_BRIEF = {"id": "b1", "product": "Cold brew", "message": "Fast coffee"}
 
 
 @pytest.fixture(autouse=True)
-def _images_unpaced(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """The default image model's images-per-minute quota lifted in the user's registry
-    file (not with --set: the example brief runs with none), so tests do not wait."""
+def _images_unpaced(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake_bedrock: FakeBedrock
+) -> None:
+    """The default image model's images-per-minute quota lifted in the account (its
+    Service Quotas value beats the registry's) and in the user's registry file (for runs
+    that cannot ask the account); not with --set: the example brief runs with none. The
+    tests do not wait on pacing (30 images a minute by default)."""
+    fake_bedrock.behaviour.service_quotas[name_for(STABLE_CORE, "requests")] = 100_000
     entry = load_registry().get(STABLE_CORE).model_dump(mode="json")
     entry["ipm"] = 100_000
     path = tmp_path / "user-models.json"
@@ -60,7 +66,10 @@ def model_calls(fake: FakeBedrock) -> list[str]:
 
 
 def test_example_brief_calls_only_active_models(fake_bedrock: FakeBedrock, tmp_path: Path) -> None:
-    code, summary, err = run(tmp_path / "out")
+    # Its models and languages as shipped; fewer ads, which are not the point.
+    code, summary, err = run(
+        tmp_path / "out", "--set", "variants=1", "--set", "placements=meta_feed"
+    )
     assert code == ExitCode.OK, err
     assert summary["failed"] == 0
     called = set(model_calls(fake_bedrock))
@@ -131,13 +140,13 @@ def test_second_run_within_a_day_uses_the_cached_lifecycle(
     code, _, err = run(tmp_path / "out", *SMALL)
     assert code == ExitCode.OK, err
     assert len(fake_bedrock.calls("get_foundation_model")) == 2
-    fake_bedrock.reset()
+    fake_bedrock.reset(fake_bedrock.behaviour)  # requests forgotten, quotas kept
     code, _, err = run(tmp_path / "again", *SMALL)
     assert code == ExitCode.OK, err
     assert fake_bedrock.calls("get_foundation_model") == []
     assert model_calls(fake_bedrock)
     # Answers are kept per region: another region asks again.
-    fake_bedrock.reset()
+    fake_bedrock.reset(fake_bedrock.behaviour)  # requests forgotten, quotas kept
     code, _, err = run(tmp_path / "west", *SMALL, "--region", "us-west-2")
     assert code == ExitCode.OK, err
     assert len(fake_bedrock.calls("get_foundation_model")) == 2
@@ -177,7 +186,7 @@ def test_profile_setting_forces_one_or_is_refused(
     assert code == ExitCode.OK, err
     assert {r.model for r in fake_bedrock.calls("converse")} == {f"global.{HAIKU45}"}
     assert 'unknown setting "profile"' not in err
-    fake_bedrock.reset()
+    fake_bedrock.reset(fake_bedrock.behaviour)  # requests forgotten, quotas kept
     code, _, err = run(
         tmp_path / "apac", *SMALL, "--text-model", NOVA2_LITE, "--set", "profile=apac"
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -59,22 +60,19 @@ def rows(out: Path) -> list[dict[str, Any]]:
         journal.close()
 
 
-def quiet(fake: FakeBedrock, for_s: float = 0.5, within_s: float = 20.0) -> int:
-    """Wait until ``fake`` has had no request for ``for_s``; the number it received.
+def settled() -> None:
+    """Wait until the run's request threads have ended: every request they sent has been
+    answered (the fake records a request before answering it).
 
-    A run that stops with exit 3 returns while requests already handed to the
-    engine's workers may still be on their way: they must land here, not in the
-    next test's fake.
+    A run that stops early (exit 3, exit 74) returns while requests already handed to
+    the engine's worker threads (daemons named ``adloom-N``) may still be on their way;
+    they end after the request in hand. The bound only ends a hang.
     """
-    deadline = time.monotonic() + within_s
-    seen = -1
-    while time.monotonic() < deadline:
-        count = len(fake.requests)
-        if count == seen:
-            return count
-        seen = count
-        time.sleep(for_s)
-    return seen
+    deadline = time.monotonic() + 120
+    while any(t.name.startswith("adloom-") for t in threading.enumerate()):
+        if time.monotonic() > deadline:
+            pytest.fail("the run's request threads did not end")
+        time.sleep(0.01)
 
 
 def canvas_models_file(tmp_path: Path) -> Path:
@@ -236,7 +234,7 @@ def test_guardrail_intervention_blocks_those_variants(
 def test_access_denied_model_stops_with_exit_3(fake_bedrock: FakeBedrock, tmp_path: Path) -> None:
     fake_bedrock.behaviour.access_denied = ["amazon.nova-lite-v1:0"]
     code, _, err = run(tmp_path / "out", "--set", "languages=en", "--text-model", NOVA_LITE)
-    quiet(fake_bedrock)
+    settled()
     assert code == ExitCode.PROVIDER
     assert f'Access to model "{NOVA_LITE}" is denied in region us-east-1' in err
     assert "Enable model access for amazon.nova-lite-v1:0 in the Bedrock console" in err

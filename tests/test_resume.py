@@ -1,8 +1,10 @@
 """Killed runs resume: ``adloom run`` as a real process, the fake Bedrock as another.
 
-The run is killed (kill -9, or Ctrl-C) once its journal holds some answers, then run
-again to the end. The fake logs every request it answered with the hash of its body,
-so what was paid for is counted per request, across both runs.
+The fake answers the first requests, then holds the rest until the test releases
+them, so the run is killed (kill -9, or Ctrl-C) while requests are surely in flight
+whatever the machine's load, then run again to the end. The fake logs every request it
+answered with the hash of its body, so what was paid for is counted per request,
+across both runs.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +30,20 @@ from fakebedrock.behaviour import body_hash
 
 TESTS = Path(__file__).parent
 CONCURRENCY = 3  # per model: at most 2 x 3 requests in flight when the run is killed
+WAIT = 120.0  # seconds: bounds a hang on a stalled machine, never a speed requirement
+
+
+HELD_AFTER = 8  # the fake answers this many requests, then holds the rest until released
 
 
 @pytest.fixture
 def fake(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """The fake as its own process, with latency, logging what it answers."""
+    """The fake as its own process, logging what it answers; its gate opens when the
+    file ``release(tmp_path)`` is made."""
     log = tmp_path / "answered.jsonl"
     config = tmp_path / "fake.json"
-    behaviour = {"text_latency_ms": 150, "image_latency_ms": 300, "request_log": str(log)}
+    behaviour = {"hold_after": HELD_AFTER, "release": str(release(tmp_path)),
+                 "request_log": str(log)}  # fmt: skip
     config.write_text(json.dumps(behaviour))
     proc = subprocess.Popen(
         [sys.executable, "-m", "fakebedrock", "--config", str(config)],
@@ -47,6 +56,11 @@ def fake(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     yield url, log
     proc.terminate()
     proc.wait(timeout=10)
+
+
+def release(tmp_path: Path) -> Path:
+    """The file that opens the fake's gate."""
+    return tmp_path / "release-answers"
 
 
 def campaign(tmp_path: Path) -> Path:
@@ -66,7 +80,10 @@ def campaign(tmp_path: Path) -> Path:
     return write_brief(tmp_path / "brief.xlsx", campaign=settings, briefs=briefs)
 
 
-def start_run(brief: Path, out: Path, url: str, *options: str) -> subprocess.Popen[str]:
+def start_run(
+    brief: Path, out: Path, url: str, *options: str, stderr: Path | None = None
+) -> subprocess.Popen[str]:
+    """``adloom run`` as a process; its stderr piped, or written to ``stderr``."""
     env = {
         **os.environ,
         "AWS_ACCESS_KEY_ID": FAKE_KEY_ID,
@@ -77,9 +94,9 @@ def start_run(brief: Path, out: Path, url: str, *options: str) -> subprocess.Pop
     }
     command = [sys.executable, "-m", "adloom", "run", str(brief), "--out", str(out)]
     command += ["--json", "--concurrency", str(CONCURRENCY), *options]
-    return subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    with ExitStack() as files:  # the child keeps its own copy of the file
+        err = subprocess.PIPE if stderr is None else files.enter_context(stderr.open("w"))
+        return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=err, text=True)
 
 
 def journal_rows(out: Path) -> list[dict[str, Any]]:
@@ -95,13 +112,27 @@ def journal_rows(out: Path) -> list[dict[str, Any]]:
 
 
 def wait_for_rows(proc: subprocess.Popen[str], out: Path, n: int) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + 60
+    """The journal once it has ``n`` rows; the bound only ends a hang."""
+    deadline = time.monotonic() + WAIT
     while time.monotonic() < deadline and proc.poll() is None:
         rows = journal_rows(out)
         if len(rows) >= n:
             return rows
         time.sleep(0.01)
     pytest.fail(f"the run ended or stalled before its journal had {n} rows")
+
+
+def wait_for_line(proc: subprocess.Popen[str], stderr: Path, start: str) -> str:
+    """The first line of the run's ``stderr`` file that starts with ``start``, once it is
+    written; "" if the run ended without it. The bound only ends a hang."""
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        ended = proc.poll() is not None  # before reading: all it wrote is in the file
+        lines = [line for line in stderr.read_text().splitlines() if line.startswith(start)]
+        if lines or ended:
+            return (lines or [""])[0]
+        time.sleep(0.01)
+    pytest.fail(f"the run neither ended nor said {start!r}")
 
 
 def paid(log: Path) -> Counter[str]:
@@ -116,7 +147,7 @@ def body_of(row: dict[str, Any]) -> str:
 
 def finish(brief: Path, out: Path, url: str) -> dict[str, Any]:
     proc = start_run(brief, out, url)
-    stdout, stderr = proc.communicate(timeout=120)
+    stdout, stderr = proc.communicate(timeout=WAIT)
     assert proc.returncode == 0, stderr
     summary: dict[str, Any] = json.loads(stdout)
     return summary
@@ -128,10 +159,12 @@ def test_kill_9_mid_run_then_resume_pays_only_for_what_was_in_flight(
     url, log = fake
     brief, out = campaign(tmp_path), tmp_path / "out"
     proc = start_run(brief, out, url)
-    wait_for_rows(proc, out, 8)
+    wait_for_rows(proc, out, HELD_AFTER)  # all the fake answers; the rest are held
     proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=10)
+    proc.wait(timeout=WAIT)
     kept = {body_of(r) for r in journal_rows(out)}
+    assert len(kept) == HELD_AFTER
+    release(tmp_path).touch()  # what was in flight is answered (and paid) after all
 
     summary = finish(brief, out, url)
     total = summary["model_calls"]["text"] + summary["model_calls"]["image"]
@@ -152,11 +185,15 @@ def test_ctrl_c_stops_cleanly_says_how_to_resume_and_loses_nothing(
 ) -> None:
     url, log = fake
     brief, out = campaign(tmp_path), tmp_path / "out"
-    proc = start_run(brief, out, url)
-    wait_for_rows(proc, out, 4)
+    errors = tmp_path / "stderr.txt"
+    proc = start_run(brief, out, url, stderr=errors)
+    wait_for_rows(proc, out, HELD_AFTER)  # the run cannot end: the fake holds the rest
     proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=60)
-    assert proc.returncode == 130
+    wait_for_line(proc, errors, "Stopping:")  # it has requests in flight (or has ended)
+    release(tmp_path).touch()  # what was in flight is answered now, and must be kept
+    stdout, _ = proc.communicate(timeout=WAIT)
+    stderr = errors.read_text()
+    assert proc.returncode == 130, stderr
     assert stdout == ""  # no partial JSON
     assert "Traceback" not in stderr
     assert "Resume with the same command" in stderr

@@ -72,6 +72,7 @@ def no_caching(tmp_path: Path, model: str) -> Path:
     return path
 
 
+@pytest.mark.slow  # three runs of 200 requests: the size is the point
 def test_a_200_request_campaign_caches_its_shared_prompt(
     fake_bedrock: FakeBedrock, tmp_path: Path
 ) -> None:

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 # What each fault answers: (HTTP status, error code, message), as the service words them.
@@ -85,6 +86,12 @@ class Behaviour:
     # status and the hash of the body, so a test or benchmark can count what another
     # process (the fake run as a subprocess) was asked, per request, even after a kill.
     request_log: str = ""
+    # A gate, so a test can signal a run while requests are surely in flight: the first
+    # ``hold_after`` runtime requests are answered, later ones wait until the file
+    # ``release`` exists (or the fake stops). A file, so a test can open the gate of
+    # the fake run as another process too. -1: no gate.
+    hold_after: int = -1
+    release: str = ""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Behaviour:
@@ -146,6 +153,7 @@ class State:
         self.requests: list[Recorded] = []
         self.errors: list[str] = []  # exceptions inside the fake: a test must fail on them
         self.only_key = ""  # when set, requests signed with another key are turned away
+        self.held = 0  # runtime requests the gate has held (``Behaviour.hold_after``)
         self.stopping = threading.Event()
         self._fault_counts: dict[int, int] = {}
         self._counters: dict[str, int] = {}
@@ -170,6 +178,7 @@ class State:
             self.errors.clear()
             self._fault_counts.clear()
             self._counters.clear()
+            self.held = 0
             self._buckets.clear()
             self._cache.clear()
 
@@ -191,6 +200,17 @@ class State:
         )
         with self.lock, open(self.behaviour.request_log, "a", encoding="utf-8") as log:
             log.write(line + "\n")
+
+    def gate(self) -> None:
+        """Hold this runtime request while the gate is shut (``hold_after``, ``release``)."""
+        b = self.behaviour
+        if b.hold_after < 0 or self.first("gate", b.hold_after):
+            return
+        with self.lock:
+            self.held += 1
+        # Polled: the file may be made by another process. Only a hang is bounded here.
+        while not (b.release and Path(b.release).exists()) and not self.stopping.wait(0.01):
+            pass
 
     def next_fault(self, op: str, model: str) -> Fault | None:
         with self.lock:

@@ -134,6 +134,8 @@ class Handler(BaseHTTPRequestHandler):
         self, state: State, op: str, model: str, *, raw: bytes, headers: dict[str, str],
         query: dict[str, str], region: str,
     ) -> dict[str, Any]:  # fmt: skip
+        if op in ("converse", "invoke"):
+            state.gate()
         if op == "converse":
             body = _json_or_none(raw)
             if body is None:

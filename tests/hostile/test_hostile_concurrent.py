@@ -1,19 +1,28 @@
 """Two ``adloom run`` on one out folder, as real processes against the fake Bedrock
 (another process, logging every answer it bills): the second exits BUSY (75)
 naming the first, or with ``--wait`` starts when the first is done; either way no
-request is paid twice."""
+request is paid twice. The fake holds its answers after the first few until the test
+releases them, so the first run is surely still going when the second starts."""
 
 from __future__ import annotations
 
 import os
-import select
 from pathlib import Path
 
 from victims import leftover_temporaries, plant_victim, tree
 
 from adloom import outdir
 from adloom.errors import ExitCode
-from test_resume import campaign, fake, finish, paid, start_run, wait_for_rows
+from test_resume import (
+    campaign,
+    fake,
+    finish,
+    paid,
+    release,
+    start_run,
+    wait_for_line,
+    wait_for_rows,
+)
 
 __all__ = ["fake"]  # the fixture, used by name below
 
@@ -34,6 +43,7 @@ def test_a_second_run_on_the_folder_exits_busy_and_nothing_is_paid_twice(
     assert f"--out {out}: another adloom run is writing this folder (process {first.pid}" in err
     assert "add --wait" in err
 
+    release(tmp_path).touch()
     _, err = first.communicate(timeout=120)
     assert first.returncode == ExitCode.OK, err
     assert paid(log)
@@ -52,6 +62,7 @@ def test_wait_starts_when_the_first_run_is_done_and_pays_nothing(
     first = start_run(brief, out, url)
     wait_for_rows(first, out, 2)
     second = start_run(brief, out, url, "--wait")
+    release(tmp_path).touch()
     _, err = first.communicate(timeout=120)
     assert first.returncode == ExitCode.OK, err
     answered = sum(paid(log).values())
@@ -70,20 +81,17 @@ def test_wait_says_whom_it_waits_for_and_sends_nothing_meanwhile(
     """The folder held by this test itself, so the second run surely finds it taken."""
     url, log = fake
     brief, out = campaign(tmp_path), tmp_path / "out"
+    release(tmp_path).touch()  # the fake answers all: the folder is held here instead
+    errors = tmp_path / "stderr.txt"
     with outdir.claimed(out, force=False, wait=False, notify=print):
-        run = start_run(brief, out, url, "--wait")
-        assert run.stderr is not None
-        line = ""
-        while not line.startswith("Waiting:"):  # after any warning (the profile picked)
-            ready, _, _ = select.select([run.stderr], [], [], 60)
-            assert ready, "no word from the waiting run"
-            line = run.stderr.readline()
-            assert line, "the waiting run ended without saying it waits"
+        run = start_run(brief, out, url, "--wait", stderr=errors)
+        # After any warning (the profile picked).
+        line = wait_for_line(run, errors, "Waiting:")
         assert line.startswith(
             f"Waiting: another adloom run is writing this folder (process {os.getpid()} on "
         )
         assert run.poll() is None
         assert not paid(log)
-    _, err = run.communicate(timeout=120)
-    assert run.returncode == ExitCode.OK, err
+    run.communicate(timeout=120)
+    assert run.returncode == ExitCode.OK, errors.read_text()
     assert set(paid(log).values()) == {1}

@@ -18,7 +18,7 @@ from victims import leftover_temporaries, outside, plant_victim, run_cli
 
 from adloom.errors import ExitCode
 from fakebedrock import FakeBedrock
-from test_bedrock_run import BRIEF, SMALL, quiet, run
+from test_bedrock_run import BRIEF, ONE_PLACEMENT, SMALL, run, settled
 
 
 def test_a_write_refused_after_paying_then_a_rerun_pays_nothing(
@@ -29,25 +29,27 @@ def test_a_write_refused_after_paying_then_a_rerun_pays_nothing(
     clear a rerun sends the fake nothing."""
     plant_victim(tmp_path)
     out = tmp_path / "out"
-    code, _, err = run_cli("run", BRIEF, "--provider", "draft", "--out", out, *SMALL)
+    code, _, err = run_cli(
+        "run", BRIEF, "--provider", "draft", "--out", out, *SMALL, *ONE_PLACEMENT
+    )
     assert code == ExitCode.OK, err
     shutil.rmtree(out / "creatives")
     (out / "creatives").write_text("in the way")
     before = outside(tmp_path, out)
 
-    code, _, err = run(out)
+    code, _, err = run(out, *ONE_PLACEMENT)
     assert code == ExitCode.MACHINE, err
     assert f"error: {out / 'creatives'}" in err
     assert "hint: a file stands where a folder should be" in err
     assert "internal error" not in err
-    quiet(fake_bedrock)
+    settled()
     paid = _model_calls(fake_bedrock)
-    assert paid == 16 + 12  # the default image model makes 12 masters for SMALL
+    assert paid == 4 + 4  # four products in English, one placement
     assert leftover_temporaries(tmp_path) == []
     assert outside(tmp_path, out) == before
 
     (out / "creatives").unlink()
-    code, summary, err = run(out)
+    code, summary, err = run(out, *ONE_PLACEMENT)
     assert code == ExitCode.OK, err
     assert summary["model_calls"] == {"text": 0, "image": 0}
     assert summary["cache_hits"] == paid
@@ -70,23 +72,24 @@ def test_an_image_whose_master_cannot_be_written_is_kept_and_not_paid_again(
     It is kept in the journal, the run stops (exit 74, the path named), and the
     rerun writes it out from there instead of paying for it again."""
     out = tmp_path / "out"
-    assert run_cli("run", BRIEF, "--provider", "draft", "--out", out, *SMALL)[0] == ExitCode.OK
+    draft = run_cli("run", BRIEF, "--provider", "draft", "--out", out, *SMALL, *ONE_PLACEMENT)
+    assert draft[0] == ExitCode.OK
     shutil.rmtree(out / "masters")
     (out / "masters").write_text("in the way")
 
-    code, _, err = run(out, "--concurrency", "1")
+    code, _, err = run(out, "--concurrency", "1", *ONE_PLACEMENT)
     assert code == ExitCode.MACHINE, err
     assert f"error: {out / 'masters'}" in err
-    quiet(fake_bedrock)
+    settled()
     first = _bodies(fake_bedrock, "invoke")
     assert first
     assert leftover_temporaries(tmp_path) == []
 
     (out / "masters").unlink()
-    code, _, err = run(out)
+    code, _, err = run(out, *ONE_PLACEMENT)
     assert code == ExitCode.OK, err
     images = _bodies(fake_bedrock, "invoke")
-    assert len(images) == len(set(images)) == 12  # each image paid for once, in all
+    assert len(images) == len(set(images)) == 4  # each image paid for once, in all
     with sqlite3.connect(out / "journal.sqlite") as db:
         assert db.execute("SELECT count(*) FROM pending_images").fetchone() == (0,)
     db.close()

@@ -122,7 +122,9 @@ def test_region_is_checked_by_every_command(command: str, tmp_path: Path) -> Non
 @pytest.mark.parametrize("region", ["us-east-1", "eu-central-2", "us-gov-west-1", "us-isob-east-1"])
 def test_real_region_names_pass(region: str, tmp_path: Path) -> None:
     brief = write_brief(tmp_path / "brief.xlsx")
-    code, _, stderr = run_cli("run", brief, "--region", region, "--out", tmp_path / "out")
+    code, _, stderr = run_cli(
+        "run", brief, "--region", region, "--out", tmp_path / "out", "--set", "placements=meta_feed"
+    )
     assert code == 0, stderr
 
 

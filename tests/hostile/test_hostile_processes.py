@@ -2,8 +2,9 @@
 and SIGTERM stops a run as cleanly as Ctrl-C.
 
 The run is a real ``python -m adloom run`` process against the in-process fake
-Bedrock (with latency, so the run is still going when it is signalled); its
-workers are found in /proc by their parent pid before the kill.
+Bedrock, which holds its answers after the first few until the test releases them,
+so the run is surely still going when it is signalled; its workers are found in
+/proc by their parent pid before the kill.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from fakebedrock import FakeBedrock
-from test_resume import campaign  # a bedrock brief of 24 requests, quotas that never slow it
+from test_resume import campaign, release, wait_for_line  # a brief of 32 requests, unpaced
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 
@@ -68,14 +70,17 @@ def _alive(pid: int, started: int) -> bool:
     return stat is not None and stat[0] != "Z" and stat[2] == started
 
 
-def _start(brief: Path, out: Path) -> subprocess.Popen[str]:
+def _start(brief: Path, out: Path, stderr: Path | None = None) -> subprocess.Popen[str]:
+    """The run; its stderr piped, or written to ``stderr``."""
     command = [sys.executable, "-m", "adloom", "run", str(brief), "--out", str(out), "--json"]
     command += ["--concurrency", "2"]
     # The environment holds the fake's endpoint and dummy credentials (point_at).
     # Its own process group, so a test can signal the group as `timeout` or a shell does.
-    return subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
-    )
+    with ExitStack() as files:  # the child keeps its own copy of the file
+        err = subprocess.PIPE if stderr is None else files.enter_context(stderr.open("w"))
+        return subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True
+        )
 
 
 def _rows(out: Path) -> int:
@@ -111,9 +116,10 @@ def _wait_gone(workers: dict[int, int]) -> list[int]:
 
 
 @pytest.fixture
-def slow_fake(fake_bedrock: FakeBedrock) -> FakeBedrock:
-    fake_bedrock.behaviour.text_latency_ms = 150
-    fake_bedrock.behaviour.image_latency_ms = 300
+def slow_fake(fake_bedrock: FakeBedrock, tmp_path: Path) -> FakeBedrock:
+    """Answers 4 requests, then holds the rest until ``release(tmp_path)`` is made."""
+    fake_bedrock.behaviour.hold_after = 4
+    fake_bedrock.behaviour.release = str(release(tmp_path))
     return fake_bedrock
 
 
@@ -137,14 +143,17 @@ def test_sigterm_stops_like_ctrl_c_and_a_rerun_reuses_answers(
 ) -> None:
     """SIGTERM to adloom alone (kill PID), or to its whole process group, workers
     included (`timeout`, a shell's job control)."""
-    brief, out = campaign(tmp_path), tmp_path / "out"
-    proc = _start(brief, out)
+    brief, out, errors = campaign(tmp_path), tmp_path / "out", tmp_path / "stderr.txt"
+    proc = _start(brief, out, errors)
     workers = _running_with_workers(proc, out)
     if group:
         os.killpg(proc.pid, signal.SIGTERM)
     else:
         proc.send_signal(signal.SIGTERM)
-    stdout, stderr = proc.communicate(timeout=WAIT)
+    wait_for_line(proc, errors, "Stopping:")  # it has requests in flight (or has ended)
+    release(tmp_path).touch()
+    stdout, _ = proc.communicate(timeout=WAIT)
+    stderr = errors.read_text()
     assert proc.returncode == 143, stderr
     assert stdout == ""  # no partial JSON
     assert "Traceback" not in stderr
