@@ -104,6 +104,8 @@ class BrandKit:
     voice: str = ""
     banned_words: tuple[str, ...] = ()
     disclaimer: str = ""
+    # Brand policies a judge checks each ad against ("never show a drink in a moving car").
+    policies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -403,10 +405,41 @@ class Ad:
     issues: tuple[str, ...]
     provider: str
     review: ReviewMark = ReviewMark()
+    score: Score | None = None  # with --score
+    candidate: bool = False  # with --keep: not among the best K of its slot
 
     @property
     def draft(self) -> bool:
         return self.copy.draft or bool(self.image and self.image.draft)
+
+
+# What a judge rates, each 1-5 with one sentence why (docs/output.md, "Scores").
+RUBRIC = (
+    "message_clear",
+    "fits_audience",
+    "brand_voice",
+    "call_to_action",
+    "copy_and_picture",
+    "policy_risk",
+)
+
+
+@dataclass(frozen=True)
+class Criterion:
+    name: str  # one of RUBRIC
+    score: int  # 1-5
+    why: str
+
+
+@dataclass(frozen=True)
+class Score:
+    """How good an ad is, and why: a judge model's rating, or the draft heuristic's."""
+
+    overall: float  # 1-5
+    criteria: tuple[Criterion, ...]
+    policy_issues: tuple[str, ...] = ()  # brand policies the judge saw broken
+    judge: str = ""  # the judge model's id, or "heuristic" for the offline draft score
+    heuristic: bool = False  # True: a transparent rule-based score, not a model's opinion
 
 
 @dataclass(frozen=True)
