@@ -102,6 +102,10 @@ LatencyOpt = Annotated[str | None, typer.Option(help="standard or optimized.")]
 GuardrailOpt = Annotated[str | None, typer.Option(help="Bedrock guardrail ID:VERSION.")]
 ProfileOpt = Annotated[str | None, typer.Option(help="AWS profile.")]
 RegionOpt = Annotated[str | None, typer.Option(help="AWS region.")]
+KeepOpt = Annotated[
+    int | None,
+    typer.Option(help="Deliver the best K ads per slot by score; the rest are candidates."),
+]
 
 
 def _env(ctx: typer.Context) -> Env:
@@ -266,6 +270,7 @@ def run(
     tier: TierOpt = None,
     profile: ProfileOpt = None,
     region: RegionOpt = None,
+    keep: KeepOpt = None,
 ) -> None:
     """Run the whole pipeline and deliver ads, preview and workbook."""
     from adloom.pipeline import default_out
@@ -310,6 +315,7 @@ def review(
     tier: TierOpt = None,
     profile: ProfileOpt = None,
     region: RegionOpt = None,
+    keep: KeepOpt = None,
 ) -> None:
     """Next round: keep approved ads, regenerate rejected ones from the notes (docs/review.md).
 

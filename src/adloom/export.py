@@ -54,6 +54,8 @@ from adloom.workbook import (
     APPROVAL_CHOICES,
     BRIEF_FILE,
     BRIEF_PATH,
+    CANDIDATE_COLUMNS,
+    CANDIDATES_SHEET,
     CHECK_COLUMNS,
     COLUMN_NAMES,
     COLUMNS,
@@ -68,11 +70,13 @@ from adloom.workbook import (
     THUMB_PX,
     VARIANTS_SHEET,
     WORKBOOK_FILE,
+    Column,
     Value,
     brief_headers,
     brief_path,
     generated_cell,
     in_order,
+    reasons_cell,
 )
 
 THUMBS_DIR = "thumbs"
@@ -131,7 +135,14 @@ def export_workbook(
     # Streaming sheets carry Worksheet's layout attributes and methods (openpyxl copies
     # them over); the helpers are typed with Worksheet because the stubs declare them there.
     wb = Workbook(write_only=True)
-    _write_variants(wb.create_sheet(VARIANTS_SHEET), ads, campaign, out)
+    delivered = [a for a in ads if not a.candidate]
+    _write_variants(wb.create_sheet(VARIANTS_SHEET), delivered, campaign, out)
+    candidates = [a for a in ads if a.candidate]
+    if candidates:
+        _write_variants(
+            wb.create_sheet(CANDIDATES_SHEET), candidates, campaign, out, CANDIDATE_COLUMNS
+        )
+    # Every search ad's slots, candidates' too: a promoted candidate keeps all of them.
     search_ads = [a for a in ads if a.spec.placement.limits.responsive]
     if search_ads:
         _write_search_ads(wb.create_sheet(SEARCH_SHEET), search_ads)
@@ -154,7 +165,7 @@ def export_workbook(
 # ---------------------------------------------------------------- Variants
 
 
-def _row_values(ad: Ad, campaign: Campaign, out: Path) -> list[Value]:
+def _row_values(ad: Ad, campaign: Campaign, out: Path, columns: Sequence[Column]) -> list[Value]:
     spec = ad.spec
     ours: dict[str, Value] = {
         "ad_name": spec.name,
@@ -180,8 +191,10 @@ def _row_values(ad: Ad, campaign: Campaign, out: Path) -> list[Value]:
         "generated": generated_cell(ad),
         **dict(zip(CHECK_COLUMNS, check_values(ad.creative), strict=True)),
     }
+    if columns is CANDIDATE_COLUMNS:
+        ours.update(score=ad.score.overall if ad.score else "", reasons=reasons_cell(ad.score))
     extra = [spec.brief.extra.get(c, "") for c in campaign.extra_columns]
-    return [*in_order(ours, COLUMN_NAMES), *extra]
+    return [*in_order(ours, [c.name for c in columns]), *extra]
 
 
 def check_values(creative: Creative | None) -> list[Value]:
@@ -217,15 +230,22 @@ def _cell(ws: Worksheet, value: str | int | float, alignment: Alignment) -> Cell
     return cell
 
 
-def _write_variants(ws: Worksheet, ads: Sequence[Ad], campaign: Campaign, out: Path) -> None:
-    headers = [*COLUMN_NAMES, *brief_headers(campaign)]
-    widths = [c.width for c in COLUMNS] + [EXTRA_WIDTH] * len(campaign.extra_columns)
+def _write_variants(
+    ws: Worksheet,
+    ads: Sequence[Ad],
+    campaign: Campaign,
+    out: Path,
+    columns: Sequence[Column] = COLUMNS,
+) -> None:
+    """Sheet Variants, or (``columns`` with the score's) sheet Candidates."""
+    headers = [*(c.name for c in columns), *brief_headers(campaign)]
+    widths = [c.width for c in columns] + [EXTRA_WIDTH] * len(campaign.extra_columns)
     _layout(ws, widths)
     # The reviewer's view stays the same; `adloom review` reads the column by its header.
     ws.column_dimensions[GENERATED_COL].hidden = True
     _header(ws, headers)
 
-    alignments = [_WRAP if c.wrap else _TOP for c in COLUMNS] + [_WRAP] * len(
+    alignments = [_WRAP if c.wrap else _TOP for c in columns] + [_WRAP] * len(
         campaign.extra_columns
     )
     thumbnails = _Thumbnails(out)
@@ -234,7 +254,9 @@ def _write_variants(ws: Worksheet, ads: Sequence[Ad], campaign: Campaign, out: P
         ws.row_dimensions[row].height = ROW_HEIGHT_PT
         cells = [
             _cell(ws, value, align)
-            for value, align in zip(_row_values(ad, campaign, out), alignments, strict=True)
+            for value, align in zip(
+                _row_values(ad, campaign, out, columns), alignments, strict=True
+            )
         ]
         cells[STATUS_INDEX].font = _STATUS_FONTS[ad.status]
         ws.append(cells)

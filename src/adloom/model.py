@@ -163,6 +163,7 @@ class Settings:
     max_cost_usd: float | None = None
     provider: str = ""
     tier: str = ""  # Bedrock service tier: default, flex or priority; "": default
+    keep: int | None = None  # the best K ads per slot delivered, the rest candidates
     utm_source: str = ""
     utm_medium: str = ""
     utm_campaign: str = ""

@@ -32,6 +32,7 @@ from adloom.errors import Interrupted
 from adloom.export import export_workbook
 from adloom.generate import generate
 from adloom.journal import Journal
+from adloom.keep import select
 from adloom.lifeline import worker_init
 from adloom.model import (
     Ad,
@@ -71,6 +72,7 @@ class RunOptions:
     # What the run was asked for (runsettings.Choices.record), kept in the journal so a
     # review round can use the same.
     settings: Mapping[str, Any] = field(default_factory=dict)
+    keep: int | None = None  # the best K per slot delivered, the rest candidates (keep.py)
 
 
 def default_out(campaign: Campaign, root: Path = Path("output")) -> Path:
@@ -275,8 +277,9 @@ Deliver = Callable[[Sequence[Ad], RunSummary], RunSummary]
 def deliver_run(
     campaign: Campaign, options: RunOptions, ads: Sequence[Ad], summary: RunSummary
 ) -> RunSummary:
-    """A run's deliverables: the preview, the workbook and the platform bulk files."""
-    write_deliverables(ads, summary, campaign, options.out, options.templates)
+    """A run's deliverables, best first per slot (with ``keep``, the rest candidates):
+    the preview, the workbook and the platform bulk files."""
+    write_deliverables(select(ads, options.keep), summary, campaign, options.out, options.templates)
     return summary
 
 

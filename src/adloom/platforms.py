@@ -101,7 +101,8 @@ def meta_cta(text: str) -> str:
 
 def exported(ads: Iterable[Ad]) -> tuple[list[tuple[Ad, SearchAd]], list[tuple[Ad, Creative]]]:
     """The search ads and the Meta image ads among ``ads`` that a platform file takes."""
-    done = [a for a in ads if a.status == "ok"]
+    # A candidate (not among the best --keep of its slot) is never uploaded.
+    done = [a for a in ads if a.status == "ok" and not a.candidate]
     search = [(a, a.copy.search) for a in done if a.copy.search is not None]
     meta = [
         (a, a.creative)

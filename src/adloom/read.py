@@ -34,7 +34,7 @@ from adloom.naming import NAME_FIELDS, slugify
 from adloom.readtables import TableRules
 from adloom.registry import TIERS
 from adloom.sheets import Book, Sheet, cell_int, header_key, list_items, load_sheets, names
-from adloom.values import BUDGET_USD, MAX_DIGITS, parse
+from adloom.values import BUDGET_USD, KEEP, MAX_DIGITS, parse
 
 DEFAULT_PLACEMENTS = (
     "meta_feed",
@@ -56,7 +56,7 @@ _FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 
 _SETTING_KEYS = names(
     "name brand languages variants placements text_model image_model max_cost_usd provider"
-    " utm_source utm_medium utm_campaign naming banned_words tier",
+    " utm_source utm_medium utm_campaign naming banned_words tier keep",
     campaign_name="name",
     brand_name="brand",
     language="languages",
@@ -220,6 +220,7 @@ class _Reader(TableRules):
             max_cost_usd=self._max_cost(*setting("max_cost_usd")),
             provider=self._provider(*setting("provider")),
             tier=self._tier(*setting("tier")),
+            keep=self._keep(*setting("keep")),
             utm_source=setting("utm_source")[0],
             utm_medium=setting("utm_medium")[0],
             utm_campaign=setting("utm_campaign")[0] or slugify(name),
@@ -270,6 +271,15 @@ class _Reader(TableRules):
             )
             return None
         return number
+
+    def _keep(self, text: str, where: str) -> int | None:
+        if not text:
+            return None
+        number = parse(text, KEEP)
+        if isinstance(number, str):
+            self.error(where, f'keep "{text[:MAX_DIGITS]}" is {number} (the best ads per slot)')
+            return None
+        return int(number)
 
     def _provider(self, text: str, where: str) -> str:
         provider, known = text.lower(), providers.names()

@@ -66,6 +66,7 @@ from adloom.workbook import (
     AdRow,
     Variants,
     fingerprint,
+    read_score,
     read_variants,
 )
 from adloom.workbook import find_brief as find_brief_of
@@ -143,12 +144,15 @@ def read_reviewed(path: Path) -> Reviewed:
     for row in workbook.rows():
         found = decision(row.cells.get("approval", ""))
         if found is None:
+            sheet = (workbook.candidates or table) if row.candidate else table
             warnings.append(
-                f'{table.ref("approval", row.number)}: approval "{row.cells["approval"]}" is'
+                f'{sheet.ref("approval", row.number)}: approval "{row.cells["approval"]}" is'
                 f" neither {APPROVED} nor {REJECTED} (docs/review.md lists what is understood)"
                 " — left undecided"
             )
-        rows.append(Row(row.number, row.name, row.cells, row.slots, row.state, found or ""))
+        rows.append(
+            Row(row.number, row.name, row.cells, row.slots, row.state, row.candidate, found or "")
+        )
     damaged = sum(1 for row in rows if not row.state)
     if damaged:
         warnings.append(
@@ -207,7 +211,10 @@ def _changed(text: str, printed: str | None) -> bool:
 
 def action(row: Row, spec: AdSpec) -> Action:
     """A flagged ad is written copy like an ok one: fixed by hand (``edit``, checked
-    again) or left as it is (``keep``, still flagged)."""
+    again) or left as it is (``keep``, still flagged). A candidate is promoted by
+    approving it; otherwise it stays a candidate, as it is."""
+    if row.candidate and row.decision != "approved":
+        return "keep"
     if row.decision == "rejected":
         return "regenerate"
     if row.status not in ("ok", "flagged"):
@@ -429,6 +436,8 @@ def _kept(job: _Round, row: Row, spec: AdSpec) -> Ad:
         issues=tuple(issues),
         provider=provider,
         review=ReviewMark(row.round, "", _approval(row), row.notes),
+        score=read_score(row.cells),
+        candidate=row.candidate and row.decision != "approved",
     )
 
 

@@ -42,6 +42,7 @@ INHERITED: dict[str, type | tuple[type, ...]] = {
     "templates": str,
     "max_cost": (int, float),
     "concurrency": int,
+    "keep": int,
 }
 
 
@@ -71,6 +72,7 @@ class Choices:
     templates: Path | None = None
     max_cost: float | None = None
     concurrency: int | None = None
+    keep: int | None = None
     sets: Mapping[str, str] = field(default_factory=dict)
     profile: str | None = None
     fresh: bool = False
@@ -120,6 +122,7 @@ class Choices:
         folder, a latency mode that does not exist."""
         values.in_range(self.max_cost, values.BUDGET_USD, "--max-cost")
         values.in_range(self.temperature, values.TEMPERATURE, "--temperature")
+        values.in_range(self.keep, values.KEEP, "--keep")
         values.region(self.region)
         values.folder(self.templates, "--templates")
         if self.latency not in (None, "standard", "optimized"):
@@ -206,6 +209,7 @@ def settle(
     """Provider, plan and options, checked before any work: a paid provider without
     credentials, or a model past its end of life, stops here, not at the first request."""
     from adloom.engine import DEFAULT_CONCURRENCY, Quotas
+    from adloom.keep import require_scores
     from adloom.pipeline import RunOptions
     from adloom.plan import make_plan
 
@@ -218,6 +222,8 @@ def settle(
     provider.check()
     started(env, provider, plan)
     budget = choices.max_cost if choices.max_cost is not None else campaign.settings.max_cost_usd
+    keep = choices.keep or campaign.settings.keep
+    require_scores(keep, scoring=False)  # TODO(merge): scoring on (j-scoring's --score)
     options = RunOptions(
         out=out,
         force=force,
@@ -228,5 +234,6 @@ def settle(
         templates=choices.templates,
         quotas=_with_account(env, provider, plan, quotas),
         settings=choices.record(),
+        keep=keep,
     )
     return Settled(provider, plan, options)

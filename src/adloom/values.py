@@ -40,6 +40,7 @@ BUDGET_USD = Range(0, 1_000_000)  # --max-cost, max_cost_usd
 TIMEOUT_SECONDS = Range(0, 3600, above=True)  # bedrock.*_timeout
 QUOTA_PER_MINUTE = Range(0, 10**12, above=True, whole=True)  # quota.<model>.tpm / ipm
 TEMPERATURE = Range(0, 1)
+KEEP = Range(1, 10_000, whole=True)  # --keep, keep: the best ads kept per slot
 
 
 def _shown(value: float) -> str:

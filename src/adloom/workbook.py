@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,13 +31,14 @@ from typing import Any
 from adloom import rsa
 from adloom.cells import cell_text
 from adloom.errors import InputError
-from adloom.model import Ad, Campaign
+from adloom.model import Ad, Campaign, Criterion, Score
 from adloom.sheets import Table, header_key, read_xlsx, table, text_sheet
 
 WORKBOOK_FILE = "variants.xlsx"
 VARIANTS_SHEET = "Variants"
 SEARCH_SHEET = "Search ads"
 SUMMARY_SHEET = "Summary"
+CANDIDATES_SHEET = "Candidates"  # with --keep: the ads past the best K of their slot
 APPROVAL_CHOICES = ("Approved", "Rejected")
 # Summary labels a later command reads back.
 BRIEF_FILE = "Brief file"
@@ -90,6 +92,13 @@ COLUMNS = (
 )
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
 CHECK_COLUMNS = COLUMN_NAMES[COLUMN_NAMES.index("contrast") :]
+
+# Sheet Candidates: the Variants columns, then the score and its reasons (one per line,
+# "criterion n/5: why", as ``reasons_cell`` writes and ``read_score`` reads them).
+CANDIDATE_COLUMNS = (*COLUMNS, Column("score", 8), Column("reasons", 60, wrap=True))
+CANDIDATE_COLUMN_NAMES = tuple(c.name for c in CANDIDATE_COLUMNS)
+_REASON = re.compile(r"(?P<name>\w+) (?P<score>[1-5])/5: (?P<why>.*)")
+_POLICY = "policy broken: "
 
 # Sheet "Search ads": one row per responsive search ad, every slot in its own column.
 SEARCH_SLOTS = (
@@ -171,6 +180,31 @@ def brief_path(campaign: Campaign, out: Path) -> str:
         return str(campaign.source.resolve())
 
 
+def reasons_cell(score: Score | None) -> str:
+    """A score's reasons as the Candidates sheet shows them, one per line."""
+    if score is None:
+        return ""
+    lines = [f"{c.name} {c.score}/5: {c.why}" for c in score.criteria]
+    lines += [f"{_POLICY}{issue}" for issue in score.policy_issues]
+    return "\n".join(lines)
+
+
+def read_score(cells: Mapping[str, str]) -> Score | None:
+    """The score a Candidates row holds (``score`` and ``reasons``); None without one."""
+    try:
+        overall = float(cells.get("score", ""))
+    except ValueError:
+        return None
+    criteria, policies = [], []
+    for line in cells.get("reasons", "").splitlines():
+        found = _REASON.fullmatch(line.strip())
+        if found:
+            criteria.append(Criterion(found["name"], int(found["score"]), found["why"]))
+        elif line.startswith(_POLICY):
+            policies.append(line.removeprefix(_POLICY))
+    return Score(overall, tuple(criteria), tuple(policies))
+
+
 # ---------------------------------------------------------------- reading it back
 
 
@@ -183,6 +217,7 @@ class AdRow:
     cells: Mapping[str, str]  # the Variants row by normalised header
     slots: Mapping[str, str] | None  # a search ad's slots (sheet Search ads); None: no row there
     state: Mapping[str, Any]  # the hidden ``generated`` cell, parsed; {} when missing
+    candidate: bool = False  # a row of sheet Candidates, not Variants
 
     @property
     def status(self) -> str:
@@ -202,6 +237,7 @@ class Variants:
     variants: Table
     search: Table | None  # None: the workbook has no Search ads sheet
     summary: Mapping[str, str]  # by normalised label: "brief_path", "round", ...
+    candidates: Table | None = None  # None: the workbook has no Candidates sheet
 
     def said(self, label: str) -> str:
         """What the Summary sheet gives for ``label`` ("" when it has no such row)."""
@@ -213,16 +249,18 @@ class Variants:
         return int(text) if text.isdigit() else 1
 
     def rows(self) -> list[AdRow]:
-        """Every row of sheet Variants with an ad name, its search-ad slots joined."""
+        """Every row of sheets Variants and Candidates with an ad name, its search-ad
+        slots joined."""
         search = _slots_by_name(self.search)
-        table = self.variants
         rows = []
-        for number, cells in table.rows:
-            record = table.record(cells)
-            if record.get("ad_name"):
-                name = record["ad_name"]
-                state = _state(record.get("generated", ""))
-                rows.append(AdRow(number, name, record, search.get(name), state))
+        sheets = [(self.variants, False)] + ([(self.candidates, True)] if self.candidates else [])
+        for sheet, candidate in sheets:
+            for number, cells in sheet.rows:
+                record = sheet.record(cells)
+                if record.get("ad_name"):
+                    name = record["ad_name"]
+                    state = _state(record.get("generated", ""))
+                    rows.append(AdRow(number, name, record, search.get(name), state, candidate))
         return rows
 
 
@@ -231,12 +269,14 @@ def open_variants(path: Path) -> Variants | None:
     Raises ``InputError`` when it is an .xlsx that cannot be read."""
     if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
         return None
-    keys = {header_key(s): s for s in (VARIANTS_SHEET, SEARCH_SHEET, SUMMARY_SHEET)}
+    named = (VARIANTS_SHEET, SEARCH_SHEET, SUMMARY_SHEET, CANDIDATES_SHEET)
+    keys = {header_key(s): s for s in named}
     _, raw = read_xlsx(path, keys)
     sheets = {keys[key]: text_sheet(title, rows) for key, (title, rows) in raw.items()}
     if VARIANTS_SHEET not in sheets:
         return None
     search = sheets.get(SEARCH_SHEET)
+    candidates = sheets.get(CANDIDATES_SHEET)
     # The Summary sheet is label | value rows, without a header.
     pairs = [cells for _, cells in sheets[SUMMARY_SHEET].rows] if SUMMARY_SHEET in sheets else []
     return Variants(
@@ -244,6 +284,7 @@ def open_variants(path: Path) -> Variants | None:
         variants=table(sheets[VARIANTS_SHEET]),
         search=table(search) if search else None,
         summary={header_key(r[0]): r[1] for r in pairs if len(r) > 1 and r[0]},
+        candidates=table(candidates) if candidates else None,
     )
 
 
