@@ -324,7 +324,8 @@ def test_filters_are_optional_and_list_what_is_there(run: Run) -> None:
         "language": ["en", "ja"],
         "placement": ["meta_feed", "meta_story", "display_728x90", "google_rsa"],
         "status": ["ok", "failed", "skipped"],
-        "sort": ["Needs attention first", "Ad name"],  # within each placement, on the page
+        "sort": ["Needs attention first", "Ad name", "Best score first"],  # on the page
+        "score": ["2", "3", "4", "4.5"],  # at least
     }
     # Nothing is fetched: no external scripts, styles or fonts.
     assert all("src" not in s.attrs for s in doc.iter("script"))

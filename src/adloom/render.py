@@ -408,6 +408,9 @@ def render_preview(
         lstrip_blocks=True,
     )
     stamp = generated_at or datetime.now(UTC)
+    # Candidates (past the best --keep of their slot) are in the workbook only.
+    candidates = sum(1 for a in ads if a.candidate)
+    ads = [a for a in ads if not a.candidate]
     entries: list[BriefEntry] = []
     written: list[tuple[str, str]] = []
     for number, (brief, brief_ads) in enumerate(_by_brief(ads), 1):
@@ -431,6 +434,7 @@ def render_preview(
         CONTENTS_TEMPLATE,
         page=build_page(ads, campaign, out, stamp, round_number),
         entries=entries,
+        candidates=candidates,
         summary=summary,
         campaign=campaign,
     )
