@@ -31,11 +31,12 @@ def _rank(ad: Ad) -> tuple[bool, float, int, int]:
     return (ad.status != "ok", -overall, len(ad.issues), ad.spec.variant)
 
 
-def require_scores(keep: int | None, scoring: bool) -> None:
-    """Refuse ``keep`` without scores to rank by, before anything is generated."""
+def require_scores(keep: int | None, scoring: bool, where: str = "--keep") -> None:
+    """Refuse ``keep`` (given at ``where``) without scores to rank by, before anything
+    is generated."""
     if keep is not None and not scoring:
         raise InputError(
-            f"--keep {keep} needs --score: the best are picked by their scores",
+            f"{where} {keep}: keep needs --score — the best are picked by their scores",
             hint="add --score (or the campaign setting score), or leave --keep out",
         )
 

@@ -223,7 +223,8 @@ def settle(
     started(env, provider, plan)
     budget = choices.max_cost if choices.max_cost is not None else campaign.settings.max_cost_usd
     keep = choices.keep or campaign.settings.keep
-    require_scores(keep, scoring=False)  # TODO(merge): scoring on (j-scoring's --score)
+    where = "--keep" if choices.keep else campaign.cells.get("keep", "keep")
+    require_scores(keep, scoring=False, where=where)  # TODO(merge): scoring on (--score)
     options = RunOptions(
         out=out,
         force=force,
