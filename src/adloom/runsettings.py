@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 
 # Recorded and inherited, besides ``sets``, with their types in JSON. Not ``profile``:
 # whose credentials pay for a round is for whoever runs it to say (a colleague may
-# review), nor one-off ``fresh``.
+# review), nor one-off ``fresh``, nor ``keep``: a review round does not pick again, its
+# reviewer does (docs/review.md).
 INHERITED: dict[str, type | tuple[type, ...]] = {
     "provider": str,
     "temperature": (int, float),
@@ -42,7 +43,6 @@ INHERITED: dict[str, type | tuple[type, ...]] = {
     "templates": str,
     "max_cost": (int, float),
     "concurrency": int,
-    "keep": int,
 }
 
 
