@@ -26,6 +26,7 @@ from adloom.registry import load_registry
 from adloom.workbook import read_score, read_variants
 from briefs import write_brief
 from factories import make_ad, make_campaign, preview_pages
+from fakebedrock import FakeBedrock
 from test_review import BRIEF, CAMPAIGN, Sheet, cli
 
 HOSTILE = '<script>alert("x")</script> & more'
@@ -82,7 +83,7 @@ def test_the_best_k_per_slot_by_score_ties_broken_the_same_way_every_time(
     assert select(plain, None) == plain
 
 
-def _run(tmp_path: Path, keep: int) -> tuple[Path, list[Ad]]:
+def _run(tmp_path: Path, keep: int | None) -> tuple[Path, list[Ad]]:
     """A real draft run of 3 variants per slot, each ad scored 2 + its variant (so the
     last variants are the best), delivered with ``keep``."""
     brief = write_brief(tmp_path / "brief.xlsx", {**CAMPAIGN, "variants": 3}, [BRIEF])
@@ -180,6 +181,26 @@ def test_review_promotes_an_approved_candidate(tmp_path: Path) -> None:
     assert len(others) == 3
     assert all(read_score(r.cells) == scored(3, "variant 1") for r in others)
     assert not any(r.name in _exported(out) for r in others)
+
+
+def test_without_keep_every_ad_is_delivered_best_first(tmp_path: Path) -> None:
+    out, _ = _run(tmp_path, keep=None)
+    workbook = read_variants(out / "variants.xlsx")
+    assert workbook.candidates is None
+    names = [r.name for r in workbook.rows()]
+    assert len(names) == 12
+    slot_of = next(n for n in names if n.endswith("_en_meta_feed_v3")).rsplit("_v", 1)[0]
+    assert [n.rsplit("_v", 1)[1] for n in names if n.startswith(slot_of + "_v")] == ["3", "2", "1"]
+
+
+def test_keep_without_scores_sends_nothing_to_bedrock(
+    fake_bedrock: FakeBedrock, tmp_path: Path
+) -> None:
+    brief = write_brief(tmp_path / "brief.xlsx", {**CAMPAIGN, "provider": "bedrock"}, [BRIEF])
+    code, _, err = cli("run", str(brief), "--out", str(tmp_path / "out"), "--keep", "2")
+    assert code == ExitCode.BAD_INPUT
+    assert "--keep 2: keep needs --score" in err
+    assert fake_bedrock.requests == []
 
 
 @pytest.mark.parametrize(

@@ -56,6 +56,7 @@ from adloom.model import (
 )
 from adloom.pipeline import RunOptions, run_plan, write_deliverables
 from adloom.providers.base import Provider, Request, Response
+from adloom.sheets import Table
 from adloom.verdict import judge, judge_search
 from adloom.workbook import (
     BRIEF_FILE,
@@ -144,9 +145,9 @@ def read_reviewed(path: Path) -> Reviewed:
     for row in workbook.rows():
         found = decision(row.cells.get("approval", ""))
         if found is None:
-            sheet = (workbook.candidates or table) if row.candidate else table
+            where = _sheet(workbook, row).ref("approval", row.number)
             warnings.append(
-                f'{sheet.ref("approval", row.number)}: approval "{row.cells["approval"]}" is'
+                f'{where}: approval "{row.cells["approval"]}" is'
                 f" neither {APPROVED} nor {REJECTED} (docs/review.md lists what is understood)"
                 " — left undecided"
             )
@@ -160,6 +161,11 @@ def read_reviewed(path: Path) -> Reviewed:
             " them cannot be told apart: they are kept as they are"
         )
     return Reviewed(workbook, tuple(rows), tuple(warnings))
+
+
+def _sheet(book: Variants, row: AdRow) -> Table:
+    """The sheet ``row`` is on: Candidates for a candidate, else Variants."""
+    return (book.candidates or book.variants) if row.candidate else book.variants
 
 
 def find_brief(reviewed: Reviewed, given: Path | None) -> Path:
@@ -294,7 +300,7 @@ def run_review(
     for row in reviewed.rows:
         spec = specs.get(row.name)
         if spec is None:
-            where = reviewed.workbook.variants.ref("ad_name", row.number)
+            where = _sheet(reviewed.workbook, row).ref("ad_name", row.number)
             job.warnings.append(
                 f"{where}: ad {row.name} is not in the brief's plan"
                 " any more (brief or --set changed?) — left out of this round"

@@ -216,15 +216,15 @@ def settle(
     # Per-model quotas: --set quota.<model-id>.tpm=N, else the account's, else the
     # registry's. Read first: a bad one is the user's to fix, before any credentials.
     quotas = Quotas(registry, campaign.settings.extra, campaign.cells)
+    keep = choices.keep or campaign.settings.keep
+    where = "--keep" if choices.keep else campaign.cells.get("keep", "keep")
+    require_scores(keep, scoring=False, where=where)  # TODO(merge): scoring on (--score)
     name = provider_name(choices, campaign)
     provider = make_provider(name, provider_config(choices, campaign, registry))
     plan = make_plan(campaign, registry, name)
     provider.check()
     started(env, provider, plan)
     budget = choices.max_cost if choices.max_cost is not None else campaign.settings.max_cost_usd
-    keep = choices.keep or campaign.settings.keep
-    where = "--keep" if choices.keep else campaign.cells.get("keep", "keep")
-    require_scores(keep, scoring=False, where=where)  # TODO(merge): scoring on (--score)
     options = RunOptions(
         out=out,
         force=force,
