@@ -129,6 +129,7 @@ def test_exactly_k_per_slot_delivered_the_rest_in_candidates(tmp_path: Path) -> 
     assert len(per_slot) == 4
     assert {r.name.rsplit("_v", 1)[1] for r in delivered} == {"2", "3"}  # the best scores
     assert [r.name.rsplit("_v", 1)[1] for r in candidates] == ["1"] * 4
+    assert workbook.said("Candidates") == "4"
     # The candidates keep their score and reasons, read back through the codec.
     header = Sheet(openpyxl.load_workbook(out / "variants.xlsx"), "Candidates").header
     assert "approval" in header

@@ -419,6 +419,7 @@ def _write_summary(
     ws.column_dimensions["B"].width = 90
     text_model, image_model = models_used(ads)
     drafts = sum(1 for a in ads if a.draft)
+    candidates = sum(1 for a in ads if a.candidate)
     by_status = ", ".join(f"{n} {s}" for s, n in status_counts(ads).items())
     rows: list[tuple[str, str | int | float]] = [
         ("Campaign", campaign.settings.name),
@@ -430,6 +431,7 @@ def _write_summary(
         ("Text model", text_model),
         ("Image model", image_model),
         ("Ads", len(ads)),
+        *([("Candidates", candidates)] if candidates else []),  # with --keep
         ("Ads by status", by_status),
         ("Creatives", summary.creatives),
         ("Failed", summary.failed),
