@@ -96,6 +96,12 @@ MaxCostOpt = Annotated[float | None, typer.Option(help="Budget in USD (never exc
 TemplatesOpt = Annotated[Path | None, typer.Option(help="Folder overriding templates.")]
 TextModelOpt = Annotated[str | None, typer.Option(help="Override the text model.")]
 ImageModelOpt = Annotated[str | None, typer.Option(help="Override the image model.")]
+ScoreOpt = Annotated[
+    bool, typer.Option("--score", help="Rate every ad with a judge model (docs/output.md).")
+]
+JudgeModelOpt = Annotated[
+    str | None, typer.Option(help="The judge model for --score (default: the registry's).")
+]
 TemperatureOpt = Annotated[float | None, typer.Option(min=0.0, max=1.0)]
 MaxTokensOpt = Annotated[int | None, typer.Option(min=64, max=8192)]
 LatencyOpt = Annotated[str | None, typer.Option(help="standard or optimized.")]
@@ -259,6 +265,8 @@ def run(
     models: ModelsOpt = None,
     text_model: TextModelOpt = None,
     image_model: ImageModelOpt = None,
+    score: ScoreOpt = False,
+    judge_model: JudgeModelOpt = None,
     temperature: TemperatureOpt = None,
     max_tokens: MaxTokensOpt = None,
     latency: LatencyOpt = None,
@@ -303,6 +311,8 @@ def review(
     models: ModelsOpt = None,
     text_model: TextModelOpt = None,
     image_model: ImageModelOpt = None,
+    score: ScoreOpt = False,
+    judge_model: JudgeModelOpt = None,
     temperature: TemperatureOpt = None,
     max_tokens: MaxTokensOpt = None,
     latency: LatencyOpt = None,

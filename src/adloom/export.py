@@ -50,6 +50,7 @@ from adloom.present import (
     status_counts,
     utc_stamp,
 )
+from adloom.providers import judging
 from adloom.workbook import (
     APPROVAL_CHOICES,
     BRIEF_FILE,
@@ -179,6 +180,8 @@ def _row_values(ad: Ad, campaign: Campaign, out: Path) -> list[Value]:
         "thumbnail": "",  # an image over the cell
         "generated": generated_cell(ad),
         **dict(zip(CHECK_COLUMNS, check_values(ad.creative), strict=True)),
+        "score": ad.score.overall if ad.score else "",
+        "score_reasons": judging.reasons(ad.score) if ad.score else "",
     }
     extra = [spec.brief.extra.get(c, "") for c in campaign.extra_columns]
     return [*in_order(ours, COLUMN_NAMES), *extra]

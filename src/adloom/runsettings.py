@@ -79,9 +79,11 @@ class Choices:
     def given(cls, params: Mapping[str, Any]) -> Choices:
         """The choices among a command's parsed parameters (typer's ``ctx.params``)."""
         sets = overrides(params.get("set_"))
-        for key in ("text_model", "image_model"):
+        for key in ("text_model", "image_model", "judge_model"):
             if params.get(key):
                 sets[key] = params[key]
+        if params.get("score"):
+            sets["score"] = "true"
         plain = {f.name for f in fields(cls)} - {"sets", "tier"}
         tier = params.get("tier")
         return cls(
@@ -208,6 +210,7 @@ def settle(
     from adloom.engine import DEFAULT_CONCURRENCY, Quotas
     from adloom.pipeline import RunOptions
     from adloom.plan import make_plan
+    from adloom.score import judge_model, wanted
 
     # Per-model quotas: --set quota.<model-id>.tpm=N, else the account's, else the
     # registry's. Read first: a bad one is the user's to fix, before any credentials.
@@ -217,6 +220,7 @@ def settle(
     plan = make_plan(campaign, registry, name)
     provider.check()
     started(env, provider, plan)
+    judge = judge_model(campaign, registry, name) if wanted(campaign) else ""
     budget = choices.max_cost if choices.max_cost is not None else campaign.settings.max_cost_usd
     options = RunOptions(
         out=out,
@@ -228,5 +232,7 @@ def settle(
         templates=choices.templates,
         quotas=_with_account(env, provider, plan, quotas),
         settings=choices.record(),
+        judge=judge,
+        judge_images=bool(judge) and registry.get(judge).image_input,
     )
     return Settled(provider, plan, options)

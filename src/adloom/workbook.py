@@ -87,9 +87,12 @@ COLUMNS = (
     Column("text_px", 9),
     Column("text_share", 11),
     Column("crop", 20),
+    # With --score: the judge's overall 1-5 and its reasons (docs/output.md, "Scores").
+    Column("score", 8),
+    Column("score_reasons", 60, wrap=True),
 )
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
-CHECK_COLUMNS = COLUMN_NAMES[COLUMN_NAMES.index("contrast") :]
+CHECK_COLUMNS = COLUMN_NAMES[COLUMN_NAMES.index("contrast") : COLUMN_NAMES.index("crop") + 1]
 
 # Sheet "Search ads": one row per responsive search ad, every slot in its own column.
 SEARCH_SLOTS = (

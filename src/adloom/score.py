@@ -1,0 +1,129 @@
+"""The score stage (``--score``): a judge rates every written ad after compose.
+
+Each ad becomes one judge request (``providers/judging``): for an image placement the
+judge sees the composed creative, for a search ad the copy. The requests go through
+the engine like any other (paced, journalled by content hash, budgeted), so a rerun of
+an unchanged campaign re-scores nothing: the composed bytes are the same. Policy
+issues the judge reports become issues on the ad (docs/output.md, "Scores").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from adloom.engine import Engine, Outcome
+from adloom.errors import InputError
+from adloom.model import Ad, Campaign, Score, Status
+from adloom.providers import judging
+from adloom.providers.base import Provider, Request
+from adloom.providers.judging import JudgeJob
+from adloom.registry import Registry
+
+_TRUE, _FALSE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off", ""}
+
+
+def wanted(campaign: Campaign) -> bool:
+    """The ``score`` setting (``--score`` sets it): true or false."""
+    value = campaign.settings.extra.get("score", "").strip().lower()
+    if value not in _TRUE | _FALSE:
+        where = campaign.cells.get("score", "the score setting")
+        raise InputError(f'{where}: score "{value}" is not true or false')
+    return value in _TRUE
+
+
+def judge_model(campaign: Campaign, registry: Registry, provider: str) -> str:
+    """The ``judge_model`` setting (``--judge-model``), else the registry's default judge."""
+    chosen = campaign.settings.extra.get("judge_model", "").strip()
+    model = chosen or registry.default(provider, "judge") or registry.default(provider, "text")
+    registry.get(model, kind="text")  # an unknown or image model stops here, named
+    return model
+
+
+def judge_job(ad: Ad, campaign: Campaign, model: str, *, images: bool) -> JudgeJob | None:
+    """What the judge is shown for ``ad``; None for an ad without copy to rate."""
+    copy, placement = ad.copy, ad.spec.placement
+    if ad.status not in ("ok", "flagged") or (not placement.text_only and ad.creative is None):
+        return None  # nothing written, or an image ad without its picture: nothing to rate
+    brief, limits = ad.spec.brief, ad.spec.copy_job.limits
+    if copy.search is not None:
+        shown = {
+            "headlines": judging.joined(copy.search.headlines),
+            "descriptions": judging.joined(copy.search.descriptions),
+        }
+        caps = {}
+    else:
+        shown = {"headline": copy.headline, "body": copy.body, "cta": copy.cta}
+        caps = {"headline": limits.headline_max, "body": limits.body_max, "cta": limits.cta_max}
+    picture = ad.creative.path if images and ad.creative is not None else None
+    audience = campaign.audiences.get(ad.spec.audience)
+    return JudgeJob(
+        name=ad.spec.name,
+        model=model,
+        product=brief.product,
+        message=brief.message,
+        benefits=brief.benefits,
+        audience=(audience.description if audience else "") or ad.spec.audience,
+        voice=campaign.brand.voice or brief.tone,
+        placement=placement.id,
+        copy=shown,
+        limits=caps,
+        policies=campaign.brand.policies,
+        image=picture,
+    )
+
+
+def score_ads(
+    ads: Sequence[Ad],
+    campaign: Campaign,
+    provider: Provider,
+    engine: Engine,
+    model: str,
+    *,
+    images: bool,
+) -> list[Ad]:
+    """``ads`` with their scores (and policy issues) from one judge request each."""
+    requests: dict[str, Request] = {}
+    for ad in ads:
+        job = judge_job(ad, campaign, model, images=images)
+        if job is not None:
+            requests[ad.spec.name] = provider.judge_request(job)
+    answers: dict[str, Outcome] = {}
+    engine.run(list(requests.values()), lambda o: answers.__setitem__(o.request.key, o))
+    judge = judging.HEURISTIC if provider.draft else model
+    return [
+        _scored(ad, answers.get(requests[ad.spec.name].key), judge)
+        if ad.spec.name in requests
+        else ad
+        for ad in ads
+    ]
+
+
+def _scored(ad: Ad, outcome: Outcome | None, judge: str) -> Ad:
+    record = outcome.record if outcome else None
+    if record is None or record.response.status != "ok":
+        why = (outcome.error if outcome else "") or (record.response.error if record else "")
+        return replace(ad, issues=(*ad.issues, f"not scored: {why or 'the judge did not answer'}"))
+    score = judging.score_of(record.response.output, judge)
+    broken = _policy_issues(score)
+    # A broken brand policy is held for a person, like any other flag.
+    status: Status = "flagged" if broken and ad.status == "ok" else ad.status
+    return replace(ad, score=score, status=status, issues=(*ad.issues, *broken))
+
+
+def _policy_issues(score: Score) -> tuple[str, ...]:
+    return tuple(f"brand policy: {issue}" for issue in score.policy_issues)
+
+
+def summary(ads: Sequence[Ad]) -> Mapping[str, object]:
+    """For ``--json``: how many ads were scored, their average, and by what."""
+    scored = [a.score for a in ads if a.score is not None]
+    if not scored:
+        return {}
+    average = sum(s.overall for s in scored) / len(scored)
+    return {
+        "scored": len(scored),
+        "average": round(average, 2),
+        "judge": scored[0].judge,
+        "heuristic": scored[0].heuristic,
+    }
