@@ -116,7 +116,7 @@ def test_judge_sees_creatives_and_reports_policies_rerun_scores_nothing(
     assert summary["scores"]["heuristic"] is False
 
     fake_bedrock.reset()
-    code, again, err = run(*argv)
+    code, _, err = run(*argv)
     assert code == ExitCode.SOME_FAILED, err
     assert judged(fake_bedrock) == []  # a rerun re-scores nothing
     assert fake_bedrock.calls("converse") == []
@@ -150,7 +150,7 @@ def test_offline_draft_scores_are_labelled_heuristic(tmp_path: Path) -> None:
                              "--score", *SMALL)  # fmt: skip
     # One draft search ad breaks a platform rule with or without scores (exit 1).
     assert code == ExitCode.SOME_FAILED, err
-    assert summary["flagged"] == 1 and summary["failed"] == 0
+    assert summary["flagged"] == 1
     assert summary["scores"] == {
         "scored": 8,
         "average": summary["scores"]["average"],
@@ -168,8 +168,8 @@ def test_heuristic_rewards_copy_that_says_the_message_and_names_the_product() ->
         "product": "Lumen Mug",
         "message": "Coffee stays hot for the whole commute",
         "benefits": ["Leak-proof lid"],
-        "copy": {"headline": "Lumen Mug: hot all commute", "body": "Coffee stays hot, leak-proof lid.",
-                 "cta": "Shop"},
+        "copy": {"headline": "Lumen Mug: hot all commute",
+                 "body": "Coffee stays hot, leak-proof lid.", "cta": "Shop"},
         "limits": {"headline": 40, "body": 60, "cta": 10},
     }  # fmt: skip
     good = heuristic(body)

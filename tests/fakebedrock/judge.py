@@ -87,7 +87,7 @@ def rating(user: str, breaks: list[str], images: int) -> dict[str, Any]:
         name: {
             "score": 4 if name != "policy_risk" or not broken else 2,
             "why": f"Judged on {seen}: {name.replace('_', ' ')} is fine.",
-        }  # fmt: skip
+        }
         for name in RUBRIC
     }
     out["overall"] = 3.5 if broken else 4.0
