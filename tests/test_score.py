@@ -27,6 +27,7 @@ from adloom.console import Env
 from adloom.errors import ExitCode
 from adloom.providers.judging import HEURISTIC_LABEL, heuristic
 from adloom.read import read_campaign
+from factories import preview_html
 from fakebedrock import FakeBedrock
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,6 +113,10 @@ def test_judge_sees_creatives_and_reports_policies_rerun_scores_nothing(
         assert 'policy: breaks "Never show a drink in a moving car"' in row["score_reasons"]
         assert "brand policy: breaks" in row["issues"]
         assert HEURISTIC_LABEL not in row["score_reasons"]
+    preview = preview_html(out)
+    assert preview.count("judged by anthropic.claude-haiku-4-5-20251001-v1:0") == 8
+    # The policy text is escaped on the page like everything else.
+    assert "brand policy: breaks &#34;Never show a drink in a moving car&#34;" in preview
     assert summary["scores"]["scored"] == 8
     assert summary["scores"]["heuristic"] is False
 
@@ -160,7 +165,9 @@ def test_offline_draft_scores_are_labelled_heuristic(tmp_path: Path) -> None:
     for row in variants(out):
         assert row["score_reasons"].startswith(f"[{HEURISTIC_LABEL}]")
         assert 1 <= row["score"] <= 5
-    assert HEURISTIC_LABEL in (out / "index.html").read_text(encoding="utf-8")
+    preview = preview_html(out)
+    assert preview.count(HEURISTIC_LABEL) == 8  # on every card
+    assert "message clear 5/5" in preview or "message clear 4/5" in preview
 
 
 def test_heuristic_rewards_copy_that_says_the_message_and_names_the_product() -> None:
