@@ -184,3 +184,22 @@ def test_heuristic_rewards_copy_that_says_the_message_and_names_the_product() ->
     assert good["overall"] > bad["overall"]
     assert good["call_to_action"]["score"] == 5 > bad["call_to_action"]["score"]
     assert good["brand_voice"]["why"] == "names the product"
+
+
+def test_plan_shows_the_judge_cost_one_request_per_ad() -> None:
+    brief = str(ROOT / "campaigns" / "spring-launch.xlsx")
+    code, without, _ = run("plan", brief, "--provider", "bedrock", *SMALL)
+    assert code == ExitCode.OK
+    assert "judge" not in without
+    code, report, _ = run("plan", brief, "--provider", "bedrock", "--score", *SMALL)
+    judge = report["judge"]
+    assert judge["requests"] == report["ads"] == 8
+    assert judge["model"] == "anthropic.claude-haiku-4-5-20251001-v1:0"
+    assert judge["sees_images"] is True
+    # Every answer at its token limit, at Haiku 4.5's $1 / $5 per million tokens.
+    expected = (judge["input_tokens"] * 1.00 + judge["output_tokens_max"] * 5.00) / 1e6
+    assert judge["cost_usd_max"] == pytest.approx(expected, abs=1e-4)
+    code, micro, _ = run("plan", brief, "--provider", "bedrock", "--score", *SMALL,
+                         "--judge-model", "amazon.nova-micro-v1:0")  # fmt: skip
+    assert micro["judge"]["sees_images"] is False  # Nova Micro reads text only
+    assert micro["judge"]["input_tokens"] < judge["input_tokens"]

@@ -223,6 +223,8 @@ def plan(
     provider: ProviderOpt = None,
     models: ModelsOpt = None,
     tier: TierOpt = None,
+    score: ScoreOpt = False,
+    judge_model: JudgeModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The variant matrix, the requests it takes and what it would cost; no model calls."""
@@ -230,6 +232,7 @@ def plan(
     from adloom.plan import make_plan
     from adloom.report import plan_report, print_plan
     from adloom.runsettings import Choices, provider_config, provider_name, started
+    from adloom.score import scoring_report
 
     env = _env(ctx)
     choices = Choices.given(ctx.params)
@@ -242,6 +245,7 @@ def plan(
     started(env, the_provider, the_plan)
     est = estimate(the_plan, the_provider)
     report = plan_report(the_plan, est, name, registry, config.tier)
+    report |= scoring_report(the_plan, registry, name)
     if as_json:
         env.json(report)
     else:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 
 from adloom.engine import Engine, Outcome
 from adloom.errors import InputError
-from adloom.model import Ad, Campaign, Score, Status
+from adloom.model import Ad, AdSpec, Campaign, Plan, Score, Status
 from adloom.providers import judging
 from adloom.providers.base import Provider, Request
 from adloom.providers.judging import JudgeJob
-from adloom.registry import Registry
+from adloom.registry import Registry, worst_text_cost
 
 _TRUE, _FALSE = {"true", "yes", "1", "on"}, {"false", "no", "0", "off", ""}
 
@@ -45,31 +46,40 @@ def judge_job(ad: Ad, campaign: Campaign, model: str, *, images: bool) -> JudgeJ
     copy, placement = ad.copy, ad.spec.placement
     if ad.status not in ("ok", "flagged") or (not placement.text_only and ad.creative is None):
         return None  # nothing written, or an image ad without its picture: nothing to rate
-    brief, limits = ad.spec.brief, ad.spec.copy_job.limits
     if copy.search is not None:
         shown = {
             "headlines": judging.joined(copy.search.headlines),
             "descriptions": judging.joined(copy.search.descriptions),
         }
-        caps = {}
     else:
         shown = {"headline": copy.headline, "body": copy.body, "cta": copy.cta}
-        caps = {"headline": limits.headline_max, "body": limits.body_max, "cta": limits.cta_max}
     picture = ad.creative.path if images and ad.creative is not None else None
-    audience = campaign.audiences.get(ad.spec.audience)
+    return judge_job_for(ad.spec, campaign, model, shown, picture)
+
+
+def judge_job_for(
+    spec: AdSpec,
+    campaign: Campaign,
+    model: str,
+    copy: Mapping[str, str],
+    image: Path | None = None,
+) -> JudgeJob:
+    limits = spec.copy_job.limits
+    caps = {"headline": limits.headline_max, "body": limits.body_max, "cta": limits.cta_max}
+    audience = campaign.audiences.get(spec.audience)
     return JudgeJob(
-        name=ad.spec.name,
+        name=spec.name,
         model=model,
-        product=brief.product,
-        message=brief.message,
-        benefits=brief.benefits,
-        audience=(audience.description if audience else "") or ad.spec.audience,
-        voice=campaign.brand.voice or brief.tone,
-        placement=placement.id,
-        copy=shown,
-        limits=caps,
+        product=spec.brief.product,
+        message=spec.brief.message,
+        benefits=spec.brief.benefits,
+        audience=(audience.description if audience else "") or spec.audience,
+        voice=campaign.brand.voice or spec.brief.tone,
+        placement=spec.placement.id,
+        copy=copy,
+        limits={f: n for f, n in caps.items() if f in copy},
         policies=campaign.brand.policies,
-        image=picture,
+        image=image,
     )
 
 
@@ -127,3 +137,47 @@ def summary(ads: Sequence[Ad]) -> Mapping[str, object]:
         "judge": scored[0].judge,
         "heuristic": scored[0].heuristic,
     }
+
+
+def estimate(plan: Plan, registry: Registry, provider: str, judge: str) -> dict[str, object]:
+    """What scoring ``plan`` would ask for and cost at most (for ``adloom plan``): one
+    judge request per ad, its copy at the placement's limits, its creative at the
+    placement's size. No model calls; the draft provider's heuristic costs nothing."""
+    info = registry.get(judge, kind="text")
+    if provider == "draft":  # the offline heuristic: no model, no tokens, no cost
+        return {"model": judging.HEURISTIC, "requests": len(plan.ads), "cost_usd_max": 0.0}
+    from adloom.providers.bedrock import text  # boto3 only where a model is asked
+
+    input_tokens = 0
+    for spec in plan.ads:
+        limits = spec.copy_job.limits
+        copy = {
+            "headline": "x" * limits.headline_max,
+            "body": "x" * limits.body_max,
+            "cta": "x" * limits.cta_max,
+        }
+        job = judge_job_for(spec, plan.campaign, judge, copy)
+        placement = spec.placement
+        shown = info.image_input and not placement.text_only
+        input_tokens += text.judge_tokens(
+            job, info, (placement.width, placement.height) if shown else None
+        )
+    output = text.JUDGE_MAX_TOKENS * len(plan.ads)
+    cost = worst_text_cost(info, input_tokens, output)
+    return {
+        "model": judge,
+        "requests": len(plan.ads),
+        "input_tokens": input_tokens,
+        "output_tokens_max": output,
+        "cost_usd_max": round(cost, 4),
+        "sees_images": info.image_input,
+    }
+
+
+def scoring_report(plan: Plan, registry: Registry, provider: str) -> dict[str, object]:
+    """``adloom plan``'s part for ``--score``: the judge requests and their cost, added
+    to the plan's worst case; nothing without ``--score``."""
+    if not wanted(plan.campaign):
+        return {}
+    judge = judge_model(plan.campaign, registry, provider)
+    return {"judge": estimate(plan, registry, provider, judge)}

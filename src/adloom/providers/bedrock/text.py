@@ -124,31 +124,36 @@ def build_judge(job: judging.JudgeJob, info: ModelInfo, options: TextOptions) ->
     placement, the composed creative as an image block (its bytes base64 in the body,
     so the body stays JSON for the journal key; ``wire`` decodes them for boto3)."""
     system, user = judging.judge_prompts(job)
+    schema = judging.judge_schema()
+    if info.structured_output == "prompt":
+        user += "\nAnswer with JSON only, in this schema:\n" + json.dumps(schema)
     content: list[dict[str, Any]] = [{"text": user}]
-    image_tokens = 0
+    size = None
     if job.image is not None:
         data = job.image.read_bytes()
         with Image.open(io.BytesIO(data)) as img:
             fmt, size = (img.format or "PNG").lower(), img.size
-        image_tokens = min(_IMAGE_MAX_TOKENS, size[0] * size[1] // _IMAGE_TOKEN_PIXELS + 1)
         source = {"bytes": base64.b64encode(data).decode("ascii")}
         content.insert(0, {"image": {"format": fmt, "source": source}})
-    inference: dict[str, Any] = {"maxTokens": JUDGE_MAX_TOKENS, "temperature": 0}
     body: dict[str, Any] = {
         "system": [{"text": system}],
         "messages": [{"role": "user", "content": content}],
-        "inferenceConfig": inference,
+        "inferenceConfig": {"maxTokens": JUDGE_MAX_TOKENS, "temperature": 0},
     }
-    schema = judging.judge_schema()
-    overhead = _structured(body, schema, info.structured_output, _JUDGE_TOOL)
-    if info.structured_output == "prompt":
-        content[-1] = {
-            "text": user + "\nAnswer with JSON only, in this schema:\n" + json.dumps(schema)
-        }
+    _structured(body, schema, info.structured_output, _JUDGE_TOOL)
     if options.tier != "default":
         body["serviceTier"] = {"type": options.tier}
-    tokens = estimate_tokens(system + user) + overhead + image_tokens
-    return Built(body, tokens, JUDGE_MAX_TOKENS)
+    return Built(body, judge_tokens(job, info, size), JUDGE_MAX_TOKENS)
+
+
+def judge_tokens(job: judging.JudgeJob, info: ModelInfo, image: tuple[int, int] | None) -> int:
+    """A judge request's input tokens (estimate): its prompts and schema, the tool
+    overhead where a tool carries the schema, and the image of ``image`` px if any."""
+    system, user = judging.judge_prompts(job)
+    schema = estimate_tokens(json.dumps(judging.judge_schema(), ensure_ascii=False))
+    tool = _TOOL_OVERHEAD if info.structured_output == "tool" else 0
+    pixels = min(_IMAGE_MAX_TOKENS, image[0] * image[1] // _IMAGE_TOKEN_PIXELS + 1) if image else 0
+    return estimate_tokens(system + user) + schema + tool + pixels
 
 
 def wire(body: Mapping[str, Any]) -> dict[str, Any]:
