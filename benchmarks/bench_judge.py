@@ -52,7 +52,8 @@ def measured() -> tuple[int, float, float]:
     """(ads, input tokens per ad, output tokens per ad) of the judge on the fake."""
     with FakeBedrock() as fake, tempfile.TemporaryDirectory() as tmp:
         os.environ.update(
-            AWS_ACCESS_KEY_ID="AKIAFAKEBENCH", AWS_SECRET_ACCESS_KEY="fake",
+            AWS_ACCESS_KEY_ID="AKIAFAKEBENCH",
+            AWS_SECRET_ACCESS_KEY="fake-secret-never-sent",  # noqa: S106 - a dummy for the fake
             AWS_DEFAULT_REGION="us-east-1", AWS_ENDPOINT_URL_BEDROCK_RUNTIME=fake.url,
             AWS_ENDPOINT_URL_BEDROCK=fake.url, AWS_ENDPOINT_URL_SERVICE_QUOTAS=fake.url,
         )  # fmt: skip
@@ -71,9 +72,7 @@ def main_() -> None:
     registry = load_registry()
     campaign = read_campaign(BRIEF, {"variants": "2"})
     plan = make_plan(campaign, registry, "bedrock")
-    print(
-        "| judge model | images | input tokens/ad (est.) | at most $/1,000 ads | expected $/1,000 ads |"
-    )
+    print("| judge model | sees | input tokens/ad (est.) | at most $/1,000 | expected $/1,000 |")
     print("|---|---|---|---|---|")
     for info in registry.models.values():
         if info.provider != "bedrock" or info.kind != "text":
