@@ -203,3 +203,28 @@ def test_plan_shows_the_judge_cost_one_request_per_ad() -> None:
                          "--judge-model", "amazon.nova-micro-v1:0")  # fmt: skip
     assert micro["judge"]["sees_images"] is False  # Nova Micro reads text only
     assert micro["judge"]["input_tokens"] < judge["input_tokens"]
+
+
+def test_a_review_round_scores_the_ads_it_regenerates(tmp_path: Path) -> None:
+    # The run's --score is recorded and inherited: the round's new copy is scored too.
+    out, brief = tmp_path / "out", str(ROOT / "campaigns" / "spring-launch.xlsx")
+    placements = ("--set", "variants=1", "--set", "languages=en", "--set", "placements=meta_feed")
+    code, _, err = run("run", brief, "--provider", "draft", "--out", str(out), "--score",
+                       *placements)  # fmt: skip
+    assert code == ExitCode.OK, err
+    book = openpyxl.load_workbook(out / "variants.xlsx")
+    sheet = book["Variants"]
+    header = [c.value for c in sheet[1]]
+    sheet.cell(row=2, column=header.index("approval") + 1).value = "Rejected"
+    sheet.cell(row=2, column=header.index("notes") + 1).value = "Say more about the taste"
+    book.save(out / "variants.xlsx")
+    code, summary, err = run("review", str(out / "variants.xlsx"), "--out", str(out))
+    assert code == ExitCode.OK, err
+    assert summary["review"]["regenerated"] == 1
+    assert summary["scores"] == summary["scores"] | {"scored": 1, "heuristic": True}
+    sheet = openpyxl.load_workbook(summary["workbook"])["Variants"]
+    table = list(sheet.iter_rows(values_only=True))
+    redone = [dict(zip(table[0], r, strict=False)) for r in table[1:]]
+    redone = [r for r in redone if r["changed"] == "regenerated"]
+    assert len(redone) == 1
+    assert redone[0]["score_reasons"].startswith(f"[{HEURISTIC_LABEL}]")
