@@ -55,8 +55,8 @@ from adloom.model import (
     RunSummary,
 )
 from adloom.pipeline import RunOptions, run_plan, write_deliverables
-from adloom.providers.judging import JudgeJob
 from adloom.providers.base import Provider, Request, Response
+from adloom.providers.judging import JudgeJob
 from adloom.verdict import judge, judge_search
 from adloom.workbook import (
     BRIEF_FILE,
