@@ -133,7 +133,9 @@ def test_fake_refuses_an_image_block_that_is_not_what_it_says(
 ) -> None:
     buf = io.BytesIO()
     Image.new("RGB", (8, 8)).save(buf, "JPEG")
-    client = boto3.client("bedrock-runtime")
+    # A session of its own: it reads this test's credentials (the fake's key), not a
+    # default session's from an earlier test in the same process.
+    client = boto3.session.Session().client("bedrock-runtime")
     content = [{"image": {"format": "png", "source": {"bytes": buf.getvalue()}}}, {"text": "Hi"}]
     with pytest.raises(ClientError) as raised:
         client.converse(

@@ -103,13 +103,18 @@ def build(
 
 @dataclass(frozen=True)
 class _Tool:
+    """How a schema is named: as a forced tool, and as a native JSON schema."""
+
     name: str
-    schema_name: str
     description: str
+    schema_name: str
+    schema_description: str
 
 
-_COPY_TOOL = _Tool(TOOL_NAME, "ad_copy", "Deliver the copy for one ad.")
-_JUDGE_TOOL = _Tool(judging.JUDGE_TOOL, judging.JUDGE_TOOL, "Deliver the rating of one ad.")
+_COPY_TOOL = _Tool(TOOL_NAME, "Deliver the copy for one ad.", "ad_copy", "Copy for one ad")
+_JUDGE_TOOL = _Tool(
+    judging.JUDGE_TOOL, "Deliver the rating of one ad.", judging.JUDGE_TOOL, "Rating of one ad"
+)
 # Output tokens a judge's answer takes at most: six one-sentence reasons, the scores
 # and a few policy issues, in JSON.
 JUDGE_MAX_TOKENS = 1000
@@ -196,7 +201,7 @@ def _structured(body: dict[str, Any], schema: Mapping[str, Any], mode: Mode, too
                     "jsonSchema": {
                         "schema": schema_text,
                         "name": tool.schema_name,
-                        "description": tool.description,
+                        "description": tool.schema_description,
                     }
                 },
             }
