@@ -230,3 +230,40 @@ def test_a_review_round_scores_the_ads_it_regenerates(tmp_path: Path) -> None:
     redone = [r for r in redone if r["changed"] == "regenerated"]
     assert len(redone) == 1
     assert redone[0]["score_reasons"].startswith(f"[{HEURISTIC_LABEL}]")
+
+
+@pytest.mark.parametrize(
+    ("option", "exit_code", "said"),
+    [
+        (("--set", "score=maybe"), ExitCode.BAD_INPUT, 'score "maybe" is not true or false'),
+        # The registry's model errors, as for any model option (exit 3).
+        (("--score", "--judge-model", "no.such-model"), ExitCode.PROVIDER, "no.such-model"),
+        (("--score", "--judge-model", "draft-image"), ExitCode.PROVIDER, "not a text model"),
+    ],
+)
+def test_a_bad_score_setting_stops_before_any_work(
+    tmp_path: Path, option: tuple[str, ...], exit_code: ExitCode, said: str
+) -> None:
+    out = tmp_path / "out"
+    brief = str(ROOT / "campaigns" / "spring-launch.xlsx")
+    code, _, err = run("run", brief, "--provider", "draft", "--out", str(out), *option)
+    assert code == exit_code
+    assert said in err
+    assert "Traceback" not in err
+    assert not (out / "variants.xlsx").exists()
+
+
+def test_a_judge_without_image_input_is_said_and_shown_the_copy_only(
+    fake_bedrock: FakeBedrock, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    image = "stability.stable-image-core-v1:1"
+    code, summary, err = run("run", str(ROOT / "campaigns" / "spring-launch.xlsx"),
+                             "--provider", "bedrock", "--out", str(out), "--score",
+                             "--judge-model", "amazon.nova-micro-v1:0", *SMALL,
+                             "--set", f"quota.{image}.ipm=100000")  # fmt: skip
+    assert code == ExitCode.OK, err
+    assert "judge model amazon.nova-micro-v1:0 takes no images" in err
+    judges = [r.body for r in fake_bedrock.calls("converse") if r.model == "amazon.nova-micro-v1:0"]
+    assert len(judges) == summary["scores"]["scored"] == 8
+    assert all("image" not in b["messages"][0]["content"][0] for b in judges)

@@ -210,7 +210,7 @@ def settle(
     from adloom.engine import DEFAULT_CONCURRENCY, Quotas
     from adloom.pipeline import RunOptions
     from adloom.plan import make_plan
-    from adloom.score import judge_model, wanted
+    from adloom.score import check_judge, judge_model, wanted
 
     # Per-model quotas: --set quota.<model-id>.tpm=N, else the account's, else the
     # registry's. Read first: a bad one is the user's to fix, before any credentials.
@@ -221,6 +221,8 @@ def settle(
     provider.check()
     started(env, provider, plan)
     judge = judge_model(campaign, registry, name) if wanted(campaign) else ""
+    for warning in check_judge(provider, registry, judge) if judge else ():
+        env.warn(warning)
     budget = choices.max_cost if choices.max_cost is not None else campaign.settings.max_cost_usd
     options = RunOptions(
         out=out,

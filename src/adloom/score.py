@@ -41,6 +41,21 @@ def judge_model(campaign: Campaign, registry: Registry, provider: str) -> str:
     return model
 
 
+def check_judge(provider: Provider, registry: Registry, judge: str) -> list[str]:
+    """Before any work: a provider that cannot score stops the run (exit 2); a judge that
+    takes no images is said once (it is shown the copy only)."""
+    if type(provider).judge_request is Provider.judge_request:
+        raise InputError(
+            f"--score: the {provider.name} provider has no judge", hint="run without --score"
+        )
+    if provider.draft or registry.get(judge).image_input:
+        return []
+    return [
+        f"judge model {judge} takes no images: it rates each ad's copy only, not the"
+        " composed creative (judges that see it: `adloom models`, image_input)"
+    ]
+
+
 def judge_job(ad: Ad, campaign: Campaign, model: str, *, images: bool) -> JudgeJob | None:
     """What the judge is shown for ``ad``; None for an ad without copy to rate."""
     copy, placement = ad.copy, ad.spec.placement
