@@ -374,7 +374,7 @@ def _run_claimed(
                 if options.judge:
                     ads = score.score_ads(
                         ads, plan.campaign, provider, engine, options.judge,
-                        images=options.judge_images,
+                        images=options.judge_images, tracker=tracker,
                     )  # fmt: skip
             except KeyboardInterrupt:
                 pool.shutdown(wait=True, cancel_futures=True)

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from adloom.console import Tracker
 from adloom.engine import Engine, Outcome
 from adloom.errors import InputError
 from adloom.model import Ad, AdSpec, Campaign, Plan, Score, Status
@@ -106,6 +107,7 @@ def score_ads(
     model: str,
     *,
     images: bool,
+    tracker: Tracker | None = None,
 ) -> list[Ad]:
     """``ads`` with their scores (and policy issues) from one judge request each."""
     requests: dict[str, Request] = {}
@@ -114,7 +116,15 @@ def score_ads(
         if job is not None:
             requests[ad.spec.name] = provider.judge_request(job)
     answers: dict[str, Outcome] = {}
-    engine.run(list(requests.values()), lambda o: answers.__setitem__(o.request.key, o))
+    if tracker is not None:
+        tracker.add("score", len({r.key for r in requests.values()}))
+
+    def answered(outcome: Outcome) -> None:
+        answers[outcome.request.key] = outcome
+        if tracker is not None:
+            tracker.advance("score", outcome.request.label)
+
+    engine.run(list(requests.values()), answered)
     judge = judging.HEURISTIC if provider.draft else model
     return [
         _scored(ad, answers.get(requests[ad.spec.name].key), judge)
