@@ -253,17 +253,21 @@ def test_a_bad_score_setting_stops_before_any_work(
     assert not (out / "variants.xlsx").exists()
 
 
+@pytest.mark.parametrize(
+    "judge",
+    ["amazon.nova-micro-v1:0", "meta.llama3-3-70b-instruct-v1:0"],  # a forced tool; the prompt
+)
 def test_a_judge_without_image_input_is_said_and_shown_the_copy_only(
-    fake_bedrock: FakeBedrock, tmp_path: Path
+    fake_bedrock: FakeBedrock, tmp_path: Path, judge: str
 ) -> None:
     out = tmp_path / "out"
     image = "stability.stable-image-core-v1:1"
     code, summary, err = run("run", str(ROOT / "campaigns" / "spring-launch.xlsx"),
                              "--provider", "bedrock", "--out", str(out), "--score",
-                             "--judge-model", "amazon.nova-micro-v1:0", *SMALL,
+                             "--judge-model", judge, *SMALL,
                              "--set", f"quota.{image}.ipm=100000")  # fmt: skip
     assert code == ExitCode.OK, err
-    assert "judge model amazon.nova-micro-v1:0 takes no images" in err
-    judges = [r.body for r in fake_bedrock.calls("converse") if r.model == "amazon.nova-micro-v1:0"]
+    assert f"judge model {judge} takes no images" in err
+    judges = [r.body for r in fake_bedrock.calls("converse") if r.model == judge]
     assert len(judges) == summary["scores"]["scored"] == 8
     assert all("image" not in b["messages"][0]["content"][0] for b in judges)
