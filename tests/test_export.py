@@ -59,6 +59,8 @@ EXPECTED_COLUMNS = [
     "text_px",
     "text_share",
     "crop",
+    "score",
+    "score_reasons",
 ]
 NOW = datetime(2025, 3, 14, 9, 26, 53, tzinfo=UTC)
 
@@ -127,6 +129,7 @@ def test_row_values(run: Run) -> None:
         "thumbnail": None,
         "generated": json.dumps(generated_state(ad), ensure_ascii=False, sort_keys=True),
         **dict.fromkeys(("contrast", "legibility", "safe_zone", "text_px", "text_share", "crop")),
+        **dict.fromkeys(("score", "score_reasons")),  # not scored: run without --score
         "Owner": "Mika Tanaka",
         "Budget": "=SUM(A1:A9)",
     }
@@ -190,7 +193,7 @@ def test_sheet_is_ready_for_review(run: Run) -> None:
     ws, _ = variants(export_workbook(run.ads, run.summary, run.campaign, run.out))
     last = len(run.ads) + 1
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:AC{last}"
+    assert ws.auto_filter.ref == f"A1:AE{last}"
     assert all(c.font.bold for c in ws[1])
 
     (validation,) = ws.data_validations.dataValidation
@@ -432,7 +435,7 @@ def test_an_empty_run_exports_a_header(tmp_path: Path) -> None:
     out = tmp_path / "out"
     ws, rows = variants(export_workbook([], make_summary([], out), campaign, out))
     assert rows == []
-    assert ws.auto_filter.ref == "A1:AA1"
+    assert ws.auto_filter.ref == "A1:AC1"
     assert ws.data_validations.dataValidation == []
 
 

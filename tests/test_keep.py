@@ -133,7 +133,7 @@ def test_exactly_k_per_slot_delivered_the_rest_in_candidates(tmp_path: Path) -> 
     # The candidates keep their score and reasons, read back through the codec.
     header = Sheet(openpyxl.load_workbook(out / "variants.xlsx"), "Candidates").header
     assert "approval" in header
-    assert header[-2:] == ["score", "reasons"]
+    assert header[-2:] == ["score", "score_reasons"]
     for row in candidates:
         assert read_score(row.cells) == scored(3, "variant 1")
     # The platform files hold delivered ads only, never a candidate.
@@ -158,7 +158,7 @@ def test_the_preview_sorts_and_filters_by_score_escaped(tmp_path: Path) -> None:
     assert "score 5.0/5" in page
     assert "<script>alert" not in page
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; more" in page
-    assert "policy broken: price claims need &#39;limited time&#39;" in page
+    assert "brand policy: price claims need &#39;limited time&#39;" in page
 
 
 def test_review_promotes_an_approved_candidate(tmp_path: Path) -> None:

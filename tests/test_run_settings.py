@@ -52,7 +52,9 @@ def test_review_takes_every_option_of_run_as_run_does() -> None:
     for name, option in run.items():
         assert review[name] == option, name
     # And each one is either a choice a run records, or one the user gives each time.
+    # The model options, --score and --judge-model are recorded as the settings they set.
     chosen = {f.name for f in fields(Choices)} | {"set_", "text_model", "image_model"}
+    chosen |= {"score", "judge_model"}
     assert set(run) - chosen - PER_INVOCATION == set()
 
 

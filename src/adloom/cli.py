@@ -96,6 +96,12 @@ MaxCostOpt = Annotated[float | None, typer.Option(help="Budget in USD (never exc
 TemplatesOpt = Annotated[Path | None, typer.Option(help="Folder overriding templates.")]
 TextModelOpt = Annotated[str | None, typer.Option(help="Override the text model.")]
 ImageModelOpt = Annotated[str | None, typer.Option(help="Override the image model.")]
+ScoreOpt = Annotated[
+    bool, typer.Option("--score", help="Rate every ad with a judge model (docs/output.md).")
+]
+JudgeModelOpt = Annotated[
+    str | None, typer.Option(help="The judge model for --score (default: the registry's).")
+]
 TemperatureOpt = Annotated[float | None, typer.Option(min=0.0, max=1.0)]
 MaxTokensOpt = Annotated[int | None, typer.Option(min=64, max=8192)]
 LatencyOpt = Annotated[str | None, typer.Option(help="standard or optimized.")]
@@ -221,6 +227,8 @@ def plan(
     provider: ProviderOpt = None,
     models: ModelsOpt = None,
     tier: TierOpt = None,
+    score: ScoreOpt = False,
+    judge_model: JudgeModelOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The variant matrix, the requests it takes and what it would cost; no model calls."""
@@ -228,6 +236,7 @@ def plan(
     from adloom.plan import make_plan
     from adloom.report import plan_report, print_plan
     from adloom.runsettings import Choices, provider_config, provider_name, started
+    from adloom.score import scoring_report
 
     env = _env(ctx)
     choices = Choices.given(ctx.params)
@@ -240,6 +249,7 @@ def plan(
     started(env, the_provider, the_plan)
     est = estimate(the_plan, the_provider)
     report = plan_report(the_plan, est, name, registry, config.tier)
+    report |= scoring_report(the_plan, registry, name)
     if as_json:
         env.json(report)
     else:
@@ -263,6 +273,8 @@ def run(
     models: ModelsOpt = None,
     text_model: TextModelOpt = None,
     image_model: ImageModelOpt = None,
+    score: ScoreOpt = False,
+    judge_model: JudgeModelOpt = None,
     temperature: TemperatureOpt = None,
     max_tokens: MaxTokensOpt = None,
     latency: LatencyOpt = None,
@@ -308,6 +320,8 @@ def review(
     models: ModelsOpt = None,
     text_model: TextModelOpt = None,
     image_model: ImageModelOpt = None,
+    score: ScoreOpt = False,
+    judge_model: JudgeModelOpt = None,
     temperature: TemperatureOpt = None,
     max_tokens: MaxTokensOpt = None,
     latency: LatencyOpt = None,

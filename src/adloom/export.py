@@ -190,9 +190,9 @@ def _row_values(ad: Ad, campaign: Campaign, out: Path, columns: Sequence[Column]
         "thumbnail": "",  # an image over the cell
         "generated": generated_cell(ad),
         **dict(zip(CHECK_COLUMNS, check_values(ad.creative), strict=True)),
+        "score": ad.score.overall if ad.score else "",
+        "score_reasons": reasons_cell(ad.score),
     }
-    if columns is CANDIDATE_COLUMNS:
-        ours.update(score=ad.score.overall if ad.score else "", reasons=reasons_cell(ad.score))
     extra = [spec.brief.extra.get(c, "") for c in campaign.extra_columns]
     return [*in_order(ours, [c.name for c in columns]), *extra]
 

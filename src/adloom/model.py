@@ -471,9 +471,13 @@ class RunSummary:
     cache_write_tokens: int = 0
     cache_saved_usd: float = 0.0
     tiers: Mapping[str, int] = field(default_factory=dict)
+    # --score: how many ads were scored, their average, by what judge (score.summary).
+    scores: Mapping[str, object] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
         extra: dict[str, object] = {"review": dict(self.review)} if self.review else {}
+        if self.scores:
+            extra["scores"] = dict(self.scores)
         return {
             "campaign": self.campaign,
             "out": str(self.out),

@@ -23,7 +23,7 @@ from typing import Any
 
 from PIL import Image
 
-from adloom import __version__, checks, focal, layout, outdir, typeset
+from adloom import __version__, checks, focal, layout, outdir, score, typeset
 from adloom import compose as compose_module
 from adloom.compose import AdCopy, compose
 from adloom.console import Tracker
@@ -73,6 +73,10 @@ class RunOptions:
     # review round can use the same.
     settings: Mapping[str, Any] = field(default_factory=dict)
     keep: int | None = None  # the best K per slot delivered, the rest candidates (keep.py)
+    # --score: the judge model that rates every ad ("" : no scores), and whether it
+    # takes images (else it is shown the copy only).
+    judge: str = ""
+    judge_images: bool = False
 
 
 def default_out(campaign: Campaign, root: Path = Path("output")) -> Path:
@@ -370,6 +374,11 @@ def _run_claimed(
                     plan, provider, engine, on_copy=assembler.on_copy, on_image=assembler.on_image
                 )
                 ads = assembler.ads()
+                if options.judge:
+                    ads = score.score_ads(
+                        ads, plan.campaign, provider, engine, options.judge,
+                        images=options.judge_images, tracker=tracker,
+                    )  # fmt: skip
             except KeyboardInterrupt:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
@@ -422,6 +431,7 @@ def _summary(
         not_generated_cost_usd=stats.skipped_cost_usd,
         warnings=tuple(warnings),
         quotas=() if provider.draft else _quotas(plan, provider, engine),
+        scores=score.summary(ads),
     )
 
 

@@ -65,9 +65,10 @@ _SETTING_KEYS = names(
 )
 # Settings only a later stage reads, kept in ``Settings.extra`` without a warning:
 # the inference-profile geography (providers/bedrock/profiles.py).
-_STAGE_KEYS = frozenset({"profile"})
+_POLICY_SEP = re.compile(r"[;\n]")
+_STAGE_KEYS = frozenset({"profile", "score", "judge_model"})
 _BRAND_KEYS = names(
-    "primary_color secondary_color text_color font logo voice banned_words disclaimer",
+    "primary_color secondary_color text_color font logo voice banned_words disclaimer policies",
     primary_colour="primary_color",
     secondary_colour="secondary_color",
     text_colour="text_color",
@@ -354,6 +355,9 @@ class _Reader(TableRules):
                 values[key] = self._file(pair.value, pair.value_ref, "logo", image_problem)
             elif key == "banned_words":
                 values[key] = list_items(pair.value)
+            elif key == "policies":
+                # One per line or ";"-separated: a policy may itself hold a comma.
+                values[key] = list_items(pair.value, _POLICY_SEP)
             else:
                 values[key] = pair.value
         return BrandKit(**values)

@@ -77,6 +77,8 @@ class ModelInfo(BaseModel):
     on_demand: bool = True
     profiles: list[str] = Field(default_factory=list)
     latency_optimized: bool = False
+    # Takes Converse image content blocks (a ``--score`` judge sees the composed creative).
+    image_input: bool = False
     # Regions that serve latency-optimized inference (through the inference profile);
     # empty with latency_optimized: every region that has the model.
     latency_optimized_regions: list[str] = Field(default_factory=list)

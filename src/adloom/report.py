@@ -90,6 +90,13 @@ def print_plan(env: Env, r: dict[str, Any]) -> None:
     if len(by_tier) > 1:
         tiers = ", ".join(f"{tier} ${cost:.4f}" for tier, cost in by_tier.items())
         c.print(f"By service tier (--tier): {tiers}.")
+    judge = r.get("judge")
+    if judge:  # --score
+        c.print(
+            f"Scoring (--score): {judge['requests']} judge request(s) to {judge['model']}, "
+            f"at most ${judge['cost_usd_max']:.4f} more"
+            + (" (sees each creative)." if judge.get("sees_images") else ".")
+        )
     if r["prompt_cache_tokens"]:
         c.print(
             f"~{r['prompt_cache_tokens']:,} of the input tokens are in prompt-cached prefixes: "

@@ -56,6 +56,7 @@ from adloom.model import (
 )
 from adloom.pipeline import RunOptions, run_plan, write_deliverables
 from adloom.providers.base import Provider, Request, Response
+from adloom.providers.judging import JudgeJob
 from adloom.sheets import Table
 from adloom.verdict import judge, judge_search
 from adloom.workbook import (
@@ -254,6 +255,9 @@ class WithNotes(Provider):
 
     def image_request(self, job: ImageJob) -> Request:
         return self.inner.image_request(job)
+
+    def judge_request(self, job: JudgeJob) -> Request:
+        return self.inner.judge_request(job)
 
     def send(self, request: Request) -> Response:
         return self.inner.send(request)

@@ -81,9 +81,11 @@ class Choices:
     def given(cls, params: Mapping[str, Any]) -> Choices:
         """The choices among a command's parsed parameters (typer's ``ctx.params``)."""
         sets = overrides(params.get("set_"))
-        for key in ("text_model", "image_model"):
+        for key in ("text_model", "image_model", "judge_model"):
             if params.get(key):
                 sets[key] = params[key]
+        if params.get("score"):
+            sets["score"] = "true"
         plain = {f.name for f in fields(cls)} - {"sets", "tier"}
         tier = params.get("tier")
         return cls(
@@ -212,18 +214,22 @@ def settle(
     from adloom.keep import require_scores
     from adloom.pipeline import RunOptions
     from adloom.plan import make_plan
+    from adloom.score import check_judge, judge_model, wanted
 
     # Per-model quotas: --set quota.<model-id>.tpm=N, else the account's, else the
     # registry's. Read first: a bad one is the user's to fix, before any credentials.
     quotas = Quotas(registry, campaign.settings.extra, campaign.cells)
     keep = choices.keep or campaign.settings.keep
     where = "--keep" if choices.keep else campaign.cells.get("keep", "keep")
-    require_scores(keep, scoring=False, where=where)  # TODO(merge): scoring on (--score)
+    require_scores(keep, scoring=wanted(campaign), where=where)
     name = provider_name(choices, campaign)
     provider = make_provider(name, provider_config(choices, campaign, registry))
     plan = make_plan(campaign, registry, name)
     provider.check()
     started(env, provider, plan)
+    judge = judge_model(campaign, registry, name) if wanted(campaign) else ""
+    for warning in check_judge(provider, registry, judge) if judge else ():
+        env.warn(warning)
     budget = choices.max_cost if choices.max_cost is not None else campaign.settings.max_cost_usd
     options = RunOptions(
         out=out,
@@ -236,5 +242,7 @@ def settle(
         quotas=_with_account(env, provider, plan, quotas),
         settings=choices.record(),
         keep=keep,
+        judge=judge,
+        judge_images=bool(judge) and registry.get(judge).image_input,
     )
     return Settled(provider, plan, options)

@@ -32,6 +32,7 @@ from adloom import rsa
 from adloom.cells import cell_text
 from adloom.errors import InputError
 from adloom.model import Ad, Campaign, Criterion, Score
+from adloom.providers.judging import HEURISTIC, HEURISTIC_LABEL
 from adloom.sheets import Table, header_key, read_xlsx, table, text_sheet
 
 WORKBOOK_FILE = "variants.xlsx"
@@ -89,16 +90,21 @@ COLUMNS = (
     Column("text_px", 9),
     Column("text_share", 11),
     Column("crop", 20),
+    # With --score: the judge's overall 1-5 and its reasons (docs/output.md, "Scores").
+    Column("score", 8),
+    Column("score_reasons", 60, wrap=True),
 )
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
-CHECK_COLUMNS = COLUMN_NAMES[COLUMN_NAMES.index("contrast") :]
+CHECK_COLUMNS = COLUMN_NAMES[COLUMN_NAMES.index("contrast") : COLUMN_NAMES.index("crop") + 1]
 
-# Sheet Candidates: the Variants columns, then the score and its reasons (one per line,
-# "criterion n/5: why", as ``reasons_cell`` writes and ``read_score`` reads them).
-CANDIDATE_COLUMNS = (*COLUMNS, Column("score", 8), Column("reasons", 60, wrap=True))
+# Sheet Candidates has the Variants columns: score and score_reasons among them (the
+# reasons one per line, "criterion n/5: why", as ``reasons_cell`` writes and
+# ``read_score`` reads them).
+CANDIDATE_COLUMNS = COLUMNS
 CANDIDATE_COLUMN_NAMES = tuple(c.name for c in CANDIDATE_COLUMNS)
 _REASON = re.compile(r"(?P<name>\w+) (?P<score>[1-5])/5: (?P<why>.*)")
-_POLICY = "policy broken: "
+_POLICY = "policy: "
+_HEURISTIC = f"[{HEURISTIC_LABEL}]"
 
 # Sheet "Search ads": one row per responsive search ad, every slot in its own column.
 SEARCH_SLOTS = (
@@ -181,28 +187,33 @@ def brief_path(campaign: Campaign, out: Path) -> str:
 
 
 def reasons_cell(score: Score | None) -> str:
-    """A score's reasons as the Candidates sheet shows them, one per line."""
+    """A score's reasons as the workbook shows them, one per line: the heuristic's label
+    first when it is one, each criterion's score and why, then broken policies."""
     if score is None:
         return ""
-    lines = [f"{c.name} {c.score}/5: {c.why}" for c in score.criteria]
+    lines = [_HEURISTIC] if score.heuristic else []
+    lines += [f"{c.name} {c.score}/5: {c.why}" for c in score.criteria]
     lines += [f"{_POLICY}{issue}" for issue in score.policy_issues]
     return "\n".join(lines)
 
 
 def read_score(cells: Mapping[str, str]) -> Score | None:
-    """The score a Candidates row holds (``score`` and ``reasons``); None without one."""
+    """The score a row holds (``score`` and ``score_reasons``); None without one."""
     try:
         overall = float(cells.get("score", ""))
     except ValueError:
         return None
-    criteria, policies = [], []
-    for line in cells.get("reasons", "").splitlines():
+    criteria, policies, heuristic = [], [], False
+    for line in cells.get("score_reasons", "").splitlines():
         found = _REASON.fullmatch(line.strip())
         if found:
             criteria.append(Criterion(found["name"], int(found["score"]), found["why"]))
         elif line.startswith(_POLICY):
             policies.append(line.removeprefix(_POLICY))
-    return Score(overall, tuple(criteria), tuple(policies))
+        elif line.strip() == _HEURISTIC:
+            heuristic = True
+    judge = HEURISTIC if heuristic else ""
+    return Score(overall, tuple(criteria), tuple(policies), judge=judge, heuristic=heuristic)
 
 
 # ---------------------------------------------------------------- reading it back

@@ -53,6 +53,9 @@ class Behaviour:
     faults: list[Fault] = field(default_factory=list)
     # Words that trigger filters when they appear in a prompt.
     filter_prompt: list[str] = field(default_factory=list)  # the prompt is refused
+    # A judge request (--score) reports broken each brand policy in its prompt that
+    # contains one of these.
+    judge_breaks: list[str] = field(default_factory=list)
     filter_output: list[str] = field(default_factory=list)  # the output is withheld
     guardrail_words: list[str] = field(default_factory=list)  # the guardrail intervenes
     guardrails: dict[str, list[str]] = field(default_factory=lambda: {"gr-brand": ["1", "DRAFT"]})

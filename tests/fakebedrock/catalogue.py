@@ -24,6 +24,7 @@ class ModelSpec:
     profiles: tuple[str, ...] = ()
     tool_choice: bool = False  # a forced, named toolChoice
     native_output: bool = False  # outputConfig.textFormat
+    image_input: bool = False  # takes image content blocks in Converse messages
     max_tokens: int = 4096
     latency_regions: tuple[str, ...] = ()  # where latency-optimized inference is served
     tiers: tuple[str, ...] = ()  # serviceTier types besides "default" it serves
@@ -42,7 +43,7 @@ MODELS: dict[str, ModelSpec] = {
                   latency_regions=("us-east-2", "us-west-2"), legacy=True, eol="2026-06-19",
                   cache_min=2048, cache_tools=True),
         ModelSpec("anthropic.claude-haiku-4-5-20251001-v1:0", "Anthropic", "Claude Haiku 4.5",
-                  "text", "anthropic", on_demand=False,
+                  "text", "anthropic", image_input=True, on_demand=False,
                   profiles=("us", "eu", "apac", "jp", "au", "global"),
                   tool_choice=True, native_output=True, max_tokens=64000, cache_min=4096,
                   cache_tools=True),
@@ -50,17 +51,17 @@ MODELS: dict[str, ModelSpec] = {
                   "text", "anthropic", on_demand=False, profiles=("us", "eu", "apac", "global"),
                   tool_choice=True, max_tokens=64000, cache_min=1024, cache_tools=True),
         ModelSpec("anthropic.claude-sonnet-4-5-20250929-v1:0", "Anthropic", "Claude Sonnet 4.5",
-                  "text", "anthropic", on_demand=False,
+                  "text", "anthropic", image_input=True, on_demand=False,
                   profiles=("us", "eu", "apac", "jp", "au", "global"),
                   tool_choice=True, native_output=True, max_tokens=64000, cache_min=1024,
                   cache_tools=True),
         ModelSpec("amazon.nova-micro-v1:0", "Amazon", "Nova Micro", "text", "nova",
                   profiles=("us", "eu", "apac"), tool_choice=True, max_tokens=10000,
                   cache_min=1000),
-        ModelSpec("amazon.nova-lite-v1:0", "Amazon", "Nova Lite", "text", "nova",
+        ModelSpec("amazon.nova-lite-v1:0", "Amazon", "Nova Lite", "text", "nova", image_input=True,
                   profiles=("us", "eu", "apac"), tool_choice=True, max_tokens=10000,
                   cache_min=1000),
-        ModelSpec("amazon.nova-pro-v1:0", "Amazon", "Nova Pro", "text", "nova",
+        ModelSpec("amazon.nova-pro-v1:0", "Amazon", "Nova Pro", "text", "nova", image_input=True,
                   profiles=("us", "eu", "apac"), tool_choice=True, max_tokens=10000,
                   latency_regions=("us-east-1", "us-east-2"), tiers=("flex", "priority"),
                   cache_min=1000),

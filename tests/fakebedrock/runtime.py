@@ -18,6 +18,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
+from . import judge
 from .behaviour import FAULTS, TOKENS_THROTTLE, Behaviour, State
 from .billing import CacheUse, cache_prefixes, cache_use, served_tier, tokens
 from .catalogue import ModelSpec, resolve
@@ -298,6 +299,9 @@ def converse(state: State, model_id: str, body: Any, region: str) -> dict[str, A
     if problems:
         raise invalid(validation_message(problems))
     _check_messages(body)
+    images, image_tokens = judge.check_images(body)
+    if images and not spec.image_input:
+        raise invalid("This model doesn't support the image content block that you provided.")
     inference = body.get("inferenceConfig", {})
     max_tokens = int(inference.get("maxTokens", min(spec.max_tokens, 4096)))
     if max_tokens > spec.max_tokens:
@@ -317,6 +321,7 @@ def converse(state: State, model_id: str, body: Any, region: str) -> dict[str, A
     prefixes = cache_prefixes(spec, body)
     guardrail = _guardrail(state, body)
     input_tokens = tokens(system + user) + (tokens(json.dumps(schema)) if mode != "prompt" else 0)
+    input_tokens += image_tokens
     if not state.reserve(spec.id, input_tokens + max_tokens):
         raise ServiceError(429, "ThrottlingException", TOKENS_THROTTLE)
     apply_faults(state, "converse", model_id)
@@ -331,7 +336,10 @@ def converse(state: State, model_id: str, body: Any, region: str) -> dict[str, A
         return _answer(state, spec, [], "content_filtered", tokens_in=input_tokens,
                        max_tokens=max_tokens, extra=extra, cache=cache)  # fmt: skip
     malformed = state.first("malformed", b.malformed)
-    copy = write_copy(state, schema, user, overlong_allowed=not malformed)
+    if judge.is_judge(schema):
+        copy: dict[str, Any] = judge.rating(user, b.judge_breaks, images)
+    else:
+        copy = write_copy(state, schema, user, overlong_allowed=not malformed)
     content, stop = _render(copy, mode, schema, malformed)
     output_tokens = tokens(json.dumps(content, ensure_ascii=False))
     if output_tokens > max_tokens:

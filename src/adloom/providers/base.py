@@ -23,9 +23,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from adloom.model import CopyJob, ImageJob, Usage
+
+if TYPE_CHECKING:
+    from adloom.providers.judging import JudgeJob
 
 Kind = Literal["text", "image"]
 ResponseStatus = Literal["ok", "blocked", "filtered", "failed"]
@@ -115,6 +118,12 @@ class Provider(ABC):
     @abstractmethod
     def send(self, request: Request) -> Response:
         """Send one request. The only method that does I/O; safe to call from threads."""
+
+    def judge_request(self, job: JudgeJob) -> Request:
+        """The request that rates one ad (``--score``); a provider without a judge says so."""
+        from adloom.errors import InputError
+
+        raise InputError(f"the {self.name} provider cannot score ads: run without --score")
 
     def check(self) -> None:  # noqa: B027 - optional hook, most providers need no check
         """Fail fast, before any work, when the provider cannot run at all (exit 3)."""

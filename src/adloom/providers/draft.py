@@ -15,9 +15,10 @@ from typing import Any
 
 from adloom import rsa, textlen
 from adloom.model import BrandKit, CopyJob, ImageJob, Usage, WidthRule
-from adloom.providers import ProviderConfig, register
+from adloom.providers import ProviderConfig, judging, register
 from adloom.providers.base import Provider, Request, Response
 from adloom.providers.draft_art import draft_master
+from adloom.providers.judging import JudgeJob
 
 # Standard CTA labels in the languages adloom ships, so draft buttons read naturally.
 _CTA = {
@@ -219,7 +220,12 @@ class DraftProvider(Provider):
         }
         return Request("image", job.model, body, label=job.label)
 
+    def judge_request(self, job: JudgeJob) -> Request:
+        return Request("text", job.model, judging.heuristic_body(job), label=job.name)
+
     def send(self, request: Request) -> Response:
+        if request.body.get("judge") == judging.HEURISTIC:
+            return Response("ok", output=judging.heuristic(request.body), meta={"draft": True})
         if request.kind == "image":
             colors = request.body["colors"]
             brand = BrandKit(colors[0], colors[1], colors[2])

@@ -24,6 +24,7 @@ from adloom.providers import ProviderConfig, register
 from adloom.providers.base import Account, Kind, Provider, Request, Response
 from adloom.providers.bedrock import account_quotas, images, lifecycle, profiles, text
 from adloom.providers.bedrock.client import Clients, ErrorContext, Timeouts, translate
+from adloom.providers.judging import JudgeJob
 from adloom.providers.prompts import Prompts, image_prompts
 from adloom.registry import TIERS, ModelInfo, worst_text_cost
 
@@ -164,6 +165,20 @@ class BedrockProvider(Provider):
             label=job.label,
         )
 
+    def judge_request(self, job: JudgeJob) -> Request:
+        info, model_id = self._model(job.model, "text")
+        built = text.build_judge(job, info, self.options)
+        cost = worst_text_cost(info, built.input_tokens, built.max_tokens, tier=self.options.tier)
+        return Request(
+            "text",
+            model_id,
+            built.body,
+            input_tokens=built.input_tokens,
+            max_tokens=built.max_tokens,
+            max_cost_usd=cost,
+            label=job.name,
+        )
+
     def image_request(self, job: ImageJob) -> Request:
         info, model_id = self._model(job.model, "image")
         adapter = images.adapter_for(info)
@@ -186,7 +201,7 @@ class BedrockProvider(Provider):
         started = time.monotonic()
         try:
             if request.kind == "text":
-                raw: Any = client.converse(modelId=request.model, **request.body)
+                raw: Any = client.converse(modelId=request.model, **text.wire(request.body))
             else:
                 answer = client.invoke_model(
                     modelId=request.model,
@@ -208,6 +223,7 @@ class BedrockProvider(Provider):
                 fields=text.required_fields(request.body),
                 info=self.registry.get(request.model),
                 max_tokens=request.max_tokens,
+                judge=text.is_judge(request.body),
             )
         return self._image_response(request, raw, int((time.monotonic() - started) * 1000))
 

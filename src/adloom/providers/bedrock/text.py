@@ -17,12 +17,17 @@ was wrong, which the copy loop in ``generate`` sends back to the model (bounded)
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from PIL import Image
+
 from adloom.model import CopyJob, Usage
+from adloom.providers import judging
 from adloom.providers.base import Response, ResponseStatus
 from adloom.providers.copywriting import (
     TOOL_NAME,
@@ -82,7 +87,7 @@ def build(
         "messages": [{"role": "user", "content": [{"text": user}]}],
         "inferenceConfig": inference,
     }
-    overhead = _structured(body, asked.schema, mode)
+    overhead = _structured(body, asked.schema, mode, _COPY_TOOL)
     if options.latency == "optimized":
         body["performanceConfig"] = {"latency": "optimized"}
     if options.tier != "default":  # absent means default: older journals' keys still hit
@@ -96,7 +101,96 @@ def build(
     return Built(body, estimate_tokens(system + user) + overhead, most, cached)
 
 
-def _structured(body: dict[str, Any], schema: Mapping[str, Any], mode: Mode) -> int:
+@dataclass(frozen=True)
+class _Tool:
+    """How a schema is named: as a forced tool, and as a native JSON schema."""
+
+    name: str
+    description: str
+    schema_name: str
+    schema_description: str
+
+
+_COPY_TOOL = _Tool(TOOL_NAME, "Deliver the copy for one ad.", "ad_copy", "Copy for one ad")
+_JUDGE_TOOL = _Tool(
+    judging.JUDGE_TOOL, "Deliver the rating of one ad.", judging.JUDGE_TOOL, "Rating of one ad"
+)
+# Output tokens a judge's answer takes at most: six one-sentence reasons, the scores
+# and a few policy issues, in JSON.
+JUDGE_MAX_TOKENS = 1000
+# Anthropic's documented estimate for an image's input tokens: width * height / 750,
+# for images within its 1.15 megapixel budget (larger ones are scaled down to it).
+_IMAGE_TOKEN_PIXELS = 750
+_IMAGE_MAX_TOKENS = 1600
+
+
+def build_judge(job: judging.JudgeJob, info: ModelInfo, options: TextOptions) -> Built:
+    """The Converse body that rates one ad: the rubric, the copy and, for an image
+    placement, the composed creative as an image block (its bytes base64 in the body,
+    so the body stays JSON for the journal key; ``wire`` decodes them for boto3)."""
+    system, user = judging.judge_prompts(job)
+    schema = judging.judge_schema()
+    if info.structured_output == "prompt":
+        user += "\nAnswer with JSON only, in this schema:\n" + json.dumps(schema)
+    content: list[dict[str, Any]] = [{"text": user}]
+    size = None
+    if job.image is not None:
+        data = job.image.read_bytes()
+        with Image.open(io.BytesIO(data)) as img:
+            fmt, size = (img.format or "PNG").lower(), img.size
+        source = {"bytes": base64.b64encode(data).decode("ascii")}
+        content.insert(0, {"image": {"format": fmt, "source": source}})
+    body: dict[str, Any] = {
+        "system": [{"text": system}],
+        "messages": [{"role": "user", "content": content}],
+        "inferenceConfig": {"maxTokens": JUDGE_MAX_TOKENS, "temperature": 0},
+    }
+    _structured(body, schema, info.structured_output, _JUDGE_TOOL)
+    if options.tier != "default":
+        body["serviceTier"] = {"type": options.tier}
+    return Built(body, judge_tokens(job, info, size), JUDGE_MAX_TOKENS)
+
+
+def judge_tokens(job: judging.JudgeJob, info: ModelInfo, image: tuple[int, int] | None) -> int:
+    """A judge request's input tokens (estimate): its prompts and schema, the tool
+    overhead where a tool carries the schema, and the image of ``image`` px if any."""
+    system, user = judging.judge_prompts(job)
+    schema = estimate_tokens(json.dumps(judging.judge_schema(), ensure_ascii=False))
+    tool = _TOOL_OVERHEAD if info.structured_output == "tool" else 0
+    pixels = min(_IMAGE_MAX_TOKENS, image[0] * image[1] // _IMAGE_TOKEN_PIXELS + 1) if image else 0
+    return estimate_tokens(system + user) + schema + tool + pixels
+
+
+def wire(body: Mapping[str, Any]) -> dict[str, Any]:
+    """``body`` as boto3 takes it: image blocks' bytes as bytes (boto3 base64-encodes
+    them again on the wire)."""
+    out = dict(body)
+    out["messages"] = [
+        {**m, "content": [_wire_block(b) for b in m["content"]]} for m in body["messages"]
+    ]
+    return out
+
+
+def _wire_block(block: Mapping[str, Any]) -> Mapping[str, Any]:
+    if "image" not in block:
+        return block
+    image = block["image"]
+    return {"image": {**image, "source": {"bytes": base64.b64decode(image["source"]["bytes"])}}}
+
+
+def is_judge(body: Mapping[str, Any]) -> bool:
+    mode = mode_of(body)
+    if mode == "native":
+        return bool(
+            body["outputConfig"]["textFormat"]["structure"]["jsonSchema"]["name"]
+            == judging.JUDGE_TOOL
+        )
+    if mode == "tool":
+        return bool(body["toolConfig"]["toolChoice"]["tool"]["name"] == judging.JUDGE_TOOL)
+    return "Brand policies:" in str(body["messages"][0]["content"][-1].get("text", ""))
+
+
+def _structured(body: dict[str, Any], schema: Mapping[str, Any], mode: Mode, tool: _Tool) -> int:
     """Ask for the answer in ``schema`` the way ``mode`` says; the tokens that adds."""
     schema_text = json.dumps(schema, ensure_ascii=False)
     if mode == "native":
@@ -106,8 +200,8 @@ def _structured(body: dict[str, Any], schema: Mapping[str, Any], mode: Mode) -> 
                 "structure": {
                     "jsonSchema": {
                         "schema": schema_text,
-                        "name": "ad_copy",
-                        "description": "Copy for one ad",
+                        "name": tool.schema_name,
+                        "description": tool.schema_description,
                     }
                 },
             }
@@ -118,13 +212,13 @@ def _structured(body: dict[str, Any], schema: Mapping[str, Any], mode: Mode) -> 
             "tools": [
                 {
                     "toolSpec": {
-                        "name": TOOL_NAME,
-                        "description": "Deliver the copy for one ad.",
+                        "name": tool.name,
+                        "description": tool.description,
                         "inputSchema": {"json": schema},
                     }
                 }
             ],
-            "toolChoice": {"tool": {"name": TOOL_NAME}},
+            "toolChoice": {"tool": {"name": tool.name}},
         }
         return estimate_tokens(schema_text) + _TOOL_OVERHEAD
     return 0
@@ -160,13 +254,13 @@ def required_fields(body: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(schema["required"])
 
 
-def _answer(content: Sequence[Mapping[str, Any]], mode: Mode) -> Any:
+def _answer(content: Sequence[Mapping[str, Any]], mode: Mode, tool: str = TOOL_NAME) -> Any:
     if mode == "tool":
         for block in content:
             use = block.get("toolUse")
-            if use and use.get("name") == TOOL_NAME:
+            if use and use.get("name") == tool:
                 return use.get("input")
-        raise ValueError(f"the answer did not call the {TOOL_NAME} tool")
+        raise ValueError(f"the answer did not call the {tool} tool")
     return json_in_text("".join(str(block.get("text", "")) for block in content))
 
 
@@ -224,6 +318,7 @@ def parse(
     fields: Sequence[str],
     info: ModelInfo,
     max_tokens: int,
+    judge: bool = False,
 ) -> Response:
     """A Converse answer as a Response: ``ok`` with the copy, or why not."""
     served = str(data.get("performanceConfig", {}).get("latency", "standard"))
@@ -239,7 +334,10 @@ def parse(
         status, error = _STOPS[stop][0], _STOPS[stop][1].format(max_tokens=max_tokens)
     else:
         try:
-            output = validated(_answer(content, mode), fields)
+            if judge:
+                output = judging.validated(_answer(content, mode, judging.JUDGE_TOOL))
+            else:
+                output = validated(_answer(content, mode), fields)
         except ValueError as exc:
             status, error = "failed", str(exc)
     return Response(
