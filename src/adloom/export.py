@@ -54,7 +54,6 @@ from adloom.workbook import (
     APPROVAL_CHOICES,
     BRIEF_FILE,
     BRIEF_PATH,
-    CANDIDATE_COLUMNS,
     CANDIDATES_SHEET,
     CHECK_COLUMNS,
     COLUMN_NAMES,
@@ -70,7 +69,6 @@ from adloom.workbook import (
     THUMB_PX,
     VARIANTS_SHEET,
     WORKBOOK_FILE,
-    Column,
     Value,
     brief_headers,
     brief_path,
@@ -139,9 +137,7 @@ def export_workbook(
     _write_variants(wb.create_sheet(VARIANTS_SHEET), delivered, campaign, out)
     candidates = [a for a in ads if a.candidate]
     if candidates:
-        _write_variants(
-            wb.create_sheet(CANDIDATES_SHEET), candidates, campaign, out, CANDIDATE_COLUMNS
-        )
+        _write_variants(wb.create_sheet(CANDIDATES_SHEET), candidates, campaign, out)
     # Every search ad's slots, candidates' too: a promoted candidate keeps all of them.
     search_ads = [a for a in ads if a.spec.placement.limits.responsive]
     if search_ads:
@@ -165,7 +161,7 @@ def export_workbook(
 # ---------------------------------------------------------------- Variants
 
 
-def _row_values(ad: Ad, campaign: Campaign, out: Path, columns: Sequence[Column]) -> list[Value]:
+def _row_values(ad: Ad, campaign: Campaign, out: Path) -> list[Value]:
     spec = ad.spec
     ours: dict[str, Value] = {
         "ad_name": spec.name,
@@ -194,7 +190,7 @@ def _row_values(ad: Ad, campaign: Campaign, out: Path, columns: Sequence[Column]
         "score_reasons": reasons_cell(ad.score),
     }
     extra = [spec.brief.extra.get(c, "") for c in campaign.extra_columns]
-    return [*in_order(ours, [c.name for c in columns]), *extra]
+    return [*in_order(ours, COLUMN_NAMES), *extra]
 
 
 def check_values(creative: Creative | None) -> list[Value]:
@@ -235,17 +231,16 @@ def _write_variants(
     ads: Sequence[Ad],
     campaign: Campaign,
     out: Path,
-    columns: Sequence[Column] = COLUMNS,
 ) -> None:
-    """Sheet Variants, or (``columns`` with the score's) sheet Candidates."""
-    headers = [*(c.name for c in columns), *brief_headers(campaign)]
-    widths = [c.width for c in columns] + [EXTRA_WIDTH] * len(campaign.extra_columns)
+    """Sheet Variants, or sheet Candidates (the same columns)."""
+    headers = [*COLUMN_NAMES, *brief_headers(campaign)]
+    widths = [c.width for c in COLUMNS] + [EXTRA_WIDTH] * len(campaign.extra_columns)
     _layout(ws, widths)
     # The reviewer's view stays the same; `adloom review` reads the column by its header.
     ws.column_dimensions[GENERATED_COL].hidden = True
     _header(ws, headers)
 
-    alignments = [_WRAP if c.wrap else _TOP for c in columns] + [_WRAP] * len(
+    alignments = [_WRAP if c.wrap else _TOP for c in COLUMNS] + [_WRAP] * len(
         campaign.extra_columns
     )
     thumbnails = _Thumbnails(out)
@@ -254,9 +249,7 @@ def _write_variants(
         ws.row_dimensions[row].height = ROW_HEIGHT_PT
         cells = [
             _cell(ws, value, align)
-            for value, align in zip(
-                _row_values(ad, campaign, out, columns), alignments, strict=True
-            )
+            for value, align in zip(_row_values(ad, campaign, out), alignments, strict=True)
         ]
         cells[STATUS_INDEX].font = _STATUS_FONTS[ad.status]
         ws.append(cells)

@@ -97,11 +97,8 @@ COLUMNS = (
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
 CHECK_COLUMNS = COLUMN_NAMES[COLUMN_NAMES.index("contrast") : COLUMN_NAMES.index("crop") + 1]
 
-# Sheet Candidates has the Variants columns: score and score_reasons among them (the
-# reasons one per line, "criterion n/5: why", as ``reasons_cell`` writes and
-# ``read_score`` reads them).
-CANDIDATE_COLUMNS = COLUMNS
-CANDIDATE_COLUMN_NAMES = tuple(c.name for c in CANDIDATE_COLUMNS)
+# Sheet Candidates has the same columns as Variants. score_reasons holds one reason a
+# line, "criterion n/5: why", as ``reasons_cell`` writes and ``read_score`` reads them.
 _REASON = re.compile(r"(?P<name>\w+) (?P<score>[1-5])/5: (?P<why>.*)")
 _POLICY = "policy: "
 _HEURISTIC = f"[{HEURISTIC_LABEL}]"

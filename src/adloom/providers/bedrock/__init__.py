@@ -147,6 +147,16 @@ class BedrockProvider(Provider):
         self._check_latency(job.model, info)
         self._check_tier(job.model, info)
         built = text.build(job, feedback, info, self.prompts, self.options)
+        return self._converse(info, model_id, built, job.label)
+
+    def judge_request(self, job: JudgeJob) -> Request:
+        info, model_id = self._model(job.model, "text")
+        return self._converse(info, model_id, text.build_judge(job, info, self.options), job.name)
+
+    def _converse(self, info: ModelInfo, model_id: str, built: text.Built, label: str) -> Request:
+        """A Converse request, reserving its worst case (every answer at its token limit,
+        at the latency-optimized price when the body asks for it)."""
+        optimized = built.body.get("performanceConfig", {}).get("latency") == "optimized"
         return Request(
             "text",
             model_id,
@@ -158,25 +168,11 @@ class BedrockProvider(Provider):
                 built.input_tokens,
                 built.max_tokens,
                 cache_tokens=built.cache_tokens,
-                optimized=self.options.latency == "optimized",
+                optimized=optimized,
                 tier=self.options.tier,
             ),
             cache_tokens=built.cache_tokens,
-            label=job.label,
-        )
-
-    def judge_request(self, job: JudgeJob) -> Request:
-        info, model_id = self._model(job.model, "text")
-        built = text.build_judge(job, info, self.options)
-        cost = worst_text_cost(info, built.input_tokens, built.max_tokens, tier=self.options.tier)
-        return Request(
-            "text",
-            model_id,
-            built.body,
-            input_tokens=built.input_tokens,
-            max_tokens=built.max_tokens,
-            max_cost_usd=cost,
-            label=job.name,
+            label=label,
         )
 
     def image_request(self, job: ImageJob) -> Request:
