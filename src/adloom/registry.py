@@ -73,7 +73,14 @@ class ModelInfo(BaseModel):
     output_per_m: Price = 0.0
     image_prices: dict[str, Price] = Field(default_factory=dict)
     aspect_ratios: list[str] = Field(default_factory=list)
-    batch: bool = False
+    batch: bool = False  # offered in batch inference (copy requests: ``--mode batch``)
+    # Per 1M tokens in a batch job (about half the on-demand price); the job limits are
+    # the service's default quotas (an account may have others).
+    batch_input_per_m: Price = 0.0
+    batch_output_per_m: Price = 0.0
+    batch_min_records: Count = 100
+    batch_max_records: Count = 50_000
+    batch_max_file_mb: Count = 1024
     on_demand: bool = True
     profiles: list[str] = Field(default_factory=list)
     latency_optimized: bool = False

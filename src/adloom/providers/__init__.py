@@ -47,6 +47,9 @@ class ProviderConfig:
     guardrail: str | None = None  # "ID:VERSION"
     tier: str = "default"  # Converse serviceTier: default | flex | priority
     image_quality: str = "standard"
+    # Copy requests go in batch jobs (``--mode batch``): built with the structured output
+    # a batch job takes, and no on-demand-only fields.
+    batch: bool = False
     settings: dict[str, str] = field(default_factory=dict)  # campaign extras, e.g. quotas
     cells: dict[str, str] = field(default_factory=dict)  # setting -> where it was set
 

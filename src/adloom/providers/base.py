@@ -13,6 +13,10 @@ Errors ``send`` may raise, besides returning a non-ok ``Response``:
   content filter on the prompt); the variant fails with the reason.
 - ``adloom.errors.ProviderError``: nothing will succeed (credentials, model access);
   the run stops with exit code 3.
+
+A provider that can run copy requests as batch jobs (written to storage, answered by
+the service on its own fleet, at a lower price) returns a ``Batches`` from
+``batches``; ``adloom.batching`` decides what goes there and waits for it.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
@@ -142,3 +146,103 @@ class Provider(ABC):
     def account_quotas(self, models: Sequence[tuple[str, Kind]]) -> Account:
         """The per-minute quotas the account applies to ``models`` (none known: empty)."""
         return Account()
+
+    def batches(self) -> Batches | None:
+        """Batch jobs for copy requests (``--mode batch``); None: the provider has none.
+        Raises ``InputError`` (exit 2) when batch settings are missing or malformed."""
+        return None
+
+
+# ---------------------------------------------------------------------------- batch jobs
+
+# A batch job's states (Bedrock's ModelInvocationJob status), and those it ends in.
+BATCH_ENDED = frozenset({"Completed", "PartiallyCompleted", "Failed", "Stopped", "Expired"})
+
+
+@dataclass(frozen=True)
+class BatchLimits:
+    """What one batch job of a model may hold (the registry's, or the account's quotas)."""
+
+    min_records: int  # fewer is refused by the service: such requests go on-demand
+    max_records: int  # per job (adloom writes one input file a job)
+    max_bytes: int  # of the job's input file
+
+
+@dataclass(frozen=True)
+class BatchSubmission:
+    """One job to start: its records are requests built with ``batch`` structured output.
+
+    ``name`` and ``token`` derive from the content (model and record keys), so a
+    retried or resumed submit of the same work never starts a second job."""
+
+    name: str
+    model: str  # the id the job runs (as sent)
+    token: str  # the service's idempotency token (clientRequestToken)
+    records: Sequence[Request]
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A started job: where to find it again (kept in the journal before any wait)."""
+
+    job_id: str  # the service's id (Bedrock: the job ARN)
+    input_uri: str
+    output_uri: str
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    status: str  # Submitted, Validating, Scheduled, InProgress, ... (BATCH_ENDED)
+    message: str = ""  # the service's, e.g. why a job failed
+    total: int | None = None  # records, when the service says
+    processed: int | None = None
+    succeeded: int | None = None
+    errors: int | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.status in BATCH_ENDED
+
+
+@dataclass(frozen=True)
+class BatchAnswer:
+    """One record of a finished job, read back.
+
+    ``response`` is the answer exactly as ``send`` would have returned it (validated
+    the same way, priced at the batch price); without one, ``error`` says why and
+    ``retry`` whether sending the request on-demand could give another outcome."""
+
+    key: str  # the record id: the request's journal key
+    response: Response | None = None
+    error: str = ""
+    retry: bool = True
+
+
+class Batches(ABC):
+    """A provider's batch jobs. Every method may raise ``adloom.errors.ProviderError``
+    (exit 3) for what the account or its storage refuses, naming the permission."""
+
+    @abstractmethod
+    def limits(self, model: str) -> BatchLimits | None:
+        """The job limits of ``model`` (id as sent); None: it is not offered in batch."""
+
+    @abstractmethod
+    def worst_cost(self, request: Request) -> float:
+        """The most ``request`` can cost answered in a batch job (the budget reserves it)."""
+
+    @abstractmethod
+    def submit(self, job: BatchSubmission) -> Submitted:
+        """Upload the job's input and start it; the same ``token`` returns the same job."""
+
+    @abstractmethod
+    def progress(self, job_id: str) -> BatchProgress:
+        """The job's state now."""
+
+    @abstractmethod
+    def answers(self, job: Submitted, records: Mapping[str, Request]) -> Iterator[BatchAnswer]:
+        """A finished job's answers, by record id (``records``: id -> request); records
+        the output does not hold are not yielded."""
+
+    @abstractmethod
+    def stop(self, job_id: str) -> None:
+        """Ask the service to stop the job (what it answered so far is still read)."""
