@@ -76,6 +76,12 @@ class Tier(enum.StrEnum):
     priority = "priority"
 
 
+class Mode(enum.StrEnum):
+    on_demand = "on-demand"
+    batch = "batch"
+    auto = "auto"
+
+
 # The options that shape a run, declared once: `run` and `review` both take every one
 # (tests/test_run_settings.py checks), and runsettings.Choices reads them by name.
 ProviderOpt = Annotated[
@@ -108,6 +114,13 @@ LatencyOpt = Annotated[str | None, typer.Option(help="standard or optimized.")]
 GuardrailOpt = Annotated[str | None, typer.Option(help="Bedrock guardrail ID:VERSION.")]
 ProfileOpt = Annotated[str | None, typer.Option(help="AWS profile.")]
 RegionOpt = Annotated[str | None, typer.Option(help="AWS region.")]
+ModeOpt = Annotated[
+    Mode | None,
+    typer.Option(
+        help="Copy in Bedrock batch jobs (about half the price, answered within hours), "
+        "on-demand, or auto: batch when there are enough requests (docs/batch.md)."
+    ),
+]
 KeepOpt = Annotated[
     int | None,
     typer.Option(help="Deliver the best K ads per slot by score; the rest are candidates."),
@@ -283,6 +296,7 @@ def run(
     profile: ProfileOpt = None,
     region: RegionOpt = None,
     keep: KeepOpt = None,
+    mode: ModeOpt = None,
 ) -> None:
     """Run the whole pipeline and deliver ads, preview and workbook."""
     from adloom.pipeline import default_out
@@ -330,6 +344,7 @@ def review(
     profile: ProfileOpt = None,
     region: RegionOpt = None,
     keep: KeepOpt = None,
+    mode: ModeOpt = None,
 ) -> None:
     """Next round: keep approved ads, regenerate rejected ones from the notes (docs/review.md).
 

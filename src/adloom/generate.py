@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from adloom import rsa
-from adloom.engine import Engine, Outcome
+from adloom.engine import Outcome, Runner
 from adloom.lint import CopyContext, Violation, check_copy, near_duplicates
 from adloom.model import CopyJob, CopyResult, ImageJob, ImageResult, Plan, SearchAd, Usage
 from adloom.providers.base import Provider, Request
@@ -215,7 +215,7 @@ class _Copywriter:
 def generate(
     plan: Plan,
     provider: Provider,
-    engine: Engine,
+    engine: Runner,
     *,
     on_copy: Callable[[CopyResult], None],
     on_image: Callable[[ImageResult], None],

@@ -25,7 +25,7 @@ from typing import Any
 from adloom import safepath
 from adloom.errors import InputError, MachineError
 from adloom.model import Creative, CreativeChecks, Usage
-from adloom.providers.base import Request, Response
+from adloom.providers.base import BatchSubmission, Request, Response, Submitted
 
 REUSABLE = ("ok", "blocked", "filtered")
 # SQLite's primary result codes for the machine's problems: READONLY, IOERR, FULL,
@@ -114,6 +114,23 @@ def _m005_creative_checks(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE creatives ADD COLUMN checks TEXT")
 
 
+def _m006_batch_jobs(db: sqlite3.Connection) -> None:
+    """Batch jobs (``adloom.batching``): each job as submitted and last seen, and the
+    requests it holds, so a rerun resumes waiting for it instead of submitting again."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS batch_jobs (name TEXT PRIMARY KEY, model TEXT NOT NULL,"
+        " token TEXT NOT NULL, records INTEGER NOT NULL, worst_cost_usd REAL NOT NULL,"
+        " run_id TEXT NOT NULL, job_id TEXT, input_uri TEXT, output_uri TEXT,"
+        " status TEXT NOT NULL, message TEXT, created_at REAL NOT NULL,"
+        " updated_at REAL NOT NULL, collected INTEGER NOT NULL DEFAULT 0)"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS batch_records (job TEXT NOT NULL, key TEXT NOT NULL,"
+        " kind TEXT NOT NULL, model TEXT NOT NULL, label TEXT NOT NULL, body TEXT NOT NULL,"
+        " PRIMARY KEY (job, key))"
+    )
+
+
 # Applied in order, each once: a journal at ``PRAGMA user_version`` N runs the ones after
 # the Nth. Append new migrations; never edit or reorder one that has shipped.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
@@ -122,6 +139,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _m003_pending_images,
     _m004_run_settings,
     _m005_creative_checks,
+    _m006_batch_jobs,
 )
 
 
@@ -149,25 +167,34 @@ def migrate(db: sqlite3.Connection, path: Path) -> None:
         db.execute("COMMIT")
 
 
+@contextmanager
+def _read_only(out: Path) -> Iterator[sqlite3.Connection | None]:
+    """The journal in ``out`` opened read-only, without migrating (the folder may be
+    someone else's, or read-only); None when there is none."""
+    path = out / "journal.sqlite"
+    if not path.is_file():
+        yield None
+        return
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
 def run_settings(out: Path) -> dict[str, Any] | None:
     """The settings the latest finished run in ``out`` recorded at its start; None when
     the folder has no journal, or that run recorded none (an older adloom made it).
 
     Read-only, without migrating: the folder may be someone else's, or read-only.
     """
-    path = out / "journal.sqlite"
-    if not path.is_file():
-        return None
     try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        try:
-            if "settings" not in _columns(db, "runs"):
+        with _read_only(out) as db:
+            if db is None or "settings" not in _columns(db, "runs"):
                 return None
             row = db.execute(
                 "SELECT settings FROM runs WHERE outcome='done' ORDER BY started_at DESC LIMIT 1"
             ).fetchone()
-        finally:
-            db.close()
     except sqlite3.Error:  # unreadable here: the round goes on without, and says so
         return None
     try:
@@ -175,6 +202,52 @@ def run_settings(out: Path) -> dict[str, Any] | None:
     except ValueError:  # not written by adloom: as good as none
         return None
     return settings if isinstance(settings, dict) else None
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    """A batch job as the journal keeps it (``status`` "Submitting" until the service
+    has accepted it; ``job_id`` empty until then)."""
+
+    name: str
+    model: str
+    token: str
+    records: int
+    worst_cost_usd: float
+    job_id: str
+    input_uri: str
+    output_uri: str
+    status: str
+    message: str
+    created_at: float
+    collected: bool
+
+
+_BATCH_COLUMNS = (
+    "name, model, token, records, worst_cost_usd, job_id, input_uri, output_uri, status,"
+    " message, created_at, collected"
+)
+
+
+def _batch_job(row: Sequence[Any]) -> BatchJob:
+    name, model, token, records, worst, job_id, input_uri, output_uri, status, message = row[:10]
+    return BatchJob(
+        name, model, token, records, worst, job_id or "", input_uri or "", output_uri or "",
+        status, message or "", row[10], bool(row[11]),
+    )  # fmt: skip
+
+
+def batch_jobs(out: Path) -> list[BatchJob]:
+    """Every batch job the journal in ``out`` knows, oldest first (read-only)."""
+    with _read_only(out) as db:
+        if db is None or "batch_jobs" not in _tables(db):
+            return []
+        rows = db.execute(f"SELECT {_BATCH_COLUMNS} FROM batch_jobs ORDER BY created_at")
+        return [_batch_job(r) for r in rows.fetchall()]
+
+
+def _tables(db: sqlite3.Connection) -> set[str]:
+    return {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
 
 @dataclass(frozen=True)
@@ -373,6 +446,78 @@ class Journal:
         with self._lock, self._machine():
             self._db.execute("DELETE FROM pending_images WHERE key=?", (key,))
         return True
+
+    # ------------------------------------------------------------ batch jobs
+
+    def add_batch_job(self, job: BatchSubmission, worst_cost_usd: float, run_id: str) -> None:
+        """Keep a job and its requests before it is submitted: a kill right after the
+        submit still finds it (and submits with the same token, which starts nothing new)."""
+        now = time.time()
+        records = [
+            (job.name, r.key, r.kind, r.model, r.label, json.dumps(r.body, ensure_ascii=False))
+            for r in job.records
+        ]
+        with self._lock, self._machine():
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO batch_jobs(name, model, token, records,"
+                    " worst_cost_usd, run_id, status, created_at, updated_at)"
+                    " VALUES (?,?,?,?,?,?,'Submitting',?,?)",
+                    (
+                        job.name,
+                        job.model,
+                        job.token,
+                        len(records),
+                        worst_cost_usd,
+                        run_id,
+                        now,
+                        now,
+                    ),
+                )
+                self._db.executemany(
+                    "INSERT OR IGNORE INTO batch_records(job, key, kind, model, label, body)"
+                    " VALUES (?,?,?,?,?,?)",
+                    records,
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def batch_submitted(self, name: str, submitted: Submitted) -> None:
+        with self._lock, self._machine():
+            self._db.execute(
+                "UPDATE batch_jobs SET job_id=?, input_uri=?, output_uri=?, status='Submitted',"
+                " updated_at=? WHERE name=?",
+                (submitted.job_id, submitted.input_uri, submitted.output_uri, time.time(), name),
+            )
+
+    def batch_status(self, name: str, status: str, message: str, *, collected: bool) -> None:
+        with self._lock, self._machine():
+            self._db.execute(
+                "UPDATE batch_jobs SET status=?, message=?, collected=?, updated_at=? WHERE name=?",
+                (status, message or None, int(collected), time.time(), name),
+            )
+
+    def open_batch_jobs(self) -> list[BatchJob]:
+        """The jobs whose answers are not all read back yet, oldest first."""
+        with self._lock, self._machine():
+            rows = self._db.execute(
+                f"SELECT {_BATCH_COLUMNS} FROM batch_jobs WHERE collected=0 ORDER BY created_at"
+            ).fetchall()
+        return [_batch_job(r) for r in rows]
+
+    def batch_requests(self, name: str) -> list[Request]:
+        """The requests of a journalled job, as they were sent."""
+        with self._lock, self._machine():
+            rows = self._db.execute(
+                "SELECT kind, model, body, label FROM batch_records WHERE job=? ORDER BY rowid",
+                (name,),
+            ).fetchall()
+        return [
+            Request(kind, model, json.loads(body), label=label) for kind, model, body, label in rows
+        ]
 
     # ------------------------------------------------------------ creatives
 

@@ -473,11 +473,15 @@ class RunSummary:
     tiers: Mapping[str, int] = field(default_factory=dict)
     # --score: how many ads were scored, their average, by what judge (score.summary).
     scores: Mapping[str, object] = field(default_factory=dict)
+    # --mode batch: each batch job of the run (batching.JobReport.as_json).
+    batch_jobs: tuple[Mapping[str, object], ...] = ()
 
     def as_json(self) -> dict[str, object]:
         extra: dict[str, object] = {"review": dict(self.review)} if self.review else {}
         if self.scores:
             extra["scores"] = dict(self.scores)
+        if self.batch_jobs:
+            extra["batch_jobs"] = [dict(job) for job in self.batch_jobs]
         return {
             "campaign": self.campaign,
             "out": str(self.out),

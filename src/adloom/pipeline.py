@@ -25,6 +25,7 @@ from PIL import Image
 
 from adloom import __version__, checks, focal, layout, outdir, score, typeset
 from adloom import compose as compose_module
+from adloom.batching import Batcher, BatchOptions
 from adloom.compose import AdCopy, compose
 from adloom.console import Tracker
 from adloom.engine import DEFAULT_CONCURRENCY, Budget, Engine, Quotas, RetryPolicy, Source
@@ -50,7 +51,7 @@ from adloom.model import (
     Status,
 )
 from adloom.platforms import export_platforms
-from adloom.providers.base import Provider
+from adloom.providers.base import Batches, Provider
 from adloom.render import render_preview
 from adloom.workbook import WORKBOOK_FILE
 
@@ -77,6 +78,9 @@ class RunOptions:
     # takes images (else it is shown the copy only).
     judge: str = ""
     judge_images: bool = False
+    # --mode batch: the provider's batch jobs for copy requests (None: all on-demand).
+    batches: Batches | None = None
+    batch: BatchOptions = field(default_factory=BatchOptions)
 
 
 def default_out(campaign: Campaign, root: Path = Path("output")) -> Path:
@@ -358,10 +362,18 @@ def _run_claimed(
         retry=options.retry,
         notify=tracker.note,
     )
+    batcher = (
+        Batcher(
+            engine, options.batches, campaign=plan.campaign.settings.slug,
+            options=options.batch, notify=tracker.note,
+        )
+        if options.batches
+        else None
+    )  # fmt: skip
     tracker.add("copy", len(plan.copy_jobs))
     tracker.add("images", len(plan.image_jobs))
     tracker.add("compose", sum(1 for a in plan.ads if not a.placement.text_only))
-    tracker.watch(lambda: engine_status(engine))
+    tracker.watch(lambda: _progress_line(engine, batcher))
     outcome = "interrupted"
     try:
         with ProcessPoolExecutor(
@@ -371,7 +383,11 @@ def _run_claimed(
             assembler = _Assembler(plan, provider, journal, pool, tracker, fresh=options.fresh)
             try:
                 generate(
-                    plan, provider, engine, on_copy=assembler.on_copy, on_image=assembler.on_image
+                    plan,
+                    provider,
+                    batcher or engine,
+                    on_copy=assembler.on_copy,
+                    on_image=assembler.on_image,
                 )
                 ads = assembler.ads()
                 if options.judge:
@@ -382,11 +398,11 @@ def _run_claimed(
             except KeyboardInterrupt:
                 pool.shutdown(wait=True, cancel_futures=True)
                 raise
-        summary = _summary(plan, provider, engine, ads, out)
+        summary = _summary(plan, provider, engine, ads, out, batcher=batcher)
         summary = (deliver or partial(deliver_run, plan.campaign, options))(ads, summary)
         outcome = "done"
     except KeyboardInterrupt:
-        raise _interrupted(plan, engine, out) from None
+        raise _interrupted(plan, engine, out, batcher) from None
     finally:
         journal.finish_run(run_id, outcome)
         journal.close()
@@ -394,10 +410,22 @@ def _run_claimed(
 
 
 def _summary(
-    plan: Plan, provider: Provider, engine: Engine, ads: Sequence[Ad], out: Path
+    plan: Plan,
+    provider: Provider,
+    engine: Engine,
+    ads: Sequence[Ad],
+    out: Path,
+    *,
+    batcher: Batcher | None,
 ) -> RunSummary:
     stats = engine.stats
-    warnings = []
+    reports = batcher.reports if batcher else []
+    warnings = [
+        f"Batch job {r.name} ended {r.status}{': ' + r.message if r.message else ''}: "
+        f"{r.on_demand} of its request(s) were sent on-demand instead."
+        for r in reports
+        if r.status != "Completed"
+    ]
     if stats.skipped:
         text, image = stats.skipped_requests["text"], stats.skipped_requests["image"]
         budget = engine.budget
@@ -432,6 +460,7 @@ def _summary(
         warnings=tuple(warnings),
         quotas=() if provider.draft else _quotas(plan, provider, engine),
         scores=score.summary(ads),
+        batch_jobs=tuple(r.as_json() for r in reports),
     )
 
 
@@ -446,18 +475,30 @@ def _quotas(plan: Plan, provider: Provider, engine: Engine) -> tuple[Source, ...
     )
 
 
-def _interrupted(plan: Plan, engine: Engine, out: Path) -> Interrupted:
+def _interrupted(plan: Plan, engine: Engine, out: Path, batcher: Batcher | None) -> Interrupted:
     stats = engine.stats
     saved = sum(stats.done.values())
     lost = (
         f" {stats.abandoned} request(s) still in flight were abandoned." if stats.abandoned else ""
     )
+    running = [job.name for job in batcher.waiting] if batcher else []
+    if running:
+        lost += (
+            f" Batch job(s) {', '.join(running)} keep running on the service: the same command"
+            f" resumes waiting for them (nothing is submitted twice); `adloom jobs {out} --stop`"
+            " stops them."
+        )
     return Interrupted(
         f"Stopped. {saved} answer(s) from this run are saved in {out / 'journal.sqlite'} "
         f"(cost so far ${stats.cost_usd:.4f}).{lost}",
         hint=f"Resume with the same command (adloom run {plan.campaign.source} --out {out} "
         "and the same options): saved answers are reused, only the rest is requested.",
     )
+
+
+def _progress_line(engine: Engine, batcher: Batcher | None) -> str:
+    waiting = batcher.status() if batcher else ""
+    return f"{waiting} · {engine_status(engine)}" if waiting else engine_status(engine)
 
 
 def engine_status(engine: Engine) -> str:

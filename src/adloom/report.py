@@ -129,6 +129,12 @@ def print_summary(env: Env, s: RunSummary) -> None:
     if set(s.tiers) - {"default"}:
         served = ", ".join(f"{n} {tier}" for tier, n in sorted(s.tiers.items()))
         c.print(f"Service tiers served: {served}.")
+    for job in s.batch_jobs:
+        c.print(
+            f"Batch job {job['name']}: {job['status']}, {job['answered']} of {job['records']}"
+            f" records answered, {job['on_demand']} sent on-demand.",
+            markup=False,
+        )
     if s.not_generated:
         c.print(
             f"[yellow]Budget reached: {s.not_generated} ads not generated "

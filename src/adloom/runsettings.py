@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adloom import values
+from adloom.batching import BatchOptions, blockers, mode_of
 from adloom.console import Env
 from adloom.errors import InputError
 from adloom.journal import run_settings
 from adloom.model import Campaign, Plan
 from adloom.providers import ProviderConfig, make_provider, names
-from adloom.providers.base import Kind, Provider
+from adloom.providers.base import Batches, Kind, Provider
 from adloom.registry import Registry
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ INHERITED: dict[str, type | tuple[type, ...]] = {
     "templates": str,
     "max_cost": (int, float),
     "concurrency": int,
+    "mode": str,
 }
 
 
@@ -73,6 +75,7 @@ class Choices:
     max_cost: float | None = None
     concurrency: int | None = None
     keep: int | None = None
+    mode: str | None = None  # on-demand | batch | auto (adloom.batching)
     sets: Mapping[str, str] = field(default_factory=dict)
     profile: str | None = None
     fresh: bool = False
@@ -86,11 +89,12 @@ class Choices:
                 sets[key] = params[key]
         if params.get("score"):
             sets["score"] = "true"
-        plain = {f.name for f in fields(cls)} - {"sets", "tier"}
-        tier = params.get("tier")
+        plain = {f.name for f in fields(cls)} - {"sets", "tier", "mode"}
+        tier, mode = params.get("tier"), params.get("mode")
         return cls(
             sets=sets,
-            tier=str(tier) if tier else None,  # the option's enum is a str enum
+            tier=str(tier) if tier else None,  # the options' enums are str enums
+            mode=str(mode) if mode else None,
             **{k: v for k, v in params.items() if k in plain},
         )
 
@@ -189,6 +193,67 @@ def _with_account(env: Env, provider: Provider, plan: Plan, quotas: Quotas) -> Q
     return quotas.with_account(account)
 
 
+def _batched(
+    env: Env, choices: Choices, campaign: Campaign, config: ProviderConfig, plan: Plan
+) -> tuple[Provider, Batches | None]:
+    """The run's provider, and its batch jobs when copy goes in batch (``--mode``).
+
+    ``batch`` that cannot be (a provider or model without batch jobs, an option a job
+    cannot carry, missing settings) is refused before anything is sent or uploaded;
+    ``auto`` falls back to on-demand and says why."""
+    where = "--mode" if choices.mode else campaign.cells.get("mode", "mode")
+    mode = mode_of(choices.mode or campaign.settings.extra.get("mode"), where)
+    name = provider_name(choices, campaign)
+    if mode == "on-demand":
+        return make_provider(name, config), None
+    batched, refusal = _batch_jobs(mode, name, config, plan)
+    if refusal is None and batched is not None:
+        return batched
+    why, fix = refusal or ("", "")
+    if mode == "batch":
+        raise InputError(f"{where} batch: {why}.", hint=f"{fix}, or run with --mode on-demand.")
+    env.err(f"--mode auto: copy goes on-demand: {why}.")
+    return make_provider(name, config), None
+
+
+def _batch_jobs(
+    mode: str, name: str, config: ProviderConfig, plan: Plan
+) -> tuple[tuple[Provider, Batches] | None, tuple[str, str] | None]:
+    """The provider built for batch and its jobs, or why copy cannot go in batch (and
+    what would let it)."""
+    blocked = blockers(config)
+    if blocked:
+        return None, (f"{', '.join(blocked)} cannot go in a batch job", "Leave them out")
+    if mode == "auto" and not any(key.startswith("batch.") for key in config.settings):
+        return None, ("no batch.s3_uri or batch.role_arn setting", "Set them (docs/batch.md)")
+    provider = make_provider(name, replace(config, batch=True))
+    batches = provider.batches()  # malformed or missing settings: exit 2 here
+    limits = batches.limits(provider.sent_id(plan.text_model, "text")) if batches else None
+    if batches is None or limits is None:
+        why = (
+            f"the {name} provider has no batch jobs"
+            if batches is None
+            else f'model "{plan.text_model}" is not offered in batch inference'
+        )
+        return None, (why, "Choose a provider and text model with batch in `adloom models`")
+    if mode == "auto" and len(plan.copy_jobs) < limits.min_records:
+        why = (
+            f"{len(plan.copy_jobs)} copy request(s), fewer than the {limits.min_records} a"
+            f" batch job of {plan.text_model} must hold"
+        )
+        return None, (why, "Generate more variants")
+    return (provider, batches), None
+
+
+def _batch_options(campaign: Campaign) -> BatchOptions:
+    poll = campaign.settings.extra.get("batch.poll_seconds")
+    if poll is None:
+        return BatchOptions()
+    where = campaign.cells.get("batch.poll_seconds", "batch.poll_seconds")
+    seconds = values.number(poll, values.POLL_SECONDS, where)
+    return BatchOptions(poll_s=seconds, max_poll_s=max(seconds, BatchOptions().max_poll_s))
+
+
 @dataclass(frozen=True)
 class Settled:
     """A run ready to go: its provider (checked), plan and options."""
@@ -223,8 +288,9 @@ def settle(
     where = "--keep" if choices.keep else campaign.cells.get("keep", "keep")
     require_scores(keep, scoring=wanted(campaign), where=where)
     name = provider_name(choices, campaign)
-    provider = make_provider(name, provider_config(choices, campaign, registry))
+    config = provider_config(choices, campaign, registry)
     plan = make_plan(campaign, registry, name)
+    provider, batches = _batched(env, choices, campaign, config, plan)
     provider.check()
     started(env, provider, plan)
     judge = judge_model(campaign, registry, name) if wanted(campaign) else ""
@@ -244,5 +310,7 @@ def settle(
         keep=keep,
         judge=judge,
         judge_images=bool(judge) and registry.get(judge).image_input,
+        batches=batches,
+        batch=_batch_options(campaign),
     )
     return Settled(provider, plan, options)

@@ -41,6 +41,7 @@ TIMEOUT_SECONDS = Range(0, 3600, above=True)  # bedrock.*_timeout
 QUOTA_PER_MINUTE = Range(0, 10**12, above=True, whole=True)  # quota.<model>.tpm / ipm
 TEMPERATURE = Range(0, 1)
 KEEP = Range(1, 10_000, whole=True)  # --keep, keep: the best ads kept per slot
+POLL_SECONDS = Range(0, 3600, above=True)  # batch.poll_seconds: between batch job checks
 
 
 def _shown(value: float) -> str:

@@ -9,7 +9,7 @@ workers  Workers: daemon threads that can be abandoned on Ctrl-C
 """
 
 from adloom.engine.budget import Budget
-from adloom.engine.core import DEFAULT_CONCURRENCY, Engine, ModelPace, Outcome, Stats
+from adloom.engine.core import DEFAULT_CONCURRENCY, Engine, ModelPace, Outcome, Runner, Stats
 from adloom.engine.pacing import Clock, Pacer, ScaledClock, SystemClock
 from adloom.engine.quotas import Account, Applied, Quota, Quotas, Source
 from adloom.engine.retry import RetryPolicy
@@ -27,6 +27,7 @@ __all__ = [
     "Quota",
     "Quotas",
     "RetryPolicy",
+    "Runner",
     "ScaledClock",
     "Source",
     "Stats",

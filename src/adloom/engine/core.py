@@ -24,7 +24,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, Protocol
 
 from adloom.engine.budget import Budget
 from adloom.engine.pacing import Clock, Pacer, SystemClock
@@ -38,6 +38,7 @@ from adloom.providers.base import Provider, Request, RequestFailed, TransientErr
 OutcomeStatus = Literal["ok", "blocked", "filtered", "failed", "skipped"]
 
 DEFAULT_CONCURRENCY = 16  # per model; the Bedrock provider sizes its connection pool to match
+BUDGET_SKIPPED = "not generated: the budget would be exceeded"
 STOP_GRACE_S = 10.0  # on Ctrl-C, how long requests in flight may finish (and be kept)
 
 
@@ -49,6 +50,13 @@ class Outcome:
     cached: bool = False
     attempts: int = 0
     error: str = ""
+
+
+class Runner(Protocol):
+    """What answers a stage's requests: the engine, or ``adloom.batching.Batcher``."""
+
+    def run(self, requests: Sequence[Request], on_outcome: Callable[[Outcome], None]) -> None:
+        """Answer ``requests`` (each key once), handing each outcome on as it comes."""
 
 
 @dataclass
@@ -203,7 +211,7 @@ class Engine:
             unique.setdefault(r.key, r)
         jobs: list[_Job] = []
         for request in unique.values():
-            record = self._cached(request)
+            record = self.lookup(request)
             if record is None:
                 jobs.append(self._job(request))
                 continue
@@ -240,7 +248,6 @@ class Engine:
                 held = any(j.budget_held is not None for ln in lanes for j in ln.waiting())
                 if self._starved and not held:
                     # Nothing in flight or holding a reservation can give budget back.
-                    self._budget_out = True
                     self._skip_all(lanes, on_outcome)
                 elif wake < math.inf:
                     time.sleep(self.clock.real(wake - now))
@@ -301,12 +308,7 @@ class Engine:
         skipped = [*self._starved, *(j for lane in lanes for j in lane.clear())]
         self._starved.clear()
         for job in skipped:
-            self.stats.skipped += 1
-            self.stats.skipped_requests[job.request.kind] += 1
-            self.stats.skipped_cost_usd += job.request.max_cost_usd
-            on_outcome(
-                Outcome(job.request, "skipped", error="not generated: the budget would be exceeded")
-            )
+            on_outcome(self.skip(job.request, job.request.max_cost_usd))
 
     def _handle(self, result: _Result, on_outcome: Callable[[Outcome], None]) -> None:
         job, request = result.job, result.job.request
@@ -405,12 +407,39 @@ class Engine:
 
     # ------------------------------------------------------------------ helpers
 
-    def _cached(self, request: Request) -> Record | None:
+    def lookup(self, request: Request) -> Record | None:
+        """The journal's answer to ``request`` that this run may reuse, if any."""
         # --fresh ignores what earlier runs stored, but a key answered during this
         # run is reused (repair rounds may ask the same thing twice).
         if self.fresh and request.key not in self._answered:
             return None
         return self.journal.lookup(request.key)
+
+    def answered(self, request: Request, record: Record, tier: str) -> Outcome:
+        """An answer that came another way than ``run`` (a batch job), counted as this
+        run's; the caller settles the budget."""
+        self._answered.add(request.key)
+        response = record.response
+        self.stats.add(response.usage, tier)
+        self.stats.done[request.kind] += 1
+        self.stats.failed += int(response.status != "ok")
+        return Outcome(request, response.status, record, False, record.attempts, response.error)
+
+    def failed(self, request: Request, error: str) -> Outcome:
+        """A request that failed another way than ``run``, counted and journalled."""
+        self.journal.record_failure(request, error, 1, self.run_id)
+        self.stats.done[request.kind] += 1
+        self.stats.failed += 1
+        return Outcome(request, "failed", attempts=1, error=error)
+
+    def skip(self, request: Request, cost_usd: float) -> Outcome:
+        """A request not sent because the budget would be exceeded (worst case ``cost_usd``):
+        once one is, nothing more is sent."""
+        self._budget_out = True
+        self.stats.skipped += 1
+        self.stats.skipped_requests[request.kind] += 1
+        self.stats.skipped_cost_usd += cost_usd
+        return Outcome(request, "skipped", error=BUDGET_SKIPPED)
 
     def _job(self, request: Request) -> _Job:
         return _Job(request, next(self._seq), self.quotas.for_model(request.model))
