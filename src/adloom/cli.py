@@ -13,6 +13,7 @@ import enum
 import sys
 import traceback
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -261,7 +262,9 @@ def plan(
     the_plan = make_plan(campaign, registry, name)
     started(env, the_provider, the_plan)
     est = estimate(the_plan, the_provider)
-    report = plan_report(the_plan, est, name, registry, config.tier)
+    # The same requests as a batch run would build them (structured output a job takes).
+    batch = estimate(the_plan, make_provider(name, replace(config, batch=True)))
+    report = plan_report(the_plan, est, name, registry, config.tier, batch=batch)
     report |= scoring_report(the_plan, registry, name)
     if as_json:
         env.json(report)
@@ -397,6 +400,27 @@ def models_cmd(
         env.json(report)
     else:
         print_models(env, report)
+
+
+@app.command()
+def jobs(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Argument(help="The out folder of a run with --mode batch.")],
+    stop: Annotated[bool, typer.Option("--stop", help="Stop the jobs still running.")] = False,
+    models: ModelsOpt = None,
+    profile: ProfileOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """A run's batch jobs as the service sees them now; --stop stops those still running."""
+    from adloom.jobs import job_states
+    from adloom.report import print_jobs
+
+    env = _env(ctx)
+    states = job_states(out, _registry(models), profile=profile, stop=stop)
+    if as_json:
+        env.json({"out": str(out), "jobs": [s.as_json() for s in states]})
+    else:
+        print_jobs(env, out, states)
 
 
 @app.command()

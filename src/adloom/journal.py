@@ -182,20 +182,23 @@ def _read_only(out: Path) -> Iterator[sqlite3.Connection | None]:
         db.close()
 
 
-def run_settings(out: Path) -> dict[str, Any] | None:
-    """The settings the latest finished run in ``out`` recorded at its start; None when
-    the folder has no journal, or that run recorded none (an older adloom made it).
+def run_settings(out: Path, run_id: str = "") -> dict[str, Any] | None:
+    """The settings a run in ``out`` recorded at its start: run ``run_id``'s, else the
+    latest finished run's; None when the folder has no journal, or that run recorded
+    none (an older adloom made it).
 
     Read-only, without migrating: the folder may be someone else's, or read-only.
     """
+    which = "run_id=?" if run_id else "outcome='done'"
     try:
         with _read_only(out) as db:
             if db is None or "settings" not in _columns(db, "runs"):
                 return None
             row = db.execute(
-                "SELECT settings FROM runs WHERE outcome='done' ORDER BY started_at DESC LIMIT 1"
+                f"SELECT settings FROM runs WHERE {which} ORDER BY started_at DESC LIMIT 1",
+                (run_id,) if run_id else (),
             ).fetchone()
-    except sqlite3.Error:  # unreadable here: the round goes on without, and says so
+    except sqlite3.Error:  # unreadable here: the caller goes on without, and says so
         return None
     try:
         settings = json.loads(row[0]) if row and row[0] else None
@@ -214,6 +217,7 @@ class BatchJob:
     token: str
     records: int
     worst_cost_usd: float
+    run_id: str
     job_id: str
     input_uri: str
     output_uri: str
@@ -224,16 +228,16 @@ class BatchJob:
 
 
 _BATCH_COLUMNS = (
-    "name, model, token, records, worst_cost_usd, job_id, input_uri, output_uri, status,"
+    "name, model, token, records, worst_cost_usd, run_id, job_id, input_uri, output_uri, status,"
     " message, created_at, collected"
 )
 
 
 def _batch_job(row: Sequence[Any]) -> BatchJob:
-    name, model, token, records, worst, job_id, input_uri, output_uri, status, message = row[:10]
+    name, model, token, records, worst, run_id, job_id, input_uri, output_uri, status = row[:10]
     return BatchJob(
-        name, model, token, records, worst, job_id or "", input_uri or "", output_uri or "",
-        status, message or "", row[10], bool(row[11]),
+        name, model, token, records, worst, run_id, job_id or "", input_uri or "",
+        output_uri or "", status, row[10] or "", row[11], bool(row[12]),
     )  # fmt: skip
 
 

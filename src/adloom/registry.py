@@ -139,6 +139,12 @@ class ModelInfo(BaseModel):
         cached = cache_read * self.cache_read_per_m + cache_write * self.cache_write_per_m
         return (input_tokens * in_m + output_tokens * out_m + cached) / 1e6
 
+    def batch_cost(self, input_tokens: int, output_tokens: int) -> float:
+        """USD for the tokens of a request answered in a batch job."""
+        return (
+            input_tokens * self.batch_input_per_m + output_tokens * self.batch_output_per_m
+        ) / 1e6
+
     def image_cost(self, quality: str = "standard", large: bool = False) -> float:
         prices = self.image_prices
         key = f"{quality}_large" if large else quality

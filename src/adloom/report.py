@@ -10,6 +10,7 @@ from rich.table import Table
 
 from adloom.console import Env
 from adloom.generate import Estimate
+from adloom.jobs import JobState
 from adloom.model import Plan, RunSummary
 from adloom.registry import Registry, worst_text_cost
 
@@ -35,8 +36,30 @@ def tier_costs(plan: Plan, est: Estimate, registry: Registry) -> dict[str, float
     }
 
 
+def mode_costs(
+    plan: Plan, est: Estimate, batch: Estimate | None, registry: Registry
+) -> dict[str, Any]:
+    """The plan's worst case on-demand and with copy in batch jobs (``batch``: the
+    estimate of the requests built for batch), when its text model is offered in batch."""
+    info = registry.find(plan.text_model)
+    if batch is None or info is None or not info.batch:
+        return {}
+    text = info.batch_cost(batch.text_input_tokens, batch.text_output_tokens_max)
+    return {
+        "on-demand": round(est.cost_usd_max, 4),
+        "batch": round(batch.image_cost_usd_max + text, 4),
+        "batch_min_records": info.batch_min_records,
+    }
+
+
 def plan_report(
-    plan: Plan, est: Estimate, provider: str, registry: Registry, tier: str = "default"
+    plan: Plan,
+    est: Estimate,
+    provider: str,
+    registry: Registry,
+    tier: str = "default",
+    *,
+    batch: Estimate | None = None,
 ) -> dict[str, Any]:
     ads = plan.ads
     return {
@@ -55,6 +78,7 @@ def plan_report(
         "tier": tier,
         "cost_usd_max": round(est.cost_usd_max, 4),
         "cost_usd_max_by_tier": tier_costs(plan, est, registry),
+        "cost_usd_max_by_mode": mode_costs(plan, est, batch, registry),
         "prompt_cache_tokens": est.text_cache_tokens,
     }
 
@@ -90,6 +114,19 @@ def print_plan(env: Env, r: dict[str, Any]) -> None:
     if len(by_tier) > 1:
         tiers = ", ".join(f"{tier} ${cost:.4f}" for tier, cost in by_tier.items())
         c.print(f"By service tier (--tier): {tiers}.")
+    by_mode = r["cost_usd_max_by_mode"]
+    if by_mode:
+        fewer = r["requests"]["text"] < by_mode["batch_min_records"]
+        c.print(
+            f"On-demand ${by_mode['on-demand']:.4f} vs copy in batch jobs (--mode batch) "
+            f"${by_mode['batch']:.4f}"
+            + (
+                f"; but {r['requests']['text']} copy request(s) are fewer than the "
+                f"{by_mode['batch_min_records']} a batch job must hold: they would go on-demand."
+                if fewer
+                else "."
+            )
+        )
     judge = r.get("judge")
     if judge:  # --score
         c.print(
@@ -203,3 +240,33 @@ def print_models(env: Env, rows: list[dict[str, Any]]) -> None:
         output = r["structured_output"] or ""
         table.add_row(r["id"], r["kind"], r["family"], output, cost, ids, ", ".join(extras), life)
     env.out_console.print(table)
+
+
+def print_jobs(env: Env, out: object, states: list[JobState]) -> None:
+    c = env.out_console
+    if not states:
+        c.print(f"No batch jobs in {out}.", markup=False)
+        return
+    table = Table(title=f"Batch jobs of {out}", title_justify="left")
+    for column in ("job", "model", "records", "status", "processed", "message"):
+        table.add_column(column, justify="right" if column in ("records", "processed") else "left")
+    for s in states:
+        p = s.progress
+        processed = f"{p.processed:,}" if p.processed is not None else ""
+        status = p.status + (" (stopping)" if s.stopping else "")
+        status += "" if s.job.collected or not p.ended else " (not read back yet)"
+        table.add_row(s.job.name, s.job.model, f"{s.job.records:,}", status, processed, p.message)
+    c.print(table)
+    stopped = sum(s.stopping for s in states)
+    if stopped:
+        c.print(
+            f"Asked the service to stop {stopped} job(s). A run waiting for them reads what they"
+            " answered and sends the rest on-demand; so does the next `adloom run`.",
+            markup=False,
+        )
+    elif any(not s.job.collected for s in states):
+        c.print(
+            "Jobs not read back yet are read by the next `adloom run` of the same brief and"
+            " --out (nothing is submitted twice).",
+            markup=False,
+        )

@@ -245,6 +245,10 @@ def _batch_jobs(
     return (provider, batches), None
 
 
+def _batch_settings(campaign: Campaign) -> dict[str, str]:
+    return {k: v for k, v in campaign.settings.extra.items() if k.startswith("batch.")}
+
+
 def _batch_options(campaign: Campaign) -> BatchOptions:
     poll = campaign.settings.extra.get("batch.poll_seconds")
     if poll is None:
@@ -306,7 +310,8 @@ def settle(
         max_cost_usd=budget,
         templates=choices.templates,
         quotas=_with_account(env, provider, plan, quotas),
-        settings=choices.record(),
+        # The batch settings too: `adloom jobs` reaches the run's jobs with them.
+        settings={**choices.record(), **({"batch": _batch_settings(campaign)} if batches else {})},
         keep=keep,
         judge=judge,
         judge_images=bool(judge) and registry.get(judge).image_input,
