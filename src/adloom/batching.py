@@ -172,10 +172,10 @@ class Batcher:
             again: list[Request] = []
             for _ in jobs:
                 again += self._collected(_next(ended), on_outcome)
+            self.waiting = ()  # kept on a Ctrl-C: the message names the jobs still running
             self.engine.run(again, on_outcome)
         finally:
             stop.set()
-            self.waiting = ()
 
     def status(self) -> str:
         """One line for the progress display while jobs run."""
@@ -202,11 +202,8 @@ class Batcher:
         """The jobs that answer ``todo``: resumed ones first, then new ones; requests
         left to send on-demand are appended to ``direct``."""
         pending = {r.key: r for r in todo}
-        jobs = [
-            job
-            for kept in self.journal.open_batch_jobs()
-            if (job := self._resume(kept, model, pending))
-        ]
+        resumable = [] if self.engine.fresh else self.journal.open_batch_jobs()
+        jobs = [job for kept in resumable if (job := self._resume(kept, model, pending))]
         rest = [r for r in todo if r.key in pending]
         if rest and len(rest) < limits.min_records:
             self.notify(
@@ -229,6 +226,8 @@ class Batcher:
         requests = {r.key: r for r in self.journal.batch_requests(kept.name)}
         wanted = {key for key in requests if key in pending}
         if not wanted:
+            if all(self.engine.lookup(r) for r in requests.values()):  # read, then killed
+                self.journal.batch_status(kept.name, kept.status, kept.message, collected=True)
             return None
         for key in wanted:
             requests[key] = pending.pop(key)  # this run's request: its label, its costs
@@ -252,7 +251,9 @@ class Batcher:
             for request in chunk:
                 on_outcome(self.engine.skip(request, self.batches.worst_cost(request)))
             return None
-        digest = content_digest(model, [r.key for r in chunk])
+        # --fresh asks again: a job of its own, not the one the same token would find.
+        fresh = [self.engine.run_id] if self.engine.fresh else []
+        digest = content_digest(model, [r.key for r in chunk] + fresh)
         submission = BatchSubmission(
             name=f"{_NAME_PREFIX}-{self.campaign}-{digest[:12]}",
             model=model,
