@@ -1,63 +1,39 @@
-"""Bedrock batch jobs: settings, batch-compatible copy bodies, and the answers read back.
+"""Bedrock batch jobs: settings, batch-compatible copy bodies, jobs and their answers.
 
-Real parts: S3 is moto's standalone server over HTTP (boto3 reaches it through
-``AWS_ENDPOINT_URL_S3``), the answers in a job's output are written by the fake
-Bedrock's own Converse logic, and on-demand sends go to the fake over HTTP.
+Real parts: S3 is moto's standalone server over HTTP (the ``s3`` fixtures; boto3
+reaches it through ``AWS_ENDPOINT_URL_S3``), the batch control plane and the jobs
+are the fake Bedrock's (records answered by its own Converse logic, outputs written
+back to the moto S3), and on-demand sends go to the fake over HTTP.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import secrets
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+import time
+from dataclasses import replace
+from typing import Any
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from adloom.errors import ExitCode, InputError, ProviderError
 from adloom.providers import ProviderConfig
-from adloom.providers.base import Request, Submitted
+from adloom.providers.base import BatchAnswer, BatchProgress, BatchSubmission, Request, Submitted
 from adloom.providers.bedrock import BedrockProvider
 from adloom.providers.bedrock.batch import BedrockBatches
 from adloom.registry import load_registry
 from fakebedrock import FakeBedrock
 from fakebedrock.behaviour import Behaviour, State
 from fakebedrock.runtime import converse
+from s3server import S3Bucket
 from test_bedrock_provider import copy_job, registry
-
-if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
 
 NOVA_LITE = "amazon.nova-lite-v1:0"  # structured output by a forced tool on demand
 NOVA_PRO = "amazon.nova-pro-v1:0"  # has flex and latency-optimized inference
 HAIKU45 = "us.anthropic.claude-haiku-4-5-20251001-v1:0"  # native structured output
 COHERE = "cohere.command-r-v1:0"  # not offered in batch
 ROLE = "arn:aws:iam::123456789012:role/adloom-batch"
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def bucket(moto_url: str, fake_bedrock: FakeBedrock, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A fresh bucket in the moto S3 (the fake Bedrock's credentials and region)."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_url)
-    name = f"adloom-{secrets.token_hex(6)}"
-    s3_client().create_bucket(Bucket=name)
-    return name
-
-
-def s3_client() -> S3Client:
-    return boto3.client("s3")
+KMS = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 def settings(bucket: str, **more: str) -> dict[str, str]:
@@ -71,9 +47,8 @@ def provider(settings: dict[str, str], **config: Any) -> BedrockProvider:
     )
 
 
-def objects(bucket: str) -> list[str]:
-    listed = s3_client().list_objects_v2(Bucket=bucket)
-    return [item["Key"] for item in listed.get("Contents", [])]
+def batches_of(s3: S3Bucket, **more: str) -> BedrockBatches:
+    return provider(settings(s3.name, **more)).batches()
 
 
 # ------------------------------------------------------------------ copy bodies
@@ -132,27 +107,27 @@ def test_native_model_keeps_its_json_schema_in_batch() -> None:
     ],
 )
 def test_missing_or_malformed_settings_stop_before_anything_is_uploaded(
-    bucket: str, change: dict[str, str], named: str
+    s3: S3Bucket, change: dict[str, str], named: str
 ) -> None:
-    given = {**settings(bucket), **change}
+    given = {**settings(s3.name), **change}
     with pytest.raises(InputError) as caught:
         provider(given).batches()
     assert named in str(caught.value)
     assert caught.value.exit_code == ExitCode.BAD_INPUT
-    assert objects(bucket) == []
+    assert s3.keys() == []
 
 
-def test_a_setting_given_with_set_is_named_so(bucket: str) -> None:
+def test_a_setting_given_with_set_is_named_so() -> None:
     config = ProviderConfig(
-        registry=registry(), batch=True, settings=settings(bucket, **{"batch.kms_key": "x y"})
+        registry=registry(), batch=True, settings=settings("my-bucket", **{"batch.kms_key": "x y"})
     )
     with pytest.raises(InputError, match=r'--set batch\.kms_key: batch\.kms_key "x y"'):
         BedrockProvider(config).batches()
 
 
-def test_guardrails_are_refused_for_batch_jobs(bucket: str) -> None:
+def test_guardrails_are_refused_for_batch_jobs() -> None:
     with pytest.raises(InputError, match="--guardrail"):
-        provider(settings(bucket), guardrail="abc123:1").batches()
+        provider(settings("my-bucket"), guardrail="abc123:1").batches()
 
 
 def test_good_settings_are_read() -> None:
@@ -193,7 +168,259 @@ def test_a_model_offered_in_batch_without_a_batch_price_is_refused() -> None:
         load_registry().merged({"models": [entry]}, "mine.json")
 
 
-# ------------------------------------------------------------------ answers
+# ------------------------------------------------------------------ jobs on the fake
+
+
+def requests(count: int, model: str = HAIKU45) -> list[Request]:
+    """``count`` different copy requests for ``model``, built for batch."""
+    bedrock, job = provider({}), copy_job(model)
+    return [
+        bedrock.text_request(replace(job, brief=replace(job.brief, product=f"Kettle {n}")))
+        for n in range(count)
+    ]
+
+
+def submission(asked: list[Request], name: str = "adloom-test-1") -> BatchSubmission:
+    return BatchSubmission(name, asked[0].model, f"{name}-token", asked)
+
+
+def wait(batches: BedrockBatches, job_id: str, seen: list[str] | None = None) -> BatchProgress:
+    """Poll until the job ends (statuses seen, in order, go in ``seen``)."""
+    deadline = time.monotonic() + 30  # a safety net, not a timing assertion
+    while True:
+        now = batches.progress(job_id)
+        if seen is not None and (not seen or seen[-1] != now.status):
+            seen.append(now.status)
+        if now.ended or time.monotonic() > deadline:
+            return now
+        time.sleep(0.005)
+
+
+def by_key(answers: list[BatchAnswer]) -> dict[str, BatchAnswer]:
+    found = {a.key: a for a in answers}
+    assert len(found) == len(answers)  # each record once
+    return found
+
+
+def test_submit_uploads_one_line_per_request_encrypted_and_starts_a_converse_job(
+    fake_bedrock: FakeBedrock, s3: S3Bucket
+) -> None:
+    fake_bedrock.behaviour.batch_min_records = 1
+    asked = requests(3)
+    batches = batches_of(s3, **{"batch.timeout_hours": "48"})
+    job = batches.submit(submission(asked))
+
+    key = "adloom/runs/adloom-test-1/input/adloom-test-1.jsonl"
+    assert job.input_uri == f"s3://{s3.name}/{key}"
+    assert job.output_uri == f"s3://{s3.name}/adloom/runs/adloom-test-1/output/"
+    lines = [json.loads(line) for line in s3.read(key).decode().splitlines()]
+    assert lines == [{"recordId": r.key, "modelInput": dict(r.body)} for r in asked]
+    head = s3.client.head_object(Bucket=s3.name, Key=key)
+    assert head["ServerSideEncryption"] == "AES256"
+    (created,) = fake_bedrock.calls("create_model_invocation_job")
+    body = created.body
+    assert body["jobName"] == "adloom-test-1"
+    assert body["clientRequestToken"] == "adloom-test-1-token"
+    assert (body["modelId"], body["roleArn"]) == (HAIKU45, ROLE)
+    assert body["modelInvocationType"] == "Converse"
+    assert body["timeoutDurationInHours"] == 48
+    assert body["inputDataConfig"]["s3InputDataConfig"] == {
+        "s3Uri": job.input_uri, "s3InputFormat": "JSONL"
+    }  # fmt: skip
+    assert body["outputDataConfig"] == {"s3OutputDataConfig": {"s3Uri": job.output_uri}}
+    assert {"key": "created-by", "value": "adloom"} in body["tags"]
+    assert job.job_id.startswith("arn:aws:bedrock:us-east-1:")
+    assert wait(batches, job.job_id).status == "Completed"
+    assert s3.keys("adloom/runs/") == sorted(
+        [key, *(f"adloom/runs/adloom-test-1/output/{job.job_id.rsplit('/', 1)[-1]}/{name}"
+                for name in ("adloom-test-1.jsonl.out", "manifest.json.out"))]
+    )  # fmt: skip
+
+
+def test_a_kms_key_encrypts_the_input_and_the_output(
+    fake_bedrock: FakeBedrock, s3: S3Bucket
+) -> None:
+    fake_bedrock.behaviour.batch_min_records = 1
+    batches = batches_of(s3, **{"batch.kms_key": KMS})
+    job = batches.submit(submission(requests(1)))
+    head = s3.client.head_object(Bucket=s3.name, Key=job.input_uri.split("/", 3)[3])
+    assert head["ServerSideEncryption"] == "aws:kms"
+    assert head["SSEKMSKeyId"] == KMS
+    (created,) = fake_bedrock.calls("create_model_invocation_job")
+    assert created.body["outputDataConfig"]["s3OutputDataConfig"]["s3EncryptionKeyId"] == KMS
+
+
+def test_the_same_token_twice_starts_one_job(fake_bedrock: FakeBedrock, s3: S3Bucket) -> None:
+    fake_bedrock.behaviour.batch_min_records = 1
+    asked = requests(2)
+    batches = batches_of(s3)
+    first = batches.submit(submission(asked))
+    again = batches_of(s3).submit(submission(asked))  # a rerun: a new provider
+    assert again == first
+    assert len(fake_bedrock.state.jobs) == 1
+
+
+def test_a_job_is_followed_to_its_end_and_its_answers_read_at_batch_prices(
+    fake_bedrock: FakeBedrock, s3: S3Bucket
+) -> None:
+    asked = requests(120)
+    batches = batches_of(s3)
+    job = batches.submit(submission(asked))
+    seen: list[str] = []
+    done = wait(batches, job.job_id, seen)
+    assert done.status == "Completed", done.message
+    assert seen[-1] == "Completed"
+    assert set(seen) <= {"Submitted", "Validating", "Scheduled", "InProgress", "Completed"}
+    assert (done.total, done.processed, done.succeeded, done.errors) == (120, 120, 120, 0)
+
+    got = by_key(list(batches.answers(job, {r.key: r for r in asked})))
+    assert set(got) == {r.key for r in asked}
+    info = registry().get(HAIKU45)
+    for request in asked:
+        response = got[request.key].response
+        assert response is not None
+        assert response.status == "ok", response.error
+        assert set(response.output) >= {"headline", "body", "cta"}
+        usage = response.usage
+        assert usage.cost_usd == pytest.approx(
+            (usage.input_tokens * info.batch_input_per_m
+             + usage.output_tokens * info.batch_output_per_m) / 1e6
+        )  # fmt: skip
+        assert 0 < usage.cost_usd <= batches.worst_cost(request)
+    assert batches.skipped == []
+
+
+def test_a_tool_mode_model_built_for_batch_is_answered_by_the_job(
+    fake_bedrock: FakeBedrock, s3: S3Bucket
+) -> None:
+    """Nova Lite forces a tool on demand; the job would answer toolConfig with a 400."""
+    fake_bedrock.behaviour.batch_min_records = 1
+    asked = requests(5, NOVA_LITE)
+    assert all("toolConfig" not in r.body for r in asked)
+    batches = batches_of(s3)
+    job = batches.submit(submission(asked))
+    assert wait(batches, job.job_id).status == "Completed"
+    got = by_key(list(batches.answers(job, {r.key: r for r in asked})))
+    assert [got[r.key].response.status for r in asked] == ["ok"] * 5  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(("code", "retry"), [(400, False), (429, True), (500, True)])
+def test_error_records_say_whether_on_demand_could_do_better(
+    fake_bedrock: FakeBedrock, s3: S3Bucket, code: int, retry: bool
+) -> None:
+    fake_bedrock.behaviour.batch_min_records = 1
+    fake_bedrock.behaviour.batch_error_records = 2
+    fake_bedrock.behaviour.batch_error_code = code
+    asked = requests(4)
+    batches = batches_of(s3)
+    job = batches.submit(submission(asked))
+    assert wait(batches, job.job_id).status == "PartiallyCompleted"
+    got = by_key(list(batches.answers(job, {r.key: r for r in asked})))
+    for request in asked[:2]:
+        answer = got[request.key]
+        assert answer.response is None
+        assert answer.retry is retry
+        assert f"({code}: " in answer.error
+    assert all(got[r.key].response is not None for r in asked[2:])
+
+
+def test_records_missing_from_the_output_are_not_returned(
+    fake_bedrock: FakeBedrock, s3: S3Bucket
+) -> None:
+    fake_bedrock.behaviour.batch_min_records = 1
+    fake_bedrock.behaviour.batch_missing_records = 2
+    asked = requests(5)
+    batches = batches_of(s3)
+    job = batches.submit(submission(asked))
+    done = wait(batches, job.job_id)
+    assert done.status == "PartiallyCompleted"
+    assert (done.total, done.processed) == (5, 3)
+    got = by_key(list(batches.answers(job, {r.key: r for r in asked})))
+    assert set(got) == {r.key for r in asked[:3]}
+
+
+def test_a_failed_job_reports_the_service_message(fake_bedrock: FakeBedrock, s3: S3Bucket) -> None:
+    fake_bedrock.behaviour.batch_s3_denied = True  # the role cannot read the input
+    batches = batches_of(s3)
+    job = batches.submit(submission(requests(100)))
+    done = wait(batches, job.job_id)
+    assert done.status == "Failed"
+    assert ROLE in done.message
+    assert list(batches.answers(job, {})) == []
+
+
+def test_stop_stops_a_running_job_and_an_ended_one_is_left_alone(
+    fake_bedrock: FakeBedrock, s3: S3Bucket, tmp_path: Any
+) -> None:
+    fake_bedrock.behaviour.batch_min_records = 1
+    fake_bedrock.behaviour.batch_release = str(tmp_path / "never")
+    batches = batches_of(s3)
+    job = batches.submit(submission(requests(2)))
+    deadline = time.monotonic() + 30
+    while batches.progress(job.job_id).status != "InProgress" and time.monotonic() < deadline:
+        time.sleep(0.005)
+    batches.stop(job.job_id)
+    assert wait(batches, job.job_id).status == "Stopped"
+    batches.stop(job.job_id)  # already ended: the service refuses, adloom lets it be
+    stops = fake_bedrock.calls("stop_model_invocation_job")
+    assert [r.status for r in stops][1:] == [409]
+
+
+# ------------------------------------------------------------------ what S3 and IAM refuse
+
+
+def refused(batches: BedrockBatches, asked: list[Request]) -> ProviderError:
+    with pytest.raises(ProviderError) as caught:
+        batches.submit(submission(asked))
+    assert caught.value.exit_code == ExitCode.PROVIDER
+    return caught.value
+
+
+def test_no_bucket_names_the_setting(fake_bedrock: FakeBedrock, s3: S3Bucket) -> None:
+    bucket = s3.absent_uri.removeprefix("s3://")
+    error = refused(provider(settings(bucket)).batches(), requests(1))
+    assert f'S3 bucket "{bucket}" does not exist (batch.s3_uri, Campaign!B8)' in error.message
+    assert "fix batch.s3_uri" in (error.hint or "")
+    assert fake_bedrock.calls("create_model_invocation_job") == []
+
+
+def test_a_denied_upload_names_s3_put_object(s3_denied: S3Bucket) -> None:
+    error = refused(batches_of(s3_denied), requests(1))
+    assert error.message.startswith(
+        f"s3:PutObject is not allowed on arn:aws:s3:::{s3_denied.name}/adloom/runs/*: "
+    )
+    assert f"Allow s3:PutObject on arn:aws:s3:::{s3_denied.name}/adloom/runs/*" in (
+        error.hint or ""
+    )
+    assert s3_denied.keys() == []
+
+
+def test_pass_role_denied_names_the_role(fake_bedrock: FakeBedrock, s3: S3Bucket) -> None:
+    fake_bedrock.behaviour.batch_passrole_denied = True
+    error = refused(batches_of(s3), requests(1))
+    assert error.message.startswith(f"iam:PassRole is not allowed on {ROLE}: ")
+
+
+def test_create_denied_names_the_bedrock_permission(
+    fake_bedrock: FakeBedrock, s3: S3Bucket
+) -> None:
+    fake_bedrock.behaviour.control_denied = True
+    error = refused(batches_of(s3), requests(1))
+    assert error.message.startswith(
+        f'bedrock:CreateModelInvocationJob is not allowed on model "{HAIKU45}": '
+    )
+
+
+def test_a_role_bedrock_cannot_assume_points_at_its_trust_policy(
+    fake_bedrock: FakeBedrock, s3: S3Bucket
+) -> None:
+    fake_bedrock.behaviour.batch_role_unassumable = True
+    error = refused(batches_of(s3), requests(1))
+    assert error.message.startswith(f"Bedrock cannot assume the batch role {ROLE}: ")
+    assert "bedrock.amazonaws.com" in (error.hint or "")
+
+
+# ------------------------------------------------------------------ answers as written
 
 
 def model_output(request: Request, behaviour: Behaviour | None = None) -> dict[str, Any]:
@@ -201,91 +428,51 @@ def model_output(request: Request, behaviour: Behaviour | None = None) -> dict[s
     return converse(State(behaviour), request.model, request.body, "us-east-1")
 
 
-def write_output(bucket: str, job: Submitted, lines: list[str], name: str = "in.jsonl") -> None:
-    job_folder = job.output_uri.removeprefix(f"s3://{bucket}/") + "abc123def456/"
-    body = "\n".join(lines).encode() + b"\n"
-    s3_client().put_object(Bucket=bucket, Key=f"{job_folder}{name}.out", Body=body)
-    s3_client().put_object(Bucket=bucket, Key=f"{job_folder}manifest.json.out", Body=b"{}")
-
-
-def requests(count: int, model: str = HAIKU45) -> list[Request]:
-    bedrock = provider({})
-    return [bedrock.text_request(copy_job(model, product=f"Kettle {n}")) for n in range(count)]
-
-
-def submitted(bucket: str) -> Submitted:
-    folder = f"s3://{bucket}/adloom/runs/job-1"
+def written(s3: S3Bucket, lines: list[str]) -> Submitted:
+    """A finished job whose output holds ``lines`` (as Bedrock writes them)."""
+    folder = "adloom/runs/job-1"
+    s3.put(f"{folder}/output/abc123def456/job-1.jsonl.out", "\n".join(lines) + "\n")
+    s3.put(f"{folder}/output/abc123def456/manifest.json.out", "{}")
     job_arn = "arn:aws:bedrock:us-east-1:123456789012:model-invocation-job/abc123def456"
-    return Submitted(job_arn, f"{folder}/input/job-1.jsonl", f"{folder}/output/")
+    return Submitted(job_arn, s3.uri(folder, "input/job-1.jsonl"), s3.uri(folder, "output") + "/")
 
 
 def line(request: Request, **fields: Any) -> str:
     return json.dumps({"recordId": request.key, "modelInput": request.body, **fields})
 
 
-def test_answers_join_shuffled_output_validate_and_price_at_batch_prices(bucket: str) -> None:
-    asked = requests(6)
-    good, malformed, bad_request, throttled, failed, missing = asked
+def test_answers_join_shuffled_lines_and_validate_like_on_demand(
+    fake_bedrock: FakeBedrock, s3: S3Bucket
+) -> None:
+    good, malformed = requests(2)
     output = [
         line(good, modelOutput=model_output(good)),
         line(malformed, modelOutput=model_output(malformed, Behaviour(malformed=1))),
-        line(bad_request, error={"errorCode": 400, "errorMessage": "Malformed input request"}),
-        line(throttled, error={"errorCode": 429, "errorMessage": "Too many requests"}),
-        line(failed, error={"errorCode": 500, "errorMessage": "Internal error"}),
     ]
     random.Random(7).shuffle(output)  # noqa: S311 - an order, not a secret
-    job = submitted(bucket)
-    write_output(bucket, job, output)
-    batches = provider(settings(bucket)).batches()
-    got = {a.key: a for a in batches.answers(job, {r.key: r for r in asked})}
-
-    assert set(got) == {r.key for r in asked} - {missing.key}
-    answer = got[good.key].response
+    batches = batches_of(s3)
+    records = {good.key: good, malformed.key: malformed}
+    got = by_key(list(batches.answers(written(s3, output), records)))
+    answer, spoiled = got[good.key].response, got[malformed.key].response
     assert answer is not None
     assert answer.status == "ok", answer.error
-    info = registry().get(HAIKU45)
-    usage = answer.usage
-    assert usage.cost_usd == pytest.approx(
-        (usage.input_tokens * info.batch_input_per_m + usage.output_tokens * 2.50) / 1e6
-    )
-    assert usage.cost_usd > 0
-    spoiled = got[malformed.key].response
     assert spoiled is not None
     assert spoiled.status == "failed"
     assert spoiled.error
-    assert got[bad_request.key].retry is False
-    assert "400: Malformed input request" in got[bad_request.key].error
-    assert got[throttled.key].retry is True
-    assert got[failed.key].retry is True
-    assert batches.skipped == []
 
 
-def test_lines_that_are_not_answers_are_skipped_with_a_note(bucket: str) -> None:
+def test_lines_that_are_not_answers_are_skipped_with_a_note(
+    fake_bedrock: FakeBedrock, s3: S3Bucket
+) -> None:
     (asked,) = requests(1, NOVA_LITE)
     stranger = json.dumps({"recordId": "f" * 64, "modelOutput": model_output(asked)})
-    job = submitted(bucket)
-    write_output(
-        bucket, job, ["{not json", stranger, "", line(asked, modelOutput=model_output(asked))]
-    )
-    batches = provider(settings(bucket)).batches()
+    job = written(s3, ["{not json", stranger, "", line(asked, modelOutput=model_output(asked))])
+    batches = batches_of(s3)
     got = list(batches.answers(job, {asked.key: asked}))
     assert [a.key for a in got] == [asked.key]
     response = got[0].response
     assert response is not None
     assert response.status == "ok", response.error
     assert len(batches.skipped) == 2
-    assert batches.skipped[0].endswith("in.jsonl.out line 1: not JSON")
+    assert batches.skipped[0].endswith("job-1.jsonl.out line 1: not JSON")
     assert "line 2: record id 'fff" in batches.skipped[1]
-
-
-def test_a_missing_bucket_is_named_with_the_setting(bucket: str) -> None:
-    given = settings("adloom-no-such-bucket")
-    batches = provider(given).batches()
-    job = submitted("adloom-no-such-bucket")
-    with pytest.raises(ProviderError) as caught:
-        list(batches.answers(job, {}))
-    assert caught.value.exit_code == ExitCode.PROVIDER
-    assert 'S3 bucket "adloom-no-such-bucket" does not exist (batch.s3_uri, Campaign!B8)' in str(
-        caught.value
-    )
-    assert "fix batch.s3_uri" in (caught.value.hint or "")
