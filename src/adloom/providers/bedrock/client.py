@@ -23,6 +23,7 @@ answers read back), and they are idempotent, so botocore retries them.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -86,6 +87,8 @@ _BAD_CREDENTIALS = {
     "InvalidAccessKeyId",  # S3's words for the same
     "SignatureDoesNotMatch",
 }
+# Bedrock refusing a batch role it cannot assume (not an "assumed-role/..." caller ARN).
+_CANNOT_ASSUME = re.compile(r"(can[’']?t|cannot|can not|unable to|could not|failed to) assume")
 # S3's answers to a request sent to the wrong region for the bucket.
 _WRONG_REGION = {
     "PermanentRedirect",
@@ -386,11 +389,17 @@ def _batch_refused(exc: ClientError, call: BatchCall, region: str) -> Exception 
             hint=f"Bedrock batch jobs use a bucket in their own region: run with --region "
             f"{there}, or set batch.s3_uri ({call.where}) to a bucket in {region}.",
         )
-    if "assume" in lower and "role" in lower:
+    if _CANNOT_ASSUME.search(lower):
         return ProviderError(
             f"Bedrock cannot assume the batch role {call.role}: {message}",
             hint="The role's trust policy must allow the service principal "
             "bedrock.amazonaws.com to sts:AssumeRole (docs/bedrock.md#batch-inference).",
+        )
+    if code == "ServiceQuotaExceededException":
+        return ProviderError(
+            f"this account has reached a Bedrock batch inference quota in {region}: {message}",
+            hint="Wait for its running batch jobs to end (or stop them), request an increase "
+            "in the Service Quotas console, or run on-demand (--mode on-demand).",
         )
     if code in ("AccessDenied", "AccessDeniedException") or status == 403:
         action, resource = _denied(lower, call)
