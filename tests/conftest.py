@@ -4,7 +4,8 @@ Every test runs with AWS credentials, profiles and config files pointed at
 nothing and the instance-metadata lookup disabled, so the developer's real AWS
 setup never takes part and no test reaches for the network. ``fake_bedrock`` adds
 dummy credentials, a region, and the ``AWS_ENDPOINT_URL_*`` variables that send
-boto3 (real botocore: signing, serialisation, parsing) to a local fake server.
+boto3 (real botocore: signing, serialisation, parsing) to a local fake server;
+``s3`` a bucket of its own on a real S3 API (moto's server, ``s3server``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from fakebedrock import FakeBedrock
+from s3server import DeniedS3, S3Bucket, S3Server
 
 _AWS_VARIABLES = (
     "AWS_PROFILE",
@@ -33,6 +35,7 @@ _AWS_VARIABLES = (
     "AWS_ENDPOINT_URL_BEDROCK",
     "AWS_ENDPOINT_URL_BEDROCK_RUNTIME",
     "AWS_ENDPOINT_URL_SERVICE_QUOTAS",
+    "AWS_ENDPOINT_URL_S3",
     "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
     "AWS_CONTAINER_CREDENTIALS_FULL_URI",
     "AWS_WEB_IDENTITY_TOKEN_FILE",
@@ -98,3 +101,42 @@ def fake_bedrock(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBedrock]:
         point_at(monkeypatch, fake)
         yield fake
     assert not fake.state.errors, f"the fake itself failed: {fake.state.errors}"
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """moto's S3 server, kept for the session (it is cheap to keep, not to start)."""
+    server = S3Server()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Bucket:
+    """A fresh bucket on the session's S3, which ``AWS_ENDPOINT_URL_S3`` points at (boto3
+    and the fake Bedrock's batch jobs read it). ``s3.absent_uri``: a bucket that does
+    not exist."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_server.endpoint)
+    return s3_server.bucket()
+
+
+@pytest.fixture(scope="session")
+def denied_s3_server() -> Iterator[DeniedS3]:
+    server = DeniedS3()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_denied(
+    denied_s3_server: DeniedS3, fake_bedrock: FakeBedrock, monkeypatch: pytest.MonkeyPatch
+) -> S3Bucket:
+    """A bucket the test's identity may read and list but not write (a real
+    ``AccessDenied`` on PutObject): the AWS credentials are that IAM user's, and
+    ``fake_bedrock`` answers them. ``s3_denied.client`` may do anything, for asserts."""
+    bucket, secret = denied_s3_server.bucket()
+    fake_bedrock.key = fake_bedrock.state.only_key = bucket.key_id
+    point_at(monkeypatch, fake_bedrock)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", bucket.endpoint)
+    return bucket

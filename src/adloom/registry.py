@@ -20,7 +20,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeGuard
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from adloom.errors import InputError, ModelAccessError
 
@@ -113,6 +113,16 @@ class ModelInfo(BaseModel):
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
     notes: str = ""
 
+    @model_validator(mode="after")
+    def _batch_priced(self) -> ModelInfo:
+        # A model offered in batch without a batch price would make batch jobs look free.
+        if self.batch and not (self.batch_input_per_m and self.batch_output_per_m):
+            raise ValueError(
+                "batch is true but batch_input_per_m / batch_output_per_m are not set: "
+                "give the batch prices (USD per 1M tokens), or set batch to false"
+            )
+        return self
+
     def tiers(self) -> list[Tier]:
         """The service tiers the model takes: ``default`` and those it is priced for."""
         return [t for t in TIERS if t == "default" or t in self.service_tiers]
@@ -126,14 +136,19 @@ class ModelInfo(BaseModel):
         tier: str = "default",
         cache_read: int = 0,
         cache_write: int = 0,
+        batch: bool = False,
     ) -> float:
         """USD for the tokens, as served: ``optimized`` (latency-optimized inference),
-        ``tier``, and input read from / written to the prompt cache at their own prices.
-        ``input_tokens`` excludes the cached ones, as Bedrock's usage reports it."""
+        ``tier``, and input read from / written to the prompt cache at their own prices;
+        ``batch``: answered in a batch job, at the batch prices (no tier or latency option
+        applies there). ``input_tokens`` excludes the cached ones, as Bedrock's usage
+        reports it."""
         priced = next((p for t, p in self.service_tiers.items() if t == tier), None)
         in_m = priced.input_per_m if priced else self.input_per_m
         out_m = priced.output_per_m if priced else self.output_per_m
-        if optimized:
+        if batch:
+            in_m, out_m = self.batch_input_per_m, self.batch_output_per_m
+        elif optimized:
             in_m = self.optimized_input_per_m or in_m
             out_m = self.optimized_output_per_m or out_m
         cached = cache_read * self.cache_read_per_m + cache_write * self.cache_write_per_m
@@ -239,9 +254,11 @@ def _parse(data: Mapping[str, Any], source: str) -> list[ModelInfo]:
             out.append(ModelInfo.model_validate(row))
         except ValidationError as exc:
             first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"])
+            # A check across fields (model_validator) has no location: no field to name.
+            loc = ".".join(str(p) for p in first["loc"])
+            field = f"{loc}: " if loc else ""
             raise InputError(
-                f"{source}: models[{i}] ({row.get('id', '?')}): {field}: {first['msg']}",
+                f"{source}: models[{i}] ({row.get('id', '?')}): {field}{first['msg']}",
                 hint="Fix the entry; see docs/models.md for the fields.",
             ) from None
     return out

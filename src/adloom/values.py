@@ -42,6 +42,7 @@ QUOTA_PER_MINUTE = Range(0, 10**12, above=True, whole=True)  # quota.<model>.tpm
 TEMPERATURE = Range(0, 1)
 KEEP = Range(1, 10_000, whole=True)  # --keep, keep: the best ads kept per slot
 POLL_SECONDS = Range(0, 3600, above=True)  # batch.poll_seconds: between batch job checks
+BATCH_TIMEOUT_HOURS = Range(24, 168, whole=True)  # batch.timeout_hours (Bedrock's limits)
 
 
 def _shown(value: float) -> str:

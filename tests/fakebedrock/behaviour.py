@@ -95,6 +95,33 @@ class Behaviour:
     # the fake run as another process too. -1: no gate.
     hold_after: int = -1
     release: str = ""
+    # Batch inference jobs (batchjobs.py). The clock: seconds a job spends Submitted,
+    # Validating, Scheduled and Stopping, and records answered per second InProgress.
+    batch_submitted_seconds: float = 0.005
+    batch_validating_seconds: float = 0.005
+    batch_scheduled_seconds: float = 0.005
+    batch_stopping_seconds: float = 0.005
+    batch_records_per_second: float = 50_000.0
+    batch_min_records: int = 100  # the account's minimum records per job (all models)
+    batch_max_records: int = 50_000  # and maximum
+    batch_refused: list[str] = field(default_factory=list)  # base ids not offered in batch
+    batch_s3_endpoint: str = ""  # the S3 jobs read and write; "": AWS_ENDPOINT_URL_S3
+    # Faults: the first N records (input order) answer an error with this errorCode; the
+    # last N are not processed in time (PartiallyCompleted); Failed with this message
+    # once InProgress; never started (Scheduled -> Expired); iam:PassRole denied to the
+    # caller, a role Bedrock cannot assume (both refused at create); a role that cannot
+    # read or write the bucket (Failed while Validating).
+    batch_error_records: int = 0
+    batch_error_code: int = 500
+    batch_missing_records: int = 0
+    batch_fail: str = ""
+    batch_expire: bool = False
+    batch_passrole_denied: bool = False
+    batch_role_unassumable: bool = False
+    batch_s3_denied: bool = False
+    # A gate: when set, a job stays InProgress (no record answered) until this file
+    # exists; a file, so a test can open the gate of the fake run as a process too.
+    batch_release: str = ""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Behaviour:
@@ -157,6 +184,7 @@ class State:
         self.errors: list[str] = []  # exceptions inside the fake: a test must fail on them
         self.only_key = ""  # when set, requests signed with another key are turned away
         self.held = 0  # runtime requests the gate has held (``Behaviour.hold_after``)
+        self.jobs: dict[str, Any] = {}  # batch inference jobs by id (``batchjobs.Job``)
         self.stopping = threading.Event()
         self._fault_counts: dict[int, int] = {}
         self._counters: dict[str, int] = {}
@@ -182,6 +210,7 @@ class State:
             self._fault_counts.clear()
             self._counters.clear()
             self.held = 0
+            self.jobs.clear()
             self._buckets.clear()
             self._cache.clear()
 

@@ -295,6 +295,16 @@ def write_copy(
 
 def converse(state: State, model_id: str, body: Any, region: str) -> dict[str, Any]:
     spec = model_for(state, model_id, "text")
+    return answer(state, spec, body, region, on_demand=model_id)
+
+
+def answer(
+    state: State, spec: ModelSpec, body: Any, region: str, *, on_demand: str
+) -> dict[str, Any]:
+    """The Converse answer to ``body``. ``on_demand``: the model id as sent to the
+    runtime (scripted faults match it); "" for a record of a batch job, answered by the
+    same logic outside the on-demand path: no tokens-per-minute quota, no scripted
+    runtime faults, no latency, no prompt cache."""
     problems = validate_body("bedrock-runtime", "Converse", body)
     if problems:
         raise invalid(validation_message(problems))
@@ -322,19 +332,22 @@ def converse(state: State, model_id: str, body: Any, region: str) -> dict[str, A
     guardrail = _guardrail(state, body)
     input_tokens = tokens(system + user) + (tokens(json.dumps(schema)) if mode != "prompt" else 0)
     input_tokens += image_tokens
-    if not state.reserve(spec.id, input_tokens + max_tokens):
+    if on_demand and not state.reserve(spec.id, input_tokens + max_tokens):
         raise ServiceError(429, "ThrottlingException", TOKENS_THROTTLE)
-    apply_faults(state, "converse", model_id)
+    if on_demand:
+        apply_faults(state, "converse", on_demand)
     b = state.behaviour
-    cache = cache_use(state, spec, prefixes, input_tokens) if prefixes else None
+    cache = cache_use(state, spec, prefixes, input_tokens) if prefixes and on_demand else None
     if guardrail and any(w.lower() in user.lower() for w in b.guardrail_words):
         trace = _guardrail_trace(guardrail, user, b.guardrail_words)
         content = [{"text": _GUARDRAIL_MESSAGE}]
         return _answer(state, spec, content, "guardrail_intervened", tokens_in=input_tokens,
-                       max_tokens=max_tokens, extra={**extra, **trace}, cache=cache)  # fmt: skip
+                       max_tokens=max_tokens if on_demand else 0, extra={**extra, **trace},
+                       cache=cache)  # fmt: skip
     if any(w.lower() in user.lower() for w in b.filter_prompt):
         return _answer(state, spec, [], "content_filtered", tokens_in=input_tokens,
-                       max_tokens=max_tokens, extra=extra, cache=cache)  # fmt: skip
+                       max_tokens=max_tokens if on_demand else 0, extra=extra,
+                       cache=cache)  # fmt: skip
     malformed = state.first("malformed", b.malformed)
     if judge.is_judge(schema):
         copy: dict[str, Any] = judge.rating(user, b.judge_breaks, images)
@@ -348,14 +361,15 @@ def converse(state: State, model_id: str, body: Any, region: str) -> dict[str, A
     latency = b.text_latency_ms + b.ms_per_output_token * output_tokens
     if served == "optimized":
         latency /= 2
-    state.stopping.wait(latency / 1000)
+    if on_demand:
+        state.stopping.wait(latency / 1000)
     return _answer(
         state,
         spec,
         content,
         stop,
         tokens_in=input_tokens,
-        max_tokens=max_tokens,
+        max_tokens=max_tokens if on_demand else 0,
         tokens_out=output_tokens,
         extra=extra,
         latency_ms=latency,
@@ -463,7 +477,9 @@ def _answer(
         usage["inputTokens"] -= cache.read + cache.write
         usage |= {"cacheReadInputTokens": cache.read, "cacheWriteInputTokens": cache.write}
     # Reserved at the start: input (cached or not) and maxTokens; cache reads come back.
-    state.settle(spec.id, max_tokens - tokens_out + (cache.read if cache else 0))
+    # (``max_tokens`` 0: nothing was reserved, a batch record; nothing comes back.)
+    if max_tokens:
+        state.settle(spec.id, max_tokens - tokens_out + (cache.read if cache else 0))
     return {
         "output": {"message": {"role": "assistant", "content": content}},
         "stopReason": stop,

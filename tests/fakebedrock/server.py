@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from . import control, quotas, runtime
+from . import batchjobs, control, quotas, runtime
 from .behaviour import Recorded, State
 from .runtime import ServiceError
 from .shapes import validate_output
@@ -60,6 +60,19 @@ class Handler(BaseHTTPRequestHandler):
         ("GET", re.compile(r"^/foundation-models/(?P<model>[^/]+)$"), "get_foundation_model"),
         ("GET", re.compile(r"^/foundation-model-availability/(?P<model>[^/]+)$"), "availability"),
         ("GET", re.compile(r"^/inference-profiles$"), "list_inference_profiles"),
+        # Batch jobs: "model" holds the job identifier.
+        ("POST", re.compile(r"^/model-invocation-job$"), "create_model_invocation_job"),
+        (
+            "GET",
+            re.compile(r"^/model-invocation-job/(?P<model>[^/]+)$"),
+            "get_model_invocation_job",
+        ),
+        (
+            "POST",
+            re.compile(r"^/model-invocation-job/(?P<model>[^/]+)/stop$"),
+            "stop_model_invocation_job",
+        ),
+        ("GET", re.compile(r"^/model-invocation-jobs$"), "list_model_invocation_jobs"),
     ]
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -153,6 +166,10 @@ class Handler(BaseHTTPRequestHandler):
             if problems:  # a fake answer botocore's model would not describe: a fake bug
                 raise AssertionError(f"{action} answer: {'; '.join(problems)}")
             return answer
+        if op in batchjobs.OPS:
+            return batchjobs.handle(
+                state, op, model, body=_json_or_none(raw), query=query, region=region
+            )
         if op == "list_service_quotas":
             answer = quotas.list_service_quotas(state, _json_or_none(raw), region)
             problems = validate_output("service-quotas", "ListServiceQuotas", answer)

@@ -7,6 +7,7 @@ before its first call: latency-optimized inference on a model or region that doe
 not offer it. A profile-only model named by its base id goes through the inference
 profile that fits the region (``profiles``). ``start`` asks the control plane for
 each model's lifecycle before a run (``lifecycle``); ``send`` is the only other I/O.
+Copy can also go in batch jobs through S3 (``batches``, module ``batch``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from adloom.model import CopyJob, ImageJob, Usage
 from adloom.providers import ProviderConfig, register
 from adloom.providers.base import Account, Kind, Provider, Request, Response
 from adloom.providers.bedrock import account_quotas, images, lifecycle, profiles, text
+from adloom.providers.bedrock.batch import BatchSettings, BedrockBatches
 from adloom.providers.bedrock.client import Clients, ErrorContext, Timeouts, translate
 from adloom.providers.judging import JudgeJob
 from adloom.providers.prompts import Prompts, image_prompts
@@ -56,6 +58,7 @@ class BedrockProvider(Provider):
             latency=config.latency,
             guardrail=parse_guardrail(config.guardrail),
             tier=config.tier,
+            batch=config.batch,
         )
         self.clients = Clients(
             profile=config.profile,
@@ -63,6 +66,7 @@ class BedrockProvider(Provider):
             timeouts=timeouts or Timeouts.from_settings(config.settings),
         )
         self._choices: dict[str, profiles.Choice] = {}
+        self._batches: BedrockBatches | None = None
 
     def check(self) -> None:
         """Region and credentials resolve (no network); else exit 3 before any work."""
@@ -75,6 +79,20 @@ class BedrockProvider(Provider):
 
     def sent_id(self, model_id: str, kind: Kind) -> str:
         return self._model(model_id, kind)[1]
+
+    def batches(self) -> BedrockBatches:
+        """Batch jobs through S3 (``batch``); the ``batch.*`` settings are checked here,
+        before anything is uploaded (exit 2)."""
+        if self._batches is None:
+            settings = BatchSettings.read(self.config.settings, self.config.cells)
+            if self.config.guardrail:
+                raise InputError(
+                    "--guardrail cannot be used for copy in batch jobs: Bedrock documents "
+                    "guardrails for on-demand inference only.",
+                    hint="Drop --guardrail, or run on-demand (--mode on-demand).",
+                )
+            self._batches = BedrockBatches(self.clients, self.registry, settings)
+        return self._batches
 
     # ------------------------------------------------------------ building
 
@@ -157,6 +175,7 @@ class BedrockProvider(Provider):
         """A Converse request, reserving its worst case (every answer at its token limit,
         at the latency-optimized price when the body asks for it)."""
         optimized = built.body.get("performanceConfig", {}).get("latency") == "optimized"
+        tier = built.body.get("serviceTier", {}).get("type", "default")
         return Request(
             "text",
             model_id,
@@ -169,7 +188,7 @@ class BedrockProvider(Provider):
                 built.max_tokens,
                 cache_tokens=built.cache_tokens,
                 optimized=optimized,
-                tier=self.options.tier,
+                tier=tier,
             ),
             cache_tokens=built.cache_tokens,
             label=label,
@@ -213,14 +232,7 @@ class BedrockProvider(Provider):
         except json.JSONDecodeError as exc:
             return Response("failed", error=f"the model's answer was not JSON ({exc})")
         if request.kind == "text":
-            return text.parse(
-                raw,
-                mode=text.mode_of(request.body),
-                fields=text.required_fields(request.body),
-                info=self.registry.get(request.model),
-                max_tokens=request.max_tokens,
-                judge=text.is_judge(request.body),
-            )
+            return text.answer(raw, request, self.registry.get(request.model))
         return self._image_response(request, raw, int((time.monotonic() - started) * 1000))
 
     def _image_response(self, request: Request, raw: Any, latency_ms: int) -> Response:

@@ -3,23 +3,27 @@
 One ``Clients`` object per provider holds one boto3 session and, created lazily on
 first use, one ``bedrock-runtime`` client for text, one for images (they differ in
 read timeout: an image takes minutes), one ``bedrock`` control-plane client for
-``doctor`` and ``models --check``, and one ``service-quotas`` client for the account's
-applied quotas. boto3 sessions are not thread-safe, clients are:
-everything is created under a lock, then shared by the engine's threads.
+``doctor``, ``models --check`` and batch jobs, one ``service-quotas`` client for the
+account's applied quotas, and one ``s3`` client for batch jobs' input and output.
+boto3 sessions are not thread-safe, clients are: everything is created under a
+lock, then shared by the engine's threads.
 
 No endpoint is ever passed: boto3 resolves it from the region, and honours
 ``AWS_ENDPOINT_URL_BEDROCK_RUNTIME`` / ``AWS_ENDPOINT_URL_BEDROCK`` /
-``AWS_ENDPOINT_URL_SERVICE_QUOTAS`` (how the tests
+``AWS_ENDPOINT_URL_SERVICE_QUOTAS`` / ``AWS_ENDPOINT_URL_S3`` (how the tests
 point it at a local fake server, and how a VPC endpoint is configured).
 
 botocore must not retry: the engine owns retries (backoff with jitter, per-model
 pacing, attempt limits, the journal). botocore's own retries would multiply with
 the engine's (3 x 6 attempts), hide throttles from the pacer, and, in ``adaptive``
 mode, slow every later request of the client. So ``total_max_attempts`` is 1.
+S3 is the exception: nothing paces or retries its calls (a job's upload, the
+answers read back), and they are idempotent, so botocore retries them.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -47,6 +51,7 @@ from adloom.values import TIMEOUT_SECONDS, number
 if TYPE_CHECKING:
     from mypy_boto3_bedrock import BedrockClient
     from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
+    from mypy_boto3_s3 import S3Client
 
 # The CLI allows up to 256 concurrent requests; a pool at least that large means no
 # thread ever waits for, or throws away, a connection. Connections open lazily, so
@@ -79,6 +84,16 @@ _BAD_CREDENTIALS = {
     "ExpiredTokenException",
     "MissingAuthenticationTokenException",
     "InvalidClientTokenId",
+    "InvalidAccessKeyId",  # S3's words for the same
+    "SignatureDoesNotMatch",
+}
+# Bedrock refusing a batch role it cannot assume (not an "assumed-role/..." caller ARN).
+_CANNOT_ASSUME = re.compile(r"(can[’']?t|cannot|can not|unable to|could not|failed to) assume")
+# S3's answers to a request sent to the wrong region for the bucket.
+_WRONG_REGION = {
+    "PermanentRedirect",
+    "AuthorizationHeaderMalformed",
+    "IllegalLocationConstraintException",
 }
 
 
@@ -115,6 +130,7 @@ class Clients:
         self._runtime: dict[Kind, BedrockRuntimeClient] = {}
         self._control: BedrockClient | None = None
         self._quotas: BaseClient | None = None
+        self._s3: S3Client | None = None
 
     def session(self) -> boto3.Session:
         with self._lock:
@@ -160,7 +176,7 @@ class Clients:
         self.credential_method()
         self.region()
 
-    def _config(self, read_timeout: float) -> Config:
+    def _config(self, read_timeout: float, attempts: int = 1) -> Config:
         return Config(
             region_name=self.region(),
             connect_timeout=self.timeouts.connect,
@@ -168,7 +184,7 @@ class Clients:
             max_pool_connections=POOL_SIZE,
             # One attempt in all: the engine retries. (botocore's ``max_attempts`` counts
             # retries after the first call, so ``max_attempts: 1`` would still retry once.)
-            retries={"mode": "standard", "total_max_attempts": 1},
+            retries={"mode": "standard", "total_max_attempts": attempts},
             user_agent_extra=f"adloom/{__version__}",
         )
 
@@ -202,6 +218,27 @@ class Clients:
                 self._quotas = session.client("service-quotas", config=config)
             return self._quotas
 
+    def s3(self) -> S3Client:
+        """The ``s3`` client of batch jobs (retried by botocore: see the module doc)."""
+        session = self.session()
+        config = self._config(self.timeouts.text, attempts=3)
+        with self._lock:
+            if self._s3 is None:
+                self._s3 = session.client("s3", config=config)
+            return self._s3
+
+
+@dataclass(frozen=True)
+class BatchCall:
+    """A batch job's call (to S3 or the batch control plane): what it needed."""
+
+    action: str  # the permission the call needs: s3:PutObject, bedrock:CreateModelInvocationJob
+    resource: str  # what on: arn:aws:s3:::bucket/prefix/*, the job's ARN
+    bucket: str
+    role: str  # batch.role_arn
+    kms_key: str = ""  # batch.kms_key
+    where: str = ""  # where batch.s3_uri was set (a cell, --set)
+
 
 @dataclass(frozen=True)
 class ErrorContext:
@@ -211,6 +248,7 @@ class ErrorContext:
     region: str
     registry: Registry
     kind: Kind = "text"
+    batch: BatchCall | None = None
 
 
 def error_code(exc: ClientError) -> tuple[str, str, int]:
@@ -245,6 +283,9 @@ def _service_error(exc: ClientError, ctx: ErrorContext) -> Exception:
             hint="Refresh or fix them (`aws sso login`, `aws configure`), or run offline "
             "with --provider draft.",
         )
+    refused = _batch_refused(exc, ctx.batch, ctx.region) if ctx.batch else None
+    if refused is not None:
+        return refused
     known = _BY_CODE.get(code)
     if known is not None:
         return known(message, ctx)
@@ -324,3 +365,61 @@ _BY_CODE: dict[str, Callable[[str, ErrorContext], Exception]] = {
     "ValidationException": _validation,
     "ModelErrorException": _model_error,
 }
+
+
+# ---------------------------------------------------------------------------- batch jobs
+
+
+def _batch_refused(exc: ClientError, call: BatchCall, region: str) -> Exception | None:
+    """What the account or its storage refused a batch call, as an exit-3 error naming
+    the permission or setting to fix; None: not such a refusal."""
+    code, message, status = error_code(exc)
+    lower = message.lower()
+    if code == "NoSuchBucket":
+        return ProviderError(
+            f'S3 bucket "{call.bucket}" does not exist (batch.s3_uri, {call.where}).',
+            hint=f"Create it in {region}, or fix batch.s3_uri.",
+        )
+    if code in _WRONG_REGION or status == 301:
+        headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        there = headers.get("x-amz-bucket-region") or "another region"
+        return ProviderError(
+            f'S3 bucket "{call.bucket}" is in {there}, not in this run\'s region {region} '
+            f"({code or status}).",
+            hint=f"Bedrock batch jobs use a bucket in their own region: run with --region "
+            f"{there}, or set batch.s3_uri ({call.where}) to a bucket in {region}.",
+        )
+    if _CANNOT_ASSUME.search(lower):
+        return ProviderError(
+            f"Bedrock cannot assume the batch role {call.role}: {message}",
+            hint="The role's trust policy must allow the service principal "
+            "bedrock.amazonaws.com to sts:AssumeRole (docs/bedrock.md#batch-inference).",
+        )
+    if code == "ServiceQuotaExceededException":
+        return ProviderError(
+            f"this account has reached a Bedrock batch inference quota in {region}: {message}",
+            hint="Wait for its running batch jobs to end (or stop them), request an increase "
+            "in the Service Quotas console, or run on-demand (--mode on-demand).",
+        )
+    if code in ("AccessDenied", "AccessDeniedException") or status == 403:
+        action, resource = _denied(lower, call)
+        return ProviderError(
+            f"{action} is not allowed on {resource}: {message}",
+            hint=f"Allow {action} on {resource} for the identity adloom runs as "
+            "(docs/bedrock.md#batch-inference lists every permission batch jobs need).",
+        )
+    return None
+
+
+def _denied(message: str, call: BatchCall) -> tuple[str, str]:
+    """The permission (and on what) an access-denied message is about: the one it names
+    (KMS, PassRole, tagging), else the call's own."""
+    if "passrole" in message:
+        return "iam:PassRole", call.role
+    if "kms" in message:
+        decrypt = "decrypt" in message or call.action == "s3:GetObject"
+        key = call.kms_key or "the bucket's KMS key"
+        return ("kms:Decrypt" if decrypt else "kms:GenerateDataKey"), key
+    if "tagresource" in message:
+        return "bedrock:TagResource", call.resource
+    return call.action, call.resource

@@ -13,6 +13,14 @@ Structured output is always asked for, in the strongest way the model supports
 
 An answer that is not valid copy comes back as a ``failed`` Response saying what
 was wrong, which the copy loop in ``generate`` sends back to the model (bounded).
+
+Copy requests for batch jobs (``TextOptions.batch``) are built for a Converse-type
+job: batch rejects ``toolConfig`` (a 400 for the record), so ``tool`` becomes
+``prompt`` (``native`` stays: structured output works in both invocation types);
+nothing only on-demand inference knows is sent (``serviceTier``, ``performanceConfig``)
+and no ``cachePoint`` (prompt caching is not documented for batch jobs, which are
+priced at their own discount). Such a body is a valid on-demand Converse body too:
+a record the job could not answer is sent on-demand as it is.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ from PIL import Image
 
 from adloom.model import CopyJob, Usage
 from adloom.providers import judging
-from adloom.providers.base import Response, ResponseStatus
+from adloom.providers.base import Request, Response, ResponseStatus
 from adloom.providers.copywriting import (
     TOOL_NAME,
     Mode,
@@ -54,6 +62,7 @@ class TextOptions:
     latency: str | None = None  # "standard" | "optimized"
     guardrail: tuple[str, str] | None = None  # (identifier, version)
     tier: str = "default"  # Converse serviceTier: default | flex | priority
+    batch: bool = False  # copy requests go in batch jobs (module docstring)
 
 
 @dataclass(frozen=True)
@@ -73,13 +82,15 @@ def build(
 ) -> Built:
     """The Converse body (everything but ``modelId``) for ``job``."""
     mode: Mode = info.structured_output
+    if options.batch and mode == "tool":
+        mode = "prompt"
     asked = copy_prompt(job, feedback, mode, prompts)
     system, user = asked.system, asked.user
     most = output_tokens(job.limits, info, options.max_tokens)
     inference: dict[str, Any] = {"maxTokens": most}
     if options.temperature is not None:
         inference["temperature"] = options.temperature
-    cached = _cacheable(system, info)
+    cached = 0 if options.batch else _cacheable(system, info)
     body: dict[str, Any] = {
         # The system prompt is what every request of a campaign (in one language) shares:
         # it comes first, and a cache point after it lets the service reuse it.
@@ -88,9 +99,10 @@ def build(
         "inferenceConfig": inference,
     }
     overhead = _structured(body, asked.schema, mode, _COPY_TOOL)
-    if options.latency == "optimized":
+    if options.latency == "optimized" and not options.batch:
         body["performanceConfig"] = {"latency": "optimized"}
-    if options.tier != "default":  # absent means default: older journals' keys still hit
+    # Absent means default: older journals' keys still hit.
+    if options.tier != "default" and not options.batch:
         body["serviceTier"] = {"type": options.tier}
     if options.guardrail:
         body["guardrailConfig"] = {
@@ -311,6 +323,23 @@ _STOPS: dict[str, tuple[ResponseStatus, str]] = {
 }
 
 
+def answer(
+    data: Mapping[str, Any], request: Request, info: ModelInfo, *, batch: bool = False
+) -> Response:
+    """The Converse answer to ``request`` (``data``: the response body, on-demand or a
+    batch job's ``modelOutput``) as a Response, validated against what it asked for;
+    ``batch``: priced at the model's batch prices."""
+    return parse(
+        data,
+        mode=mode_of(request.body),
+        fields=required_fields(request.body),
+        info=info,
+        max_tokens=request.max_tokens,
+        judge=is_judge(request.body),
+        batch=batch,
+    )
+
+
 def parse(
     data: Mapping[str, Any],
     *,
@@ -319,11 +348,14 @@ def parse(
     info: ModelInfo,
     max_tokens: int,
     judge: bool = False,
+    batch: bool = False,
 ) -> Response:
     """A Converse answer as a Response: ``ok`` with the copy, or why not."""
     served = str(data.get("performanceConfig", {}).get("latency", "standard"))
     tier = str(data.get("serviceTier", {}).get("type", "default"))
-    usage = _usage(data.get("usage", {}), info, optimized=served == "optimized", tier=tier)
+    usage = _usage(
+        data.get("usage", {}), info, optimized=served == "optimized", tier=tier, batch=batch
+    )
     stop = str(data.get("stopReason", ""))
     content = data.get("output", {}).get("message", {}).get("content", [])
     status: ResponseStatus = "ok"
@@ -350,13 +382,23 @@ def parse(
     )
 
 
-def _usage(raw: Mapping[str, Any], info: ModelInfo, *, optimized: bool, tier: str) -> Usage:
+def _usage(
+    raw: Mapping[str, Any], info: ModelInfo, *, optimized: bool, tier: str, batch: bool
+) -> Usage:
     """Tokens and cost as served; the saving: the cached tokens at the input price, less
     what they cost as cache reads and writes."""
     tokens_in, tokens_out = int(raw.get("inputTokens", 0)), int(raw.get("outputTokens", 0))
     read, write = int(raw.get("cacheReadInputTokens", 0)), int(raw.get("cacheWriteInputTokens", 0))
     cost = info.text_cost(
-        tokens_in, tokens_out, optimized=optimized, tier=tier, cache_read=read, cache_write=write
+        tokens_in,
+        tokens_out,
+        optimized=optimized,
+        tier=tier,
+        batch=batch,
+        cache_read=read,
+        cache_write=write,
     )
-    uncached = info.text_cost(tokens_in + read + write, tokens_out, optimized=optimized, tier=tier)
+    uncached = info.text_cost(
+        tokens_in + read + write, tokens_out, optimized=optimized, tier=tier, batch=batch
+    )
     return Usage(tokens_in, tokens_out, cost, read, write, uncached - cost)
