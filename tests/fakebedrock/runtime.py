@@ -442,7 +442,7 @@ def _guardrail_trace(config: Mapping[str, Any], user: str, words: list[str]) -> 
 
 
 def _render(
-    copy: dict[str, str], mode: str, schema: Mapping[str, Any], malformed: bool
+    copy: dict[str, Any], mode: str, schema: Mapping[str, Any], malformed: bool
 ) -> tuple[list[dict[str, Any]], str]:
     """The content blocks and stop reason of an answer in ``mode``."""
     if mode == "tool":
@@ -452,7 +452,7 @@ def _render(
     text = json.dumps(copy, ensure_ascii=False)
     if malformed:
         return [
-            {"text": "Here is some great copy for your ad! " + " / ".join(copy.values())}
+            {"text": "Here is some great copy for your ad! " + " / ".join(map(str, copy.values()))}
         ], "end_turn"
     if mode == "prompt":
         text = f"Here is the copy:\n```json\n{text}\n```"
