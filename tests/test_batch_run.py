@@ -45,7 +45,11 @@ def adloom(*argv: str) -> tuple[int, dict[str, Any], str]:
 
 
 def campaign(
-    tmp_path: Path, products: int, *, variants: int = 2, placements: str = "google_rsa",
+    tmp_path: Path,
+    products: int,
+    *,
+    variants: int = 2,
+    placements: str = "google_rsa",
     languages: str = "en",
 ) -> Path:
     """``products`` x ``variants`` x languages copy requests."""
@@ -101,14 +105,16 @@ def test_a_1000_request_campaign_runs_in_one_batch_job(
         "Completed", 1000, 1000, 0,
     )  # fmt: skip
     assert summary["tiers"] == {"batch": 1000}
-    assert summary["variants"] == 1000 and summary["failed"] == 0
+    assert summary["variants"] == 1000
+    assert summary["failed"] == 0
     # The input went up encrypted, one record per request, keyed by the journal key.
-    [key] = [k for k in s3.keys() if k.endswith(".jsonl")]
+    [key] = [k for k in s3.keys() if k.endswith(".jsonl")]  # noqa: SIM118 - S3Bucket.keys() lists the bucket
     head = s3.client.head_object(Bucket=s3.name, Key=key)
     assert head["ServerSideEncryption"] in ("AES256", "aws:kms")
     lines = [json.loads(line) for line in s3.read(key).splitlines()]
     keys = {k for (k,) in journal(out, "SELECT key FROM requests WHERE service_tier='batch'")}
-    assert {line["recordId"] for line in lines} == keys and len(keys) == 1000
+    assert {line["recordId"] for line in lines} == keys
+    assert len(keys) == 1000
     # Every answer priced at the batch price, from the journal's own token counts.
     info = load_registry().get(HAIKU)
     rows = journal(out, "SELECT input_tokens, output_tokens, cost_usd FROM requests")
@@ -119,13 +125,15 @@ def test_a_1000_request_campaign_runs_in_one_batch_job(
     # A rerun, batch or on-demand, asks nothing: the answers are the journal's.
     code, again, _ = adloom("run", str(brief), "--out", str(out), "--json", *batch(s3))
     assert code == ExitCode.OK
-    assert again["cache_hits"] == 1000 and "batch_jobs" not in again
+    assert again["cache_hits"] == 1000
+    assert "batch_jobs" not in again
     code, again, _ = adloom("run", str(brief), "--out", str(out), "--json", "--mode", "on-demand")
     assert code == ExitCode.OK
     assert again["cache_hits"] == 1000
     assert (creates(fake_bedrock), copy_calls(fake_bedrock)) == (1, 0)
 
 
+@pytest.mark.slow  # two full runs with images, to compare their outputs
 def test_images_go_on_demand_while_the_job_runs_and_outputs_match_on_demand(
     fake_bedrock: FakeBedrock, s3: S3Bucket, tmp_path: Path
 ) -> None:
@@ -142,7 +150,8 @@ def test_images_go_on_demand_while_the_job_runs_and_outputs_match_on_demand(
                             "--set", "text_model=amazon.nova-micro-v1:0")  # fmt: skip
     assert code == ExitCode.OK
     assert copy_calls(fake_bedrock) == 104
-    assert batched["variants"] == plain["variants"] and batched["creatives"] == plain["creatives"]
+    assert batched["variants"] == plain["variants"]
+    assert batched["creatives"] == plain["creatives"]
 
     def shape(out: Path) -> dict[str, Any]:
         book = load_workbook(out / "variants.xlsx", read_only=True)
@@ -175,7 +184,7 @@ def test_kill_9_while_waiting_then_the_rerun_resumes_the_same_job(
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=WAIT)
     assert creates(fake_bedrock) == 1
-    [(name, status)] = journal(out, "SELECT name, status FROM batch_jobs")
+    [(name, _status)] = journal(out, "SELECT name, status FROM batch_jobs")
 
     code, listed, _ = adloom("jobs", str(out), "--json")
     assert code == ExitCode.OK
@@ -214,7 +223,7 @@ def test_jobs_stop_ends_a_running_job_and_the_rerun_sends_the_rest_on_demand(
     code, stopped, _ = adloom("jobs", str(out), "--stop", "--json")
     assert code == ExitCode.OK
     assert [j["stopping"] for j in stopped["jobs"]] == [True]
-    stdout, stderr = proc.communicate(timeout=WAIT)
+    _stdout, stderr = proc.communicate(timeout=WAIT)
     assert proc.returncode == ExitCode.OK, stderr
     assert "ended Stopped" in stderr
     assert copy_calls(fake_bedrock) == 120  # what the job never answered, on-demand
@@ -251,7 +260,8 @@ def test_a_record_the_request_is_at_fault_for_fails_with_the_reason(
     assert copy_calls(fake_bedrock) == 0
     assert summary["failed"] == 2
     errors = journal(out, "SELECT error FROM requests WHERE status='failed'")
-    assert len(errors) == 2 and all("batch job adloom-" in e for (e,) in errors)
+    assert len(errors) == 2
+    assert all("batch job adloom-" in e for (e,) in errors)
 
 
 def test_a_failed_job_is_reported_and_its_records_go_on_demand(
@@ -262,7 +272,8 @@ def test_a_failed_job_is_reported_and_its_records_go_on_demand(
     code, summary, text = adloom("run", str(brief), "--out", str(out), "--json", *batch(s3))
     assert code == ExitCode.OK, text
     [job] = summary["batch_jobs"]
-    assert job["status"] == "Failed" and job["on_demand"] == 120
+    assert job["status"] == "Failed"
+    assert job["on_demand"] == 120
     assert "Internal failure while processing records." in job["message"]
     assert copy_calls(fake_bedrock) == 120
     assert any("Internal failure" in w for w in summary["warnings"])
@@ -275,7 +286,8 @@ def test_below_the_minimum_copy_goes_on_demand_and_the_run_says_so(
     code, summary, text = adloom("run", str(brief), "--out", str(out), "--json", *batch(s3))
     assert code == ExitCode.OK, text
     assert "fewer than the 100 records a batch job must hold; sent on-demand" in text
-    assert creates(fake_bedrock) == 0 and s3.keys() == []
+    assert creates(fake_bedrock) == 0
+    assert s3.keys() == []
     assert copy_calls(fake_bedrock) == 20
     assert "batch_jobs" not in summary
 
@@ -303,7 +315,8 @@ def test_the_budget_stops_a_job_that_might_not_fit(
     code, summary, text = adloom("run", str(brief), "--out", str(out), "--json",
                                  "--max-cost", "0.01", *batch(s3))  # fmt: skip
     assert code == ExitCode.SOME_FAILED
-    assert creates(fake_bedrock) == 0 and s3.keys() == []
+    assert creates(fake_bedrock) == 0
+    assert s3.keys() == []
     assert summary["not_generated"] == 120
     assert "budget" in text.lower()
 
@@ -338,4 +351,5 @@ def test_missing_batch_settings_are_named_before_anything_is_uploaded(
                            "--set", f"batch.s3_uri={s3.uri('adloom')}")  # fmt: skip
     assert code == ExitCode.BAD_INPUT
     assert "batch.role_arn" in text
-    assert s3.keys() == [] and fake_bedrock.requests == []
+    assert s3.keys() == []
+    assert fake_bedrock.requests == []
