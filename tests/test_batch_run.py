@@ -201,6 +201,28 @@ def test_kill_9_while_waiting_then_the_rerun_resumes_the_same_job(
     assert journal(out, "SELECT collected FROM batch_jobs") == [(1,)]
 
 
+def test_ctrl_c_while_waiting_leaves_the_job_running_and_says_how_to_resume(
+    fake_bedrock: FakeBedrock, s3: S3Bucket, tmp_path: Path
+) -> None:
+    fake_bedrock.behaviour.batch_release = str(tmp_path / "never")
+    brief, out = campaign(tmp_path, 60), tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "adloom", "run", str(brief), "--out", str(out), *batch(s3)],
+        env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + WAIT
+    while not _submitted(out) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=WAIT)
+    assert proc.returncode == ExitCode.INTERRUPTED
+    [(name,)] = journal(out, "SELECT name FROM batch_jobs")
+    assert f"Batch job(s) {name} keep running on the service" in stderr
+    assert f"adloom jobs {out} --stop" in stderr
+    assert "Traceback" not in stderr
+    assert fake_bedrock.calls("stop_model_invocation_job") == []  # left running
+
+
 def _submitted(out: Path) -> bool:
     try:
         return bool(journal(out, "SELECT 1 FROM batch_jobs WHERE job_id IS NOT NULL"))

@@ -90,6 +90,7 @@ class _Ended:
     job: _Job
     reads: tuple[_Read, ...] = ()
     error: BaseException | None = None
+    skipped: tuple[str, ...] = ()  # output lines that could not be read, and why
 
 
 @dataclass(frozen=True)
@@ -289,7 +290,8 @@ class Batcher:
                     )
                     if job.progress.ended:
                         left.remove(job)
-                        ended.put(_Ended(job, tuple(self._read(job))))
+                        reads = tuple(self._read(job))
+                        ended.put(_Ended(job, reads, skipped=tuple(self.batches.skipped)))
                 except Exception as exc:  # handed to the dispatcher, which raises it
                     ended.put(_Ended(job, error=exc))
                     return
@@ -338,6 +340,11 @@ class Batcher:
                 on_outcome(
                     self.engine.failed(request, f"batch job {job.name}: {read.answer.error}")
                 )
+        if ended.skipped:
+            self.notify(
+                f"Batch job {job.name}: {len(ended.skipped)} output line(s) could not be read"
+                f" ({'; '.join(ended.skipped[:3])}); their requests are sent on-demand."
+            )
         missing = [job.requests[k] for k in sorted(job.wanted - seen)]
         again += missing
         self.engine.budget.settle(job.worst_usd, cost)

@@ -222,6 +222,9 @@ class Batches(ABC):
     """A provider's batch jobs. Every method may raise ``adloom.errors.ProviderError``
     (exit 3) for what the account or its storage refuses, naming the permission."""
 
+    # Output lines the last ``answers`` could not use, each "where: why" (told the user).
+    skipped: Sequence[str] = ()
+
     @abstractmethod
     def limits(self, model: str) -> BatchLimits | None:
         """The job limits of ``model`` (id as sent); None: it is not offered in batch."""
