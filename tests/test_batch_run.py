@@ -8,7 +8,6 @@ not answer goes on-demand; the outputs are those of an on-demand run.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import signal
@@ -22,26 +21,17 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from adloom.cli import main
-from adloom.console import Env
 from adloom.errors import ExitCode
 from adloom.registry import load_registry
 from briefs import write_brief
 from fakebedrock import FakeBedrock
 from s3server import S3Bucket
+from test_batch_mode import adloom
 
 HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0"  # the default text model (native JSON)
 NOVA_LITE = "amazon.nova-lite-v1:0"  # a forced tool on-demand, the schema in the prompt in batch
 ROLE = "arn:aws:iam::123456789012:role/adloom-batch"
 WAIT = 120.0  # seconds: bounds a hang on a stalled machine, never a speed requirement
-
-
-def adloom(*argv: str) -> tuple[int, dict[str, Any], str]:
-    stdout, stderr = io.StringIO(), io.StringIO()
-    code = main(list(argv), env=Env(stdout=stdout, stderr=stderr))
-    text = stdout.getvalue().strip()
-    data = json.loads(text) if text.startswith("{") else {}
-    return code, data, stdout.getvalue() + stderr.getvalue()
 
 
 def campaign(
@@ -174,13 +164,7 @@ def test_kill_9_while_waiting_then_the_rerun_resumes_the_same_job(
     gate = tmp_path / "release-job"
     fake_bedrock.behaviour.batch_release = str(gate)  # the job stays InProgress until then
     brief, out = campaign(tmp_path, 60), tmp_path / "out"
-    command = [sys.executable, "-m", "adloom", "run", str(brief), "--out", str(out), *batch(s3)]
-    proc = subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)  # fmt: skip
-    deadline = time.monotonic() + WAIT
-    while not _submitted(out) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert _submitted(out), "the run ended or stalled before its job was journalled"
+    proc = waiting_run(brief, out, s3)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=WAIT)
     assert creates(fake_bedrock) == 1
@@ -206,13 +190,7 @@ def test_ctrl_c_while_waiting_leaves_the_job_running_and_says_how_to_resume(
 ) -> None:
     fake_bedrock.behaviour.batch_release = str(tmp_path / "never")
     brief, out = campaign(tmp_path, 60), tmp_path / "out"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "adloom", "run", str(brief), "--out", str(out), *batch(s3)],
-        env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + WAIT
-    while not _submitted(out) and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
+    proc = waiting_run(brief, out, s3)
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=WAIT)
     assert proc.returncode == ExitCode.INTERRUPTED
@@ -221,6 +199,18 @@ def test_ctrl_c_while_waiting_leaves_the_job_running_and_says_how_to_resume(
     assert f"adloom jobs {out} --stop" in stderr
     assert "Traceback" not in stderr
     assert fake_bedrock.calls("stop_model_invocation_job") == []  # left running
+
+
+def waiting_run(brief: Path, out: Path, s3: S3Bucket) -> subprocess.Popen[str]:
+    """``adloom run --mode batch`` as a process, once its job is journalled as submitted."""
+    command = [sys.executable, "-m", "adloom", "run", str(brief), "--out", str(out), *batch(s3)]
+    proc = subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + WAIT
+    while not _submitted(out) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _submitted(out), "the run ended or stalled before its job was journalled"
+    return proc
 
 
 def _submitted(out: Path) -> bool:
@@ -235,13 +225,7 @@ def test_jobs_stop_ends_a_running_job_and_the_rerun_sends_the_rest_on_demand(
 ) -> None:
     fake_bedrock.behaviour.batch_release = str(tmp_path / "never")
     brief, out = campaign(tmp_path, 60), tmp_path / "out"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "adloom", "run", str(brief), "--out", str(out), *batch(s3)],
-        env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + WAIT
-    while not _submitted(out) and time.monotonic() < deadline:
-        time.sleep(0.02)
+    proc = waiting_run(brief, out, s3)
     code, stopped, _ = adloom("jobs", str(out), "--stop", "--json")
     assert code == ExitCode.OK
     assert [j["stopping"] for j in stopped["jobs"]] == [True]
