@@ -93,12 +93,12 @@ class S3Server:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
+        self._client = client(self.endpoint)
 
     def bucket(self) -> S3Bucket:
         name = new_bucket_name()
-        s3 = client(self.endpoint)
-        s3.create_bucket(Bucket=name)
-        return S3Bucket(name, self.endpoint, s3)
+        self._client.create_bucket(Bucket=name)
+        return S3Bucket(name, self.endpoint, self._client)
 
     def stop(self) -> None:
         self._server.stop()
@@ -144,6 +144,7 @@ class DeniedS3:
         self._iam = boto3.session.Session().client(
             "iam", aws_access_key_id=self._admin[0], aws_secret_access_key=self._admin[1], **kw
         )
+        self._s3 = client(self.endpoint, *self._admin)
 
     def _ready(self) -> None:
         deadline = time.monotonic() + 30
@@ -160,7 +161,7 @@ class DeniedS3:
         """(a new bucket, the secret key) with the access key id of a user who may not
         put objects in it (``S3Bucket.key_id``); ``S3Bucket.client`` is the admin's."""
         name = new_bucket_name()
-        s3 = client(self.endpoint, *self._admin)
+        s3 = self._s3
         s3.create_bucket(Bucket=name)
         self._iam.create_user(UserName=name)
         self._iam.put_user_policy(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -170,17 +171,25 @@ def _stopped(state: State, job: Job, outputs: dict[str, list[dict[str, Any]]] | 
 # ------------------------------------------------------------------ S3
 
 
+_clients: dict[str, S3Client] = {}
+_clients_lock = threading.Lock()
+
+
 def _client(job: Job) -> S3Client:
+    """The service role's S3 client for the job's endpoint: made once (it takes a
+    tenth of a second), then shared; clients are thread safe, sessions are not."""
     import boto3
 
-    session = boto3.session.Session()  # one per job: the default session is not thread safe
-    return session.client(
-        "s3",
-        endpoint_url=job.s3_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=ROLE_KEY,
-        aws_secret_access_key=ROLE_SECRET,
-    )
+    with _clients_lock:
+        if job.s3_endpoint not in _clients:
+            _clients[job.s3_endpoint] = boto3.session.Session().client(
+                "s3",
+                endpoint_url=job.s3_endpoint,
+                region_name="us-east-1",
+                aws_access_key_id=ROLE_KEY,
+                aws_secret_access_key=ROLE_SECRET,
+            )
+        return _clients[job.s3_endpoint]
 
 
 def split_uri(uri: str) -> tuple[str, str]:
