@@ -11,6 +11,7 @@ turn on for the shared server too.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import socket
@@ -89,6 +90,7 @@ class S3Server:
     def __init__(self) -> None:
         from moto.server import ThreadedMotoServer
 
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request, else
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()

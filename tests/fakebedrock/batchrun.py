@@ -35,9 +35,10 @@ TOOLS_REFUSED = (
     "invocation type. Remove toolConfig, or use the InvokeModel invocation type."
 )
 # errorMessage of a scripted error record, by errorCode.
-ERROR_MESSAGES = {status: message for status, _code, message in FAULTS.values()} | {
-    400: "Malformed input request, please reformat your input and try again.",
-}
+ERROR_MESSAGES = {
+    FAULTS[kind][0]: FAULTS[kind][2]
+    for kind in ("throttle", "unavailable", "internal", "timeout", "model_error")
+} | {400: "Malformed input request, please reformat your input and try again."}
 
 
 class JobFailed(Exception):
@@ -51,6 +52,10 @@ def s3_endpoint(state: State) -> str:
 def run(state: State, job: Job) -> None:
     try:
         _run(state, job)
+        with state.lock:
+            overtaken = job.status == "Stopping"
+        if overtaken:  # a stop request came as the job ended: ``Job.move`` refused the end
+            _stopped(state, job, None)
     except Exception as exc:  # a bug in the fake: the job fails, and the test must fail
         state.errors.append(f"batch job {job.id}: {type(exc).__name__}: {exc}")
         job.move(state, "Failed", f"fake bug: {exc}")
