@@ -465,7 +465,10 @@ def test_the_fake_run_as_a_process_holds_a_job_until_released(
 ) -> None:
     release = tmp_path / "release"
     config = tmp_path / "fake.json"
-    config.write_text(json.dumps({"batch_release": str(release), "batch_min_records": 1}))
+    log = tmp_path / "answered.jsonl"
+    config.write_text(
+        json.dumps({"batch_release": str(release), "batch_min_records": 1, "request_log": str(log)})
+    )
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.fakebedrock", "--port", "0", "--config", str(config)],
         cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
@@ -482,6 +485,8 @@ def test_the_fake_run_as_a_process_holds_a_job_until_released(
         release.touch()
         assert wait(arn)["status"] == "Completed"
         assert len(outputs(s3, arn)) == 5
+        logged = [json.loads(line) for line in log.read_text().splitlines()]
+        assert [(e["op"], e["status"]) for e in logged] == [("create_model_invocation_job", 200)]
     finally:
         proc.terminate()
         proc.wait(timeout=10)
