@@ -399,6 +399,32 @@ def test_stop_moves_a_job_to_stopped(
     assert ended.value.response["Error"]["Code"] == "ConflictException"
 
 
+def test_a_job_stopped_in_progress_writes_what_it_answered(
+    fake_bedrock: FakeBedrock, s3: S3Bucket
+) -> None:
+    fake_bedrock.behaviour.batch_records_per_second = 100  # 1,000 records: 10 s
+    arn = create(s3, upload(s3, [record(i) for i in range(1000)]))
+    wait(arn, lambda j: j.get("processedRecordCount", 0) > 0)
+    bedrock().stop_model_invocation_job(jobIdentifier=arn)
+    job = wait(arn)
+    assert job["status"] == "Stopped"
+    assert 0 < job["processedRecordCount"] < 1000
+    assert len(outputs(s3, arn)) == job["processedRecordCount"]
+    assert manifest(s3, arn)["processedRecordCount"] == job["processedRecordCount"]
+
+
+def test_outputs_are_encrypted_with_the_jobs_kms_key(
+    fake_bedrock: FakeBedrock, s3: S3Bucket
+) -> None:
+    key = "arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+    output = {"s3OutputDataConfig": {"s3Uri": s3.uri("out"), "s3EncryptionKeyId": key}}
+    arn = create(s3, upload(s3, [record(i) for i in range(100)]), outputDataConfig=output)
+    assert wait(arn)["status"] == "Completed"
+    for name in s3.keys("out/"):
+        head = s3.client.head_object(Bucket=s3.name, Key=name)
+        assert (head["ServerSideEncryption"], head["SSEKMSKeyId"]) == ("aws:kms", key)
+
+
 def test_get_by_id_or_arn_and_unknown_jobs(fake_bedrock: FakeBedrock, s3: S3Bucket) -> None:
     arn = create(s3, upload(s3, [record(i) for i in range(100)]))
     job_id = arn.rsplit("/", 1)[-1]

@@ -344,7 +344,8 @@ def _answer_all(
 
 
 def _write(state: State, job: Job, outputs: dict[str, list[dict[str, Any]]]) -> None:
-    """``<output>/<job id>/<input name>.out`` in shuffled order, and the manifest."""
+    """``<output>/<job id>/<input name>.out`` in shuffled order, and the manifest;
+    encrypted with the job's KMS key (``s3EncryptionKeyId``) when it names one."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     uri = job.request["outputDataConfig"]["s3OutputDataConfig"]["s3Uri"]
@@ -356,14 +357,15 @@ def _write(state: State, job: Job, outputs: dict[str, list[dict[str, Any]]]) -> 
             for k in ("totalRecordCount", "processedRecordCount", "successRecordCount",
                       "errorRecordCount")
         } | job.tokens  # fmt: skip
+    kms = job.request["outputDataConfig"]["s3OutputDataConfig"].get("s3EncryptionKeyId")
+    sse: dict[str, Any] = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms} if kms else {}
     try:
         s3 = _client(job)
         for name, lines in outputs.items():
             secrets.SystemRandom().shuffle(lines)  # the docs: order is not kept
             data = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
-            s3.put_object(Bucket=bucket, Key=f"{folder}/{name}.out", Body=data.encode())
-        s3.put_object(
-            Bucket=bucket, Key=f"{folder}/manifest.json.out", Body=json.dumps(manifest).encode()
-        )
+            s3.put_object(Bucket=bucket, Key=f"{folder}/{name}.out", Body=data.encode(), **sse)
+        s3.put_object(Bucket=bucket, Key=f"{folder}/manifest.json.out",
+                      Body=json.dumps(manifest).encode(), **sse)  # fmt: skip
     except (ClientError, BotoCoreError) as exc:
         raise JobFailed(str(_s3_failed(job, uri, "write to", exc))) from None
