@@ -351,6 +351,11 @@ def test_an_input_that_cannot_be_read_fails_the_job(
     assert "NoSuchBucket" in no_bucket["message"]
     assert "NoSuchKey" in no_file["message"]
     assert "Line 1 of bad.jsonl" in not_jsonl["message"]
+    nowhere = {"s3OutputDataConfig": {"s3Uri": s3.absent_uri + "/out"}}
+    unwritable = wait(create(s3, upload(s3, [record(i) for i in range(100)]),
+                             jobName="fourth", outputDataConfig=nowhere))  # fmt: skip
+    assert unwritable["status"] == "Failed"
+    assert "Unable to write to the S3 location" in unwritable["message"]
 
 
 def test_an_input_folder_gives_one_output_per_file(fake_bedrock: FakeBedrock, s3: S3Bucket) -> None:
@@ -397,6 +402,17 @@ def test_stop_moves_a_job_to_stopped(
     with pytest.raises(ClientError) as ended:
         bedrock().stop_model_invocation_job(jobIdentifier=arn)
     assert ended.value.response["Error"]["Code"] == "ConflictException"
+
+
+def test_a_stop_request_cuts_a_wait_short(fake_bedrock: FakeBedrock, s3: S3Bucket) -> None:
+    fake_bedrock.behaviour.batch_submitted_seconds = 3600
+    arn = create(s3, upload(s3, [record(i) for i in range(100)]))
+    assert bedrock().get_model_invocation_job(jobIdentifier=arn)["status"] == "Submitted"
+    bedrock().stop_model_invocation_job(jobIdentifier=arn)
+    job = wait(arn)
+    assert job["status"] == "Stopped"
+    assert "totalRecordCount" not in job
+    assert not s3.keys("out/")
 
 
 def test_a_job_stopped_in_progress_writes_what_it_answered(
