@@ -117,8 +117,8 @@ def _required(key: str, value: str, example: str) -> str:
 
 
 def _folder(uri: str, where: str) -> tuple[str, str]:
-    """``s3://bucket/prefix`` as (bucket, prefix)."""
-    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    """``s3://bucket/prefix`` as (bucket, prefix), checked."""
+    bucket, prefix = _split(uri)
     prefix = prefix.strip("/")
     if (
         not uri.startswith("s3://")
