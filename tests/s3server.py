@@ -11,6 +11,7 @@ turn on for the shared server too.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import socket
@@ -89,16 +90,17 @@ class S3Server:
     def __init__(self) -> None:
         from moto.server import ThreadedMotoServer
 
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line per request, else
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
+        self._client = client(self.endpoint)
 
     def bucket(self) -> S3Bucket:
         name = new_bucket_name()
-        s3 = client(self.endpoint)
-        s3.create_bucket(Bucket=name)
-        return S3Bucket(name, self.endpoint, s3)
+        self._client.create_bucket(Bucket=name)
+        return S3Bucket(name, self.endpoint, self._client)
 
     def stop(self) -> None:
         self._server.stop()
@@ -144,6 +146,7 @@ class DeniedS3:
         self._iam = boto3.session.Session().client(
             "iam", aws_access_key_id=self._admin[0], aws_secret_access_key=self._admin[1], **kw
         )
+        self._s3 = client(self.endpoint, *self._admin)
 
     def _ready(self) -> None:
         deadline = time.monotonic() + 30
@@ -160,7 +163,7 @@ class DeniedS3:
         """(a new bucket, the secret key) with the access key id of a user who may not
         put objects in it (``S3Bucket.key_id``); ``S3Bucket.client`` is the admin's."""
         name = new_bucket_name()
-        s3 = client(self.endpoint, *self._admin)
+        s3 = self._s3
         s3.create_bucket(Bucket=name)
         self._iam.create_user(UserName=name)
         self._iam.put_user_policy(

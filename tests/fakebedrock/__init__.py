@@ -6,8 +6,10 @@
         fake.requests                      # every request received, secrets removed
 
 It answers the runtime (``/model/{id}/converse``, ``/model/{id}/invoke``), the
-control-plane calls adloom makes and Service Quotas' ``ListServiceQuotas``,
-strictly: bodies the service or model would refuse get the real error shape.
+control-plane calls adloom makes (batch inference jobs too, with their input and
+output in S3 at ``AWS_ENDPOINT_URL_S3``: ``batchjobs``) and Service Quotas'
+``ListServiceQuotas``, strictly: bodies the service or model would refuse get the
+real error shape.
 ``python -m tests.fakebedrock --port N --config behaviour.json`` runs it as a
 process (kill -9 tests, benchmarks).
 """

@@ -82,6 +82,7 @@ OPS = {
     "stop_model_invocation_job": "StopModelInvocationJob",
 }
 ENDED = frozenset({"Completed", "PartiallyCompleted", "Failed", "Stopped", "Expired"})
+STOPPING = frozenset({"Stopping", "Stopped"})
 
 
 def now() -> datetime:
@@ -114,7 +115,11 @@ class Job:
     stop: threading.Event = field(default_factory=threading.Event)
 
     def move(self, state: State, status: str, message: str = "") -> None:
+        """To ``status``; once a stop is asked for, only to Stopping or Stopped; once
+        ended, nowhere."""
         with state.lock:
+            if self.status in ENDED or (self.stop.is_set() and status not in STOPPING):
+                return
             self.status, self.modified = status, now()
             if message:
                 self.message = message
@@ -182,8 +187,7 @@ def _patterns(shape: Shape, value: Any, path: str, problems: list[str]) -> None:
     if isinstance(shape, StructureShape) and isinstance(value, Mapping):
         for key, item in value.items():
             if key in shape.members:
-                _patterns(shape.members[key], item, f"{path}{key}" if not path else
-                          f"{path}.{key}", problems)  # fmt: skip
+                _patterns(shape.members[key], item, f"{path}.{key}" if path else key, problems)
     elif isinstance(shape, ListShape) and isinstance(value, list):
         for i, item in enumerate(value):
             _patterns(shape.member, item, f"{path}.{i + 1}.member", problems)
@@ -311,17 +315,18 @@ def find(state: State, ident: str) -> Job:
 
 
 def stop(state: State, job: Job) -> None:
-    with state.lock:
+    with state.lock:  # one step: the job's thread may be ending it
         status = job.status
+        if status not in ENDED:
+            job.stop.set()
+            if status != "Stopping":
+                job.status, job.modified = "Stopping", now()
     if status in ENDED:
         raise ServiceError(
             409,
             "ConflictException",
             f"The batch inference job can't be stopped because its status is {status}.",
         )
-    job.stop.set()
-    if status != "Stopping":
-        job.move(state, "Stopping")
 
 
 def _when(query: Mapping[str, str], key: str) -> datetime | None:

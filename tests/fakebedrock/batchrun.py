@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -34,9 +35,10 @@ TOOLS_REFUSED = (
     "invocation type. Remove toolConfig, or use the InvokeModel invocation type."
 )
 # errorMessage of a scripted error record, by errorCode.
-ERROR_MESSAGES = {status: message for status, _code, message in FAULTS.values()} | {
-    400: "Malformed input request, please reformat your input and try again.",
-}
+ERROR_MESSAGES = {
+    FAULTS[kind][0]: FAULTS[kind][2]
+    for kind in ("throttle", "unavailable", "internal", "timeout", "model_error")
+} | {400: "Malformed input request, please reformat your input and try again."}
 
 
 class JobFailed(Exception):
@@ -50,6 +52,10 @@ def s3_endpoint(state: State) -> str:
 def run(state: State, job: Job) -> None:
     try:
         _run(state, job)
+        with state.lock:
+            overtaken = job.status == "Stopping"
+        if overtaken:  # a stop request came as the job ended: ``Job.move`` refused the end
+            _stopped(state, job, None)
     except Exception as exc:  # a bug in the fake: the job fails, and the test must fail
         state.errors.append(f"batch job {job.id}: {type(exc).__name__}: {exc}")
         job.move(state, "Failed", f"fake bug: {exc}")
@@ -170,17 +176,25 @@ def _stopped(state: State, job: Job, outputs: dict[str, list[dict[str, Any]]] | 
 # ------------------------------------------------------------------ S3
 
 
+_clients: dict[str, S3Client] = {}
+_clients_lock = threading.Lock()
+
+
 def _client(job: Job) -> S3Client:
+    """The service role's S3 client for the job's endpoint: made once (it takes a
+    tenth of a second), then shared; clients are thread safe, sessions are not."""
     import boto3
 
-    session = boto3.session.Session()  # one per job: the default session is not thread safe
-    return session.client(
-        "s3",
-        endpoint_url=job.s3_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=ROLE_KEY,
-        aws_secret_access_key=ROLE_SECRET,
-    )
+    with _clients_lock:
+        if job.s3_endpoint not in _clients:
+            _clients[job.s3_endpoint] = boto3.session.Session().client(
+                "s3",
+                endpoint_url=job.s3_endpoint,
+                region_name="us-east-1",
+                aws_access_key_id=ROLE_KEY,
+                aws_secret_access_key=ROLE_SECRET,
+            )
+        return _clients[job.s3_endpoint]
 
 
 def split_uri(uri: str) -> tuple[str, str]:
@@ -330,7 +344,8 @@ def _answer_all(
 
 
 def _write(state: State, job: Job, outputs: dict[str, list[dict[str, Any]]]) -> None:
-    """``<output>/<job id>/<input name>.out`` in shuffled order, and the manifest."""
+    """``<output>/<job id>/<input name>.out`` in shuffled order, and the manifest;
+    encrypted with the job's KMS key (``s3EncryptionKeyId``) when it names one."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     uri = job.request["outputDataConfig"]["s3OutputDataConfig"]["s3Uri"]
@@ -342,14 +357,15 @@ def _write(state: State, job: Job, outputs: dict[str, list[dict[str, Any]]]) -> 
             for k in ("totalRecordCount", "processedRecordCount", "successRecordCount",
                       "errorRecordCount")
         } | job.tokens  # fmt: skip
+    kms = job.request["outputDataConfig"]["s3OutputDataConfig"].get("s3EncryptionKeyId")
+    sse: dict[str, Any] = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": kms} if kms else {}
     try:
         s3 = _client(job)
         for name, lines in outputs.items():
             secrets.SystemRandom().shuffle(lines)  # the docs: order is not kept
             data = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
-            s3.put_object(Bucket=bucket, Key=f"{folder}/{name}.out", Body=data.encode())
-        s3.put_object(
-            Bucket=bucket, Key=f"{folder}/manifest.json.out", Body=json.dumps(manifest).encode()
-        )
+            s3.put_object(Bucket=bucket, Key=f"{folder}/{name}.out", Body=data.encode(), **sse)
+        s3.put_object(Bucket=bucket, Key=f"{folder}/manifest.json.out",
+                      Body=json.dumps(manifest).encode(), **sse)  # fmt: skip
     except (ClientError, BotoCoreError) as exc:
         raise JobFailed(str(_s3_failed(job, uri, "write to", exc))) from None

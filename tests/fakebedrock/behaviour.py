@@ -31,6 +31,8 @@ FAULTS: dict[str, tuple[int, str, str]] = {
     "quota": (400, "ServiceQuotaExceededException", "Your request exceeds the service quota."),
 }
 TOKENS_THROTTLE = "Too many tokens, please wait before trying again."
+# The operations ``Behaviour.request_log`` records.
+LOGGED = ("converse", "invoke", "create_model_invocation_job", "stop_model_invocation_job")
 
 
 @dataclass
@@ -85,9 +87,10 @@ class Behaviour:
     # defaults; denied: ListServiceQuotas answers AccessDeniedException.
     service_quotas: dict[str, float] = field(default_factory=dict)
     service_quotas_denied: bool = False
-    # A JSONL file that gets one line per runtime request answered: op, model, HTTP
-    # status and the hash of the body, so a test or benchmark can count what another
-    # process (the fake run as a subprocess) was asked, per request, even after a kill.
+    # A JSONL file that gets one line per runtime request answered (and per batch job
+    # create or stop call): op, model, HTTP status and the hash of the body, so a test or
+    # benchmark can count what another process (the fake run as a subprocess) was asked,
+    # per request, even after a kill.
     request_log: str = ""
     # A gate, so a test can signal a run while requests are surely in flight: the first
     # ``hold_after`` runtime requests are answered, later ones wait until the file
@@ -219,8 +222,9 @@ class State:
             self.requests.append(entry)
 
     def log_answered(self, entry: Recorded) -> None:
-        """Append ``entry`` to ``behaviour.request_log`` (runtime calls only), if set."""
-        if not self.behaviour.request_log or entry.op not in ("converse", "invoke"):
+        """Append ``entry`` to ``behaviour.request_log`` (runtime calls, and batch jobs
+        created or stopped), if set."""
+        if not self.behaviour.request_log or entry.op not in LOGGED:
             return
         line = json.dumps(
             {

@@ -298,13 +298,8 @@ def converse(state: State, model_id: str, body: Any, region: str) -> dict[str, A
     return answer(state, spec, body, region, on_demand=model_id)
 
 
-def answer(
-    state: State, spec: ModelSpec, body: Any, region: str, *, on_demand: str
-) -> dict[str, Any]:
-    """The Converse answer to ``body``. ``on_demand``: the model id as sent to the
-    runtime (scripted faults match it); "" for a record of a batch job, answered by the
-    same logic outside the on-demand path: no tokens-per-minute quota, no scripted
-    runtime faults, no latency, no prompt cache."""
+def _check_request(spec: ModelSpec, body: Any) -> tuple[int, int, int]:
+    """(image blocks, their tokens, maxTokens) of a Converse body the model accepts."""
     problems = validate_body("bedrock-runtime", "Converse", body)
     if problems:
         raise invalid(validation_message(problems))
@@ -319,6 +314,17 @@ def answer(
             f"The maximum tokens you requested exceeds the model limit of {spec.max_tokens}. "
             f"Try again with a maximum tokens value that is lower than {spec.max_tokens}."
         )
+    return images, image_tokens, max_tokens
+
+
+def answer(
+    state: State, spec: ModelSpec, body: Any, region: str, *, on_demand: str
+) -> dict[str, Any]:
+    """The Converse answer to ``body``. ``on_demand``: the model id as sent to the
+    runtime (scripted faults match it); "" for a record of a batch job, answered by the
+    same logic outside the on-demand path: no tokens-per-minute quota, no scripted
+    runtime faults, no latency, no prompt cache."""
+    images, image_tokens, max_tokens = _check_request(spec, body)
     system = "\n".join(b.get("text", "") for b in body.get("system", []))
     user = "\n".join(
         block.get("text", "")
