@@ -242,12 +242,18 @@ def test_a_kms_key_encrypts_the_input_and_the_output(
 ) -> None:
     fake_bedrock.behaviour.batch_min_records = 1
     batches = batches_of(s3, **{"batch.kms_key": KMS})
-    job = batches.submit(submission(requests(1)))
+    asked = requests(1)
+    job = batches.submit(submission(asked))
     head = s3.client.head_object(Bucket=s3.name, Key=job.input_uri.split("/", 3)[3])
     assert head["ServerSideEncryption"] == "aws:kms"
     assert head["SSEKMSKeyId"] == KMS
     (created,) = fake_bedrock.calls("create_model_invocation_job")
     assert created.body["outputDataConfig"]["s3OutputDataConfig"]["s3EncryptionKeyId"] == KMS
+    assert wait(batches, job.job_id).status == "Completed"
+    (out,) = [k for k in s3.keys("adloom/runs/") if k.endswith(".jsonl.out")]
+    assert s3.client.head_object(Bucket=s3.name, Key=out)["SSEKMSKeyId"] == KMS
+    (answer,) = batches.answers(job, {asked[0].key: asked[0]})
+    assert answer.response is not None
 
 
 def test_the_same_token_twice_starts_one_job(fake_bedrock: FakeBedrock, s3: S3Bucket) -> None:
