@@ -18,7 +18,14 @@ import pytest
 
 from adloom.errors import ExitCode, InputError, ProviderError
 from adloom.providers import ProviderConfig
-from adloom.providers.base import BatchAnswer, BatchProgress, BatchSubmission, Request, Submitted
+from adloom.providers.base import (
+    BatchAnswer,
+    BatchLimits,
+    BatchProgress,
+    BatchSubmission,
+    Request,
+    Submitted,
+)
 from adloom.providers.bedrock import BedrockProvider
 from adloom.providers.bedrock.batch import BedrockBatches
 from adloom.registry import load_registry
@@ -159,6 +166,27 @@ def test_limits_and_worst_cost_come_from_the_registry() -> None:
     assert worst == pytest.approx(expected / 1e6)
     assert (info.batch_input_per_m, info.batch_output_per_m) == (0.50, 2.50)
     assert worst == pytest.approx(info.text_cost(request.input_tokens, request.max_tokens) / 2)
+
+
+def test_the_accounts_batch_quotas_replace_the_registrys(fake_bedrock: FakeBedrock) -> None:
+    """Service Quotas names batch quotas by the model without its vendor ("Nova Lite V1");
+    of two record limits (per job, per input file) the lower holds: one file a job."""
+    fake_bedrock.behaviour.service_quotas = {
+        "Minimum number of records per batch inference job for Nova Lite V1": 1000,
+        "Records per batch inference job for Nova Lite V1": 40_000,
+        "Records per input file per batch inference job for Nova Lite V1": 20_000,
+        "Batch inference input file size (in GB) for Nova Lite V1": 2,
+        "Minimum number of records per batch inference job for Nova Micro V1": 500,
+    }
+    batches = provider(settings("my-bucket")).batches()
+    assert batches.limits(f"us.{NOVA_LITE}") == BatchLimits(1000, 20_000, 2 * 10**9)
+    assert batches.limits(HAIKU45) == BatchLimits(100, 50_000, 1024**3)  # none listed
+
+
+def test_without_service_quotas_the_registrys_limits_hold(fake_bedrock: FakeBedrock) -> None:
+    fake_bedrock.behaviour.service_quotas_denied = True
+    batches = provider(settings("my-bucket")).batches()
+    assert batches.limits(NOVA_LITE) == BatchLimits(100, 50_000, 1024**3)
 
 
 def test_a_model_offered_in_batch_without_a_batch_price_is_refused() -> None:

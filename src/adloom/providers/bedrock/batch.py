@@ -14,6 +14,9 @@ folder holds one piece of work, and a retried submit returns the job already sta
 records is never held in memory at once), joined on ``recordId`` and read exactly
 like an on-demand Converse answer (``text.answer``), at the batch price.
 
+A job's limits are the account's batch quotas where Service Quotas lists them
+(``account_quotas.batch_limits``), else the registry's.
+
 Settings (Campaign sheet or ``--set``), checked before anything is uploaded:
 ``batch.s3_uri``, ``batch.role_arn`` (the service role Bedrock assumes to read and
 write the folder), optional ``batch.timeout_hours`` (24-168, default 24) and
@@ -27,7 +30,7 @@ import json
 import re
 import tempfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -42,7 +45,7 @@ from adloom.providers.base import (
     Request,
     Submitted,
 )
-from adloom.providers.bedrock import text
+from adloom.providers.bedrock import account_quotas, text
 from adloom.providers.bedrock.client import BatchCall, Clients, ErrorContext, translate
 from adloom.registry import Registry
 from adloom.values import BATCH_TIMEOUT_HOURS, whole
@@ -149,17 +152,24 @@ class BedrockBatches(Batches):
         # Output lines the last ``answers`` could not use (not JSON, a record id the job
         # did not hold), each "file line N: why": for the caller to tell the user.
         self.skipped: list[str] = []
+        self._limits: dict[str, BatchLimits] = {}  # by the model's registry id
 
     # ------------------------------------------------------------ what a job may hold
 
     def limits(self, model: str) -> BatchLimits | None:
+        """The account's batch quotas for the model (Service Quotas, cached a day), else
+        the registry's; None when the registry does not offer the model in batch."""
         info = self.registry.find(model)
         if info is None or not info.batch:
             return None
-        mb = 1024 * 1024
-        return BatchLimits(
-            info.batch_min_records, info.batch_max_records, info.batch_max_file_mb * mb
-        )
+        if info.id not in self._limits:
+            mb = 1024 * 1024
+            registry = BatchLimits(
+                info.batch_min_records, info.batch_max_records, info.batch_max_file_mb * mb
+            )
+            account = account_quotas.batch_limits(self.clients, info)
+            self._limits[info.id] = replace(registry, **account)
+        return self._limits[info.id]
 
     def worst_cost(self, request: Request) -> float:
         """Every output token used, at the batch prices (batch bodies carry no cache point)."""
