@@ -418,6 +418,22 @@ def test_no_bucket_names_the_setting(fake_bedrock: FakeBedrock, s3: S3Bucket) ->
     assert fake_bedrock.calls("create_model_invocation_job") == []
 
 
+def test_a_bucket_in_another_region_is_named_before_anything_is_uploaded(
+    fake_bedrock: FakeBedrock, s3: S3Bucket
+) -> None:
+    elsewhere = f"{s3.name}-eu"
+    s3.client.create_bucket(
+        Bucket=elsewhere, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    error = refused(provider(settings(elsewhere)).batches(), requests(1))
+    assert error.message == (
+        f'S3 bucket "{elsewhere}" is in eu-west-1, not in this run\'s region us-east-1.'
+    )
+    assert "--region eu-west-1" in (error.hint or "")
+    assert "batch.s3_uri (Campaign!B8)" in (error.hint or "")
+    assert s3.client.list_objects_v2(Bucket=elsewhere).get("KeyCount") == 0
+
+
 def test_a_denied_upload_names_s3_put_object(s3_denied: S3Bucket) -> None:
     error = refused(batches_of(s3_denied), requests(1))
     assert error.message.startswith(

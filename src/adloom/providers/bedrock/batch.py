@@ -46,7 +46,14 @@ from adloom.providers.base import (
     Submitted,
 )
 from adloom.providers.bedrock import account_quotas, text
-from adloom.providers.bedrock.client import BatchCall, Clients, ErrorContext, translate
+from adloom.providers.bedrock.client import (
+    BatchCall,
+    Clients,
+    ErrorContext,
+    error_code,
+    translate,
+    wrong_region,
+)
 from adloom.registry import Registry
 from adloom.values import BATCH_TIMEOUT_HOURS, whole
 
@@ -153,6 +160,7 @@ class BedrockBatches(Batches):
         # did not hold), each "file line N: why": for the caller to tell the user.
         self.skipped: list[str] = []
         self._limits: dict[str, BatchLimits] = {}  # by the model's registry id
+        self._bucket_checked = False  # its region (``_check_bucket``)
 
     # ------------------------------------------------------------ what a job may hold
 
@@ -181,6 +189,7 @@ class BedrockBatches(Batches):
     def submit(self, job: BatchSubmission) -> Submitted:
         """Upload the input, then start the job (or find the one the token started)."""
         s = self.settings
+        self._check_bucket()
         name = self._key(job.name, "input", f"{job.name}.jsonl")
         self._upload(job, name)
         input_uri = f"s3://{s.bucket}/{name}"
@@ -300,6 +309,30 @@ class BedrockBatches(Batches):
         """The ARN of every object under ``batch.s3_uri`` (what IAM policies name)."""
         s = self.settings
         return f"arn:aws:s3:::{s.bucket}/{s.prefix + '/' if s.prefix else ''}*"
+
+    def _check_bucket(self) -> None:
+        """Once, before the first upload: the bucket exists and is in the run's region
+        (a job reads and writes S3 in its own region, and botocore would follow a
+        redirect for the upload: the job would fail only later). Without
+        ``s3:GetBucketLocation`` the region is not checked."""
+        if self._bucket_checked:
+            return
+        bucket, region = self.settings.bucket, self.clients.region()
+        call = self._call("s3:GetBucketLocation", f"arn:aws:s3:::{bucket}")
+        try:
+            located = self.clients.s3().get_bucket_location(Bucket=bucket)
+            # No constraint: us-east-1; "EU": the legacy name of eu-west-1.
+            there = str(located.get("LocationConstraint") or "us-east-1")
+            there = {"EU": "eu-west-1"}.get(there, there)
+        except ClientError as exc:
+            if error_code(exc)[0] not in ("AccessDenied", "AccessDeniedException"):
+                raise translate(exc, self._context(bucket, call)) from exc
+            there = region  # not allowed to ask: not checked
+        except BotoCoreError as exc:
+            raise translate(exc, self._context(bucket, call)) from exc
+        if there != region:
+            raise wrong_region(call, there, region)
+        self._bucket_checked = True
 
     def _upload(self, job: BatchSubmission, key: str) -> None:
         """The job's JSONL, spooled to a temporary file (not memory), then one PUT."""
