@@ -30,6 +30,7 @@ import json
 import re
 import tempfile
 from collections.abc import Iterator, Mapping
+from contextlib import closing
 from dataclasses import dataclass, replace
 from typing import IO, Any
 
@@ -70,6 +71,7 @@ _KMS = re.compile(
     r"(arn:aws(-[^:]+)?:kms:[a-zA-Z0-9-]*:[0-9]{12}:((key/[a-zA-Z0-9-]{36})|(alias/[a-zA-Z0-9-_/]+)))"
     r"|([a-zA-Z0-9-]{36})|(alias/[a-zA-Z0-9-_/]+)"
 )
+_CHUNK = 1 << 20  # bytes read at a time from an output file
 # Record errors that sending the same request on-demand would meet again.
 _FINAL = {"400", "ValidationException"}
 
@@ -274,7 +276,8 @@ class BedrockBatches(Batches):
         call = self._call("s3:GetObject", self._objects())
         try:
             body = self.clients.s3().get_object(Bucket=bucket, Key=key)["Body"]
-            yield from body.iter_lines()
+            with closing(body):  # also when the caller stops reading early
+                yield from body.iter_lines(chunk_size=_CHUNK)
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, self._context(key, call)) from exc
 
