@@ -28,12 +28,15 @@ from adloom.providers.base import (
 )
 from adloom.providers.bedrock import BedrockProvider
 from adloom.providers.bedrock.batch import BedrockBatches
+from adloom.providers.bedrock.text import required_fields
 from adloom.registry import load_registry
 from fakebedrock import FakeBedrock
 from fakebedrock.behaviour import Behaviour, State
 from fakebedrock.runtime import converse
 from s3server import S3Bucket
 from test_bedrock_provider import copy_job, registry
+from test_rsa import PINNED
+from test_rsa import job as rsa_job
 
 NOVA_LITE = "amazon.nova-lite-v1:0"  # structured output by a forced tool on demand
 NOVA_PRO = "amazon.nova-pro-v1:0"  # has flex and latency-optimized inference
@@ -94,6 +97,18 @@ def test_native_model_keeps_its_json_schema_in_batch() -> None:
     body = provider({}).text_request(copy_job(HAIKU45)).body
     assert body["outputConfig"]["textFormat"]["type"] == "json_schema"
     assert all("cachePoint" not in block for block in body["system"])
+
+
+def test_a_responsive_search_ad_for_batch_asks_in_the_prompt(fake_bedrock: FakeBedrock) -> None:
+    rsa = replace(rsa_job(PINNED, provider="bedrock"), model=NOVA_LITE)
+    bedrock = provider({})
+    request = bedrock.text_request(rsa)
+    assert "toolConfig" not in request.body
+    assert required_fields(request.body) == ("headlines", "descriptions")
+    assert "headlines: exactly 12" in request.body["messages"][0]["content"][0]["text"]
+    response = bedrock.send(request)  # valid on demand too
+    assert response.status == "ok", response.error
+    assert len(response.output["headlines"]) == 12
 
 
 # ------------------------------------------------------------------ settings
