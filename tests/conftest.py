@@ -115,8 +115,12 @@ def s3_server() -> Iterator[S3Server]:
 def s3(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Bucket:
     """A fresh bucket on the session's S3, which ``AWS_ENDPOINT_URL_S3`` points at (boto3
     and the fake Bedrock's batch jobs read it). ``s3.absent_uri``: a bucket that does
-    not exist."""
+    not exist. Dummy credentials when the test has none yet (this S3 takes any)."""
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_server.endpoint)
+    if not os.environ.get("AWS_ACCESS_KEY_ID"):
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", FAKE_KEY_ID)
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", FAKE_SECRET)
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     return s3_server.bucket()
 
 

@@ -8,8 +8,8 @@ the ``bedrock`` service model for every shape):
   roleArn, s3Uri, clientRequestToken, ...), answered with the service's
   ``ValidationException`` wording; answers are checked against the output shapes.
 - ``clientRequestToken``: the same token with the same request answers the same
-  ``jobArn`` and starts nothing; the same token with another request is a
-  ``ConflictException``, and so is a second job with a job name in use.
+  ``jobArn`` and starts nothing (the API reference: "If this token matches a previous
+  request, Amazon Bedrock ignores the request, but does not return an error").
 - A job runs in a thread of its own on a scripted clock (``Behaviour.batch_*``):
   Submitted -> Validating -> Scheduled -> InProgress -> Completed /
   PartiallyCompleted / Failed, or Stopping -> Stopped, or Scheduled -> Expired. Every
@@ -21,23 +21,40 @@ the ``bedrock`` service model for every shape):
   so CreateModelInvocationJob itself accepts an unreadable or missing input.
 - Records are Converse request bodies answered by the fake runtime's own Converse
   logic (``runtime.answer``: same validation, same copy, structured output native or
-  in the prompt, same ``malformed``/``overlong`` scripts), without quota, runtime
-  faults or latency. A record with ``toolConfig`` is an error record with code 400
-  (the docs: "Records that include toolConfig fail with a 400 error").
+  in the prompt), without quota, runtime faults (``Behaviour.faults``), latency or
+  prompt cache. A record the runtime would refuse is an error record with the
+  runtime's status and message. A record with ``toolConfig`` is an error record with
+  code 400 (the docs: "Records that include toolConfig fail with a 400 error"). A
+  record without ``recordId`` gets one (the docs say so).
+- Output (batch-inference-results): one ``<input>.out`` per input ``.jsonl``, lines
+  ``{recordId, modelInput, modelOutput}`` (the Converse response body) or ``{recordId,
+  modelInput, error: {errorCode, errorMessage}}``, order not kept; ``manifest.json.out``
+  with the record and token counts.
 
 Choices where the docs are silent (the exact texts are the fake's, not AWS's):
+- The same token with a different request, and a job name already in use (by a job
+  of any status), are ConflictExceptions.
 - Models: ``BATCH_MODELS`` (text models only; image models are not offered in batch),
   less ``Behaviour.batch_refused``; others are refused at create with a
-  ValidationException. A base model id or one of its inference profiles is accepted.
+  ValidationException. A base model id, its ARN, or one of its inference profiles.
 - Only ``modelInvocationType="Converse"`` is served; ``InvokeModel`` (also the default
   when it is left out) is refused with a ValidationException naming the fake.
 - A role Bedrock cannot assume is refused at create (ValidationException); a caller
-  without ``iam:PassRole`` gets AccessDeniedException (the IAM wording).
+  without ``iam:PassRole`` gets AccessDeniedException in IAM's wording (as reported
+  by users); a role without access to the bucket fails the job while Validating.
+- The minimum and maximum records per job are one pair for every model
+  (``batch_min_records``, ``batch_max_records``); file sizes are not limited.
 - Status: any error or unprocessed record with at least one success ->
   PartiallyCompleted; no success at all -> Failed. Stopping a job that has ended is a
-  ConflictException; a job stopped while InProgress writes what it answered.
-- Output: ``<output s3Uri>/<job id>/<input path relative to the input s3Uri>.out``
-  (one per input file, lines in shuffled order) and ``<...>/<job id>/manifest.json.out``.
+  ConflictException; a job stopped while InProgress writes what it answered, and
+  its manifest counts that. The manifest is written once, at the end.
+- Layout: ``<output s3Uri>/<job id>/<input path relative to the input s3Uri>.out``
+  and ``<output s3Uri>/<job id>/manifest.json.out`` (the job id is the ARN's last
+  part); encrypted with ``s3EncryptionKeyId`` (SSE-KMS) when given.
+- ``Behaviour.malformed`` and ``overlong`` count answers across on-demand requests
+  and batch records alike ("the first N answers").
+- ListModelInvocationJobs: newest first (``sortOrder=Ascending`` for oldest first),
+  at most ``PAGE`` a page.
 """
 
 from __future__ import annotations
