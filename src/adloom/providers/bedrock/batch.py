@@ -32,7 +32,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, replace
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -58,8 +58,10 @@ from adloom.providers.bedrock.client import (
 from adloom.registry import Registry
 from adloom.values import BATCH_TIMEOUT_HOURS, whole
 
+if TYPE_CHECKING:
+    from mypy_boto3_bedrock.type_defs import ModelInvocationJobS3OutputDataConfigTypeDef
+
 DEFAULT_TIMEOUT_HOURS = 24
-TAGS = [{"key": "created-by", "value": "adloom"}]
 
 # S3 bucket names; a prefix of the characters Bedrock's S3Uri pattern (botocore's
 # service model) allows, "/"-separated.
@@ -196,7 +198,7 @@ class BedrockBatches(Batches):
         self._upload(job, name)
         input_uri = f"s3://{s.bucket}/{name}"
         output_uri = f"s3://{s.bucket}/{self._key(job.name, 'output')}/"
-        output: dict[str, Any] = {"s3Uri": output_uri}
+        output: ModelInvocationJobS3OutputDataConfigTypeDef = {"s3Uri": output_uri}
         if s.kms_key:
             output["s3EncryptionKeyId"] = s.kms_key
         try:
@@ -208,10 +210,10 @@ class BedrockBatches(Batches):
                 inputDataConfig={
                     "s3InputDataConfig": {"s3Uri": input_uri, "s3InputFormat": "JSONL"}
                 },
-                outputDataConfig={"s3OutputDataConfig": output},  # type: ignore[typeddict-item]
+                outputDataConfig={"s3OutputDataConfig": output},
                 timeoutDurationInHours=s.timeout_hours,
                 modelInvocationType="Converse",
-                tags=TAGS,  # type: ignore[arg-type]
+                tags=[{"key": "created-by", "value": "adloom"}],
             )
         except (ClientError, BotoCoreError) as exc:
             call = self._call("bedrock:CreateModelInvocationJob", f'model "{job.model}"')
