@@ -18,15 +18,25 @@ import pytest
 
 from adloom.errors import ExitCode, InputError, ProviderError
 from adloom.providers import ProviderConfig
-from adloom.providers.base import BatchAnswer, BatchProgress, BatchSubmission, Request, Submitted
+from adloom.providers.base import (
+    BatchAnswer,
+    BatchLimits,
+    BatchProgress,
+    BatchSubmission,
+    Request,
+    Submitted,
+)
 from adloom.providers.bedrock import BedrockProvider
 from adloom.providers.bedrock.batch import BedrockBatches
+from adloom.providers.bedrock.text import required_fields
 from adloom.registry import load_registry
 from fakebedrock import FakeBedrock
 from fakebedrock.behaviour import Behaviour, State
 from fakebedrock.runtime import converse
 from s3server import S3Bucket
 from test_bedrock_provider import copy_job, registry
+from test_rsa import PINNED
+from test_rsa import job as rsa_job
 
 NOVA_LITE = "amazon.nova-lite-v1:0"  # structured output by a forced tool on demand
 NOVA_PRO = "amazon.nova-pro-v1:0"  # has flex and latency-optimized inference
@@ -87,6 +97,18 @@ def test_native_model_keeps_its_json_schema_in_batch() -> None:
     body = provider({}).text_request(copy_job(HAIKU45)).body
     assert body["outputConfig"]["textFormat"]["type"] == "json_schema"
     assert all("cachePoint" not in block for block in body["system"])
+
+
+def test_a_responsive_search_ad_for_batch_asks_in_the_prompt(fake_bedrock: FakeBedrock) -> None:
+    rsa = replace(rsa_job(PINNED, provider="bedrock"), model=NOVA_LITE)
+    bedrock = provider({})
+    request = bedrock.text_request(rsa)
+    assert "toolConfig" not in request.body
+    assert required_fields(request.body) == ("headlines", "descriptions")
+    assert "headlines: exactly 12" in request.body["messages"][0]["content"][0]["text"]
+    response = bedrock.send(request)  # valid on demand too
+    assert response.status == "ok", response.error
+    assert len(response.output["headlines"]) == 12
 
 
 # ------------------------------------------------------------------ settings
@@ -159,6 +181,27 @@ def test_limits_and_worst_cost_come_from_the_registry() -> None:
     assert worst == pytest.approx(expected / 1e6)
     assert (info.batch_input_per_m, info.batch_output_per_m) == (0.50, 2.50)
     assert worst == pytest.approx(info.text_cost(request.input_tokens, request.max_tokens) / 2)
+
+
+def test_the_accounts_batch_quotas_replace_the_registrys(fake_bedrock: FakeBedrock) -> None:
+    """Service Quotas names batch quotas by the model without its vendor ("Nova Lite V1");
+    of two record limits (per job, per input file) the lower holds: one file a job."""
+    fake_bedrock.behaviour.service_quotas = {
+        "Minimum number of records per batch inference job for Nova Lite V1": 1000,
+        "Records per batch inference job for Nova Lite V1": 40_000,
+        "Records per input file per batch inference job for Nova Lite V1": 20_000,
+        "Batch inference input file size (in GB) for Nova Lite V1": 2,
+        "Minimum number of records per batch inference job for Nova Micro V1": 500,
+    }
+    batches = provider(settings("my-bucket")).batches()
+    assert batches.limits(f"us.{NOVA_LITE}") == BatchLimits(1000, 20_000, 2 * 10**9)
+    assert batches.limits(HAIKU45) == BatchLimits(100, 50_000, 1024**3)  # none listed
+
+
+def test_without_service_quotas_the_registrys_limits_hold(fake_bedrock: FakeBedrock) -> None:
+    fake_bedrock.behaviour.service_quotas_denied = True
+    batches = provider(settings("my-bucket")).batches()
+    assert batches.limits(NOVA_LITE) == BatchLimits(100, 50_000, 1024**3)
 
 
 def test_a_model_offered_in_batch_without_a_batch_price_is_refused() -> None:
@@ -242,12 +285,18 @@ def test_a_kms_key_encrypts_the_input_and_the_output(
 ) -> None:
     fake_bedrock.behaviour.batch_min_records = 1
     batches = batches_of(s3, **{"batch.kms_key": KMS})
-    job = batches.submit(submission(requests(1)))
+    asked = requests(1)
+    job = batches.submit(submission(asked))
     head = s3.client.head_object(Bucket=s3.name, Key=job.input_uri.split("/", 3)[3])
     assert head["ServerSideEncryption"] == "aws:kms"
     assert head["SSEKMSKeyId"] == KMS
     (created,) = fake_bedrock.calls("create_model_invocation_job")
     assert created.body["outputDataConfig"]["s3OutputDataConfig"]["s3EncryptionKeyId"] == KMS
+    assert wait(batches, job.job_id).status == "Completed"
+    (out,) = [k for k in s3.keys("adloom/runs/") if k.endswith(".jsonl.out")]
+    assert s3.client.head_object(Bucket=s3.name, Key=out)["SSEKMSKeyId"] == KMS
+    (answer,) = batches.answers(job, {asked[0].key: asked[0]})
+    assert answer.response is not None
 
 
 def test_the_same_token_twice_starts_one_job(fake_bedrock: FakeBedrock, s3: S3Bucket) -> None:
@@ -382,6 +431,22 @@ def test_no_bucket_names_the_setting(fake_bedrock: FakeBedrock, s3: S3Bucket) ->
     assert f'S3 bucket "{bucket}" does not exist (batch.s3_uri, Campaign!B8)' in error.message
     assert "fix batch.s3_uri" in (error.hint or "")
     assert fake_bedrock.calls("create_model_invocation_job") == []
+
+
+def test_a_bucket_in_another_region_is_named_before_anything_is_uploaded(
+    fake_bedrock: FakeBedrock, s3: S3Bucket
+) -> None:
+    elsewhere = f"{s3.name}-eu"
+    s3.client.create_bucket(
+        Bucket=elsewhere, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"}
+    )
+    error = refused(provider(settings(elsewhere)).batches(), requests(1))
+    assert error.message == (
+        f'S3 bucket "{elsewhere}" is in eu-west-1, not in this run\'s region us-east-1.'
+    )
+    assert "--region eu-west-1" in (error.hint or "")
+    assert "batch.s3_uri (Campaign!B8)" in (error.hint or "")
+    assert s3.client.list_objects_v2(Bucket=elsewhere).get("KeyCount") == 0
 
 
 def test_a_denied_upload_names_s3_put_object(s3_denied: S3Bucket) -> None:

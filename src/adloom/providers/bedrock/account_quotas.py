@@ -23,6 +23,13 @@ How a name maps to a model id (docs/bedrock.md):
 - A text model is paced on its tokens quota (its requests quota is shown); an image
   model on its requests quota (one image a request).
 
+Batch jobs' limits come from the same list (``batch_limits``): "Minimum number of
+records per batch inference job for <model>", "Records per batch inference job for
+<model>", "Records per input file per batch inference job for <model>" and "Batch
+inference input file size (in GB) for <model>" ("(in GB)" is also written last). Their
+model names leave out the vendor ("Claude 3.5 Haiku", "Nova Lite V1"), so a registry
+name matches with or without its first word.
+
 The list is kept a day per (region, profile) in the user's cache folder
 (``adloom.usercache``). When it cannot be read (``servicequotas:ListServiceQuotas``
 denied, the endpoint unreachable), the registry's defaults are used with one
@@ -39,9 +46,10 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from adloom import usercache
+from adloom.errors import ProviderError
 from adloom.providers.base import Account, Applied, Kind
 from adloom.providers.bedrock.client import Clients, error_code
-from adloom.registry import Registry, profile_of
+from adloom.registry import ModelInfo, Registry, profile_of
 
 SERVICE_CODE = "bedrock"
 
@@ -57,6 +65,19 @@ _SCOPES: dict[str, str] = {
     "global cross-region model inference": "global",
 }
 _NAME = re.compile(r"^(?P<scope>.+?) (?P<unit>tokens|requests) per minute for (?P<model>.+)$")
+# A batch job quota's name -> what it limits (BatchLimits' fields; the file size in GB).
+_BATCH = re.compile(
+    r"^(?P<what>minimum number of records per batch inference job|records per batch inference "
+    r"job|records per input file per batch inference job|batch inference input file size)"
+    r"(?: \(in gb\))? for (?P<model>.+?)(?: \(in gb\))?$"
+)
+_BATCH_FIELDS = {
+    "minimum number of records per batch inference job": "min_records",
+    "records per batch inference job": "max_records",
+    "records per input file per batch inference job": "max_records",  # one file a job
+    "batch inference input file size": "max_bytes",
+}
+GB = 1_000_000_000  # AWS's GB; the smaller reading of it, as it is a hard limit
 
 
 @dataclass(frozen=True)
@@ -81,6 +102,12 @@ def parse(name: str) -> Parsed | None:
     if found is None or scope is None:
         return None
     return Parsed(scope, found["unit"], normalise(found["model"]))
+
+
+def parse_batch(name: str) -> tuple[str, str] | None:
+    """(the BatchLimits field, normalised model name) of a batch job quota; else None."""
+    found = _BATCH.match(" ".join(name.lower().split()))
+    return (_BATCH_FIELDS[found["what"]], normalise(found["model"])) if found else None
 
 
 def scope_of(model_id: str) -> str:
@@ -160,7 +187,7 @@ def _fetch(clients: Clients) -> list[tuple[str, float]]:
     for page in pages.paginate(ServiceCode=SERVICE_CODE, PaginationConfig={"PageSize": 100}):
         for quota in page.get("Quotas", []):
             name, value = quota.get("QuotaName", ""), quota.get("Value")
-            if value is not None and parse(name) is not None:
+            if value is not None and (parse(name) or parse_batch(name)):
                 rows.append((name, float(value)))
     return rows
 
@@ -190,3 +217,22 @@ def _unreadable(exc: ClientError | BotoCoreError, region: str) -> str:
         "the registry's default quotas; allow servicequotas:ListServiceQuotas to pace at "
         "the account's own, or set one with --set quota.<model-id>.tpm=N."
     )
+
+
+def batch_limits(clients: Clients, info: ModelInfo) -> dict[str, int]:
+    """The account's batch job limits for the model of ``info`` (BatchLimits' field ->
+    value; the lowest where two quotas bound the same), from the cached list. Empty
+    when none is known or the list cannot be read (the registry's limits apply then)."""
+    names = {normalise(n) for n in info.quota_names}
+    names |= {n.partition(" ")[2] for n in names if " " in n}  # without the vendor
+    try:
+        listed = _listed(clients, clients.region())
+    except (ClientError, BotoCoreError, ProviderError):
+        return {}
+    found: dict[str, int] = {}
+    for name, value in listed:
+        parsed = parse_batch(name)
+        if parsed is not None and parsed[1] in names and value >= 1:
+            amount = int(value * GB) if parsed[0] == "max_bytes" else int(value)
+            found[parsed[0]] = min(amount, found.get(parsed[0], amount))
+    return found

@@ -14,6 +14,9 @@ folder holds one piece of work, and a retried submit returns the job already sta
 records is never held in memory at once), joined on ``recordId`` and read exactly
 like an on-demand Converse answer (``text.answer``), at the batch price.
 
+A job's limits are the account's batch quotas where Service Quotas lists them
+(``account_quotas.batch_limits``), else the registry's.
+
 Settings (Campaign sheet or ``--set``), checked before anything is uploaded:
 ``batch.s3_uri``, ``batch.role_arn`` (the service role Bedrock assumes to read and
 write the folder), optional ``batch.timeout_hours`` (24-168, default 24) and
@@ -27,8 +30,9 @@ import json
 import re
 import tempfile
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
-from typing import IO, Any
+from contextlib import closing
+from dataclasses import dataclass, replace
+from typing import IO, TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -42,13 +46,22 @@ from adloom.providers.base import (
     Request,
     Submitted,
 )
-from adloom.providers.bedrock import text
-from adloom.providers.bedrock.client import BatchCall, Clients, ErrorContext, translate
+from adloom.providers.bedrock import account_quotas, text
+from adloom.providers.bedrock.client import (
+    BatchCall,
+    Clients,
+    ErrorContext,
+    error_code,
+    translate,
+    wrong_region,
+)
 from adloom.registry import Registry
 from adloom.values import BATCH_TIMEOUT_HOURS, whole
 
+if TYPE_CHECKING:
+    from mypy_boto3_bedrock.type_defs import ModelInvocationJobS3OutputDataConfigTypeDef
+
 DEFAULT_TIMEOUT_HOURS = 24
-TAGS = [{"key": "created-by", "value": "adloom"}]
 
 # S3 bucket names; a prefix of the characters Bedrock's S3Uri pattern (botocore's
 # service model) allows, "/"-separated.
@@ -60,6 +73,7 @@ _KMS = re.compile(
     r"(arn:aws(-[^:]+)?:kms:[a-zA-Z0-9-]*:[0-9]{12}:((key/[a-zA-Z0-9-]{36})|(alias/[a-zA-Z0-9-_/]+)))"
     r"|([a-zA-Z0-9-]{36})|(alias/[a-zA-Z0-9-_/]+)"
 )
+_CHUNK = 1 << 20  # bytes read at a time from an output file
 # Record errors that sending the same request on-demand would meet again.
 _FINAL = {"400", "ValidationException"}
 
@@ -117,8 +131,8 @@ def _required(key: str, value: str, example: str) -> str:
 
 
 def _folder(uri: str, where: str) -> tuple[str, str]:
-    """``s3://bucket/prefix`` as (bucket, prefix)."""
-    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    """``s3://bucket/prefix`` as (bucket, prefix), checked."""
+    bucket, prefix = _split(uri)
     prefix = prefix.strip("/")
     if (
         not uri.startswith("s3://")
@@ -149,17 +163,25 @@ class BedrockBatches(Batches):
         # Output lines the last ``answers`` could not use (not JSON, a record id the job
         # did not hold), each "file line N: why": for the caller to tell the user.
         self.skipped: list[str] = []
+        self._limits: dict[str, BatchLimits] = {}  # by the model's registry id
+        self._bucket_checked = False  # its region (``_check_bucket``)
 
     # ------------------------------------------------------------ what a job may hold
 
     def limits(self, model: str) -> BatchLimits | None:
+        """The account's batch quotas for the model (Service Quotas, cached a day), else
+        the registry's; None when the registry does not offer the model in batch."""
         info = self.registry.find(model)
         if info is None or not info.batch:
             return None
-        mb = 1024 * 1024
-        return BatchLimits(
-            info.batch_min_records, info.batch_max_records, info.batch_max_file_mb * mb
-        )
+        if info.id not in self._limits:
+            mb = 1024 * 1024
+            registry = BatchLimits(
+                info.batch_min_records, info.batch_max_records, info.batch_max_file_mb * mb
+            )
+            account = account_quotas.batch_limits(self.clients, info)
+            self._limits[info.id] = replace(registry, **account)
+        return self._limits[info.id]
 
     def worst_cost(self, request: Request) -> float:
         """Every output token used, at the batch prices (batch bodies carry no cache point)."""
@@ -171,11 +193,12 @@ class BedrockBatches(Batches):
     def submit(self, job: BatchSubmission) -> Submitted:
         """Upload the input, then start the job (or find the one the token started)."""
         s = self.settings
+        self._check_bucket()
         name = self._key(job.name, "input", f"{job.name}.jsonl")
         self._upload(job, name)
         input_uri = f"s3://{s.bucket}/{name}"
         output_uri = f"s3://{s.bucket}/{self._key(job.name, 'output')}/"
-        output: dict[str, Any] = {"s3Uri": output_uri}
+        output: ModelInvocationJobS3OutputDataConfigTypeDef = {"s3Uri": output_uri}
         if s.kms_key:
             output["s3EncryptionKeyId"] = s.kms_key
         try:
@@ -187,10 +210,10 @@ class BedrockBatches(Batches):
                 inputDataConfig={
                     "s3InputDataConfig": {"s3Uri": input_uri, "s3InputFormat": "JSONL"}
                 },
-                outputDataConfig={"s3OutputDataConfig": output},  # type: ignore[typeddict-item]
+                outputDataConfig={"s3OutputDataConfig": output},
                 timeoutDurationInHours=s.timeout_hours,
                 modelInvocationType="Converse",
-                tags=TAGS,  # type: ignore[arg-type]
+                tags=[{"key": "created-by", "value": "adloom"}],
             )
         except (ClientError, BotoCoreError) as exc:
             call = self._call("bedrock:CreateModelInvocationJob", f'model "{job.model}"')
@@ -255,7 +278,8 @@ class BedrockBatches(Batches):
         call = self._call("s3:GetObject", self._objects())
         try:
             body = self.clients.s3().get_object(Bucket=bucket, Key=key)["Body"]
-            yield from body.iter_lines()
+            with closing(body):  # also when the caller stops reading early
+                yield from body.iter_lines(chunk_size=_CHUNK)
         except (ClientError, BotoCoreError) as exc:
             raise translate(exc, self._context(key, call)) from exc
 
@@ -290,6 +314,30 @@ class BedrockBatches(Batches):
         """The ARN of every object under ``batch.s3_uri`` (what IAM policies name)."""
         s = self.settings
         return f"arn:aws:s3:::{s.bucket}/{s.prefix + '/' if s.prefix else ''}*"
+
+    def _check_bucket(self) -> None:
+        """Once, before the first upload: the bucket exists and is in the run's region
+        (a job reads and writes S3 in its own region, and botocore would follow a
+        redirect for the upload: the job would fail only later). Without
+        ``s3:GetBucketLocation`` the region is not checked."""
+        if self._bucket_checked:
+            return
+        bucket, region = self.settings.bucket, self.clients.region()
+        call = self._call("s3:GetBucketLocation", f"arn:aws:s3:::{bucket}")
+        try:
+            located = self.clients.s3().get_bucket_location(Bucket=bucket)
+            # No constraint: us-east-1; "EU": the legacy name of eu-west-1.
+            there = str(located.get("LocationConstraint") or "us-east-1")
+            there = {"EU": "eu-west-1"}.get(there, there)
+        except ClientError as exc:
+            if error_code(exc)[0] not in ("AccessDenied", "AccessDeniedException"):
+                raise translate(exc, self._context(bucket, call)) from exc
+            there = region  # not allowed to ask: not checked
+        except BotoCoreError as exc:
+            raise translate(exc, self._context(bucket, call)) from exc
+        if there != region:
+            raise wrong_region(call, there, region)
+        self._bucket_checked = True
 
     def _upload(self, job: BatchSubmission, key: str) -> None:
         """The job's JSONL, spooled to a temporary file (not memory), then one PUT."""

@@ -382,13 +382,7 @@ def _batch_refused(exc: ClientError, call: BatchCall, region: str) -> Exception 
         )
     if code in _WRONG_REGION or status == 301:
         headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-        there = headers.get("x-amz-bucket-region") or "another region"
-        return ProviderError(
-            f'S3 bucket "{call.bucket}" is in {there}, not in this run\'s region {region} '
-            f"({code or status}).",
-            hint=f"Bedrock batch jobs use a bucket in their own region: run with --region "
-            f"{there}, or set batch.s3_uri ({call.where}) to a bucket in {region}.",
-        )
+        return wrong_region(call, headers.get("x-amz-bucket-region") or "another region", region)
     if _CANNOT_ASSUME.search(lower):
         return ProviderError(
             f"Bedrock cannot assume the batch role {call.role}: {message}",
@@ -409,6 +403,15 @@ def _batch_refused(exc: ClientError, call: BatchCall, region: str) -> Exception 
             "(docs/bedrock.md#batch-inference lists every permission batch jobs need).",
         )
     return None
+
+
+def wrong_region(call: BatchCall, there: str, region: str) -> ProviderError:
+    """The bucket of ``batch.s3_uri`` is in region ``there``, the run in ``region``."""
+    return ProviderError(
+        f'S3 bucket "{call.bucket}" is in {there}, not in this run\'s region {region}.',
+        hint=f"Bedrock batch jobs use a bucket in their own region: run with --region "
+        f"{there}, or set batch.s3_uri ({call.where}) to a bucket in {region}.",
+    )
 
 
 def _denied(message: str, call: BatchCall) -> tuple[str, str]:
