@@ -311,6 +311,21 @@ def test_repairs_after_a_batch_round_go_on_demand_when_few(
     assert summary["failed"] == 0
 
 
+def test_a_job_the_service_refuses_goes_on_demand_and_is_not_submitted_again(
+    fake_bedrock: FakeBedrock, s3: S3Bucket, tmp_path: Path
+) -> None:
+    fake_bedrock.behaviour.batch_refused = [HAIKU]  # not offered in batch in this region
+    brief, out = campaign(tmp_path, 60), tmp_path / "out"
+    code, summary, text = adloom("run", str(brief), "--out", str(out), "--json", *batch(s3))
+    assert code == ExitCode.OK, text
+    assert "was refused" in text
+    assert copy_calls(fake_bedrock) == summary["model_calls"]["text"] == 120
+    assert journal(out, "SELECT status, collected FROM batch_jobs") == [("Refused", 1)]
+    code, _, _ = adloom("run", str(brief), "--out", str(out), "--json", *batch(s3))
+    assert code == ExitCode.OK
+    assert creates(fake_bedrock) == 1  # the rerun had nothing left to ask
+
+
 # ------------------------------------------------------------------ budget and refusals
 
 

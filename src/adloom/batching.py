@@ -27,9 +27,11 @@ A Ctrl-C stops waiting; the jobs keep running on the service, and the next run (
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import queue
+import random
 import re
 import threading
 import time
@@ -37,7 +39,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from adloom.engine import Engine, Outcome
-from adloom.errors import InputError
+from adloom.errors import InputError, ProviderError
 from adloom.journal import BatchJob, Journal, Record
 from adloom.providers import ProviderConfig
 from adloom.providers.base import (
@@ -47,7 +49,9 @@ from adloom.providers.base import (
     BatchProgress,
     BatchSubmission,
     Request,
+    RequestFailed,
     Submitted,
+    TransientError,
 )
 
 MODES = ("on-demand", "batch", "auto")
@@ -136,6 +140,7 @@ class Batcher:
         self.options = options or BatchOptions()
         self.notify = notify or (lambda _msg: None)
         self.reports: list[JobReport] = []
+        self._rng = random.Random()  # noqa: S311 - back-off jitter, not cryptography
         self.waiting: tuple[_Job, ...] = ()  # published for the progress line
 
     # ------------------------------------------------------------------ public
@@ -204,7 +209,7 @@ class Batcher:
         left to send on-demand are appended to ``direct``."""
         pending = {r.key: r for r in todo}
         resumable = [] if self.engine.fresh else self.journal.open_batch_jobs()
-        jobs = [job for kept in resumable if (job := self._resume(kept, model, pending))]
+        jobs = [job for kept in resumable if (job := self._resume(kept, model, pending, direct))]
         rest = [r for r in todo if r.key in pending]
         if rest and len(rest) < limits.min_records:
             self.notify(
@@ -214,12 +219,14 @@ class Batcher:
             direct += rest
             return jobs
         for chunk in split(rest, limits):
-            job = self._start(model, chunk, on_outcome)
+            job = self._start(model, chunk, direct, on_outcome)
             if job is not None:
                 jobs.append(job)
         return jobs
 
-    def _resume(self, kept: BatchJob, model: str, pending: dict[str, Request]) -> _Job | None:
+    def _resume(
+        self, kept: BatchJob, model: str, pending: dict[str, Request], direct: list[Request]
+    ) -> _Job | None:
         """A journalled job this round's requests are in, taken up again (submitted
         again with its token if the kill came before the service's answer)."""
         if kept.model != model:
@@ -232,10 +239,13 @@ class Batcher:
             return None
         for key in wanted:
             requests[key] = pending.pop(key)  # this run's request: its label, its costs
-        submitted = Submitted(kept.job_id, kept.input_uri, kept.output_uri)
+        submitted: Submitted | None = Submitted(kept.job_id, kept.input_uri, kept.output_uri)
         if not kept.job_id:
             submission = BatchSubmission(kept.name, model, kept.token, tuple(requests.values()))
             submitted = self._submit(submission)
+        if submitted is None:
+            direct += [requests[k] for k in wanted]
+            return None
         worst = sum(self.batches.worst_cost(requests[k]) for k in wanted)
         # The job runs whether or not the budget has room (it may be done already):
         # without a reservation, what it cost is still counted as spent.
@@ -244,9 +254,14 @@ class Batcher:
         return _Job(kept.name, model, submitted, requests, wanted, worst)
 
     def _start(
-        self, model: str, chunk: list[Request], on_outcome: Callable[[Outcome], None]
+        self,
+        model: str,
+        chunk: list[Request],
+        direct: list[Request],
+        on_outcome: Callable[[Outcome], None],
     ) -> _Job | None:
-        """Reserve, journal and submit one new job; None when the budget has no room."""
+        """Reserve, journal and submit one new job; None when the budget has no room, or
+        the service refused the job (its requests are appended to ``direct``)."""
         worst = sum(self.batches.worst_cost(r) for r in chunk)
         if not self.engine.budget.reserve(worst):
             for request in chunk:
@@ -263,6 +278,10 @@ class Batcher:
         )
         self.journal.add_batch_job(submission, worst, self.engine.run_id)
         submitted = self._submit(submission)
+        if submitted is None:
+            self.engine.budget.settle(worst, 0.0)
+            direct += chunk
+            return None
         self.notify(
             f"Submitted batch job {submission.name}: {len(chunk)} copy request(s) for {model}"
             f" (at most ${worst:.4f})."
@@ -270,8 +289,29 @@ class Batcher:
         requests = {r.key: r for r in chunk}
         return _Job(submission.name, model, submitted, requests, set(requests), worst)
 
-    def _submit(self, submission: BatchSubmission) -> Submitted:
-        submitted = self.batches.submit(submission)
+    def _submit(self, submission: BatchSubmission) -> Submitted | None:
+        """Start the job, trying again while the service is busy (the token keeps that
+        from starting two); None when it refuses this job, which is then sent on-demand."""
+        retry = self.engine.retry
+        for attempt in itertools.count(1):
+            try:
+                submitted = self.batches.submit(submission)
+                break
+            except TransientError as exc:
+                if attempt >= retry.max_attempts:
+                    raise ProviderError(
+                        f"batch job {submission.name} could not be started after {attempt}"
+                        f" attempts: {exc}",
+                        hint="Run the same command again later: nothing is submitted twice.",
+                    ) from exc
+                time.sleep(retry.delay(attempt, self._rng))
+            except RequestFailed as exc:
+                self.journal.batch_status(submission.name, "Refused", str(exc), collected=True)
+                self.notify(
+                    f"Batch job {submission.name} was refused ({exc}); its"
+                    f" {len(submission.records)} copy request(s) are sent on-demand instead."
+                )
+                return None
         self.journal.batch_submitted(submission.name, submitted)
         return submitted
 
@@ -289,9 +329,11 @@ class Batcher:
                         job.name, job.progress.status, job.progress.message, collected=False
                     )
                     if job.progress.ended:
-                        left.remove(job)
                         reads = tuple(self._read(job))
+                        left.remove(job)
                         ended.put(_Ended(job, reads, skipped=tuple(self.batches.skipped)))
+                except TransientError:
+                    continue  # throttled or a service hiccup: asked again at the next check
                 except Exception as exc:  # handed to the dispatcher, which raises it
                     ended.put(_Ended(job, error=exc))
                     return
