@@ -287,7 +287,7 @@ def wait_part(world: World, ads: int, hold: float, poll: float) -> None:
     held = line.between("submitted", "released")
     cpu_held = held[-1].cpu_s - held[0].cpu_s
     span = held[-1].at - held[0].at
-    polls_held = held[-1].polls - held[0].polls
+    polls_held = held[-1].polls  # the fake was reset: every poll came after the submission
     print(f"\n## Batch wait: {requests:,} copy requests ({HAIKU}), held {hold:g} s\n")
     print(f"command: {shown(command, world)}")
     jobs = [(j["status"], j["records"], j["answered"]) for j in summary["batch_jobs"]]
@@ -308,7 +308,12 @@ def wait_part(world: World, ads: int, hold: float, poll: float) -> None:
           f"= {cpu_held / span * 60:.2f} CPU s per minute; RSS {min(rss) / 1024:.0f}-"
           f"{max(rss) / 1024:.0f} MB; VmHWM so far {held[-1].hwm_kb / 1024:.0f} MB; "
           f"GetModelInvocationJob polls {polls_held}")  # fmt: skip
-    times = [s.at - m["submitted"] for a, s in itertools.pairwise(held) if s.polls > a.polls]
+    # When the poll count went up (a tick may see two: then the time is listed twice).
+    times = [
+        s.at - m["submitted"]
+        for a, s in itertools.pairwise([Sample(0, 0, 0, 0, 0), *held])
+        for _ in range(s.polls - a.polls)
+    ]
     print("poll times after submission (s, sampled every 0.1 s): "
           + ", ".join(f"{t:.1f}" for t in times))  # fmt: skip
     print(f"whole run: CPU {m['cpu_total']:.1f} s, peak RSS (ru_maxrss) "
