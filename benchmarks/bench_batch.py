@@ -149,6 +149,9 @@ class Sample:
     rss_kb: int
     hwm_kb: int
     polls: int  # GetModelInvocationJob calls the fake has answered so far
+    workers_cpu_s: float = 0.0  # the same, summed over its child processes (compose workers)
+    workers_rss_kb: int = 0
+    workers: int = 0
 
 
 @dataclass
@@ -173,6 +176,32 @@ def proc_stats(pid: int) -> tuple[float, int, int] | None:
     if "VmRSS" not in mem:  # a zombie: exited, not yet waited for
         return None
     return cpu, int(mem["VmRSS"].split()[0]), int(mem["VmHWM"].split()[0])
+
+
+def descendants(pid: int) -> list[int]:
+    """The processes ``pid`` started (adloom forks its compose workers at the start)."""
+    found: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:
+        return found
+    for task in tasks:
+        try:
+            children = [int(c) for c in (task / "children").read_text().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        for child in children:
+            found += [child, *descendants(child)]
+    return found
+
+
+def sample(pid: int, at: float, polls: int) -> Sample | None:
+    main = proc_stats(pid)
+    if main is None:
+        return None
+    workers = [w for w in map(proc_stats, descendants(pid)) if w is not None]
+    return Sample(at, *main, polls, sum(w[0] for w in workers), sum(w[1] for w in workers),
+                  len(workers))  # fmt: skip
 
 
 def drain(fd: int, sink: list[bytes]) -> None:
@@ -239,11 +268,11 @@ def run_held(
     fake = world.fake
     while True:
         now = time.monotonic() - start
-        stats = proc_stats(child.pid)
-        if stats is None:
-            break
         polls = len(fake.calls("get_model_invocation_job"))
-        line.samples.append(Sample(now, *stats, polls))
+        taken = sample(child.pid, now, polls)
+        if taken is None:
+            break
+        line.samples.append(taken)
         if "submitted" not in line.marks and fake.calls("create_model_invocation_job"):
             line.marks["submitted"] = now
         held = now - line.marks.get("submitted", now)
@@ -252,14 +281,15 @@ def run_held(
             gate.touch()
         if "released" in line.marks and "ended" not in line.marks and job_status(fake) in ENDED:
             line.marks["ended"] = now
-            line.marks["ended_polls"] = polls
-        if "ended" in line.marks and "seen" not in line.marks and polls > line.marks["ended_polls"]:
-            line.marks["seen"] = now
-        if "seen" in line.marks and "collected" not in line.marks and collected(out):
+        if "ended" in line.marks and "collected" not in line.marks and collected(out):
             line.marks["collected"] = now
         time.sleep(TICK)
     _pid, status, usage = os.wait4(child.pid, 0)
     line.marks["exit"] = time.monotonic() - start
+    line.marks.setdefault("collected", line.marks["exit"])  # read and delivered within a tick
+    # The job's last poll is the one that saw it ended (the waiter stops there).
+    last = len(fake.calls("get_model_invocation_job"))
+    line.marks["seen"] = next(s.at for s in line.samples if s.polls >= last)
     child.returncode = os.waitstatus_to_exitcode(status)
     out_reader.join(timeout=10)
     reader.join(timeout=2)
@@ -308,6 +338,10 @@ def wait_part(world: World, ads: int, hold: float, poll: float) -> None:
           f"= {cpu_held / span * 60:.2f} CPU s per minute; RSS {min(rss) / 1024:.0f}-"
           f"{max(rss) / 1024:.0f} MB; VmHWM so far {held[-1].hwm_kb / 1024:.0f} MB; "
           f"GetModelInvocationJob polls {polls_held}")  # fmt: skip
+    workers_cpu = held[-1].workers_cpu_s - held[0].workers_cpu_s
+    print(f"its {held[-1].workers} worker process(es) meanwhile: CPU {workers_cpu:.2f} s, "
+          f"RSS {held[-1].workers_rss_kb / 1024:.0f} MB (summed; pages shared with the "
+          "parent count in each)")  # fmt: skip
     # When the poll count went up (a tick may see two: then the time is listed twice).
     times = [
         s.at - m["submitted"]
