@@ -289,12 +289,11 @@ def run_held(
     line.marks.setdefault("collected", line.marks["exit"])  # read and delivered within a tick
     # The job's last poll is the one that saw it ended (the waiter stops there).
     last = len(fake.calls("get_model_invocation_job"))
-    line.marks["seen"] = next(s.at for s in line.samples if s.polls >= last)
+    line.marks["seen"] = next((s.at for s in line.samples if s.polls >= last), line.marks["exit"])
     child.returncode = os.waitstatus_to_exitcode(status)
     out_reader.join(timeout=10)
     reader.join(timeout=2)
     os.close(master)
-    line.marks["rc"] = child.returncode
     line.marks["maxrss_kb"] = usage.ru_maxrss
     line.marks["cpu_total"] = usage.ru_utime + usage.ru_stime
     if child.returncode != 0:
