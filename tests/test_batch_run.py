@@ -191,6 +191,9 @@ def test_ctrl_c_while_waiting_leaves_the_job_running_and_says_how_to_resume(
     fake_bedrock.behaviour.batch_release = str(tmp_path / "never")
     brief, out = campaign(tmp_path, 60), tmp_path / "out"
     proc = waiting_run(brief, out, s3)
+    # Search ads only: nothing to compose, so no compose workers idle through the wait.
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    assert children == []
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=WAIT)
     assert proc.returncode == ExitCode.INTERRUPTED

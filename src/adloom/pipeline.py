@@ -13,8 +13,9 @@ import os
 import signal
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache, partial
@@ -144,6 +145,18 @@ def _start_workers(pool: ProcessPoolExecutor) -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)
 
 
+@contextmanager
+def _compose_pool(plan: Plan, workers: int) -> Iterator[ProcessPoolExecutor | None]:
+    """The compose workers, started at once; none for a run with nothing to compose
+    (search ads only): idle workers would hold memory for nothing."""
+    if all(spec.placement.text_only for spec in plan.ads):
+        yield None
+        return
+    with ProcessPoolExecutor(workers, initializer=worker_init, initargs=(os.getpid(),)) as pool:
+        _start_workers(pool)
+        yield pool
+
+
 class _Assembler:
     """Collects results and starts each ad's composition once its inputs are in.
 
@@ -156,7 +169,7 @@ class _Assembler:
         plan: Plan,
         provider: Provider,
         journal: Journal,
-        pool: ProcessPoolExecutor,
+        pool: ProcessPoolExecutor | None,
         tracker: Tracker,
         *,
         fresh: bool,
@@ -210,6 +223,7 @@ class _Assembler:
                     self.tracker.advance("compose")
             if not todo:
                 continue
+            assert self.pool is not None  # noqa: S101 - a pool whenever an ad is composed
             fut = self.pool.submit(_compose_from, master, brand, [p for _, p, _ in todo])
             fut.add_done_callback(partial(self._composed, len(todo)))
             for i, (spec, _, key) in enumerate(todo):
@@ -376,10 +390,7 @@ def _run_claimed(
     tracker.watch(lambda: _progress_line(engine, batcher))
     outcome = "interrupted"
     try:
-        with ProcessPoolExecutor(
-            options.workers, initializer=worker_init, initargs=(os.getpid(),)
-        ) as pool:
-            _start_workers(pool)
+        with _compose_pool(plan, options.workers) as pool:
             assembler = _Assembler(plan, provider, journal, pool, tracker, fresh=options.fresh)
             try:
                 generate(
@@ -396,7 +407,8 @@ def _run_claimed(
                         images=options.judge_images, tracker=tracker,
                     )  # fmt: skip
             except KeyboardInterrupt:
-                pool.shutdown(wait=True, cancel_futures=True)
+                if pool is not None:
+                    pool.shutdown(wait=True, cancel_futures=True)
                 raise
         summary = _summary(plan, provider, engine, ads, out, batcher=batcher)
         summary = (deliver or partial(deliver_run, plan.campaign, options))(ads, summary)
