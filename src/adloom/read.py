@@ -64,9 +64,10 @@ _SETTING_KEYS = names(
     max_cost="max_cost_usd",
 )
 # Settings only a later stage reads, kept in ``Settings.extra`` without a warning:
-# the inference-profile geography (providers/bedrock/profiles.py).
+# the inference-profile geography (providers/bedrock/profiles.py), scoring, and the
+# run mode (batching.py).
 _POLICY_SEP = re.compile(r"[;\n]")
-_STAGE_KEYS = frozenset({"profile", "score", "judge_model"})
+_STAGE_KEYS = frozenset({"profile", "score", "judge_model", "mode"})
 _BRAND_KEYS = names(
     "primary_color secondary_color text_color font logo voice banned_words disclaimer policies",
     primary_colour="primary_color",

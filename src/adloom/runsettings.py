@@ -253,8 +253,8 @@ def _batch_options(campaign: Campaign) -> BatchOptions:
     poll = campaign.settings.extra.get("batch.poll_seconds")
     if poll is None:
         return BatchOptions()
-    where = campaign.cells.get("batch.poll_seconds", "batch.poll_seconds")
-    seconds = values.number(poll, values.POLL_SECONDS, where)
+    where = campaign.cells.get("batch.poll_seconds", "--set batch.poll_seconds")
+    seconds = values.number(poll, values.POLL_SECONDS, f"{where}: batch.poll_seconds")
     return BatchOptions(poll_s=seconds, max_poll_s=max(seconds, BatchOptions().max_poll_s))
 
 

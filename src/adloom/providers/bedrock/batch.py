@@ -74,6 +74,9 @@ _KMS = re.compile(
     r"|([a-zA-Z0-9-]{36})|(alias/[a-zA-Z0-9-_/]+)"
 )
 _CHUNK = 1 << 20  # bytes read at a time from an output file
+# Bedrock takes S3 URIs of up to 1,024 characters (botocore's S3Uri); adloom adds at
+# most "/<job name>/input/<job name>.jsonl" (job names: up to 63) to batch.s3_uri.
+_MAX_URI = 1024 - (1 + 63 + len("/input/") + 63 + len(".jsonl"))
 # Record errors that sending the same request on-demand would meet again.
 _FINAL = {"400", "ValidationException"}
 
@@ -135,14 +138,16 @@ def _folder(uri: str, where: str) -> tuple[str, str]:
     bucket, prefix = _split(uri)
     prefix = prefix.strip("/")
     if (
-        not uri.startswith("s3://")
+        len(uri) > _MAX_URI
+        or not uri.startswith("s3://")
         or not _BUCKET.fullmatch(bucket)
         or (prefix and not _PREFIX.fullmatch(prefix))
     ):
         raise InputError(
             f'{where}: batch.s3_uri "{uri[:200]}": not an S3 folder — give '
             "s3://bucket/prefix (a bucket name of lowercase letters, digits, '.' and '-'; "
-            "a prefix of letters, digits and -!_*'(). separated by '/')"
+            "a prefix of letters, digits and -!_*'(). separated by '/'; at most "
+            f"{_MAX_URI} characters in all)"
         )
     return bucket, prefix
 
