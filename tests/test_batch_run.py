@@ -206,7 +206,17 @@ def test_ctrl_c_while_waiting_leaves_the_job_running_and_says_how_to_resume(
 
 def waiting_run(brief: Path, out: Path, s3: S3Bucket) -> subprocess.Popen[str]:
     """``adloom run --mode batch`` as a process, once its job is journalled as submitted."""
-    command = [sys.executable, "-m", "adloom", "run", str(brief), "--out", str(out), *batch(s3)]
+    command = [
+        sys.executable,
+        "-m",
+        "adloom",
+        "run",
+        str(brief),
+        "--out",
+        str(out),
+        "--json",
+        *batch(s3),
+    ]
     proc = subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)  # fmt: skip
     deadline = time.monotonic() + WAIT

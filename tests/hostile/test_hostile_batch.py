@@ -14,7 +14,7 @@ from adloom.errors import ExitCode
 from briefs import write_brief
 from fakebedrock import FakeBedrock
 from s3server import S3Bucket
-from test_batch_mode import adloom
+from test_batch_run import WAIT, campaign, journal, waiting_run
 
 ROLE = "arn:aws:iam::123456789012:role/adloom-batch"
 
@@ -58,33 +58,28 @@ def test_malformed_batch_settings_are_refused_at_their_cell(
     assert fake_bedrock.calls("converse") == []
 
 
-def test_foreign_lines_in_the_output_folder_do_not_become_ads(
+def test_foreign_lines_in_the_jobs_output_folder_do_not_become_ads(
     fake_bedrock: FakeBedrock, s3: S3Bucket, tmp_path: Path
 ) -> None:
     """Someone with access to the bucket drops a file of their own among the job's
-    outputs: its records are not the job's, and are not used; the run says so."""
-    products = [{"id": f"p{i:03d}", "product": f"Product {i}", "message": f"Message {i}",
-                 "landing_url": f"https://example.com/p{i}"} for i in range(50)]  # fmt: skip
-    path = write_brief(
-        tmp_path / "brief.xlsx",
-        campaign={"name": "Hostile Batch", "brand": "Lumen", "provider": "bedrock",
-                  "placements": "meta_feed", "variants": 2, "languages": "en",
-                  "quota.stability.stable-image-core-v1:1.ipm": "600000"},
-        briefs=products,
-    )  # fmt: skip
-    planted = {"recordId": "f" * 64, "modelInput": {},
-               "modelOutput": {"output": {"message": {"role": "assistant", "content": [
-                   {"text": json.dumps({"headline": "=HYPERLINK(\"http://evil\")",
-                                        "body": "<script>alert(1)</script>", "cta": "Buy"})}
-               ]}}, "stopReason": "end_turn"}}  # fmt: skip
-    s3.put("adloom/planted/output/x/evil.jsonl.out", json.dumps(planted) + "\n{not json\n")
-    out = tmp_path / "out"
-    code, summary, text = adloom("run", str(path), "--out", str(out), "--json", "--mode", "batch",
-                                 "--set", f"batch.s3_uri={s3.uri('adloom')}",
-                                 "--set", f"batch.role_arn={ROLE}",
-                                 "--set", "batch.poll_seconds=0.02")  # fmt: skip
-    assert code == ExitCode.OK, text
-    assert summary["batch_jobs"][0]["answered"] == 100
-    page = "".join(p.read_text() for p in (out / "preview").glob("*.html"))
-    assert "evil" not in page
-    assert "<script>alert(1)</script>" not in page
+    outputs while it runs: its lines are not the job's records, so they are skipped
+    (and the run says so); its formula and script reach no file."""
+    gate = tmp_path / "release-job"
+    fake_bedrock.behaviour.batch_release = str(gate)
+    brief, out = campaign(tmp_path, 60), tmp_path / "out"
+    proc = waiting_run(brief, out, s3)
+    [(name,)] = journal(out, "SELECT name FROM batch_jobs")
+    copy = {"headline": '=HYPERLINK("http://evil.example")', "body": "<script>x()</script>",
+            "cta": "Buy"}  # fmt: skip
+    planted = {"recordId": "f" * 64, "modelInput": {}, "modelOutput": {
+        "output": {"message": {"role": "assistant", "content": [{"text": json.dumps(copy)}]}},
+        "stopReason": "end_turn"}}  # fmt: skip
+    s3.put(f"adloom/{name}/output/planted/evil.jsonl.out", json.dumps(planted) + "\n{not json\n")
+    gate.touch()
+    stdout, stderr = proc.communicate(timeout=WAIT)
+    assert proc.returncode == ExitCode.OK, stderr
+    assert "2 output line(s) could not be read" in stderr
+    assert json.loads(stdout)["batch_jobs"][0]["answered"] == 120
+    written = b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
+    assert b"evil.example" not in written
+    assert b"<script>x()</script>" not in written
