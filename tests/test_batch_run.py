@@ -298,6 +298,22 @@ def test_a_failed_job_is_reported_and_its_records_go_on_demand(
     assert any("Internal failure" in w for w in summary["warnings"])
 
 
+@pytest.mark.parametrize(("products", "batched"), [(60, True), (10, False)])
+def test_auto_takes_batch_when_the_requests_reach_the_minimum(
+    products: int, batched: bool, fake_bedrock: FakeBedrock, s3: S3Bucket, tmp_path: Path
+) -> None:
+    brief, out = campaign(tmp_path, products), tmp_path / "out"
+    settings = batch(s3)[2:]  # the settings, without --mode batch
+    code, summary, text = adloom("run", str(brief), "--out", str(out), "--json",
+                                 "--mode", "auto", *settings)  # fmt: skip
+    assert code == ExitCode.OK, text
+    assert creates(fake_bedrock) == int(batched)
+    assert ("batch_jobs" in summary) == batched
+    assert copy_calls(fake_bedrock) == (0 if batched else 20)
+    if not batched:
+        assert "20 copy request(s), fewer than the 100 a batch job of" in text
+
+
 def test_below_the_minimum_copy_goes_on_demand_and_the_run_says_so(
     fake_bedrock: FakeBedrock, s3: S3Bucket, tmp_path: Path
 ) -> None:
