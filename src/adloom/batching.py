@@ -41,6 +41,7 @@ from dataclasses import dataclass, field, replace
 from adloom.engine import Engine, Outcome
 from adloom.errors import InputError, ProviderError
 from adloom.journal import BatchJob, Journal, Record
+from adloom.model import BatchJobReport
 from adloom.providers import ProviderConfig
 from adloom.providers.base import (
     BatchAnswer,
@@ -97,32 +98,6 @@ class _Ended:
     skipped: tuple[str, ...] = ()  # output lines that could not be read, and why
 
 
-@dataclass(frozen=True)
-class JobReport:
-    """What became of one job, for the summary."""
-
-    name: str
-    job_id: str
-    model: str
-    status: str
-    records: int
-    answered: int
-    on_demand: int  # errored or missing records sent on-demand instead
-    message: str = ""
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "job_id": self.job_id,
-            "model": self.model,
-            "status": self.status,
-            "records": self.records,
-            "answered": self.answered,
-            "on_demand": self.on_demand,
-            "message": self.message,
-        }
-
-
 class Batcher:
     def __init__(
         self,
@@ -139,7 +114,7 @@ class Batcher:
         self.campaign = _name_part(campaign)
         self.options = options or BatchOptions()
         self.notify = notify or (lambda _msg: None)
-        self.reports: list[JobReport] = []
+        self.reports: list[BatchJobReport] = []
         self._rng = random.Random()  # noqa: S311 - back-off jitter, not cryptography
         self.waiting: tuple[_Job, ...] = ()  # published for the progress line
 
@@ -398,7 +373,7 @@ class Batcher:
                 f" {len(again)} request(s) sent on-demand instead."
             )
         self.reports.append(
-            JobReport(
+            BatchJobReport(
                 job.name, job.submitted.job_id, job.model, progress.status,
                 len(job.requests), answered, len(again), progress.message,
             )

@@ -444,6 +444,32 @@ class Score:
 
 
 @dataclass(frozen=True)
+class BatchJobReport:
+    """What became of one job, for the summary."""
+
+    name: str
+    job_id: str
+    model: str
+    status: str
+    records: int
+    answered: int
+    on_demand: int  # errored or missing records sent on-demand instead
+    message: str = ""
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "job_id": self.job_id,
+            "model": self.model,
+            "status": self.status,
+            "records": self.records,
+            "answered": self.answered,
+            "on_demand": self.on_demand,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
 class RunSummary:
     campaign: str
     out: Path
@@ -473,15 +499,14 @@ class RunSummary:
     tiers: Mapping[str, int] = field(default_factory=dict)
     # --score: how many ads were scored, their average, by what judge (score.summary).
     scores: Mapping[str, object] = field(default_factory=dict)
-    # --mode batch: each batch job of the run (batching.JobReport.as_json).
-    batch_jobs: tuple[Mapping[str, object], ...] = ()
+    batch_jobs: tuple[BatchJobReport, ...] = ()  # --mode batch: what became of each job
 
     def as_json(self) -> dict[str, object]:
         extra: dict[str, object] = {"review": dict(self.review)} if self.review else {}
         if self.scores:
             extra["scores"] = dict(self.scores)
         if self.batch_jobs:
-            extra["batch_jobs"] = [dict(job) for job in self.batch_jobs]
+            extra["batch_jobs"] = [job.as_json() for job in self.batch_jobs]
         return {
             "campaign": self.campaign,
             "out": str(self.out),

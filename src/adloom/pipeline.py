@@ -472,7 +472,7 @@ def _summary(
         warnings=tuple(warnings),
         quotas=() if provider.draft else _quotas(plan, provider, engine),
         scores=score.summary(ads),
-        batch_jobs=tuple(r.as_json() for r in reports),
+        batch_jobs=tuple(reports),
     )
 
 

@@ -152,8 +152,10 @@ def print_summary(env: Env, s: RunSummary) -> None:
             f"[yellow]{s.flagged} ads break a platform rule and are left out of the upload "
             "files (exports/): fix them in the workbook, approve them and run `adloom review`.[/]"
         )
+    batched = sum(job.answered for job in s.batch_jobs)
+    in_jobs = f" (and {batched} answered in batch jobs)" if s.batch_jobs else ""
     c.print(
-        f"Model calls: {s.model_calls_text} text, {s.model_calls_image} image; "
+        f"Model calls: {s.model_calls_text} text{in_jobs}, {s.model_calls_image} image; "
         f"{s.cache_hits} from the journal. Tokens {s.input_tokens:,} in / "
         f"{s.output_tokens:,} out; cost ${s.cost_usd:.4f}."
     )
@@ -168,8 +170,8 @@ def print_summary(env: Env, s: RunSummary) -> None:
         c.print(f"Service tiers served: {served}.")
     for job in s.batch_jobs:
         c.print(
-            f"Batch job {job['name']}: {job['status']}, {job['answered']} of {job['records']}"
-            f" records answered, {job['on_demand']} sent on-demand.",
+            f"Batch job {job.name}: {job.status}, {job.answered} of {job.records} records"
+            f" answered, {job.on_demand} sent on-demand.",
             markup=False,
         )
     if s.not_generated:
