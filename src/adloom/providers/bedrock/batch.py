@@ -359,6 +359,8 @@ class BedrockBatches(Batches):
                 raise translate(exc, self._context(job.model, call)) from exc
 
     def _put(self, key: str, body: IO[bytes]) -> None:
+        # Two calls, not one with **kwargs: the stubs type each parameter (the
+        # encryption's a Literal), and botocore refuses SSEKMSKeyId=None.
         s3, s = self.clients.s3(), self.settings
         if s.kms_key:
             s3.put_object(
