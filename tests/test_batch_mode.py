@@ -169,3 +169,13 @@ def test_jobs_of_an_on_demand_run_lists_none(tmp_path: Path) -> None:
     assert data["jobs"] == []
     code, _, text = adloom("jobs", str(out))
     assert "No batch jobs" in text
+
+
+def test_models_say_which_take_batch_and_at_what_price() -> None:
+    code, _, text = adloom("models", "--json")
+    assert code == ExitCode.OK
+    rows = {row["id"]: row for row in json.loads(text)}
+    haiku = rows["anthropic.claude-haiku-4-5-20251001-v1:0"]
+    assert haiku["batch"]["input_per_m"] < haiku["price"]["input_per_m"]
+    assert rows["cohere.command-r-v1:0"]["batch"] is None
+    assert rows["stability.stable-image-core-v1:1"]["batch"] is None  # images: on-demand

@@ -204,6 +204,12 @@ def models_report(registry: Registry, today: date | None = None) -> list[dict[st
             "on_demand": m.on_demand,
             "profiles": list(m.profiles),
             "tiers": m.tiers() if m.kind == "text" else [],
+            # Offered in batch inference (--mode batch), at this price per 1M tokens.
+            "batch": (
+                {"input_per_m": m.batch_input_per_m, "output_per_m": m.batch_output_per_m}
+                if m.batch
+                else None
+            ),
             "min_cache_tokens": m.min_cache_tokens if m.prompt_caching else None,
             "lifecycle": m.lifecycle.status_on(day),
             "eol_date": m.lifecycle.eol_date.isoformat() if m.lifecycle.eol_date else None,
@@ -222,7 +228,7 @@ def print_models(env: Env, rows: list[dict[str, Any]]) -> None:
         "output",
         "price (USD)",
         "ids",
-        "tiers, cache",
+        "tiers, batch, cache",
         "lifecycle",
     ):
         table.add_column(col)
@@ -237,6 +243,8 @@ def print_models(env: Env, rows: list[dict[str, Any]]) -> None:
             ids += " + " + "/".join(f"{p}." for p in r["profiles"])
         life = r["lifecycle"] + (f" (EOL {r['eol_date']})" if r["eol_date"] else "")
         extras = [t for t in r["tiers"] if t != "default"]
+        if r["batch"]:
+            extras.append(f"batch {r['batch']['input_per_m']}/{r['batch']['output_per_m']}")
         if r["min_cache_tokens"] is not None:
             extras.append(f"cache ≥{r['min_cache_tokens']:,} tok")
         output = r["structured_output"] or ""

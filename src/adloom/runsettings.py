@@ -229,13 +229,11 @@ def _batch_jobs(
     provider = make_provider(name, replace(config, batch=True))
     batches = provider.batches()  # malformed or missing settings: exit 2 here
     limits = batches.limits(provider.sent_id(plan.text_model, "text")) if batches else None
-    if batches is None or limits is None:
-        why = (
-            f"the {name} provider has no batch jobs"
-            if batches is None
-            else f'model "{plan.text_model}" is not offered in batch inference'
-        )
-        return None, (why, "Choose a provider and text model with batch in `adloom models`")
+    if batches is None:
+        return None, (f"the {name} provider has no batch jobs", "Use --provider bedrock")
+    if limits is None:
+        why = f'model "{plan.text_model}" is not offered in batch inference'
+        return None, (why, "Choose a text model with batch in `adloom models`")
     if mode == "auto" and len(plan.copy_jobs) < limits.min_records:
         why = (
             f"{len(plan.copy_jobs)} copy request(s), fewer than the {limits.min_records} a"
