@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from openpyxl import load_workbook
 
@@ -27,6 +28,7 @@ from briefs import write_brief
 from fakebedrock import FakeBedrock
 from s3server import S3Bucket
 from test_batch_mode import adloom
+from test_review import Sheet
 
 HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0"  # the default text model (native JSON)
 NOVA_LITE = "amazon.nova-lite-v1:0"  # a forced tool on-demand, the schema in the prompt in batch
@@ -353,6 +355,33 @@ def test_a_job_the_service_refuses_goes_on_demand_and_is_not_submitted_again(
     code, _, _ = adloom("run", str(brief), "--out", str(out), "--json", *batch(s3))
     assert code == ExitCode.OK
     assert creates(fake_bedrock) == 1  # the rerun had nothing left to ask
+
+
+def test_a_review_round_of_a_batch_run_sends_its_few_rejects_on_demand(
+    fake_bedrock: FakeBedrock, s3: S3Bucket, tmp_path: Path
+) -> None:
+    """The round inherits the run's mode and batch settings from the journal; two
+    regenerated ads are fewer than a job's minimum, so they go on-demand."""
+    brief, out = campaign(tmp_path, 60), tmp_path / "out"
+    code, _, text = adloom("run", str(brief), "--out", str(out), "--json", *batch(s3))
+    assert code == ExitCode.OK, text
+    book = openpyxl.load_workbook(out / "variants.xlsx")
+    variants = Sheet(book, "Variants")
+    names = list(variants.rows)
+    for name in names:
+        variants.set(name, "approval", "Approved")
+    for name in names[:2]:
+        variants.set(name, "approval", "Rejected")
+        variants.set(name, "notes", "Say it is made of recycled aluminium.")
+    book.save(out / "variants.xlsx")
+
+    code, summary, text = adloom("review", str(out / "variants.xlsx"), "--json")
+    assert code == ExitCode.OK, text
+    assert summary["review"]["regenerated"] == 2
+    assert "2 copy request(s)" in text
+    assert "fewer than the 100 records a batch job must hold; sent on-demand" in text
+    assert copy_calls(fake_bedrock) == 2
+    assert creates(fake_bedrock) == 1  # the run's job only
 
 
 # ------------------------------------------------------------------ budget and refusals
