@@ -20,7 +20,6 @@ from typing import Any
 
 import openpyxl
 import pytest
-from openpyxl import load_workbook
 
 from adloom.errors import ExitCode
 from adloom.registry import load_registry
@@ -146,7 +145,7 @@ def test_images_go_on_demand_while_the_job_runs_and_outputs_match_on_demand(
     assert batched["creatives"] == plain["creatives"]
 
     def shape(out: Path) -> dict[str, Any]:
-        book = load_workbook(out / "variants.xlsx", read_only=True)
+        book = openpyxl.load_workbook(out / "variants.xlsx", read_only=True)
         sheets = {ws.title: [c.value for c in next(ws.iter_rows(max_row=1))] for ws in book}
         counts = {ws.title: ws.max_row for ws in book}
         book.close()
