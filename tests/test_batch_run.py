@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import boto3
 import openpyxl
 import pytest
 
@@ -96,6 +97,9 @@ def test_a_1000_request_campaign_runs_in_one_batch_job(
         "Completed", 1000, 1000, 0,
     )  # fmt: skip
     assert summary["tiers"] == {"batch": 1000}
+    # The service's own counts (manifest.json.out) agree with the journal's.
+    manifest = job["manifest"]
+    assert manifest["totalRecordCount"] == manifest["successRecordCount"] == 1000
     assert summary["variants"] == 1000
     assert summary["failed"] == 0
     # The input went up encrypted, one record per request, keyed by the journal key.
@@ -111,6 +115,8 @@ def test_a_1000_request_campaign_runs_in_one_batch_job(
     rows = journal(out, "SELECT input_tokens, output_tokens, cost_usd FROM requests")
     assert all(c == pytest.approx(info.batch_cost(i, o)) for i, o, c in rows)
     assert summary["cost_usd"] == pytest.approx(sum(c for *_, c in rows))
+    assert manifest["inputTokenCount"] == sum(i for i, *_ in rows)
+    assert manifest["outputTokenCount"] == sum(o for _, o, _ in rows)
     assert info.batch_input_per_m < info.input_per_m
 
     # A rerun, batch or on-demand, asks nothing: the answers are the journal's.
@@ -184,6 +190,35 @@ def test_kill_9_while_waiting_then_the_rerun_resumes_the_same_job(
     assert summary["batch_jobs"][0]["answered"] == 120
     assert copy_calls(fake_bedrock) == 0
     assert journal(out, "SELECT collected FROM batch_jobs") == [(1,)]
+
+
+def test_answers_missing_from_the_output_files_are_counted_against_the_manifest(
+    fake_bedrock: FakeBedrock, s3: S3Bucket, tmp_path: Path
+) -> None:
+    """Lines lost from a finished job's output (the bucket's lifecycle rule, a person):
+    the manifest still counts them, the run says so and asks for them on-demand."""
+    gate = tmp_path / "release-job"
+    fake_bedrock.behaviour.batch_release = str(gate)
+    brief, out = campaign(tmp_path, 60), tmp_path / "out"
+    proc = waiting_run(brief, out, s3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=WAIT)
+    gate.touch()
+    [(job_id,)] = journal(out, "SELECT job_id FROM batch_jobs")
+    control = boto3.session.Session().client("bedrock")
+    deadline = time.monotonic() + WAIT
+    while control.get_model_invocation_job(jobIdentifier=job_id)["status"] != "Completed":
+        assert time.monotonic() < deadline, "the fake's job did not finish"
+        time.sleep(0.02)
+    [key] = [k for k in s3.keys() if k.endswith(".jsonl.out")]  # noqa: SIM118 - S3Bucket.keys() lists the bucket
+    s3.put(key, b"\n".join(s3.read(key).splitlines()[3:]) + b"\n")
+
+    code, summary, text = adloom("run", str(brief), "--out", str(out), "--json", *batch(s3))
+    assert code == ExitCode.OK, text
+    assert "its manifest counts 120 answer(s), 117 were read" in text
+    [job] = summary["batch_jobs"]
+    assert (job["answered"], job["on_demand"]) == (117, 3)
+    assert copy_calls(fake_bedrock) == 3
 
 
 def test_ctrl_c_while_waiting_leaves_the_job_running_and_says_how_to_resume(

@@ -35,7 +35,7 @@ import random
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from adloom.engine import Engine, Outcome
@@ -96,6 +96,7 @@ class _Ended:
     reads: tuple[_Read, ...] = ()
     error: BaseException | None = None
     skipped: tuple[str, ...] = ()  # output lines that could not be read, and why
+    manifest: Mapping[str, int] = field(default_factory=dict)  # the service's own counts
 
 
 class Batcher:
@@ -305,8 +306,10 @@ class Batcher:
                     )
                     if job.progress.ended:
                         reads = tuple(self._read(job))
+                        manifest = self.batches.manifest(job.submitted)
                         left.remove(job)
-                        ended.put(_Ended(job, reads, skipped=tuple(self.batches.skipped)))
+                        skipped = tuple(self.batches.skipped)
+                        ended.put(_Ended(job, reads, skipped=skipped, manifest=manifest))
                 except TransientError:
                     continue  # throttled or a service hiccup: asked again at the next check
                 except Exception as exc:  # handed to the dispatcher, which raises it
@@ -372,13 +375,25 @@ class Batcher:
                 f"Batch job {job.name} ended {progress.status}{why}; {answered} answer(s) read,"
                 f" {len(again)} request(s) sent on-demand instead."
             )
+        self._check_manifest(job, ended)
         self.reports.append(
             BatchJobReport(
                 job.name, job.submitted.job_id, job.model, progress.status,
                 len(job.requests), answered, len(again), progress.message,
+                dict(ended.manifest),
             )
         )  # fmt: skip
         return again
+
+    def _check_manifest(self, job: _Job, ended: _Ended) -> None:
+        """Say so when the service's own count of answers differs from what was read."""
+        succeeded = ended.manifest.get("successRecordCount")
+        read = sum(1 for r in ended.reads if r.record is not None)
+        if succeeded is not None and succeeded != read:
+            self.notify(
+                f"Batch job {job.name}: its manifest counts {succeeded} answer(s), {read} were"
+                " read from its output files (the rest are sent on-demand)."
+            )
 
 
 def _next(ended: queue.Queue[_Ended]) -> _Ended:

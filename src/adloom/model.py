@@ -455,6 +455,8 @@ class BatchJobReport:
     answered: int
     on_demand: int  # errored or missing records sent on-demand instead
     message: str = ""
+    # The job's manifest.json.out: the service's own counts of records and tokens.
+    manifest: Mapping[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -466,6 +468,7 @@ class BatchJobReport:
             "answered": self.answered,
             "on_demand": self.on_demand,
             "message": self.message,
+            "manifest": dict(self.manifest),
         }
 
 

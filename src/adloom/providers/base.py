@@ -247,5 +247,10 @@ class Batches(ABC):
         the output does not hold are not yielded."""
 
     @abstractmethod
+    def manifest(self, job: Submitted) -> Mapping[str, int]:
+        """A finished job's own counts (records, successes, errors, tokens), as the
+        service wrote them; empty when it wrote none."""
+
+    @abstractmethod
     def stop(self, job_id: str) -> None:
         """Ask the service to stop the job (what it answered so far is still read)."""

@@ -76,6 +76,7 @@ _KMS = re.compile(
 _CHUNK = 1 << 20  # bytes read at a time from an output file
 # Bedrock takes S3 URIs of up to 1,024 characters (botocore's S3Uri); adloom adds at
 # most "/<job name>/input/<job name>.jsonl" (job names: up to 63) to batch.s3_uri.
+_MANIFEST_BYTES = 64 * 1024  # a manifest is a handful of counts
 _MAX_URI = 1024 - (1 + 63 + len("/input/") + 63 + len(".jsonl"))
 # Record errors that sending the same request on-demand would meet again.
 _FINAL = {"400", "ValidationException"}
@@ -267,6 +268,27 @@ class BedrockBatches(Batches):
                 if found is not None and found.key not in seen:
                     seen.add(found.key)
                     yield found
+
+    def manifest(self, job: Submitted) -> Mapping[str, int]:
+        """``manifest.json.out`` in the job's own folder (``<output>/<job id>/``): its
+        whole-number counts; empty when there is none (a job that failed early) or it
+        is not such a file."""
+        bucket, folder = _split(job.output_uri)
+        key = f"{folder.rstrip('/')}/{job.job_id.rsplit('/', 1)[-1]}/manifest.json.out"
+        try:
+            body = self.clients.s3().get_object(Bucket=bucket, Key=key)["Body"]
+            with closing(body):
+                data = json.loads(body.read(_MANIFEST_BYTES))
+        except ClientError as exc:
+            if error_code(exc)[0] in ("NoSuchKey", "404"):
+                return {}
+            call = self._call("s3:GetObject", self._objects())
+            raise translate(exc, self._context(key, call)) from exc
+        except (ValueError, BotoCoreError):
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {k: v for k, v in data.items() if isinstance(v, int) and not isinstance(v, bool)}
 
     def _outputs(self, bucket: str, folder: str) -> Iterator[str]:
         pages = self.clients.s3().get_paginator("list_objects_v2")
