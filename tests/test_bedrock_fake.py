@@ -8,9 +8,6 @@ would, with the real error shape (``x-amzn-ErrorType`` header, ``message`` body)
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
@@ -25,7 +22,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from fakebedrock import FakeBedrock
+from fakebedrock import FakeBedrock, as_process
 
 ROOT = Path(__file__).resolve().parents[1]
 HAIKU45 = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
@@ -249,23 +246,12 @@ def test_control_plane_pages_inference_profiles(fake_bedrock: FakeBedrock) -> No
 
 
 def test_runs_as_a_subprocess(tmp_path: Path) -> None:
-    config = tmp_path / "fake.json"
-    config.write_text(json.dumps({"faults": [{"kind": "throttle", "count": 1}]}))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakebedrock", "--port", "0", "--config", str(config)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        url = json.loads(proc.stdout.readline())["url"]
+    with as_process({"faults": [{"kind": "throttle", "count": 1}]}, tmp_path) as url:
         fake = type("Remote", (), {"url": url})()
         first = call(fake, converse_path(HAIKU45), converse_body())  # type: ignore[arg-type]
         second = call(fake, converse_path(HAIKU45), converse_body())  # type: ignore[arg-type]
         assert (first[0], first[1]) == (429, "ThrottlingException")
         assert second[0] == 200
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_the_gate_holds_answers_until_the_release_file_exists(

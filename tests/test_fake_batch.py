@@ -8,8 +8,6 @@ from __future__ import annotations
 import functools
 import json
 import os
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -22,7 +20,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from fakebedrock import FakeBedrock
+from fakebedrock import FakeBedrock, as_process
 from fakebedrock.shapes import validate_output
 from s3server import S3Bucket
 
@@ -506,18 +504,9 @@ def test_the_fake_run_as_a_process_holds_a_job_until_released(
     s3: S3Bucket, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     release = tmp_path / "release"
-    config = tmp_path / "fake.json"
     log = tmp_path / "answered.jsonl"
-    config.write_text(
-        json.dumps({"batch_release": str(release), "batch_min_records": 1, "request_log": str(log)})
-    )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.fakebedrock", "--port", "0", "--config", str(config)],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        url = json.loads(proc.stdout.readline())["url"]
+    behaviour = {"batch_release": str(release), "batch_min_records": 1, "request_log": str(log)}
+    with as_process(behaviour, tmp_path) as url:
         monkeypatch.setenv("AWS_ENDPOINT_URL_BEDROCK", url)
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAFAKEPROCESS00001")
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "fake")
@@ -529,6 +518,3 @@ def test_the_fake_run_as_a_process_holds_a_job_until_released(
         assert len(outputs(s3, arn)) == 5
         logged = [json.loads(line) for line in log.read_text().splitlines()]
         assert [(e["op"], e["status"]) for e in logged] == [("create_model_invocation_job", 200)]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)

@@ -16,14 +16,43 @@ process (kill -9 tests, benchmarks).
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from .behaviour import Behaviour, Fault, Recorded, State
 from .catalogue import MODELS, ModelSpec
 from .server import Server
 
-__all__ = ["MODELS", "Behaviour", "FakeBedrock", "Fault", "ModelSpec", "Recorded"]
+__all__ = ["MODELS", "Behaviour", "FakeBedrock", "Fault", "ModelSpec", "Recorded", "as_process"]
+
+_ROOT = Path(__file__).resolve().parents[2]  # the repository: ``tests.fakebedrock`` from here
+
+
+@contextmanager
+def as_process(behaviour: Mapping[str, Any], folder: Path) -> Iterator[str]:
+    """The fake as a process of its own (``python -m tests.fakebedrock``), behaving as
+    ``behaviour`` (written to ``folder/fake.json``); yields its URL, stops it after."""
+    config = folder / "fake.json"
+    config.write_text(json.dumps(dict(behaviour)))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.fakebedrock", "--port", "0", "--config", str(config)],
+        cwd=_ROOT, stdout=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(_ROOT)},
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        yield str(json.loads(proc.stdout.readline())["url"])
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 class FakeBedrock:
