@@ -5,7 +5,6 @@ The batch jobs themselves (S3, the fake's control plane) are in test_batch_run.p
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -13,20 +12,11 @@ from typing import Any
 import pytest
 
 from adloom.batching import content_digest, split
-from adloom.cli import main
-from adloom.console import Env
 from adloom.errors import ExitCode
 from adloom.providers.base import BatchLimits, Request
 from briefs import write_brief
 from fakebedrock import FakeBedrock
-
-
-def adloom(*argv: str) -> tuple[int, dict[str, Any], str]:
-    stdout, stderr = io.StringIO(), io.StringIO()
-    code = main(list(argv), env=Env(stdout=stdout, stderr=stderr))
-    text = stdout.getvalue().strip()
-    data = json.loads(text) if text.startswith("{") else {}
-    return code, data, stdout.getvalue() + stderr.getvalue()
+from test_cli import run_json as adloom
 
 
 def brief(tmp_path: Path, products: int = 2, **campaign: Any) -> Path:

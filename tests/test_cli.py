@@ -10,6 +10,7 @@ import subprocess
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -30,6 +31,14 @@ def run_cli(*args: str | Path) -> tuple[int, str, str]:
     assert isinstance(env.stdout, io.StringIO)
     assert isinstance(env.stderr, io.StringIO)
     return code, env.stdout.getvalue(), env.stderr.getvalue()
+
+
+def run_json(*args: str | Path) -> tuple[int, dict[str, Any], str]:
+    """``run_cli``, with the JSON object printed on stdout (``{}`` if none) and all the
+    text printed (stdout, then stderr)."""
+    code, stdout, stderr = run_cli(*args)
+    data = json.loads(stdout) if stdout.lstrip().startswith("{") else {}
+    return code, data, stdout + stderr
 
 
 class _Imgs(HTMLParser):

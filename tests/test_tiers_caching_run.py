@@ -8,7 +8,6 @@ than the same campaign without caching.
 
 from __future__ import annotations
 
-import io
 import json
 import sqlite3
 from pathlib import Path
@@ -16,13 +15,12 @@ from typing import Any
 
 import pytest
 
-from adloom.cli import main
-from adloom.console import Env
 from adloom.errors import ExitCode
 from adloom.journal import Journal
 from adloom.registry import load_registry
 from briefs import write_brief
 from fakebedrock import FakeBedrock
+from test_cli import run_json as adloom
 
 NOVA_LITE = "amazon.nova-lite-v1:0"
 NOVA_PRO = "amazon.nova-pro-v1:0"
@@ -43,17 +41,6 @@ def campaign(tmp_path: Path, products: int = 40, variants: int = 5) -> Path:
                  "landing_url": f"https://example.com/p{i}"} for i in range(products)],
         brand={"voice": VOICE},
     )  # fmt: skip
-
-
-def adloom(*argv: str) -> tuple[int, dict[str, Any], str]:
-    stdout, stderr = io.StringIO(), io.StringIO()
-    code = main(list(argv), env=Env(stdout=stdout, stderr=stderr))
-    text = stdout.getvalue().strip()
-    return (
-        code,
-        json.loads(text) if text.startswith("{") else {},
-        stdout.getvalue() + stderr.getvalue(),
-    )
 
 
 def rows(out: Path) -> list[dict[str, Any]]:

@@ -262,8 +262,11 @@ def plan(
     the_plan = make_plan(campaign, registry, name)
     started(env, the_provider, the_plan)
     est = estimate(the_plan, the_provider)
-    # The same requests as a batch run would build them (structured output a job takes).
-    batch = estimate(the_plan, make_provider(name, replace(config, batch=True)))
+    # The same requests as a batch run would build them (structured output a job takes),
+    # for a text model offered in batch only: a big plan is not built twice for nothing.
+    text = registry.find(the_plan.text_model)
+    batched = make_provider(name, replace(config, batch=True)) if text and text.batch else None
+    batch = estimate(the_plan, batched) if batched else None
     report = plan_report(the_plan, est, name, registry, config.tier, batch=batch)
     report |= scoring_report(the_plan, registry, name)
     if as_json:
