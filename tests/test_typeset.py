@@ -48,15 +48,56 @@ def test_kinsoku(text: str, width: int) -> None:
 
 
 def test_kinsoku_examples() -> None:
-    # "ー" and "。" stay with what precedes them; "「" goes down with what follows.
-    assert typeset.wrap("コーヒー", 1) is None  # "コー" cannot be split
-    assert typeset.wrap("コーヒー", 2) == ["コー", "ヒー"]
-    assert typeset.wrap("これです。", 3) == ["これで", "す。"]
-    assert typeset.wrap("これです。", 2) == ["これ", "で", "す。"]
-    lines = typeset.wrap("今日は「特売」です", 5)
+    # A phrase is split only as a last resort (hard); then "ー" and "。" stay with what
+    # precedes them, and "「" goes down with what follows.
+    assert typeset.wrap("コーヒー", 2) is None  # one phrase: shrink first
+    assert typeset.wrap("コーヒー", 1, hard=True) == ["コ", "ー", "ヒ", "ー"]  # 1 wide: no choice
+    assert typeset.wrap("コーヒー", 2, hard=True) == ["コー", "ヒー"]
+    assert typeset.wrap("これです。", 3, hard=True) == ["これで", "す。"]
+    assert typeset.wrap("これです。", 2, hard=True) == ["これ", "で", "す。"]
+    lines = typeset.wrap("今日は「特売」です", 6)
     assert lines is not None
     assert not any(line.endswith("「") for line in lines)
     assert "「特売」" in "".join(lines)
+
+
+def _phrases(text: str) -> list[str]:
+    import budoux  # type: ignore[import-untyped]
+
+    return list(budoux.load_default_japanese_parser().parse(text))
+
+
+@pytest.mark.parametrize("text", JAPANESE)
+@pytest.mark.parametrize("width", range(4, 30))
+def test_japanese_breaks_between_phrases(text: str, width: int) -> None:
+    """Every line break falls between two BudouX phrases whenever the line could hold
+    the phrase: "コールド|ブリュー" never happens to a phrase that fits."""
+    lines = typeset.wrap(text, width) or typeset.wrap(text, width, hard=True)
+    assert lines is not None
+    _check_kinsoku(lines)
+    breaks, at = set(), 0  # offsets in ``text`` where a line starts
+    for line in lines:
+        assert text.startswith(line, at), (line, lines)
+        at += len(line)
+        at += text.startswith(" ", at)  # the space a break drops (Latin words may break there)
+        breaks.add(at)
+    at = 0
+    for phrase in _phrases(text):
+        inside = {i for i in range(at + 1, at + len(phrase)) if text[i - 1] != " "}
+        if len(phrase) <= width:
+            assert not inside & breaks, (phrase, lines)
+        at += len(phrase)
+
+
+def test_phrases_not_characters() -> None:
+    text = "コールドブリューで、朝をもっと軽やかに。今なら送料無料でお届けします"
+    assert typeset.wrap(text, 12) == [
+        "コールドブリューで、朝を",
+        "もっと軽やかに。今なら",
+        "送料無料でお届けします",
+    ]
+    # Chinese (no kana) still breaks between any two characters.
+    assert typeset.wrap("春季新品冷萃咖啡套装上市", 5) == ["春季新品冷", "萃咖啡套装", "上市"]
 
 
 def test_latin_breaks_at_spaces() -> None:

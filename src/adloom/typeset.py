@@ -7,10 +7,13 @@ Fonts: the brand kit's font where it has every glyph of a string, Noto Sans CJK 
 otherwise (it covers Latin and Japanese, so ads render the same on every machine).
 Characters no font has are left out and reported, never drawn as tofu boxes.
 
-Line breaking: Latin breaks at spaces and after hyphens; CJK between any two characters,
-with Japanese kinsoku shori (no line starts with closing punctuation, small kana or the
-prolonged sound mark; no line ends with an opening bracket). A word longer than the line
-is split only as a last resort, after shrinking to the smallest size has failed.
+Line breaking: Latin breaks at spaces and after hyphens. Japanese (a paragraph with kana)
+breaks only between phrases as BudouX segments them (Google's phrase segmenter, the one
+Chrome's ``word-break: auto-phrase`` uses), so a line never ends inside a word
+("コール|ドブリュー"); other CJK text (Chinese, Korean) between any two characters. Then
+Japanese kinsoku shori holds (no line starts with closing punctuation, small kana or the
+prolonged sound mark; no line ends with an opening bracket). A phrase or word longer than
+the line is split only as a last resort, after shrinking to the smallest size has failed.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from importlib.resources import as_file
 from pathlib import Path
 from typing import Literal
 
+import budoux  # type: ignore[import-untyped]
 import noto_cjk_sans_jp_bold  # type: ignore[import-untyped]
 import noto_cjk_sans_jp_regular  # type: ignore[import-untyped]
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
@@ -166,11 +170,38 @@ def _hiragana(char: str) -> bool:
     return "\u3041" <= char <= "\u309f"
 
 
-def _may_break(word: str, nxt: str) -> bool:
-    """Whether a line may break between ``word`` (so far, no spaces) and the next cluster."""
+_KANA = re.compile(r"[\u3041-\u30ff\uff66-\uff9f]")
+
+
+@cache
+def _japanese_parser() -> budoux.Parser:
+    return budoux.load_default_japanese_parser()
+
+
+@lru_cache(maxsize=4096)
+def phrase_starts(paragraph: str) -> frozenset[int] | None:
+    """Offsets in ``paragraph`` where a BudouX phrase starts; None if it is not Japanese.
+
+    Kana tell Japanese from Chinese (whose lines may break between any two characters);
+    fitting wraps the same text at many sizes, hence the cache.
+    """
+    if not _KANA.search(paragraph):
+        return None
+    starts, at = set(), 0
+    for chunk in _japanese_parser().parse(paragraph):
+        starts.add(at)
+        at += len(chunk)
+    return frozenset(starts)
+
+
+def _may_break(word: str, nxt: str, phrase_start: bool | None) -> bool:
+    """Whether a line may break between ``word`` (so far, no spaces) and the next cluster.
+
+    ``phrase_start``: whether the cluster starts a BudouX phrase (None: not Japanese).
+    """
     prev = word[-1]
     if is_cjk(prev) or is_cjk(nxt[0]):
-        return True
+        return True if phrase_start is None else phrase_start
     # "well-known" may break after the hyphen; "-5" or "--" may not.
     return prev == "-" and len(word) > 1 and word[-2].isalpha() and nxt[0].isalpha()
 
@@ -180,14 +211,17 @@ def _pieces(paragraph: str) -> list[tuple[str, bool]]:
     pieces: list[tuple[str, bool]] = []
     word = ""
     space = False
+    phrases = phrase_starts(paragraph)
+    at = 0
     for cluster in graphemes(paragraph):
+        start, at = at, at + len(cluster)
         if cluster.isspace():
             if word:
                 pieces.append((word, space))
                 word = ""
             space = bool(pieces)
             continue
-        if word and _may_break(word, cluster):
+        if word and _may_break(word, cluster, None if phrases is None else start in phrases):
             pieces.append((word, space))
             word, space = "", False
         word += cluster
@@ -196,7 +230,9 @@ def _pieces(paragraph: str) -> list[tuple[str, bool]]:
     return pieces
 
 
-def _kinsoku(pieces: Sequence[tuple[str, bool]]) -> list[_Atom]:
+def _kinsoku(pieces: Sequence[tuple[str, bool]], phrases: bool = False) -> list[_Atom]:
+    """Atoms of ``pieces``; ``phrases``: the pieces are whole phrases (BudouX), so a break
+    between any two reads naturally."""
     atoms: list[_Atom] = []
     for text, space_before in pieces:
         # A forbidden line-start sticks to what precedes it, an opening bracket to what
@@ -208,7 +244,8 @@ def _kinsoku(pieces: Sequence[tuple[str, bool]]) -> list[_Atom]:
             continue
         prev_char = atoms[-1].text[-1] if atoms else ""
         preferred = (
-            space_before
+            phrases
+            or space_before
             or prev_char in _CLAUSE_END
             # Japanese has no spaces; a phrase (bunsetsu) usually ends where hiragana
             # particles/endings meet a new kanji, katakana or Latin word.
@@ -219,7 +256,10 @@ def _kinsoku(pieces: Sequence[tuple[str, bool]]) -> list[_Atom]:
 
 
 def _atoms(text: str) -> list[list[_Atom]]:
-    return [_kinsoku(_pieces(p)) for p in normalize(text).split("\n")]
+    return [
+        _kinsoku(_pieces(p), phrases=phrase_starts(p) is not None)
+        for p in normalize(text).split("\n")
+    ]
 
 
 def _split_long(
