@@ -4,8 +4,10 @@
 
 The workbook is the example from docs/brief-format.md: 4 briefs x 1 audience x
 2 languages x 2 variants x 5 placements = 80 ads, with the draft provider so it runs
-offline in seconds. Edit the data below rather than the workbook, so the two stay
-in step.
+offline in seconds. Each brief also carries its fields in Japanese (``message@ja`` …),
+written for Japanese readers, so the offline run's Japanese ads are Japanese; the
+Glossary sheet says how names are written in each language. Edit the data below
+rather than the workbook, so the two stay in step.
 """
 
 from __future__ import annotations
@@ -64,6 +66,13 @@ BRIEF_COLUMNS = [
     "image_prompt",
     "headline",
     "disclaimer",
+    "category",
+    "product@ja",
+    "message@ja",
+    "benefits@ja",
+    "cta@ja",
+    "headline@ja",
+    "disclaimer@ja",
 ]
 
 BRIEFS = [
@@ -78,6 +87,11 @@ BRIEFS = [
         "landing_url": "https://lumencoffee.example/cold-brew",
         "image_prompt": "A tall glass of iced cold brew with condensation on a sunlit kitchen"
         " counter, keys and a transit card beside it, early morning light, fresh and airy",
+        "category": "foods",
+        "product@ja": "Lumen コールドブリュー 濃縮タイプ（1L）",
+        "message@ja": "注ぐだけで、カフェの味のアイスコーヒー。マシンも行列もいりません。",
+        "benefits@ja": "18時間かけてじっくり抽出\n1本でグラス12杯分\n砂糖不使用",
+        "cta@ja": "購入する",
     },
     {
         "id": "travel-mug",
@@ -93,6 +107,13 @@ BRIEFS = [
         " soft spring morning, cherry blossoms blurred in the background",
         # Supplied copy is used as given in every ad of this brief, never rewritten.
         "headline": "Hot for 6 hours. No leaks.",
+        "category": "other",
+        "product@ja": "Lumen 保温トラベルマグ（350ml）",
+        "message@ja": "通勤のあいだ、ずっと温かい。バッグの中でもこぼれません。",
+        "benefits@ja": "6時間あたたかさをキープ\n片手で開け閉めできるフタ\n"
+        "車や自転車のドリンクホルダーにも",
+        "cta@ja": "詳しく見る",
+        "headline@ja": "6時間あたたかい。こぼれない。",
     },
     {
         "id": "sunrise-blend",
@@ -110,6 +131,14 @@ BRIEFS = [
         " an espresso cup with golden crema, wooden table, morning sun through a window",
         "disclaimer": "20% off the first delivery for new subscribers only."
         " Renews monthly; cancel anytime.",
+        "category": "foods",
+        "product@ja": "サンライズ エスプレッソブレンド（豆・1kg）",
+        "message@ja": "春の新しいエスプレッソ。柑橘の明るさと、ミルクチョコのような甘さ。"
+        "定期便なら初回20%オフ。",
+        "benefits@ja": "出荷前48時間以内に焙煎\nコロンビアとエチオピアの単一農園の豆\n定期便は送料無料",
+        "cta@ja": "定期便を始める",
+        "disclaimer@ja": "初回20%オフは定期便を新しく始める方のみ。毎月自動でお届けし、"
+        "いつでも解約できます。",
     },
     {
         "id": "pour-over-kit",
@@ -124,6 +153,12 @@ BRIEFS = [
         "landing_url": "https://lumencoffee.example/pour-over-kit",
         "image_prompt": "A ceramic pour-over dripper on a glass carafe, a gooseneck kettle"
         " pouring a thin stream, digital scale, soft natural light, minimal kitchen",
+        "category": "other",
+        "product@ja": "Lumen ハンドドリップ スターターキット",
+        "message@ja": "すっきり甘いハンドドリップを、今日から。道具も手順も、これひとつで。",
+        "benefits@ja": "熱を逃がしにくい陶器のドリッパー\nタイマー付きのデジタルスケール\n"
+        "イラストでわかる抽出ガイド",
+        "cta@ja": "キットを見る",
     },
 ]
 
@@ -138,6 +173,15 @@ BRAND = [
         " never snobbish about coffee.",
     ),
     ("banned_words", "cheap, guaranteed, best in the world, miracle"),
+]
+
+
+# Names written one way per language: lint and the model follow it (docs/brief-format.md).
+GLOSSARY_COLUMNS = ["term", "en", "ja", "avoid"]
+GLOSSARY = [
+    ("Lumen", "Lumen", "Lumen", "ルーメン, ルメン"),
+    ("Cold Brew", "Cold Brew", "コールドブリュー", "コールドブルー"),
+    ("Sunrise Espresso Blend", "Sunrise Espresso Blend", "サンライズ エスプレッソブレンド", ""),
 ]
 
 
@@ -217,7 +261,7 @@ def build_workbook(path: Path) -> None:
     briefs.append(BRIEF_COLUMNS)
     for brief in BRIEFS:
         briefs.append([brief.get(column, "") for column in BRIEF_COLUMNS])
-    _style(briefs, [16, 30, 45, 16, 36, 24, 16, 40, 50, 28, 40])
+    _style(briefs, [16, 30, 45, 16, 36, 24, 16, 40, 50, 28, 40, 12, 30, 45, 36, 16, 28, 40])
 
     audiences = workbook.create_sheet("Audiences")
     audiences.append(["id", "description"])
@@ -230,6 +274,12 @@ def build_workbook(path: Path) -> None:
     for setting in BRAND:
         brand.append(list(setting))
     _style(brand, [18, 80])
+
+    glossary = workbook.create_sheet("Glossary")
+    glossary.append(GLOSSARY_COLUMNS)
+    for term in GLOSSARY:
+        glossary.append(list(term))
+    _style(glossary, [24, 24, 30, 30])
     workbook.save(path)
 
 

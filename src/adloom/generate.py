@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 
 from adloom import rsa
 from adloom.engine import Outcome, Runner
+from adloom.languages import LANGUAGES
 from adloom.lint import CopyContext, Violation, check_copy, near_duplicates
 from adloom.model import CopyJob, CopyResult, ImageJob, ImageResult, Plan, SearchAd, Usage
 from adloom.providers.base import Provider, Request
@@ -78,11 +79,11 @@ class _Copywriter:
         self.provider = provider
         self.max_repairs = max_repairs
         campaign = plan.campaign
+        self.source_language = campaign.settings.source_language
         self.contexts = {
-            job: CopyContext.for_brief(
+            job: CopyContext.for_campaign(
+                campaign,
                 job.brief,
-                job.brand,
-                campaign.settings.brand,
                 [campaign.placements[p] for p in job.placements],
                 job.language,
             )
@@ -195,6 +196,16 @@ class _Copywriter:
         search: SearchAd | None = None,
     ) -> CopyResult:
         copy = copy or {}
+        # A draft has no model to translate: without the marketer's own fields in this
+        # language it shows the source language's words, and says so.
+        untranslated = (
+            self.provider.draft
+            and job.language != self.source_language
+            and not job.brief.written_in(job.language)
+            and status in ("ok", "flagged")
+        )
+        if untranslated:
+            issues = (*issues, _not_translated(job, self.source_language))
         return CopyResult(
             job=job,
             status=status,  # type: ignore[arg-type]  # Outcome statuses are a subset
@@ -209,7 +220,19 @@ class _Copywriter:
             issues=tuple(issues),
             attempts=self.rounds[job],
             search=search,
+            untranslated=untranslated,
         )
+
+
+def _not_translated(job: CopyJob, source: str) -> str:
+    language = LANGUAGES.get(job.language)
+    name = language.english if language else job.language
+    return (
+        f"not translated — this {name} ad shows the brief's {source} text (offline draft,"
+        f" no one wrote the brief in {name}): add message@{job.language},"
+        f" product@{job.language}, benefits@{job.language}, cta@{job.language} to the"
+        " Briefs sheet, or run with a model"
+    )
 
 
 def generate(

@@ -14,13 +14,13 @@ import unicodedata
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
-from typing import Literal
+from typing import Literal, cast
 
 import regex
 from rapidfuzz.distance import Indel
 
-from adloom import textlen
-from adloom.model import BrandKit, Brief, CopyLimits, Placement
+from adloom import rulepacks, textlen
+from adloom.model import BrandKit, Brief, Campaign, CopyLimits, GlossaryTerm, Placement
 
 COPY_FIELDS = ("headline", "body", "cta")
 
@@ -37,6 +37,11 @@ RuleId = Literal[
     "disclaimer",
     "near_duplicate",
     "placement",
+    "glossary",
+    # The Japanese pack (rulepacks): each set's name is its rule id.
+    "keihyoho",
+    "yakkiho",
+    "yahoo",
 ]
 
 # Similarity of normalised text (2 x longest common subsequence / total length) at which
@@ -130,6 +135,10 @@ class CopyContext:
     banned_words: tuple[str, ...] = ()
     disclaimer: str = ""  # required on every ad of the brief
     supplied: frozenset[str] = field(default_factory=frozenset)  # fields the marketer wrote
+    category: str = ""  # the brief's, for 薬機法
+    evidence: tuple[tuple[str, str], ...] = ()  # the brief's backing for claims
+    rules_off: frozenset[str] = frozenset()  # sets of the Japanese pack switched off
+    glossary: tuple[GlossaryTerm, ...] = ()
 
     @classmethod
     def for_brief(
@@ -140,7 +149,9 @@ class CopyContext:
         placements: Sequence[Placement],
         language: str,
     ) -> CopyContext:
-        """Everything a brief requires of copy written for ``placements`` in ``language``."""
+        """Everything a brief requires of copy written for ``placements`` in ``language``
+        (the brief's own fields in that language, where the marketer wrote them)."""
+        brief = brief.in_language(language)
         return cls(
             placements=tuple(placements),
             language=language,
@@ -150,11 +161,37 @@ class CopyContext:
             banned_words=brand.banned_words,
             disclaimer=brief.disclaimer or brand.disclaimer,
             supplied=frozenset({"headline"} if brief.headline else ()),
+            category=brief.category,
+            evidence=brief.evidence,
+        )
+
+    @classmethod
+    def for_campaign(
+        cls, campaign: Campaign, brief: Brief, placements: Sequence[Placement], language: str
+    ) -> CopyContext:
+        """``for_brief`` with what the campaign adds: its glossary and the rule sets off."""
+        made = cls.for_brief(brief, campaign.brand, campaign.settings.brand, placements, language)
+        return replace(
+            made,
+            rules_off=frozenset(campaign.settings.rules_off),
+            glossary=campaign.glossary,
         )
 
     @property
     def google(self) -> bool:
         return any(is_google(p) for p in self.placements)
+
+    @property
+    def scope(self) -> rulepacks.Scope:
+        """What decides which rules of the Japanese pack apply."""
+        return rulepacks.Scope(
+            language=self.language,
+            category=self.category,
+            platforms=tuple(p.platform for p in self.placements),
+            evidence=self.evidence,
+            off=self.rules_off,
+            disclaimer=self.disclaimer,
+        )
 
 
 def is_google(placement: Placement) -> bool:
@@ -187,6 +224,7 @@ def check_copy(
         rules = [
             _length(name, text, limits, context),
             _banned(name, text, context.banned_words),
+            _glossary(name, text, context),
         ]
         if context.google:
             rules += [
@@ -201,6 +239,11 @@ def check_copy(
     for rule in (_named(copy, context), _disclaimer(copy, context)):
         if rule is not None:
             found.append(rule)
+    texts = {name: copy[name] for name in COPY_FIELDS if name in copy}
+    for finding in rulepacks.check(texts, context.scope):
+        rule = cast(RuleId, finding.set)  # a set's name is its rule id (test_japan checks)
+        supplied = finding.field in context.supplied
+        found.append(Violation(rule, finding.field, rulepacks.describe(finding), supplied))
     return found
 
 
@@ -275,6 +318,24 @@ def _banned(name: str, text: str, banned: Iterable[str]) -> Violation | None:
     plural = "s" if len(hits) > 1 else ""
     return Violation(
         "banned_word", name, f"{name} uses the banned word{plural} {listed} — reword it"
+    )
+
+
+def _glossary(name: str, text: str, context: CopyContext) -> Violation | None:
+    """A glossary term written another way than the glossary says for this language."""
+    wrong: list[tuple[str, str]] = []
+    for term in context.glossary:
+        wanted = term.required(context.language)
+        if not wanted or contains_term(text, wanted):
+            continue
+        seen = next((o for o in term.others(context.language) if contains_term(text, o)), None)
+        if seen is not None:
+            wrong.append((seen, wanted))
+    if not wrong:
+        return None
+    listed = "; ".join(f'"{seen}" as "{wanted}"' for seen, wanted in wrong)
+    return Violation(
+        "glossary", name, f"{name} does not follow the glossary — write {listed}"
     )
 
 

@@ -256,9 +256,7 @@ def _row_context(
 ) -> CopyContext:
     if campaign is None or brief is None:
         return CopyContext(placements=(placement,), language=language)
-    return CopyContext.for_brief(
-        brief, campaign.brand, campaign.settings.brand, (placement,), language
-    )
+    return CopyContext.for_campaign(campaign, brief, (placement,), language)
 
 
 def _unknown_placement(name: str, campaign: Campaign | None) -> Violation:
@@ -389,9 +387,7 @@ def _lint_brief(path: Path, overrides: Mapping[str, str]) -> LintReport:
         for limits, placements in by_limits.items():
             # The headline goes out in every language of the brief; the length note is
             # about double-width text in general.
-            context = CopyContext.for_brief(
-                brief, campaign.brand, campaign.settings.brand, placements, ""
-            )
+            context = CopyContext.for_campaign(campaign, brief, placements, "")
             for violation in check_copy({"headline": brief.headline}, limits, context):
                 finding = Finding(brief.cells["headline"], violation)
                 findings.setdefault((finding.where, violation.message), finding)

@@ -12,7 +12,7 @@ All are frozen dataclasses: a stage never mutates what an earlier stage produced
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -142,6 +142,11 @@ class Brief:
     pins: tuple[Pin, ...] = ()  # search-ad copy the marketer pins (pin_headline_1, ...)
     placements: tuple[str, ...] = ()  # empty: the campaign's
     languages: tuple[str, ...] = ()  # empty: the campaign's
+    category: str = ""  # what is advertised, for the law that binds it (rulepacks.CATEGORIES)
+    # What backs a claim the copy may make: (claim, basis), e.g. ("最安", "2026年11月 自社調べ").
+    evidence: tuple[tuple[str, str], ...] = ()
+    # Fields the marketer wrote in one language (``message@ja``): (language, field, text).
+    localized: tuple[tuple[str, str, str], ...] = ()
     # Columns adloom does not know, kept so the export carries them through. Not part
     # of equality/hash: they never change what is generated.
     extra: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -149,6 +154,45 @@ class Brief:
     # Each field's cell ("Briefs!K7"), so a later stage (lint) names it without
     # reopening the file.
     cells: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def written_in(self, language: str) -> bool:
+        """Whether the marketer wrote any of this brief's copy fields in ``language``."""
+        return any(lang == language for lang, _, _ in self.localized)
+
+    def in_language(self, language: str) -> Brief:
+        """This brief as the source for ``language``: its ``field@language`` cells in
+        place of the unsuffixed ones (the rest kept). Benefits are one per line."""
+        texts = {name: text for lang, name, text in self.localized if lang == language}
+        if not texts:
+            return self
+        benefits = texts.pop("benefits", None)
+        changed = replace(self, **texts)
+        if benefits is not None:
+            changed = replace(changed, benefits=tuple(benefits.split("\n")))
+        return changed
+
+
+LOCALIZED_FIELDS = ("product", "message", "benefits", "tone", "cta", "headline", "disclaimer")
+"""Briefs fields a marketer may write per language (``message@ja``)."""
+
+
+@dataclass(frozen=True)
+class GlossaryTerm:
+    """A term that must be written one way in each language (the Glossary sheet)."""
+
+    term: str  # as the sheet's term column has it
+    spellings: tuple[tuple[str, str], ...]  # (language, how it must be written)
+    avoid: tuple[str, ...] = ()  # spellings that are wrong in every language
+    where: str = ""  # its row, "Glossary!A3"
+
+    def required(self, language: str) -> str:
+        return next((text for lang, text in self.spellings if lang == language), "")
+
+    def others(self, language: str) -> tuple[str, ...]:
+        """Spellings that, in ``language``'s copy, mean the term was written wrongly."""
+        wanted = self.required(language)
+        candidates = [self.term, *(t for lang, t in self.spellings if lang != language), *self.avoid]
+        return tuple(dict.fromkeys(c for c in candidates if c and c != wanted))
 
 
 @dataclass(frozen=True)
@@ -168,6 +212,9 @@ class Settings:
     utm_medium: str = ""
     utm_campaign: str = ""
     naming: str = "{campaign}_{brief}_{audience}_{language}_{placement}_v{variant}"
+    # Rule sets of the Japanese pack switched off by name (``rules.off``; rulepacks.SETS).
+    rules_off: tuple[str, ...] = ()
+    source_language: str = "en"  # the language of the Briefs' unsuffixed fields
     # Settings adloom does not model as fields, e.g. ``quota.<model>.tpm``.
     extra: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -188,6 +235,7 @@ class Campaign:
     extra_columns: tuple[str, ...] = ()  # unknown Briefs columns, in sheet order
     # Where each setting came from ("Campaign!B3", "--set"), for messages of later stages.
     cells: Mapping[str, str] = field(default_factory=dict)
+    glossary: tuple[GlossaryTerm, ...] = ()
 
     def placements_for(self, brief: Brief) -> tuple[Placement, ...]:
         ids = brief.placements or self.settings.placements
@@ -213,6 +261,10 @@ class CopyJob:
     model: str
     brand: BrandKit
     campaign: str
+    # What the model is told besides the brief: the rules of law and platform this copy
+    # is checked against (rulepacks.prompt_lines), and the glossary's (term, spelling).
+    rules: tuple[str, ...] = ()
+    glossary: tuple[tuple[str, str], ...] = ()
 
     @property
     def label(self) -> str:
@@ -331,6 +383,9 @@ class CopyResult:
     issues: tuple[str, ...] = ()  # rule violations left after repair, or search slots dropped
     attempts: int = 1  # copy requests made for this job, repairs included
     search: SearchAd | None = None
+    # Offline draft copy for a language no one wrote the brief in: the source language's
+    # words, labelled so they are never taken for this language's ad.
+    untranslated: bool = False
 
 
 @dataclass(frozen=True)

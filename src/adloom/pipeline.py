@@ -276,7 +276,7 @@ class _Assembler:
 
 
 def _disclaimer(spec: AdSpec, plan: Plan) -> str:
-    return spec.brief.disclaimer or plan.campaign.brand.disclaimer
+    return spec.copy_job.brief.disclaimer or plan.campaign.brand.disclaimer  # in the ad's language
 
 
 def _status(

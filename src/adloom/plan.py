@@ -15,9 +15,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from adloom import safepath
+from adloom import rulepacks, safepath
 from adloom.aspects import master_size, nearest_aspect
 from adloom.errors import BriefError, ModelAccessError, Problem
+from adloom.lint import CopyContext
 from adloom.model import AdSpec, Audience, Brief, Campaign, CopyJob, ImageJob, Placement, Plan
 from adloom.naming import ad_name, with_utm
 from adloom.registry import ModelInfo, Registry
@@ -155,16 +156,23 @@ def _add_ad(
     limits = placement.limits
     ckey = (brief.id, audience.id, language, variant, limits)
     if ckey not in m.copy_jobs:
+        served = [p for p in placements if p.limits == limits]
+        # The model is told the rules its copy is checked against, so repair rarely has to.
+        scope = CopyContext.for_campaign(campaign, brief, served, language).scope
         m.copy_jobs[ckey] = CopyJob(
-            brief=brief,
+            brief=brief.in_language(language),
             audience=audience,
             language=language,
             variant=variant,
             limits=limits,
-            placements=tuple(p.id for p in placements if p.limits == limits),
+            placements=tuple(p.id for p in served),
             model=text_model,
             brand=campaign.brand,
             campaign=s.name,
+            rules=rulepacks.prompt_lines(scope),
+            glossary=tuple(
+                (t.term, t.required(language)) for t in campaign.glossary if t.required(language)
+            ),
         )
     image_job = (
         None if placement.text_only else _image_job(m, campaign, slot, image_model, families)

@@ -21,7 +21,7 @@ from typing import Any
 
 from PIL import ImageFont
 
-from adloom import providers, safepath
+from adloom import providers, rulepacks, safepath
 from adloom.errors import BriefError
 from adloom.inputs import font_problem, image_problem
 from adloom.model import (
@@ -33,7 +33,7 @@ from adloom.model import (
 from adloom.naming import NAME_FIELDS, slugify
 from adloom.readtables import TableRules
 from adloom.registry import TIERS
-from adloom.sheets import Book, Sheet, cell_int, header_key, list_items, load_sheets, names
+from adloom.sheets import Book, Sheet, cell_int, header_key, list_items, load_sheets, names, quoted
 from adloom.values import BUDGET_USD, KEEP, MAX_DIGITS, parse
 
 DEFAULT_PLACEMENTS = (
@@ -62,7 +62,7 @@ _SETTING_KEYS = names(
     language="languages",
     placement="placements",
     max_cost="max_cost_usd",
-)
+) | {"rules.off": "rules_off", "rules_off": "rules_off", "source_language": "source_language"}
 # Settings only a later stage reads, kept in ``Settings.extra`` without a warning:
 # the inference-profile geography (providers/bedrock/profiles.py), scoring, and the
 # run mode (batching.py).
@@ -140,6 +140,7 @@ class _Reader(TableRules):
         )
         defined = self.audiences(sheets.get("audiences"))
         briefs, audiences, extra_columns = self.briefs(sheets.get("briefs"), placements, defined)
+        glossary = self.glossary(sheets.get("glossary"))
         if any(not problem.warning for problem in self.problems):
             raise BriefError(self.problems)
         return Campaign(
@@ -152,6 +153,7 @@ class _Reader(TableRules):
             warnings=tuple(self.problems),
             extra_columns=extra_columns,
             cells=self.cells,
+            glossary=glossary,
         )
 
     def _check_sheets(self) -> None:
@@ -227,6 +229,8 @@ class _Reader(TableRules):
             utm_medium=setting("utm_medium")[0],
             utm_campaign=setting("utm_campaign")[0] or slugify(name),
             naming=self._naming(*setting("naming")),
+            rules_off=self._rules_off(*setting("rules_off")),
+            source_language=self._source_language(*setting("source_language")),
             extra=extra,
         )
 
@@ -248,6 +252,23 @@ class _Reader(TableRules):
             )
         # With no Campaign sheet at all, _check_sheets has said so already.
         return ""
+
+    def _rules_off(self, text: str, where: str) -> tuple[str, ...]:
+        """Rule sets of the Japanese pack switched off, each by its exact name."""
+        named = list_items(text)
+        unknown = [n for n in named if n not in rulepacks.set_names()]
+        if unknown:
+            self.error(
+                where,
+                f"rules.off names unknown rule set {quoted(unknown)} — use the names of"
+                f" docs/rules.md: {', '.join(rulepacks.set_names())}",
+            )
+        return tuple(n for n in named if n not in unknown)
+
+    def _source_language(self, text: str, where: str) -> str:
+        if not text:
+            return _DEFAULTS.source_language
+        return (self.languages(text, where) or (_DEFAULTS.source_language,))[0]
 
     def _variants(self, text: str, where: str) -> int:
         if not text:

@@ -17,9 +17,18 @@ from urllib.parse import urlsplit
 
 from adloom import safepath
 from adloom.languages import LANGUAGES, normalise_language
-from adloom.model import Audience, Brief, Pin, PinField, Placement
+from adloom.model import (
+    LOCALIZED_FIELDS,
+    Audience,
+    Brief,
+    GlossaryTerm,
+    Pin,
+    PinField,
+    Placement,
+)
 from adloom.naming import slugify
 from adloom.placements import builtin_placements
+from adloom.rulepacks import CATEGORIES
 from adloom.sheets import (
     Checker,
     FieldTable,
@@ -48,9 +57,15 @@ _PIN_COLUMNS: dict[str, tuple[PinField, int]] = {
     "pin_description_1": ("description", 1),
     "pin_description_2": ("description", 2),
 }
-BRIEF_COLUMNS = names(
+# ``message@ja``: a field the marketer wrote in one language (header key -> field@code).
+_LOCALIZED_COLUMNS = {
+    f"{name}@{header_key(code)}": f"{name}@{code}" for name in LOCALIZED_FIELDS for code in LANGUAGES
+}
+_LOCALIZED_HEADER = re.compile(rf"({'|'.join(LOCALIZED_FIELDS)})\s*@\s*(.+)")
+_CLAIM_SEP = re.compile(r"[:：]")
+BRIEF_COLUMNS = _LOCALIZED_COLUMNS | names(
     "id product message audience benefits tone cta landing_url image_prompt headline"
-    " disclaimer placements languages " + " ".join(_PIN_COLUMNS),
+    " disclaimer placements languages category evidence " + " ".join(_PIN_COLUMNS),
     brief_id="id",
     audiences="audience",
     benefit="benefits",
@@ -260,6 +275,15 @@ class TableRules(Checker):
             )
             for row, cells in table.rows
         )
+        for header, index in table.extra.items():
+            # "message@xx": meant as a field in a language adloom does not write.
+            match = _LOCALIZED_HEADER.fullmatch(header_key(header))
+            if match:
+                self.error(
+                    sheet.ref(index, table.header_row),
+                    f'column "{header}": unknown language "{match.group(2)}" — name it'
+                    f" {match.group(1)}@<code> with a code from: {', '.join(LANGUAGES)}",
+                )
         by_id = {audience.id: audience for audience in audiences.values()}
         return briefs, by_id, tuple(table.extra)
 
@@ -318,6 +342,13 @@ class TableRules(Checker):
                 else ()
             ),
             languages=(self.languages(languages, table.ref("languages", row)) if languages else ()),
+            category=self._category(get("category"), table, row),
+            evidence=self._evidence(get("evidence"), table, row),
+            localized=tuple(
+                (column.split("@", 1)[1], column.split("@", 1)[0], _localized(column, get(column)))
+                for column in _LOCALIZED_COLUMNS.values()
+                if get(column)
+            ),
             extra={
                 header: cells[index] if index < len(cells) else ""
                 for header, index in table.extra.items()
@@ -325,6 +356,65 @@ class TableRules(Checker):
             row=row,
             cells={field: table.ref(field, row) for field in table.columns},
         )
+
+    def _category(self, text: str, table: FieldTable, row: int) -> str:
+        if not text:
+            return ""
+        where = table.ref("category", row)
+        category = CATEGORIES.get(header_key(text)) or CATEGORIES.get(text.strip())
+        if category is None:
+            known = ", ".join(dict.fromkeys(CATEGORIES.values()))
+            self.error(
+                where,
+                f'category "{text}" is not known — use one of: {known} (or 化粧品, 医薬部外品,'
+                " サプリメント, 健康食品, 食品); it decides which 薬機法 rules apply",
+            )
+        return category or ""
+
+    def _evidence(self, text: str, table: FieldTable, row: int) -> tuple[tuple[str, str], ...]:
+        """``claim: basis`` items, one per line (or ``;``): what backs a claim the copy makes."""
+        items: list[tuple[str, str]] = []
+        where = table.ref("evidence", row) if text else ""
+        for item in list_items(text, _BENEFIT_SEP):
+            parts = _CLAIM_SEP.split(item, 1)
+            claim, basis = parts[0].strip(), (parts[1].strip() if len(parts) > 1 else "")
+            if not claim or not basis:
+                self.error(
+                    where,
+                    f'evidence "{item}" does not say what backs the claim — write it as'
+                    " claim: basis, e.g. 最安: 2026年11月 国内EC 5社の価格を自社調査",
+                )
+                continue
+            items.append((claim, basis))
+        return tuple(items)
+
+    def glossary(self, sheet: Sheet | None) -> tuple[GlossaryTerm, ...]:
+        """The Glossary sheet: a term per row, how it must be written per language column."""
+        if sheet is None:
+            return ()
+        known = names("term avoid") | {header_key(code): code for code in LANGUAGES}
+        table = self.table(sheet, known, ("term",), "ignored (columns are term, avoid and"
+                           f" language codes: {', '.join(LANGUAGES)})")  # fmt: skip
+        terms: list[GlossaryTerm] = []
+        for row, cells in table.rows:
+            term = table.get(cells, "term")
+            spellings = tuple(
+                (code, table.get(cells, code)) for code in LANGUAGES if table.get(cells, code)
+            )
+            where = table.ref("term", row) if "term" in table.columns else sheet.title
+            if not term:
+                self.error(where, "term is empty — name the term this row spells out")
+                continue
+            if not spellings:
+                self.error(
+                    where,
+                    f'"{term}" has no spelling in any language column — write how it must be'
+                    " written, e.g. in a ja column",
+                )
+                continue
+            avoid = list_items(table.get(cells, "avoid"))
+            terms.append(GlossaryTerm(term, spellings, avoid, where))
+        return tuple(terms)
 
     def _brief_id(self, brief_id: str, where: str, row: int, ids: dict[str, int]) -> None:
         """Ids meet in ad names as slugs: each must be short and its own."""
@@ -376,3 +466,10 @@ class TableRules(Checker):
                 yield row, cells, text
             elif "id" in table.columns:
                 self.error(table.ref("id", row), f"id is empty — name the {what}")
+
+
+def _localized(column: str, text: str) -> str:
+    """A localized cell as ``Brief.in_language`` takes it: benefits one per line."""
+    if column.startswith("benefits@"):
+        return "\n".join(list_items(text, _BENEFIT_SEP))
+    return text

@@ -129,6 +129,7 @@ class Card:
     issues: tuple[str, ...]  # lint issues; the error is shown on its own
     error: str
     draft: bool
+    untranslated: bool  # draft copy in the source language, not this ad's language
     provider: str
     image: str | None  # URL relative to index.html
     width: int  # display size, at the placement's true aspect ratio
@@ -280,6 +281,7 @@ def _card(ad: Ad, base: Path) -> Card:
         issues=issues_besides(ad, error),
         error=error,
         draft=ad.draft,
+        untranslated=ad.copy.untranslated,
         provider=provider_label(ad),
         # quote(): ad names may hold CJK, spaces or '#', which must not break the link.
         image=quote(relative_link(creative.path, base)) if creative else None,

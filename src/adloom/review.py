@@ -381,7 +381,7 @@ def _approval(row: Row) -> str:
 
 
 def _disclaimer(spec: AdSpec, campaign: Campaign) -> str:
-    return spec.brief.disclaimer or campaign.brand.disclaimer
+    return spec.copy_job.brief.disclaimer or campaign.brand.disclaimer  # in the ad's language
 
 
 def _origin(row: Row) -> tuple[str, bool, str, str]:
@@ -466,13 +466,7 @@ def _edited(job: _Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
     texts = edited(row, spec) or {}
     provider, draft, text_model, image_model = _origin(row)
     copy = _copy(spec, row, texts, draft, text_model)
-    context = CopyContext.for_brief(
-        spec.brief,
-        job.campaign.brand,
-        job.campaign.settings.brand,
-        [spec.placement],
-        spec.language,
-    )
+    context = CopyContext.for_campaign(job.campaign, spec.brief, [spec.placement], spec.language)
     limits = spec.placement.limits
     if copy.search is not None:
         found = rsa.check(copy.search, limits, context, brief=spec.brief)

@@ -217,6 +217,9 @@ def copy_prompt(job: CopyJob, feedback: Sequence[str], mode: Mode, prompts: Prom
         "tool_name": TOOL_NAME,
         "schema_json": json.dumps(schema, ensure_ascii=False, indent=2),
         "search": search,
+        "localized": job.brief.written_in(job.language),
+        "rules": list(job.rules),
+        "glossary": list(job.glossary),
     }
     system = prompts.render("copy_system.j2", context)
     user = prompts.render("copy_rsa_user.j2" if search else "copy_user.j2", context)

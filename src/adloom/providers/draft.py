@@ -49,28 +49,42 @@ def _fit(text: str, limit: int, rule: WidthRule) -> str:
     return cut.rstrip(" ,;:-—")
 
 
-def _first_fitting(candidates: Sequence[str], start: int, limit: int, rule: WidthRule) -> str:
-    """The first candidate (rotating from ``start``) that fits whole; a cut one only if none does.
+def _first_fitting(
+    candidates: Sequence[str],
+    start: int,
+    limit: int,
+    rule: WidthRule,
+    spare: Sequence[str] = (),
+) -> str:
+    """The first candidate (rotating from ``start``) that fits whole, else the first of
+    ``spare`` that does; a cut one only if none does.
 
-    A half sentence reads worse than a shorter whole one, even in a draft.
+    A half sentence (or half a Japanese word) reads worse than a shorter whole one, even
+    in a draft.
     """
     rotated = [*candidates[start:], *candidates[:start]]
-    for text in rotated:
+    for text in [*rotated, *spare]:
         if text and textlen.measure(text, rule) <= limit:
             return text
     return _fit(min(rotated, key=len), limit, rule)
 
 
-def _sentences_within(parts: Sequence[str], limit: int, rule: WidthRule) -> str:
-    """As many whole sentences as fit, in order."""
+def _sentences_within(parts: Sequence[str], limit: int, rule: WidthRule, stop: str = ".") -> str:
+    """As many whole sentences as fit, in order; ``stop`` ends one ("。": no spaces between)."""
     out = ""
+    space = "" if stop == "。" else " "
     for part in parts:
-        sentence = part if part.endswith((".", "!", "?", "。", "！", "？")) else part + "."
-        joined = f"{out} {sentence}".strip()
+        sentence = _sentence(part, stop)
+        joined = f"{out}{space}{sentence}".strip()
         if textlen.measure(joined, rule) > limit:
             break
         out = joined
     return out or _fit(parts[0], limit, rule)
+
+
+def _labelled(label: str, text: str, language: str) -> str:
+    """"Product: benefit"; Japanese and Chinese take the full-width colon, no space."""
+    return f"{label}：{text}" if language in _FULL_STOP else f"{label}: {text}"
 
 
 def _cta_label(cta: str, language: str) -> str:
@@ -90,14 +104,17 @@ def draft_copy(body: Mapping[str, Any]) -> dict[str, str]:
     benefits = list(f["benefits"]) or [f["message"]]
     index = variant - 1 + _rework(body)
     lead = benefits[index % len(benefits)]
-    headlines = [f["message"], f"{f['product']}: {lead}", lead, f["product"]]
+    headlines = [f["message"], _labelled(f["product"], lead, language), lead, f["product"]]
     rotated = benefits[index % len(benefits) :] + benefits[: index % len(benefits)]
     cta = _cta_label(f["cta"], language)
+    stop = "。" if language in _FULL_STOP else "."
     return {
         # Supplied copy is used as given, never shortened: lint flags it if too long.
         "headline": f["headline"]
-        or _first_fitting(headlines, index % len(headlines), limits["headline_max"], rule),
-        "body": _sentences_within([f["message"], *rotated], limits["body_max"], rule),
+        or _first_fitting(
+            headlines, index % len(headlines), limits["headline_max"], rule, spare=rotated
+        ),
+        "body": _sentences_within([f["message"], *rotated], limits["body_max"], rule, stop),
         "cta": _fit(cta, limits["cta_max"], rule),
     }
 
@@ -120,12 +137,12 @@ def draft_search_copy(body: Mapping[str, Any]) -> dict[str, Any]:
         f["message"],
         *benefits,
         cta,
-        *(f"{product}: {b}" for b in benefits),
-        f"{cta}: {product}",
+        *(_labelled(product, b, language) for b in benefits),
+        _labelled(cta, product, language),
     ]
     description_pool = [
         *(
-            _sentences_within(sentences[i:] + sentences[:i], limits["body_max"], rule)
+            _sentences_within(sentences[i:] + sentences[:i], limits["body_max"], rule, stop)
             for i in range(len(sentences))
         ),
         *(f"{s} {_sentence(cta, stop)}" for s in sentences),
