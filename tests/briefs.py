@@ -34,17 +34,18 @@ def write_brief(
     audiences: Mapping[str, str] | None = None,
     brand: Mapping[str, Any] | None = None,
     placements: Sequence[Mapping[str, Any]] | None = None,
+    glossary: Sequence[Mapping[str, Any]] | None = None,
     sheet_names: Mapping[str, str] | None = None,
 ) -> Path:
     """Write an .xlsx brief and return its path.
 
     campaign, brand: ``setting | value`` rows (the Campaign sheet gets a header row);
         None leaves the sheet out.
-    briefs, placements: one dict per row.
+    briefs, placements, glossary: one dict per row.
     audiences: audience id -> description.
     sheet_names: rename sheets, e.g. ``{"Briefs": "BRIEFS"}`` or ``{"Campaign": "Settings"}``.
     """
-    sheets = ("Campaign", "Briefs", "Audiences", "Brand", "Placements")
+    sheets = ("Campaign", "Briefs", "Audiences", "Brand", "Placements", "Glossary")
     names = {sheet: sheet for sheet in sheets} | dict(sheet_names or {})
     workbook = Workbook()
     workbook.remove(workbook.worksheets[0])  # the default sheet; ours get named
@@ -66,6 +67,8 @@ def write_brief(
             sheet.append([key, value])
     if placements is not None:
         _table(workbook, names["Placements"], placements)
+    if glossary is not None:
+        _table(workbook, names["Glossary"], glossary)
     workbook.save(path)
     return path
 

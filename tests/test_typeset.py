@@ -62,7 +62,7 @@ def test_kinsoku_examples() -> None:
 
 
 def _phrases(text: str) -> list[str]:
-    import budoux  # type: ignore[import-untyped]
+    import budoux
 
     return list(budoux.load_default_japanese_parser().parse(text))
 

@@ -241,9 +241,9 @@ def check_copy(
             found.append(rule)
     texts = {name: copy[name] for name in COPY_FIELDS if name in copy}
     for finding in rulepacks.check(texts, context.scope):
-        rule = cast(RuleId, finding.set)  # a set's name is its rule id (test_japan checks)
+        law = cast(RuleId, finding.set)  # a set's name is its rule id (test_japan checks)
         supplied = finding.field in context.supplied
-        found.append(Violation(rule, finding.field, rulepacks.describe(finding), supplied))
+        found.append(Violation(law, finding.field, rulepacks.describe(finding), supplied))
     return found
 
 
@@ -334,9 +334,7 @@ def _glossary(name: str, text: str, context: CopyContext) -> Violation | None:
     if not wrong:
         return None
     listed = "; ".join(f'"{seen}" as "{wanted}"' for seen, wanted in wrong)
-    return Violation(
-        "glossary", name, f"{name} does not follow the glossary — write {listed}"
-    )
+    return Violation("glossary", name, f"{name} does not follow the glossary — write {listed}")
 
 
 # ---------------------------------------------------------------- Google editorial

@@ -378,18 +378,25 @@ def _search_finding(table: Table, ad: _SearchRow, violation: Violation, at: str 
 
 def _lint_brief(path: Path, overrides: Mapping[str, str]) -> LintReport:
     campaign = read_campaign(path, overrides)
-    supplied = [b for b in campaign.briefs if b.headline]
+    # Each supplied headline: the unsuffixed one goes out in every language without its
+    # own (so its language is left open: the script decides which law applies), and
+    # ``headline@ja`` in Japanese.
+    supplied = [
+        (brief, language, f"headline@{language}" if language else "headline")
+        for brief in campaign.briefs
+        for language in ("", *(lang for lang, name, _ in brief.localized if name == "headline"))
+        if brief.in_language(language).headline
+    ]
     findings: dict[tuple[str, str], Finding] = {}  # one report per cell and message
-    for brief in supplied:
+    for brief, language, column in supplied:
+        headline = brief.in_language(language).headline
         by_limits: dict[CopyLimits, list[Placement]] = defaultdict(list)
         for placement in campaign.placements_for(brief):
             by_limits[placement.limits].append(placement)
         for limits, placements in by_limits.items():
-            # The headline goes out in every language of the brief; the length note is
-            # about double-width text in general.
-            context = CopyContext.for_campaign(campaign, brief, placements, "")
-            for violation in check_copy({"headline": brief.headline}, limits, context):
-                finding = Finding(brief.cells["headline"], violation)
+            context = CopyContext.for_campaign(campaign, brief, placements, language)
+            for violation in check_copy({"headline": headline}, limits, context):
+                finding = Finding(brief.cells[column], violation)
                 findings.setdefault((finding.where, violation.message), finding)
     notes = () if supplied else ("no brief has a supplied headline: there is no copy to check",)
     return LintReport(path, "brief", len(supplied), tuple(findings.values()), notes=notes)

@@ -162,14 +162,11 @@ class Brief:
     def in_language(self, language: str) -> Brief:
         """This brief as the source for ``language``: its ``field@language`` cells in
         place of the unsuffixed ones (the rest kept). Benefits are one per line."""
-        texts = {name: text for lang, name, text in self.localized if lang == language}
-        if not texts:
-            return self
-        benefits = texts.pop("benefits", None)
-        changed = replace(self, **texts)
-        if benefits is not None:
-            changed = replace(changed, benefits=tuple(benefits.split("\n")))
-        return changed
+        changes: dict[str, object] = {}
+        for lang, name, text in self.localized:
+            if lang == language:
+                changes[name] = tuple(text.split("\n")) if name == "benefits" else text
+        return replace(self, **changes) if changes else self  # type: ignore[arg-type]
 
 
 LOCALIZED_FIELDS = ("product", "message", "benefits", "tone", "cta", "headline", "disclaimer")
@@ -191,7 +188,11 @@ class GlossaryTerm:
     def others(self, language: str) -> tuple[str, ...]:
         """Spellings that, in ``language``'s copy, mean the term was written wrongly."""
         wanted = self.required(language)
-        candidates = [self.term, *(t for lang, t in self.spellings if lang != language), *self.avoid]
+        candidates = [
+            self.term,
+            *(t for lang, t in self.spellings if lang != language),
+            *self.avoid,
+        ]
         return tuple(dict.fromkeys(c for c in candidates if c and c != wanted))
 
 

@@ -59,7 +59,9 @@ _PIN_COLUMNS: dict[str, tuple[PinField, int]] = {
 }
 # ``message@ja``: a field the marketer wrote in one language (header key -> field@code).
 _LOCALIZED_COLUMNS = {
-    f"{name}@{header_key(code)}": f"{name}@{code}" for name in LOCALIZED_FIELDS for code in LANGUAGES
+    f"{name}@{header_key(code)}": f"{name}@{code}"
+    for name in LOCALIZED_FIELDS
+    for code in LANGUAGES
 }
 _LOCALIZED_HEADER = re.compile(rf"({'|'.join(LOCALIZED_FIELDS)})\s*@\s*(.+)")
 _CLAIM_SEP = re.compile(r"[:：]")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -174,8 +174,8 @@ def check(copy: Mapping[str, str], scope: Scope) -> list[Finding]:
         if rule.set not in active:
             continue
         law = sets[rule.set].law
-        if rule.check == "pattern":
-            found += _patterns(rule, law, copy, context, scope)
+        if rule.pattern is not None:
+            found += _patterns(rule, rule.pattern, law, copy, context=context, scope=scope)
         elif {"headline", "body"} <= copy.keys():
             # Yahoo! counts symbols across title and description together.
             text = fold(f"{copy['headline']} {copy['body']}")
@@ -184,16 +184,23 @@ def check(copy: Mapping[str, str], scope: Scope) -> list[Finding]:
 
 
 def _patterns(
-    rule: Rule, law: str, copy: Mapping[str, str], context: str, scope: Scope
+    rule: Rule,
+    pattern: regex.Pattern[str],
+    law: str,
+    copy: Mapping[str, str],
+    *,
+    context: str,
+    scope: Scope,
 ) -> list[Finding]:
-    assert rule.pattern is not None
     if rule.unless is not None and rule.unless.search(context):
         return []
     found = []
     for field, text in copy.items():
-        for phrase in dict.fromkeys(m.group() for m in rule.pattern.finditer(fold(text))):
+        for phrase in dict.fromkeys(m.group() for m in pattern.finditer(fold(text))):
             if not _backed(rule, phrase, scope.evidence):
-                found.append(Finding(rule.set, law, field, phrase, rule.message.format(phrase=phrase)))
+                found.append(
+                    Finding(rule.set, law, field, phrase, rule.message.format(phrase=phrase))
+                )
     return found
 
 
@@ -220,7 +227,7 @@ def _symbols(rule: Rule, law: str, text: str) -> list[Finding]:
             pair & _UNCOUNTED
             or pair & set("―-ー")
             or _SAME_TYPE.get(a, a) != _SAME_TYPE.get(b, b)
-            or a in "「『([{【" and b in "」』)]}】"  # an empty pair, not a run
+            or (a in "「『([{【" and b in "」』)]}】")  # an empty pair, not a run
         ):
             continue
         phrase = m.group()
@@ -251,4 +258,3 @@ def prompt_lines(scope: Scope) -> tuple[str, ...]:
 
 def describe(finding: Finding) -> str:
     return f'{finding.field} has "{finding.phrase}" — {finding.law}: {finding.message}'
-

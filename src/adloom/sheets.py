@@ -24,7 +24,7 @@ from adloom.errors import InputError, Problem
 from adloom.inputs import check_zip, csv_rows, sheet_rows
 from adloom.values import Range, parse
 
-BRIEF_SHEETS = ("campaign", "briefs", "audiences", "brand", "placements")
+BRIEF_SHEETS = ("campaign", "briefs", "audiences", "brand", "placements", "glossary")
 # An encrypted .xlsx is not a zip but an OLE compound file, as is an old binary .xls.
 _CFB_MAGIC = bytes.fromhex("D0CF11E0A1B11AE1")
 # What a formula cell caches when its formula failed; never copy worth shipping.

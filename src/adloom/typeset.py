@@ -30,7 +30,7 @@ from importlib.resources import as_file
 from pathlib import Path
 from typing import Literal
 
-import budoux  # type: ignore[import-untyped]
+import budoux
 import noto_cjk_sans_jp_bold  # type: ignore[import-untyped]
 import noto_cjk_sans_jp_regular  # type: ignore[import-untyped]
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]

@@ -83,7 +83,7 @@ def _sentences_within(parts: Sequence[str], limit: int, rule: WidthRule, stop: s
 
 
 def _labelled(label: str, text: str, language: str) -> str:
-    """"Product: benefit"; Japanese and Chinese take the full-width colon, no space."""
+    """ "Product: benefit"; Japanese and Chinese take the full-width colon, no space."""
     return f"{label}：{text}" if language in _FULL_STOP else f"{label}: {text}"
 
 
