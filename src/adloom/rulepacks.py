@@ -132,8 +132,14 @@ def set_names() -> tuple[str, ...]:
     return tuple(load()[0])
 
 
+_HIDDEN = regex.compile(r"[\s\p{Cf}]+")
+
+
 def fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    """NFKC, case folded, spaces and invisible characters dropped: "Ｎｏ．１", "最　安" and
+    "日本\u200b一" read as the claims they are (Japanese copy has no spaces to lose)."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    return _HIDDEN.sub("", folded)
 
 
 def _japanese(scope: Scope, text: str) -> bool:

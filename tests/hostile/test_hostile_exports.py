@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -155,4 +156,37 @@ def test_a_model_that_ignores_repairs_gets_nothing_exported(
     assert summary["flagged"] == 2
     assert csv_rows(out / "exports" / "google-ads-editor.csv") == []
     assert csv_rows(out / "exports" / "meta-bulk.csv") == []
+    assert snapshot(tmp_path, out) == before
+
+
+# Japanese claims written to slip past a pattern: full-width letters, an ideographic
+# space or a zero-width space inside the phrase, a space before a verb ending.
+JAPANESE_HOSTILE = {
+    "fullwidth": ("Ｎｏ．１のコールドブリュー", ""),
+    "spaced": ("業界最　安のコールドブリュー", ""),
+    "zero-width": ("日本\u200b一のコールドブリュー", ""),
+    "cure": ("ニキビが 治る美容液", "cosmetics"),
+}
+
+
+def test_japanese_law_cannot_be_dodged_into_an_upload_file(tmp_path: Path) -> None:
+    briefs = [
+        {**BRIEF, "id": key, "headline@ja": text, "category": category}
+        for key, (text, category) in JAPANESE_HOSTILE.items()
+    ]
+    briefs.append({**BRIEF, "id": "clean", "message@ja": "朝の一杯を、もっと手軽に。"})
+    settings = {**CAMPAIGN, "languages": "ja", "placements": "meta_feed"}
+    brief = write_brief(tmp_path / "brief.xlsx", settings, briefs)
+    out = tmp_path / "out"
+    before = snapshot(tmp_path, out)
+    code, summary, err = cli("run", str(brief), "--out", str(out))
+    assert code == ExitCode.SOME_FAILED, err
+    assert summary["flagged"] == len(JAPANESE_HOSTILE)
+    exported = csv_rows(out / "exports" / "meta-bulk.csv")
+    assert [row["Ad Name"] for row in exported] == ["hostile_clean_general_ja_meta_feed_v1"]
+    ja = replace(context("meta_feed"), language="ja", category="cosmetics")
+    for row in exported:
+        copy = {"headline": row["Title"], "body": row["Body"]}
+        found = check_copy(copy, PLACEMENTS["meta_feed"].limits, ja)
+        assert not [v for v in found if holds_back(v)], (row["Ad Name"], found)
     assert snapshot(tmp_path, out) == before
