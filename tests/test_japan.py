@@ -183,6 +183,14 @@ def test_evidence_backs_a_claim_and_a_date_backs_a_limited_offer() -> None:
     assert not [m for m in ja({"headline": "業界最安の一杯"}, backed) if "景品表示法" in m]
     assert not [m for m in ja({"body": "今だけ、3月31日まで送料無料。"}) if "景品表示法" in m]
     assert [m for m in ja({"body": "今だけ送料無料。"}) if "景品表示法" in m]
+    # The model is told which claims are backed, and the rest are off limits.
+    told = rulepacks.prompt_lines(
+        CopyContext.for_brief(backed, BrandKit(), "L", [YAHOO], "ja").scope
+    )
+    assert "景品表示法: 「最安」は根拠あり（2026年11月 国内EC5社 自社調べ）— 使ってよい" in told
+    assert any(line.startswith("景品表示法: 「No.1」") for line in told)
+    assert not any("薬機法" in line for line in told)  # no category: not its business
+    assert any(line.startswith("Yahoo!広告 入稿規定: 【】") for line in told)
 
 
 def test_yahoo_symbol_rules_across_title_and_description() -> None:

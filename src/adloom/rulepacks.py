@@ -68,6 +68,7 @@ class Rule:
     set: str
     claim: str  # what the brief's evidence names to back it
     message: str  # Japanese; {phrase} (and {count}) filled in
+    prompt: str  # what the model is told before it writes
     source: str
     check: Check = "pattern"
     pattern: regex.Pattern[str] | None = None
@@ -116,6 +117,7 @@ def load() -> tuple[dict[str, RuleSet], tuple[Rule, ...]]:
             set=r["set"],
             claim=r["claim"],
             message=r["message"],
+            prompt=r["prompt"],
             source=r["source"],
             check=r.get("check", "pattern"),
             pattern=regex.compile(r["pattern"], regex.V1) if "pattern" in r else None,
@@ -242,23 +244,23 @@ def _symbols(rule: Rule, law: str, text: str) -> list[Finding]:
 
 
 def prompt_lines(scope: Scope) -> tuple[str, ...]:
-    """What the model is told before it writes Japanese copy: each rule that applies, with
-    the claims the brief's evidence backs named as allowed."""
-    sets, rules = load()
-    active = [s for s in sets.values() if applies(s, scope, "")]
+    """What the model is told before it writes Japanese copy: each rule that applies,
+    and the claims the brief's evidence backs, named as allowed."""
     if scope.language != "ja":
         return ()
+    sets, rules = load()
     lines = []
-    for ruleset in active:
-        for rule in (r for r in rules if r.set == ruleset.name):
-            backed = [c for c, b in scope.evidence if _backed(rule, c, [(c, b)])]
-            if backed:
-                lines.append(
-                    f"{ruleset.law}: {rule.claim} — 根拠あり ({'; '.join(backed)}): 使ってよい"
-                )
-                continue
-            message = rule.message.format(phrase=rule.claim, count=rule.max + 1)
-            lines.append(f"{ruleset.law}: {message}")
+    for rule in rules:
+        ruleset = sets[rule.set]
+        if not applies(ruleset, scope, ""):
+            continue
+        backed = [b for c, b in scope.evidence if _backed(rule, rule.claim, [(c, b)])]
+        if backed:
+            lines.append(
+                f"{ruleset.law}: 「{rule.claim}」は根拠あり（{'、'.join(backed)}）— 使ってよい"
+            )
+        else:
+            lines.append(f"{ruleset.law}: {rule.prompt}")
     return tuple(lines)
 
 
