@@ -19,13 +19,13 @@ import budoux
 import openpyxl
 import pytest
 
-from adloom import rulepacks, textlen, typeset
+from adloom import rsa, rulepacks, textlen, typeset
 from adloom.cli import main
 from adloom.console import Env
 from adloom.errors import BriefError, ExitCode
 from adloom.layout import AdCopy, plan_layout
 from adloom.lint import CopyContext, RuleId, check_copy
-from adloom.model import BrandKit, Brief, GlossaryTerm, Placement
+from adloom.model import BrandKit, Brief, GlossaryTerm, Placement, SearchAd
 from adloom.placements import builtin_placements
 from adloom.read import read_campaign
 from briefs import write_brief
@@ -103,6 +103,9 @@ def uploads(out: Path) -> str:
     return "".join(f.read_text(encoding="utf-8-sig") for f in files)
 
 
+GLOSSARY = [{"term": "Lumen", "ja": "Lumen", "avoid": "ルーメン"}]
+
+
 def ja_brief(tmp_path: Path, *briefs: dict[str, Any], **settings: Any) -> Path:
     campaign = {
         **CAMPAIGN,
@@ -110,7 +113,9 @@ def ja_brief(tmp_path: Path, *briefs: dict[str, Any], **settings: Any) -> Path:
         "placements": "x_card, meta_feed, display_300x250, yahoo_banner",
         **settings,
     }
-    return write_brief(tmp_path / "brief.xlsx", campaign, briefs, placements=[YAHOO_ROW])
+    return write_brief(
+        tmp_path / "brief.xlsx", campaign, briefs, placements=[YAHOO_ROW], glossary=GLOSSARY
+    )
 
 
 # ---------------------------------------------------------------- X counts Japanese as 2
@@ -193,6 +198,18 @@ def test_evidence_backs_a_claim_and_a_date_backs_a_limited_offer() -> None:
     assert any(line.startswith("Yahoo!広告 入稿規定: 【】") for line in told)
 
 
+def test_a_search_ad_is_checked_slot_by_slot() -> None:
+    rsa_placement = PLACEMENTS["google_rsa"]
+    search = SearchAd(
+        headlines=("Lumen コールドブリュー", "業界最安の一杯", "朝の一杯を手軽に"),
+        descriptions=("じっくり抽出したコーヒー。", "砂糖不使用のすっきりした味わい。"),
+    )
+    ctx = CopyContext(placements=(rsa_placement,), language="ja")
+    (found,) = [v for v in rsa.check(search, rsa_placement.limits, ctx) if v.rule == "keihyoho"]
+    assert found.field == "headline 2"
+    assert str(found).startswith('headline 2 has "業界最安" — 景品表示法: ')
+
+
 def test_yahoo_symbol_rules_across_title_and_description() -> None:
     three = ja({"headline": "快適！便利！", "body": "安心？しかも低コスト。"})
     assert any('"!"' in m and "3回" in m for m in three), three
@@ -265,6 +282,7 @@ def test_the_model_is_told_the_rules_and_repair_names_the_law(
     assert all("景品表示法" in p and "薬機法" in p for p in serum)
     assert all("景品表示法" in p and "薬機法" not in p for p in clean)
     assert any("Yahoo!広告 入稿規定" in p for p in prompts)  # the Yahoo! placement's job
+    assert all("- Lumen: Lumen" in p for p in prompts)  # the glossary, for Japanese
     assert all("The marketer wrote this brief in Japanese" in p for p in prompts)
     assert any("fix every one of them" in p and "薬機法" in p for p in serum)
     placements = read_campaign(path).placements
