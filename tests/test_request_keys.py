@@ -124,12 +124,13 @@ KEYS: dict[str, tuple[str, int, int, int, float]] = {
         0,
         0.0001533,
     ),
+    # Japanese prompts carry the rules of the Japanese pack since issue 19 (re-pinned).
     "tool-ja": (
-        "463a2d5aa0816b0797adc8201ff047c0c6fb6d343b025f366e3b719396a99ec5",
-        843,
+        "c77f3ef92681f4bbed79ba687d9fe510c481fed5cef2f7b3164549347605ce40",
+        1194,
         447,
         0,
-        0.00015786,
+        0.00017892,
     ),
     "prompt": (
         "95a337dfc9899e408138b40ac9d0e020ed7d729fc377e2a832917ec4d0cdc4b8",
@@ -146,11 +147,11 @@ KEYS: dict[str, tuple[str, int, int, int, float]] = {
         0.001548,
     ),
     "native-search-ja": (
-        "af4aa6eece331a0fd03c32c7be430dbb9cb85525a9d32b0b4786c892db62d1b5",
-        789,
+        "6191ca57e642e21004beb57dd3238c59caae7f6f0f3dd4674ca647aea264f33c",
+        1140,
         1320,
         0,
-        0.007389,
+        0.00774,
     ),
     "tool-tuned": (
         "8b01051b035e50e54ecde0714040e79f1b1b622f75f5be99366f3ac4431a31d1",

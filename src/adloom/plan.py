@@ -18,7 +18,7 @@ from datetime import date
 from adloom import rulepacks, safepath
 from adloom.aspects import master_size, nearest_aspect
 from adloom.errors import BriefError, ModelAccessError, Problem
-from adloom.lint import CopyContext
+from adloom.lint import CopyContext, contains_term
 from adloom.model import AdSpec, Audience, Brief, Campaign, CopyJob, ImageJob, Placement, Plan
 from adloom.naming import ad_name, with_utm
 from adloom.registry import ModelInfo, Registry
@@ -141,6 +141,25 @@ def _name(campaign: Campaign, slot: _Slot) -> str:
     )
 
 
+def _glossary(campaign: Campaign, brief: Brief, language: str) -> tuple[tuple[str, str], ...]:
+    """The glossary terms the model is given: those with a spelling in ``language`` that
+    the brief mentions in any language (a long glossary stays out of unrelated prompts;
+    lint checks every term all the same)."""
+    said = " ".join(
+        [brief.product, brief.message, brief.cta, brief.headline, *brief.benefits]
+        + [text for _, _, text in brief.localized]
+    )
+    return tuple(
+        (term.term, term.required(language))
+        for term in campaign.glossary
+        if term.required(language)
+        and any(
+            contains_term(said, spelling)
+            for spelling in (term.term, *(t for _, t in term.spellings), *term.avoid)
+        )
+    )
+
+
 def _add_ad(
     m: _Matrix,
     campaign: Campaign,
@@ -170,9 +189,7 @@ def _add_ad(
             brand=campaign.brand,
             campaign=s.name,
             rules=rulepacks.prompt_lines(scope),
-            glossary=tuple(
-                (t.term, t.required(language)) for t in campaign.glossary if t.required(language)
-            ),
+            glossary=_glossary(campaign, brief, language),
         )
     image_job = (
         None if placement.text_only else _image_job(m, campaign, slot, image_model, families)
