@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from adloom.plan import make_plan
+from adloom.brief.read import read_campaign
 from adloom.providers import ProviderConfig
 from adloom.providers.bedrock import BedrockProvider
 from adloom.providers.draft import DraftProvider
-from adloom.read import read_campaign
 from adloom.registry import load_registry
+from adloom.run.plan import make_plan
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "campaigns" / "spring-launch.xlsx"
 

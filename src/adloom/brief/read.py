@@ -22,8 +22,10 @@ from typing import Any
 from PIL import ImageFont
 
 from adloom import providers, safepath
+from adloom.brief.inputs import font_problem, image_problem
+from adloom.brief.readtables import TableRules
+from adloom.brief.sheets import Book, Sheet, cell_int, header_key, list_items, load_sheets, names
 from adloom.errors import BriefError
-from adloom.inputs import font_problem, image_problem
 from adloom.model import (
     BrandKit,
     Campaign,
@@ -31,9 +33,7 @@ from adloom.model import (
     Settings,
 )
 from adloom.naming import NAME_FIELDS, slugify
-from adloom.readtables import TableRules
 from adloom.registry import TIERS
-from adloom.sheets import Book, Sheet, cell_int, header_key, list_items, load_sheets, names
 from adloom.values import BUDGET_USD, KEEP, MAX_DIGITS, parse
 
 DEFAULT_PLACEMENTS = (

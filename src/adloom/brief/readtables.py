@@ -1,6 +1,6 @@
 """The brief's table sheets: Placements, Audiences and Briefs, row by row.
 
-Part of the read stage (``adloom.read`` reads the Campaign and Brand sheets and
+Part of the read stage (``adloom.brief.read`` reads the Campaign and Brand sheets and
 puts the campaign together); docs/brief-format.md describes these sheets for people.
 Every problem is collected at its cell, as in ``read``.
 """
@@ -16,11 +16,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from adloom import safepath
-from adloom.languages import LANGUAGES, normalise_language
-from adloom.model import Audience, Brief, Pin, PinField, Placement
-from adloom.naming import slugify
-from adloom.placements import builtin_placements
-from adloom.sheets import (
+from adloom.brief.placements import builtin_placements
+from adloom.brief.sheets import (
     Checker,
     FieldTable,
     Sheet,
@@ -31,6 +28,9 @@ from adloom.sheets import (
     names,
     quoted,
 )
+from adloom.copy.languages import LANGUAGES, normalise_language
+from adloom.model import Audience, Brief, Pin, PinField, Placement
+from adloom.naming import slugify
 
 SIZE_RANGE = (16, 8192)  # px; Bedrock image models and Pillow both stay sane inside it
 _REQUIRED_BRIEF_FIELDS = {

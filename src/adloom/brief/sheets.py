@@ -1,7 +1,7 @@
 """Cell-level reading of spreadsheets, shared by every reader of one.
 
 A brief (``read``), a reviewed workbook (``workbook``, for ``review`` and ``lint``) are
-all read here the same way: opened within the input limits of ``adloom.inputs``, each
+all read here the same way: opened within the input limits of ``adloom.brief.inputs``, each
 cell as the text a person sees in it (``3`` not ``3.0``), sheet and header names
 compared ignoring case, spaces, ``_`` and ``-``, and every place named as an Excel
 cell reference (``Briefs!C7``). What the cells *mean* is the caller's business.
@@ -20,8 +20,8 @@ from pathlib import Path
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
+from adloom.brief.inputs import check_zip, csv_rows, sheet_rows
 from adloom.errors import InputError, Problem
-from adloom.inputs import check_zip, csv_rows, sheet_rows
 from adloom.values import Range, parse
 
 BRIEF_SHEETS = ("campaign", "briefs", "audiences", "brand", "placements")

@@ -19,7 +19,7 @@ from typing import Literal
 import regex
 from rapidfuzz.distance import Indel
 
-from adloom import textlen
+from adloom.copy import textlen
 from adloom.model import BrandKit, Brief, CopyLimits, Placement
 
 COPY_FIELDS = ("headline", "body", "cta")

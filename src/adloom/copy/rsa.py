@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
-from adloom.lint import CopyContext, Violation, check_copy, fold
+from adloom.copy.lint import CopyContext, Violation, check_copy, fold
 from adloom.model import Brief, CopyJob, CopyLimits, PinField, SearchAd
 
 # Google Ads API, responsive search ads overview: at least 3 headlines and 2

@@ -3,7 +3,7 @@
 A rule the platforms (or the brand) enforce and the copy still breaks after the
 repair rounds holds the ad back: it is delivered ``flagged``, shown in the workbook
 and the preview with each reason, and never written to a platform upload file
-(``adloom.platforms``) until a reviewer fixes it (``adloom review``). The advisory
+(``adloom.delivery.platforms``) until a reviewer fixes it (``adloom review``). The advisory
 rules (``ADVISORY``; and near-duplicate variants, found once all are written) leave
 the ad ``ok`` with the issue noted: a platform accepts such an ad.
 
@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from adloom import rsa
-from adloom.lint import CopyContext, RuleId, Violation
+from adloom.copy import rsa
+from adloom.copy.lint import CopyContext, RuleId, Violation
 from adloom.model import Brief, CopyLimits, SearchAd
 
 Verdicts = Literal["ok", "flagged"]

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from PIL import Image
 
-from adloom import typeset
-from adloom.layout import (
+from adloom.creative import typeset
+from adloom.creative.layout import (
     BLACK,
     RGB,
     WHITE,
@@ -38,8 +38,8 @@ from adloom.layout import (
     readable_color,
     safe_zone,
 )
+from adloom.creative.typeset import Box
 from adloom.model import BrandKit, Creative, CreativeChecks, Placement, Status
-from adloom.typeset import Box
 
 NORMAL_RATIO = 4.5  # WCAG 2.x SC 1.4.3 (AA)
 LARGE_RATIO = 3.0  # for large text: >= 18 pt, or >= 14 pt bold

@@ -2,11 +2,11 @@
 
 Steps, so tests can check each without the others:
 
-- ``adloom.layout.plan_layout`` (pure): where the panel, logo, button and every line of
+- ``adloom.creative.layout.plan_layout`` (pure): where the panel, logo, button and every line of
   text go, at which size, in which colour — and what did not fit.
-- ``adloom.focal``: which part of the master the placement keeps (its subject in frame).
+- ``adloom.creative.focal``: which part of the master the placement keeps (its subject in frame).
 - ``compose``: crops the master there, paints the layout up to the text, has
-  ``adloom.checks`` measure (and repair) what the text will sit on, draws the text, and
+  ``adloom.creative.checks`` measure (and repair) what the text will sit on, draws the text, and
   writes a file within the placement's size cap. The checks travel with the Creative.
 """
 
@@ -19,9 +19,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from adloom import checks, focal, safepath, typeset
-from adloom.inputs import IMAGE_FORMATS
-from adloom.layout import (
+from adloom import safepath
+from adloom.brief.inputs import IMAGE_FORMATS
+from adloom.creative import checks, focal, typeset
+from adloom.creative.layout import (
     RGB,
     AdCopy,
     Chip,
@@ -33,8 +34,8 @@ from adloom.layout import (
     plan_layout,
     readable_color,
 )
+from adloom.creative.typeset import Box
 from adloom.model import BrandKit, Creative, Placement
-from adloom.typeset import Box
 
 # Re-exported: what callers of compose (tests, benchmarks) took from here before the split.
 __all__ = [
@@ -73,7 +74,7 @@ _FLAT_COLORS = 4096
 def _cover(
     image: Image.Image, width: int, height: int, fill: RGB
 ) -> tuple[Image.Image, focal.CropBox]:
-    """Scale to cover width x height, cropped around the subject (``adloom.focal``), in one
+    """Scale to cover width x height, cropped around the subject (``adloom.creative.focal``), in one
     resample; and the crop box used, in master pixels."""
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")

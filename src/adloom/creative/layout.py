@@ -1,7 +1,7 @@
 """layout: where the panel, logo, button and every line of text go on one placement.
 
 ``plan_layout`` is pure (apart from reading font files): at which size, in which
-colour — and what did not fit (``Layout.issues``). ``adloom.compose`` paints it.
+colour — and what did not fit (``Layout.issues``). ``adloom.creative.compose`` paints it.
 
 Layout by aspect ratio:
 
@@ -13,7 +13,7 @@ Layout by aspect ratio:
 
 Text is planned on an opaque brand-colour panel or button: the brand text colour where
 it reaches WCAG 4.5:1 on that colour, black or white otherwise. That is an assumption
-about pixels; ``adloom.checks`` measures the composed image and repairs what it finds.
+about pixels; ``adloom.creative.checks`` measures the composed image and repairs what it finds.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from typing import Literal
 
 from PIL import ImageColor
 
-from adloom import typeset
+from adloom.creative import typeset
+from adloom.creative.typeset import Box, Fit, HAlign, TextBlock
 from adloom.model import BrandKit, Placement
-from adloom.typeset import Box, Fit, HAlign, TextBlock
 
 RGB = tuple[int, int, int]
 Role = Literal["headline", "cta", "disclaimer", "draft"]

@@ -32,7 +32,7 @@ import noto_cjk_sans_jp_regular  # type: ignore[import-untyped]
 from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from PIL import ImageFont
 
-from adloom.textlen import graphemes
+from adloom.copy.textlen import graphemes
 
 HAlign = Literal["left", "center", "right"]
 VAlign = Literal["top", "middle", "bottom"]

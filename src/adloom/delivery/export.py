@@ -6,7 +6,7 @@ unknown columns follow ours, so nothing the user had is dropped. Sheet ``Search 
 holds every headline, description and path of the responsive search ads. Sheet
 ``Summary`` holds the run's counts and costs, the brief's path and the review round.
 The layout is documented in ``docs/output.md``; its sheets, columns and the hidden
-``generated`` fingerprints are defined once in ``adloom.workbook``, the codec that
+``generated`` fingerprints are defined once in ``adloom.delivery.workbook``, the codec that
 ``review`` and ``lint`` read the workbook back with. This module lays it out.
 
 The workbook is written in openpyxl's write-only (streaming) mode: rows go to disk as
@@ -37,11 +37,10 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 from PIL import Image
 
-from adloom import __version__, rsa, safepath
-from adloom.cells import set_text_cell
-from adloom.errors import MachineError
-from adloom.model import Ad, Campaign, Creative, RunSummary
-from adloom.present import (
+from adloom import __version__, safepath
+from adloom.copy import rsa
+from adloom.delivery.cells import set_text_cell
+from adloom.delivery.present import (
     models_used,
     problems,
     provider_label,
@@ -50,7 +49,7 @@ from adloom.present import (
     status_counts,
     utc_stamp,
 )
-from adloom.workbook import (
+from adloom.delivery.workbook import (
     APPROVAL_CHOICES,
     BRIEF_FILE,
     BRIEF_PATH,
@@ -76,6 +75,8 @@ from adloom.workbook import (
     in_order,
     reasons_cell,
 )
+from adloom.errors import MachineError
+from adloom.model import Ad, Campaign, Creative, RunSummary
 
 THUMBS_DIR = "thumbs"
 

@@ -28,9 +28,10 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from adloom import rsa, safepath
-from adloom.cells import neutralise
-from adloom.lint import contains_term
+from adloom import safepath
+from adloom.copy import rsa
+from adloom.copy.lint import contains_term
+from adloom.delivery.cells import neutralise
 from adloom.model import Ad, Campaign, Creative, SearchAd
 from adloom.naming import ad_name
 

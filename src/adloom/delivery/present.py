@@ -1,6 +1,6 @@
 """What the preview and the workbook both say about a run and its ads, said once.
 
-The preview (``adloom.render``) and the workbook (``adloom.export``) show the same
+The preview (``adloom.delivery.render``) and the workbook (``adloom.delivery.export``) show the same
 facts about each ad (its problems, where its creative is, which models made it) and
 about the run (the statuses, the models, when it was made); these helpers are the one
 way each is worded, so the two never disagree.

@@ -1,7 +1,7 @@
 """The preview: static HTML pages that show every ad as it will run, for review.
 
 ``index.html`` lists every brief with its counts and links its pages, which show the
-ads (``adloom.pages``: a page per brief, more for a big one, each within a size
+ads (``adloom.delivery.pages``: a page per brief, more for a big one, each within a size
 budget). The pages open from disk with no server: images are linked relative to
 them, CSS is inline, nothing is fetched from the network, and the small filter
 script is optional (a page is complete without it). Templates live in
@@ -36,7 +36,19 @@ from jinja2 import (
     TemplateSyntaxError,
 )
 
-from adloom import __version__, rsa, safepath, textlen
+from adloom import __version__, safepath
+from adloom.copy import rsa, textlen
+from adloom.delivery.pages import PAGES_DIR, fit, page_name, write_pages
+from adloom.delivery.present import (
+    error_text,
+    issues_besides,
+    models_used,
+    provider_label,
+    providers_used,
+    relative_link,
+    status_counts,
+    utc_stamp,
+)
 from adloom.errors import InputError
 from adloom.model import (
     Ad,
@@ -48,17 +60,6 @@ from adloom.model import (
     RunSummary,
     SearchAd,
     Status,
-)
-from adloom.pages import PAGES_DIR, fit, page_name, write_pages
-from adloom.present import (
-    error_text,
-    issues_besides,
-    models_used,
-    provider_label,
-    providers_used,
-    relative_link,
-    status_counts,
-    utc_stamp,
 )
 from adloom.resources import template_dirs
 
@@ -392,7 +393,7 @@ def render_preview(
     generated_at: datetime | None = None,
     round_number: int = 1,
 ) -> Path:
-    """Write the preview: a page of ads per brief (or several, ``adloom.pages``) under
+    """Write the preview: a page of ads per brief (or several, ``adloom.delivery.pages``) under
     ``out/preview/``, and ``out/index.html`` linking them all; return the index's path.
 
     ``generated_at``: when the run was made (the pipeline stamps the preview and the

@@ -28,12 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adloom import rsa
-from adloom.cells import cell_text
+from adloom.brief.sheets import Table, header_key, read_xlsx, table, text_sheet
+from adloom.copy import rsa
+from adloom.delivery.cells import cell_text
 from adloom.errors import InputError
 from adloom.model import Ad, Campaign, Criterion, Score
 from adloom.providers.judging import HEURISTIC, HEURISTIC_LABEL
-from adloom.sheets import Table, header_key, read_xlsx, table, text_sheet
 
 WORKBOOK_FILE = "variants.xlsx"
 VARIANTS_SHEET = "Variants"
@@ -83,7 +83,7 @@ COLUMNS = (
     Column("changed", 12),
     Column("thumbnail", (THUMB_PX + 2 * THUMB_PAD_PX) / 7),  # ~7 px per character unit
     Column("generated", 12),  # hidden: what adloom wrote, for `adloom review`
-    # What adloom.checks measured on the creative (docs/output.md).
+    # What adloom.creative.checks measured on the creative (docs/output.md).
     Column("contrast", 10),
     Column("legibility", 14),
     Column("safe_zone", 16, wrap=True),

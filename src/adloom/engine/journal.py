@@ -109,13 +109,13 @@ def _m004_run_settings(db: sqlite3.Connection) -> None:
 
 
 def _m005_creative_checks(db: sqlite3.Connection) -> None:
-    """What ``adloom.checks`` measured on each composed creative, crop box included."""
+    """What ``adloom.creative.checks`` measured on each composed creative, crop box included."""
     if "checks" not in _columns(db, "creatives"):  # a journal taken back to version 0
         db.execute("ALTER TABLE creatives ADD COLUMN checks TEXT")
 
 
 def _m006_batch_jobs(db: sqlite3.Connection) -> None:
-    """Batch jobs (``adloom.batching``): each job as submitted and last seen, and the
+    """Batch jobs (``adloom.run.batching``): each job as submitted and last seen, and the
     requests it holds, so a rerun resumes waiting for it instead of submitting again."""
     db.execute(
         "CREATE TABLE IF NOT EXISTS batch_jobs (name TEXT PRIMARY KEY, model TEXT NOT NULL,"

@@ -26,8 +26,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from adloom import rsa
-from adloom.languages import LANGUAGES, Language
+from adloom.copy import rsa
+from adloom.copy.languages import LANGUAGES, Language
 from adloom.model import CopyJob, CopyLimits
 from adloom.providers.prompts import Prompts
 from adloom.registry import ModelInfo

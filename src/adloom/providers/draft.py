@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adloom import rsa, textlen
+from adloom.copy import rsa, textlen
 from adloom.model import BrandKit, CopyJob, ImageJob, Usage, WidthRule
 from adloom.providers import ProviderConfig, judging, register
 from adloom.providers.base import Provider, Request, Response

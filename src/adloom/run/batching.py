@@ -39,8 +39,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from adloom.engine import Engine, Outcome
+from adloom.engine.journal import BatchJob, Journal, Record
 from adloom.errors import InputError, ProviderError
-from adloom.journal import BatchJob, Journal, Record
 from adloom.model import BatchJobReport
 from adloom.providers import ProviderConfig
 from adloom.providers.base import (

@@ -1,15 +1,15 @@
 """Generate: the plan's jobs become copy and master images, through a provider.
 
 Images and the first round of copy go to the engine together. Copy that comes
-back malformed or breaking a rule (``adloom.lint``) is sent back with the specific
+back malformed or breaking a rule (``adloom.copy.lint``) is sent back with the specific
 violations, a bounded number of times; what still breaks a rule is delivered with
 each reason in ``CopyResult.issues``, never silently cut, and with status
-``flagged`` when a platform would reject it (``adloom.verdict``). Supplied copy (the brief's
+``flagged`` when a platform would reject it (``adloom.copy.verdict``). Supplied copy (the brief's
 ``headline``) is used as given: checked and flagged, never sent back. Once all
 variants of an ad are in, near-duplicates among them are flagged too; they are not
 sent back, since a rewrite would need the other variants in the prompt. A responsive
 search ad's answer is read and checked as pools of headlines and descriptions
-(``adloom.rsa``), and repaired the same way.
+(``adloom.copy.rsa``), and repaired the same way.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from adloom import rsa
+from adloom.copy import rsa
+from adloom.copy.lint import CopyContext, Violation, check_copy, near_duplicates
+from adloom.copy.verdict import judge, judge_search
 from adloom.engine import Outcome, Runner
-from adloom.lint import CopyContext, Violation, check_copy, near_duplicates
 from adloom.model import CopyJob, CopyResult, ImageJob, ImageResult, Plan, SearchAd, Usage
 from adloom.providers.base import Provider, Request
-from adloom.verdict import judge, judge_search
 
 MAX_REPAIRS = 2
 

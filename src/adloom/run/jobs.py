@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from adloom.engine.journal import BatchJob, batch_jobs, run_settings
 from adloom.errors import InputError
-from adloom.journal import BatchJob, batch_jobs, run_settings
 from adloom.providers import ProviderConfig, make_provider
 from adloom.providers.base import Batches, BatchProgress
 from adloom.registry import Registry

@@ -1,7 +1,7 @@
 """``adloom lint``: the copy rules on a workbook edited by hand, or on a brief's supplied copy.
 
 A *workbook* is an .xlsx with a ``Variants`` sheet, as ``adloom run`` writes it
-(docs/output.md), read through ``adloom.workbook``. Columns are found by header name,
+(docs/output.md), read through ``adloom.delivery.workbook``. Columns are found by header name,
 so a reviewer may reorder them or add their own. What the rules need beyond the copy
 comes from the brief: the ``--brief`` given, else the one the workbook came from, by
 the rule ``workbook.find_brief`` documents (the one ``adloom review`` uses too).
@@ -28,15 +28,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from adloom import rsa
+from adloom.brief.placements import builtin_placements
+from adloom.brief.read import read_campaign
+from adloom.brief.sheets import Table, header_key
 from adloom.console import Env
-from adloom.errors import InputError
-from adloom.lint import COPY_FIELDS, CopyContext, Violation, check_copy, near_duplicates
-from adloom.model import Brief, Campaign, CopyLimits, Placement, SearchAd
-from adloom.placements import builtin_placements
-from adloom.read import read_campaign
-from adloom.sheets import Table, header_key
-from adloom.workbook import (
+from adloom.copy import rsa
+from adloom.copy.lint import COPY_FIELDS, CopyContext, Violation, check_copy, near_duplicates
+from adloom.delivery.workbook import (
     BRIEF_FILE,
     SEARCH_SHEET,
     SEARCH_SLOTS,
@@ -44,6 +42,8 @@ from adloom.workbook import (
     find_brief,
     open_variants,
 )
+from adloom.errors import InputError
+from adloom.model import Brief, Campaign, CopyLimits, Placement, SearchAd
 
 REQUIRED_COLUMNS = ("placement", "headline", "body")
 _DELIVERED = (*COPY_FIELDS, "disclaimer")
@@ -197,7 +197,7 @@ def _lint_variants(
             found.findings[row].append(Finding(where, _unknown_placement(name, campaign)))
             continue
         if placement.limits.responsive:
-            # A search ad is pools of headlines and descriptions (adloom.rsa), which its
+            # A search ad is pools of headlines and descriptions (adloom.copy.rsa), which its
             # own sheet lists slot by slot; its Variants row only shows the first of each.
             found.responsive[table.get(cells, "ad_name") or f"row {row}"] = placement
             continue

@@ -24,17 +24,18 @@ from typing import Any
 
 from PIL import Image
 
-from adloom import __version__, checks, focal, layout, outdir, score, typeset
-from adloom import compose as compose_module
-from adloom.batching import Batcher, BatchOptions
-from adloom.compose import AdCopy, compose
+from adloom import __version__, outdir
 from adloom.console import Tracker
+from adloom.creative import checks, focal, layout, typeset
+from adloom.creative import compose as compose_module
+from adloom.creative.compose import AdCopy, compose
+from adloom.delivery.export import export_workbook
+from adloom.delivery.platforms import export_platforms
+from adloom.delivery.render import render_preview
+from adloom.delivery.workbook import WORKBOOK_FILE
 from adloom.engine import DEFAULT_CONCURRENCY, Budget, Engine, Quotas, RetryPolicy, Source
+from adloom.engine.journal import Journal
 from adloom.errors import Interrupted
-from adloom.export import export_workbook
-from adloom.generate import generate
-from adloom.journal import Journal
-from adloom.keep import select
 from adloom.lifeline import worker_init
 from adloom.model import (
     Ad,
@@ -51,10 +52,11 @@ from adloom.model import (
     RunSummary,
     Status,
 )
-from adloom.platforms import export_platforms
 from adloom.providers.base import Batches, Provider
-from adloom.render import render_preview
-from adloom.workbook import WORKBOOK_FILE
+from adloom.run import score
+from adloom.run.batching import Batcher, BatchOptions
+from adloom.run.generate import generate
+from adloom.run.keep import select
 
 WRITTEN: tuple[Status, ...] = ("ok", "flagged")  # copy there is, to show and compose
 

@@ -9,10 +9,10 @@ from typing import Any
 from rich.table import Table
 
 from adloom.console import Env
-from adloom.generate import Estimate
-from adloom.jobs import JobState
 from adloom.model import Plan, RunSummary
 from adloom.registry import Registry, worst_text_cost
+from adloom.run.generate import Estimate
+from adloom.run.jobs import JobState
 
 
 def tier_costs(plan: Plan, est: Estimate, registry: Registry) -> dict[str, float]:

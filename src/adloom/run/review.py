@@ -20,7 +20,7 @@ The round is written next to the reviewed workbook (or to ``--out``): a new
 changed, and the platform exports holding only approved ads. The plan is rebuilt
 from the brief the workbook came from (``workbook.find_brief``, or ``--brief``); the
 journal in the out folder makes everything already generated free. The workbook is
-read through ``adloom.workbook``, as ``lint`` reads it. docs/review.md is the user's
+read through ``adloom.delivery.workbook``, as ``lint`` reads it. docs/review.md is the user's
 guide.
 """
 
@@ -34,12 +34,28 @@ from functools import partial
 from pathlib import Path
 from typing import Literal
 
-from adloom import checks, rsa
-from adloom.compose import AdCopy, compose
+from adloom.brief.sheets import Table
 from adloom.console import Tracker
+from adloom.copy import rsa
+from adloom.copy.lint import CopyContext, Violation, check_copy
+from adloom.copy.verdict import judge, judge_search
+from adloom.creative import checks
+from adloom.creative.compose import AdCopy, compose
+from adloom.delivery.workbook import (
+    BRIEF_FILE,
+    BRIEF_PATH,
+    PROVIDER,
+    SEARCH_SLOTS,
+    WORKBOOK_FILE,
+    AdRow,
+    Variants,
+    fingerprint,
+    read_score,
+    read_variants,
+)
+from adloom.delivery.workbook import find_brief as find_brief_of
+from adloom.engine.journal import Journal
 from adloom.errors import InputError
-from adloom.journal import Journal
-from adloom.lint import CopyContext, Violation, check_copy
 from adloom.model import (
     Ad,
     AdSpec,
@@ -54,24 +70,9 @@ from adloom.model import (
     ReviewMark,
     RunSummary,
 )
-from adloom.pipeline import RunOptions, run_plan, write_deliverables
 from adloom.providers.base import Provider, Request, Response
 from adloom.providers.judging import JudgeJob
-from adloom.sheets import Table
-from adloom.verdict import judge, judge_search
-from adloom.workbook import (
-    BRIEF_FILE,
-    BRIEF_PATH,
-    PROVIDER,
-    SEARCH_SLOTS,
-    WORKBOOK_FILE,
-    AdRow,
-    Variants,
-    fingerprint,
-    read_score,
-    read_variants,
-)
-from adloom.workbook import find_brief as find_brief_of
+from adloom.run.pipeline import RunOptions, run_plan, write_deliverables
 
 APPROVED, REJECTED = "Approved", "Rejected"
 Decision = Literal["approved", "rejected", ""]

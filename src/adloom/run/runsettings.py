@@ -15,19 +15,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from adloom import values
-from adloom.batching import BatchOptions, blockers, mode_of
 from adloom.console import Env
+from adloom.engine.journal import run_settings
 from adloom.errors import InputError
-from adloom.journal import run_settings
 from adloom.model import Campaign, Plan
 from adloom.providers import ProviderConfig, make_provider, names
 from adloom.providers.base import Batches, Kind, Provider
 from adloom.registry import Registry
+from adloom.run.batching import BatchOptions, blockers, mode_of
 
 if TYPE_CHECKING:
     from adloom.engine import Quotas
-    from adloom.pipeline import RunOptions
-    from adloom.review import Reviewed
+    from adloom.run.pipeline import RunOptions
+    from adloom.run.review import Reviewed
 
 # Recorded and inherited, besides ``sets``, with their types in JSON. Not ``profile``:
 # whose credentials pay for a round is for whoever runs it to say (a colleague may
@@ -75,7 +75,7 @@ class Choices:
     max_cost: float | None = None
     concurrency: int | None = None
     keep: int | None = None
-    mode: str | None = None  # on-demand | batch | auto (adloom.batching)
+    mode: str | None = None  # on-demand | batch | auto (adloom.run.batching)
     sets: Mapping[str, str] = field(default_factory=dict)
     profile: str | None = None
     fresh: bool = False
@@ -278,10 +278,10 @@ def settle(
     """Provider, plan and options, checked before any work: a paid provider without
     credentials, or a model past its end of life, stops here, not at the first request."""
     from adloom.engine import DEFAULT_CONCURRENCY, Quotas
-    from adloom.keep import require_scores
-    from adloom.pipeline import RunOptions
-    from adloom.plan import make_plan
-    from adloom.score import check_judge, judge_model, wanted
+    from adloom.run.keep import require_scores
+    from adloom.run.pipeline import RunOptions
+    from adloom.run.plan import make_plan
+    from adloom.run.score import check_judge, judge_model, wanted
 
     # Per-model quotas: --set quota.<model-id>.tpm=N, else the account's, else the
     # registry's. Read first: a bad one is the user's to fix, before any credentials.
