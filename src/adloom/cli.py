@@ -25,7 +25,7 @@ from adloom.engine.core import DEFAULT_CONCURRENCY
 from adloom.errors import AdloomError, BriefError, ExitCode, InputError, Interrupted
 from adloom.lifeline import interrupted_exit, sigterm_stops
 from adloom.model import Campaign
-from adloom.providers import make_provider
+from adloom.providers import make_provider, plugin_models
 from adloom.providers.base import Kind
 from adloom.registry import Registry, load_registry
 from adloom.run.runsettings import overrides
@@ -143,7 +143,7 @@ def _read(env: Env, brief: Path, settings: Mapping[str, str]) -> Campaign:
 
 
 def _registry(models: Sequence[Path] | None) -> Registry:
-    return load_registry(models or ())
+    return load_registry(models or (), plugin_files=plugin_models())
 
 
 def _go(env: Env, settled: Settled, as_json: bool, review: Reviewed | None = None) -> None:
