@@ -76,9 +76,7 @@ def _targets(node: ast.AST, here: str, known: Mapping[str, object]) -> list[str]
     if source not in known:
         return []
     # ``from adloom.copy import rsa`` imports the module adloom.copy.rsa.
-    return [
-        f"{source}.{a.name}" if f"{source}.{a.name}" in known else source for a in node.names
-    ]
+    return [f"{source}.{a.name}" if f"{source}.{a.name}" in known else source for a in node.names]
 
 
 def graph(src: Path) -> dict[str, set[str]]:
@@ -147,7 +145,7 @@ def test_no_upward_imports() -> None:
 
 
 def test_the_base_stays_small() -> None:
-    flat = [p for p in (SRC / "adloom").glob("*.py")]
+    flat = list((SRC / "adloom").glob("*.py"))
     assert len(flat) <= 15, sorted(p.name for p in flat)
 
 

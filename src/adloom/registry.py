@@ -290,7 +290,7 @@ def _read_json(path: Path) -> Mapping[str, Any]:
     return data
 
 
-def user_models_file() -> Path:
+def _user_models_file() -> Path:
     env = os.environ.get("ADLOOM_MODELS")
     if env:
         return Path(env)
@@ -305,7 +305,7 @@ def load_registry(extra_files: Iterable[Path] = (), plugin_files: Iterable[Path]
     came before."""
     raw = json.loads(files("adloom").joinpath("data/models.json").read_text(encoding="utf-8"))
     registry = Registry(_parse(raw, "models.json"), raw.get("defaults", {}))
-    user = user_models_file()
+    user = _user_models_file()
     paths = [user] if user.is_file() else []
     for path in [*plugin_files, *paths, *extra_files]:
         registry = registry.merged(_read_json(path), str(path))

@@ -53,7 +53,7 @@ def _size(n: float) -> str:
     return f"{n / 2**20:,.1f} MB" if n >= 2**20 else f"{n:,.0f} bytes"
 
 
-def check_file_size(path: Path, limit: int = MAX_FILE_BYTES) -> None:
+def _check_file_size(path: Path, limit: int = MAX_FILE_BYTES) -> None:
     size = path.stat().st_size
     if size > limit:
         raise InputError(
@@ -64,7 +64,7 @@ def check_file_size(path: Path, limit: int = MAX_FILE_BYTES) -> None:
 
 def check_zip(path: Path) -> None:
     """The workbook's zip directory within limits; damage is left to the workbook reader."""
-    check_file_size(path)
+    _check_file_size(path)
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
@@ -91,7 +91,7 @@ def check_zip(path: Path) -> None:
             )
 
 
-def check_cell(where: str, value: str) -> None:
+def _check_cell(where: str, value: str) -> None:
     """A text cell within Excel's length and free of control characters."""
     if len(value) > MAX_CELL_CHARS:
         raise InputError(
@@ -114,7 +114,7 @@ def _check_row(title: str, number: int, values: Sequence[object]) -> None:
         )
     for column, value in enumerate(values):
         if isinstance(value, str):
-            check_cell(f"{title}!{get_column_letter(column + 1)}{number}", value)
+            _check_cell(f"{title}!{get_column_letter(column + 1)}{number}", value)
 
 
 def sheet_rows(sheet: object, path: Path) -> Iterator[tuple[object, ...]]:
@@ -151,9 +151,9 @@ def _field_limit(limit: int) -> Iterator[None]:
 
 def csv_rows(path: Path) -> list[list[str]]:
     """A UTF-8 CSV's rows within the limits; ``UnicodeDecodeError``/``csv.Error`` pass on."""
-    check_file_size(path)
+    _check_file_size(path)
     rows: list[list[str]] = []
-    # The file's own cap bounds a field; check_cell then names an overlong one at its
+    # The file's own cap bounds a field; _check_cell then names an overlong one at its
     # cell, where the csv module would only say "field larger than field limit".
     with _field_limit(MAX_FILE_BYTES), path.open(encoding="utf-8-sig", newline="") as file:
         for number, row in enumerate(csv.reader(file), start=1):

@@ -35,7 +35,7 @@ _EXCEL_ERRORS = frozenset(
 Rows = tuple[tuple[int, tuple[str, ...]], ...]  # (row number, texts from column A)
 
 
-def shown_text(value: object) -> str:
+def _shown_text(value: object) -> str:
     """A cell as the text a person sees in it: ``3`` not ``3.0``, dates as ISO dates."""
     if value is None:
         return ""
@@ -56,7 +56,7 @@ def header_key(text: str) -> str:
     return re.sub(r"[\s_-]+", "_", text.strip().lower())
 
 
-def cell_ref(title: str, column: int, row: int) -> str:
+def _cell_ref(title: str, column: int, row: int) -> str:
     """An Excel cell reference, ``Briefs!C7``, from a 0-based column and a row number."""
     return f"{title}!{get_column_letter(column + 1)}{row}"
 
@@ -69,7 +69,7 @@ class Sheet:
     rows: Rows
 
     def ref(self, column: int, row: int) -> str:
-        return cell_ref(self.title, column, row)
+        return _cell_ref(self.title, column, row)
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class Table:
         return cells[index] if index is not None and index < len(cells) else ""
 
     def ref(self, name: str, row: int) -> str:
-        return cell_ref(self.title, self.columns[name], row)
+        return _cell_ref(self.title, self.columns[name], row)
 
     def record(self, cells: Sequence[str]) -> dict[str, str]:
         """One row as a dict by normalised header, in column order."""
@@ -122,12 +122,12 @@ def text_sheet(
     a failed formula (``#N/A``) is reported at its cell and read as empty."""
     kept: list[tuple[int, tuple[str, ...]]] = []
     for number, values in enumerate(rows, start=1):
-        texts = [shown_text(value) for value in values]
+        texts = [_shown_text(value) for value in values]
         for column, text in enumerate(texts):
             if problems is not None and text in _EXCEL_ERRORS:
                 problems.append(
                     Problem(
-                        cell_ref(title, column, number),
+                        _cell_ref(title, column, number),
                         f"the formula here gives {text} — fix the formula or type the value in",
                     )
                 )

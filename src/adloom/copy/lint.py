@@ -154,10 +154,10 @@ class CopyContext:
 
     @property
     def google(self) -> bool:
-        return any(is_google(p) for p in self.placements)
+        return any(_is_google(p) for p in self.placements)
 
 
-def is_google(placement: Placement) -> bool:
+def _is_google(placement: Placement) -> bool:
     return placement.platform == "google" or placement.platform.startswith("google_")
 
 

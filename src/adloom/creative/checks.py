@@ -61,7 +61,7 @@ MIN_TEXT_SHORT_SIDE = 0.016
 _PERCENTILES = (0.1, 0.5, 0.9)
 
 
-def px_per_css(placement: Placement) -> float:
+def _px_per_css(placement: Placement) -> float:
     """Image pixels per CSS pixel as the placement is typically shown."""
     if placement.width <= NATIVE_MAX_WIDTH:
         return 1.0
@@ -73,7 +73,7 @@ def large_px(placement: Placement, *, bold: bool) -> int:
     24 CSS px (18 pt), or 18.7 CSS px (14 pt) bold — on 728x90, 24 and 19 px; on a
     1080 px Meta image, 65 and 51 px."""
     points = LARGE_BOLD_PT if bold else LARGE_PT
-    return math.ceil(points * CSS_PX_PER_PT * px_per_css(placement) - 1e-9)
+    return math.ceil(points * CSS_PX_PER_PT * _px_per_css(placement) - 1e-9)
 
 
 def min_text_px(placement: Placement) -> int:

@@ -96,13 +96,13 @@ def _ref_width(path: Path, text: str) -> float:
     return font(path, _REF_SIZE).getlength(text)
 
 
-def is_cjk(char: str) -> bool:
+def _is_cjk(char: str) -> bool:
     """Wide/full-width characters (kanji, kana, hangul, CJK punctuation) and half-width kana."""
     return unicodedata.east_asian_width(char) in ("W", "F") or "\uff61" <= char <= "\uff9f"
 
 
 def has_cjk(text: str) -> bool:
-    return any(is_cjk(c) for c in text)
+    return any(_is_cjk(c) for c in text)
 
 
 def _ignorable(char: str) -> bool:
@@ -169,7 +169,7 @@ def _hiragana(char: str) -> bool:
 def _may_break(word: str, nxt: str) -> bool:
     """Whether a line may break between ``word`` (so far, no spaces) and the next cluster."""
     prev = word[-1]
-    if is_cjk(prev) or is_cjk(nxt[0]):
+    if _is_cjk(prev) or _is_cjk(nxt[0]):
         return True
     # "well-known" may break after the hyphen; "-5" or "--" may not.
     return prev == "-" and len(word) > 1 and word[-2].isalpha() and nxt[0].isalpha()

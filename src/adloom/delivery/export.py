@@ -186,7 +186,7 @@ def _row_values(ad: Ad, campaign: Campaign, out: Path) -> list[Value]:
         "changed": ad.review.change,
         "thumbnail": "",  # an image over the cell
         "generated": generated_cell(ad),
-        **dict(zip(CHECK_COLUMNS, check_values(ad.creative), strict=True)),
+        **dict(zip(CHECK_COLUMNS, _check_values(ad.creative), strict=True)),
         "score": ad.score.overall if ad.score else "",
         "score_reasons": reasons_cell(ad.score),
     }
@@ -194,7 +194,7 @@ def _row_values(ad: Ad, campaign: Campaign, out: Path) -> list[Value]:
     return [*in_order(ours, COLUMN_NAMES), *extra]
 
 
-def check_values(creative: Creative | None) -> list[Value]:
+def _check_values(creative: Creative | None) -> list[Value]:
     """The checks' columns: contrast (the worst line's ratio), legibility, safe zone,
     smallest text px, text share and crop box; empty for an ad without them."""
     checks = creative.checks if creative else None

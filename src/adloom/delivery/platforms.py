@@ -126,7 +126,7 @@ def export_platforms(ads: Sequence[Ad], campaign: Campaign, out: Path) -> tuple[
     return google, _write_csv(out, folder / META_FILE, META_COLUMNS, meta_rows)
 
 
-def group_name(ad: Ad, *, placement: bool = False) -> str:
+def _group_name(ad: Ad, *, placement: bool = False) -> str:
     """An ad group (Google) or ad set (Meta): brief, audience and language, slugged as
     ad names are; Meta's also by placement, since an ad set picks its placements."""
     template = "{brief}_{audience}_{language}" + ("_{placement}" if placement else "")
@@ -145,7 +145,7 @@ def _google(ad: Ad, search: SearchAd, campaign: Campaign) -> list[str]:
     descriptions = _padded(search.descriptions, rsa.MAX_DESCRIPTIONS)
     return [
         campaign.settings.name,
-        group_name(ad),
+        _group_name(ad),
         GOOGLE_AD_TYPE,
         *headlines,
         *descriptions,
@@ -169,7 +169,7 @@ def _meta(ad: Ad, creative: Creative, campaign: Campaign) -> list[str]:
     url = ad.spec.landing_url
     return [
         campaign.settings.name,
-        group_name(ad, placement=True),
+        _group_name(ad, placement=True),
         ad.spec.name,
         ad.copy.headline,
         ad.copy.body,

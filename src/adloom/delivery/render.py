@@ -228,7 +228,7 @@ def _link(url: str) -> tuple[str | None, str]:
     return (url if parts.scheme.lower() in LINK_SCHEMES else None), host
 
 
-def search_view(search: SearchAd, limits: CopyLimits, host: str) -> SearchView:
+def _search_view(search: SearchAd, limits: CopyLimits, host: str) -> SearchView:
     def slots(
         label: str, texts: tuple[str, ...], limit: int, kind: PinField | None
     ) -> tuple[Slot, ...]:
@@ -288,7 +288,7 @@ def _card(ad: Ad, base: Path) -> Card:
         height=height,
         text_only=text_only,
         size_kb=round(creative.bytes / 1024) if creative else None,
-        search=search_view(ad.copy.search, placement.limits, host) if ad.copy.search else None,
+        search=_search_view(ad.copy.search, placement.limits, host) if ad.copy.search else None,
         round=ad.review.round,
         change=ad.review.change,
         approval=ad.review.approval,
@@ -322,7 +322,7 @@ def _groups(cards: Sequence[Card]) -> tuple[BriefGroup, ...]:
     )
 
 
-def build_page(
+def _build_page(
     ads: Sequence[Ad],
     campaign: Campaign,
     out: Path,
@@ -420,7 +420,7 @@ def render_preview(
             part: Sequence[Ad], k: int, n: int, number: int = number, brief_id: str = brief.id
         ) -> str:
             nav = _nav(number, brief_id, k, n)
-            page = build_page(part, campaign, out, stamp, round_number, nav=nav)
+            page = _build_page(part, campaign, out, stamp, round_number, nav=nav)
             return _render(env, INDEX_TEMPLATE, page=page, summary=summary, campaign=campaign)
 
         parts = fit(brief_ads, render)
@@ -433,7 +433,7 @@ def render_preview(
     index = _render(
         env,
         CONTENTS_TEMPLATE,
-        page=build_page(ads, campaign, out, stamp, round_number),
+        page=_build_page(ads, campaign, out, stamp, round_number),
         entries=entries,
         candidates=candidates,
         summary=summary,

@@ -143,7 +143,7 @@ def brief_headers(campaign: Campaign) -> list[str]:
 # ---------------------------------------------------------------- what adloom wrote
 
 
-def copy_fields(ad: Ad) -> dict[str, str]:
+def _copy_fields(ad: Ad) -> dict[str, str]:
     """The copy of ``ad`` a reviewer can edit, by field: a search ad's every slot
     (sheet Search ads), else headline, body and cta (sheet Variants)."""
     if ad.copy.search is not None:
@@ -159,7 +159,7 @@ def fingerprint(text: str) -> str:
 def generated_state(ad: Ad) -> dict[str, object]:
     """The hidden ``generated`` cell: fingerprints of the copy, its pins and its origin."""
     state: dict[str, object] = {
-        "copy": {field: fingerprint(text) for field, text in copy_fields(ad).items() if text},
+        "copy": {field: fingerprint(text) for field, text in _copy_fields(ad).items() if text},
         "provider": ad.provider,
         "draft": ad.draft,
         "text_model": ad.copy.model,

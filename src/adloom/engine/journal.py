@@ -143,7 +143,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
 )
 
 
-def migrate(db: sqlite3.Connection, path: Path) -> None:
+def _migrate(db: sqlite3.Connection, path: Path) -> None:
     """Bring the journal at ``path`` up to the current schema, one migration at a time.
 
     Each migration and its version bump commit together, so a kill between two leaves a
@@ -278,7 +278,7 @@ class Journal:
             # NORMAL in WAL mode survives a process kill (only an OS crash can lose the
             # last commits), at a fraction of FULL's fsync cost per request.
             self._db.execute("PRAGMA synchronous=NORMAL")
-            migrate(self._db, self.path)
+            _migrate(self._db, self.path)
 
     @contextmanager
     def _machine(self) -> Iterator[None]:

@@ -156,7 +156,7 @@ def _probe_image(model: str, clients: Clients, registry: Registry) -> Check:
     except (ClientError, BotoCoreError) as exc:
         return _failed(model, translate(exc, context))
     if found["authorizationStatus"] != "AUTHORIZED":
-        return _failed(model, translate_denied(context))
+        return _failed(model, _translate_denied(context))
     if profile_of(model) is None and "ON_DEMAND" not in details.get("inferenceTypesSupported", []):
         return Check(
             model, False, "not callable on demand by its base id",
@@ -165,7 +165,7 @@ def _probe_image(model: str, clients: Clients, registry: Registry) -> Check:
     return Check(model, True, f"offered and enabled ({_lifecycle(details)})")
 
 
-def translate_denied(context: ErrorContext) -> Exception:
+def _translate_denied(context: ErrorContext) -> Exception:
     """The access-denied message the runtime would give, without paying for an image."""
     exc = ClientError(
         {"Error": {"Code": "AccessDeniedException", "Message": "model access is not enabled"}},

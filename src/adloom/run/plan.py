@@ -26,13 +26,13 @@ SEED_RANGE = 858_993_459  # the narrowest seed range of the image models (Nova C
 _MEDIUM = {"google_display": "display", "google": "cpc"}
 
 
-def stable_seed(*parts: object) -> int:
+def _stable_seed(*parts: object) -> int:
     """Same concept, same seed: reruns and resumed runs reproduce the same image."""
     digest = hashlib.sha256("/".join(map(str, parts)).encode()).digest()
     return int.from_bytes(digest[:8], "big") % SEED_RANGE
 
 
-def resolve_models(
+def _resolve_models(
     campaign: Campaign, registry: Registry, provider: str, today: date | None = None
 ) -> tuple[ModelInfo, ModelInfo]:
     """The text and image models for this run, checked against the registry."""
@@ -75,7 +75,7 @@ class _Matrix:
 
 
 def make_plan(campaign: Campaign, registry: Registry, provider: str) -> Plan:
-    text, image = resolve_models(campaign, registry, provider)
+    text, image = _resolve_models(campaign, registry, provider)
     families = image.aspect_ratios or ["1:1"]
     m = _Matrix()
     for slot in _slots(campaign):
@@ -208,7 +208,7 @@ def _image_job(
             width=w,
             height=h,
             aspect=aspect,
-            seed=stable_seed(campaign.settings.slug, brief.id, audience.id, variant),
+            seed=_stable_seed(campaign.settings.slug, brief.id, audience.id, variant),
             model=image_model,
             brand=campaign.brand,
         )

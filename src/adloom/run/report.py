@@ -15,7 +15,7 @@ from adloom.run.generate import Estimate
 from adloom.run.jobs import JobState
 
 
-def tier_costs(plan: Plan, est: Estimate, registry: Registry) -> dict[str, float]:
+def _tier_costs(plan: Plan, est: Estimate, registry: Registry) -> dict[str, float]:
     """The plan's worst-case cost in each service tier its text model takes."""
     info = registry.find(plan.text_model)
     if info is None:
@@ -36,7 +36,7 @@ def tier_costs(plan: Plan, est: Estimate, registry: Registry) -> dict[str, float
     }
 
 
-def mode_costs(
+def _mode_costs(
     plan: Plan, est: Estimate, batch: Estimate | None, registry: Registry
 ) -> dict[str, Any]:
     """The plan's worst case on-demand and with copy in batch jobs (``batch``: the
@@ -77,8 +77,8 @@ def plan_report(
         "tokens": {"input": est.input_tokens, "output_max": est.output_tokens_max},
         "tier": tier,
         "cost_usd_max": round(est.cost_usd_max, 4),
-        "cost_usd_max_by_tier": tier_costs(plan, est, registry),
-        "cost_usd_max_by_mode": mode_costs(plan, est, batch, registry),
+        "cost_usd_max_by_tier": _tier_costs(plan, est, registry),
+        "cost_usd_max_by_mode": _mode_costs(plan, est, batch, registry),
         "prompt_cache_tokens": est.text_cache_tokens,
     }
 

@@ -57,7 +57,7 @@ def check_judge(provider: Provider, registry: Registry, judge: str) -> list[str]
     ]
 
 
-def judge_job(ad: Ad, campaign: Campaign, model: str, *, images: bool) -> JudgeJob | None:
+def _judge_job(ad: Ad, campaign: Campaign, model: str, *, images: bool) -> JudgeJob | None:
     """What the judge is shown for ``ad``; None for an ad without copy to rate."""
     copy, placement = ad.copy, ad.spec.placement
     if ad.status not in ("ok", "flagged") or (not placement.text_only and ad.creative is None):
@@ -70,10 +70,10 @@ def judge_job(ad: Ad, campaign: Campaign, model: str, *, images: bool) -> JudgeJ
     else:
         shown = {"headline": copy.headline, "body": copy.body, "cta": copy.cta}
     picture = ad.creative.path if images and ad.creative is not None else None
-    return judge_job_for(ad.spec, campaign, model, shown, picture)
+    return _judge_job_for(ad.spec, campaign, model, shown, picture)
 
 
-def judge_job_for(
+def _judge_job_for(
     spec: AdSpec,
     campaign: Campaign,
     model: str,
@@ -112,7 +112,7 @@ def score_ads(
     """``ads`` with their scores (and policy issues) from one judge request each."""
     requests: dict[str, Request] = {}
     for ad in ads:
-        job = judge_job(ad, campaign, model, images=images)
+        job = _judge_job(ad, campaign, model, images=images)
         if job is not None:
             requests[ad.spec.name] = provider.judge_request(job)
     answers: dict[str, Outcome] = {}
@@ -181,7 +181,7 @@ def estimate(plan: Plan, registry: Registry, provider: str, judge: str) -> dict[
             "body": "x" * limits.body_max,
             "cta": "x" * limits.cta_max,
         }
-        job = judge_job_for(spec, plan.campaign, judge, copy)
+        job = _judge_job_for(spec, plan.campaign, judge, copy)
         placement = spec.placement
         shown = info.image_input and not placement.text_only
         input_tokens += text.judge_tokens(
