@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import time
 
-from adloom.layout import AdCopy, plan_layout
+from adloom.brief.placements import builtin_placements
+from adloom.creative.layout import AdCopy, plan_layout
 from adloom.model import BrandKit
-from adloom.placements import builtin_placements
 
 PLACEMENTS = [p for p in builtin_placements().values() if not p.text_only]
 COPIES = [

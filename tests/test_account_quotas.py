@@ -16,16 +16,16 @@ from typing import Any
 import pytest
 
 from adloom import usercache
+from adloom.brief.read import read_campaign
 from adloom.cli import main
 from adloom.console import Env
 from adloom.engine import Engine, Quotas
+from adloom.engine.journal import Journal
 from adloom.errors import ExitCode
-from adloom.journal import Journal
-from adloom.plan import make_plan
 from adloom.providers import ProviderConfig, make_provider
 from adloom.providers.bedrock.account_quotas import match, parse
-from adloom.read import read_campaign
 from adloom.registry import load_registry
+from adloom.run.plan import make_plan
 from briefs import write_brief
 from fakebedrock import FakeBedrock
 from fakebedrock.quotas import PAGE, applied, name_for

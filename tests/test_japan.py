@@ -19,15 +19,16 @@ import budoux
 import openpyxl
 import pytest
 
-from adloom import rsa, rulepacks, textlen, typeset
+from adloom.brief.placements import builtin_placements
+from adloom.brief.read import read_campaign
 from adloom.cli import main
 from adloom.console import Env
+from adloom.copy import rsa, rulepacks, textlen
+from adloom.copy.lint import CopyContext, RuleId, check_copy
+from adloom.creative import typeset
+from adloom.creative.layout import AdCopy, plan_layout
 from adloom.errors import BriefError, ExitCode
-from adloom.layout import AdCopy, plan_layout
-from adloom.lint import CopyContext, RuleId, check_copy
 from adloom.model import BrandKit, Brief, GlossaryTerm, Placement, SearchAd
-from adloom.placements import builtin_placements
-from adloom.read import read_campaign
 from briefs import write_brief
 from factories import preview_html
 from fakebedrock import FakeBedrock

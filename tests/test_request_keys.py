@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 
 from adloom.model import CopyJob, ImageJob
-from adloom.plan import make_plan
 from adloom.providers import ProviderConfig
 from adloom.providers.base import Request
 from adloom.providers.bedrock import BedrockProvider
 from adloom.providers.draft import DraftProvider
 from adloom.registry import Registry, load_registry
+from adloom.run.plan import make_plan
 from campaigns import make_campaign
 
 HAIKU45 = "us.anthropic.claude-haiku-4-5-20251001-v1:0"  # native

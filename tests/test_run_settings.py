@@ -17,10 +17,10 @@ from typer.core import TyperGroup, TyperOption
 from typer.main import get_command
 
 from adloom.cli import app
+from adloom.engine.journal import Journal, run_settings
 from adloom.errors import ExitCode
-from adloom.journal import Journal, run_settings
 from adloom.providers.base import Request
-from adloom.runsettings import INHERITED, Choices
+from adloom.run.runsettings import INHERITED, Choices
 from briefs import write_brief
 from fakebedrock import FakeBedrock
 from test_bedrock_provider import NOVA_LITE, STABILITY

@@ -22,11 +22,11 @@ import pytest
 from botocore.exceptions import ClientError
 from PIL import Image
 
+from adloom.brief.read import read_campaign
 from adloom.cli import main
 from adloom.console import Env
 from adloom.errors import ExitCode
 from adloom.providers.judging import HEURISTIC_LABEL, heuristic
-from adloom.read import read_campaign
 from factories import preview_html
 from fakebedrock import FakeBedrock
 

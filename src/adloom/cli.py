@@ -25,14 +25,14 @@ from adloom.engine.core import DEFAULT_CONCURRENCY
 from adloom.errors import AdloomError, BriefError, ExitCode, InputError, Interrupted
 from adloom.lifeline import interrupted_exit, sigterm_stops
 from adloom.model import Campaign
-from adloom.providers import make_provider
+from adloom.providers import make_provider, plugin_models
 from adloom.providers.base import Kind
 from adloom.registry import Registry, load_registry
-from adloom.runsettings import overrides
+from adloom.run.runsettings import overrides
 
 if TYPE_CHECKING:
-    from adloom.review import Reviewed
-    from adloom.runsettings import Settled
+    from adloom.run.review import Reviewed
+    from adloom.run.runsettings import Settled
 
 app = typer.Typer(
     name="adloom",
@@ -134,7 +134,7 @@ def _env(ctx: typer.Context) -> Env:
 
 
 def _read(env: Env, brief: Path, settings: Mapping[str, str]) -> Campaign:
-    from adloom.read import read_campaign
+    from adloom.brief.read import read_campaign
 
     campaign = read_campaign(brief, settings)
     for w in campaign.warnings:
@@ -143,16 +143,16 @@ def _read(env: Env, brief: Path, settings: Mapping[str, str]) -> Campaign:
 
 
 def _registry(models: Sequence[Path] | None) -> Registry:
-    return load_registry(models or ())
+    return load_registry(models or (), plugin_files=plugin_models())
 
 
 def _go(env: Env, settled: Settled, as_json: bool, review: Reviewed | None = None) -> None:
     """Run (or, given ``review``, run the review round of) what was settled, and deliver
     it: print the summary; exit 1 when some ads failed, were not generated or are
     flagged (held back from the platform files)."""
-    from adloom.pipeline import run_plan
-    from adloom.report import print_summary
-    from adloom.review import run_review
+    from adloom.run.pipeline import run_plan
+    from adloom.run.report import print_summary
+    from adloom.run.review import run_review
 
     with env.progress() as tracker:
         if review is None:
@@ -191,7 +191,7 @@ def _root(
 @app.command()
 def validate(ctx: typer.Context, brief: BriefArg, set_: SetOpt = None) -> None:
     """Check a brief and print every problem with its place (exit 0 valid, 2 not)."""
-    from adloom.plan import check_names
+    from adloom.run.plan import check_names
 
     env = _env(ctx)
     campaign = _read(env, brief, overrides(set_))
@@ -221,7 +221,7 @@ def lint(
 
     Exit 0 when clean, 1 when problems were found, 2 when the file cannot be read.
     """
-    from adloom.lintcmd import lint_file, print_report
+    from adloom.run.lintcmd import lint_file, print_report
 
     env = _env(ctx)
     report = lint_file(target, brief=brief, overrides=overrides(set_))
@@ -246,11 +246,11 @@ def plan(
     as_json: JsonOpt = False,
 ) -> None:
     """The variant matrix, the requests it takes and what it would cost; no model calls."""
-    from adloom.generate import estimate
-    from adloom.plan import make_plan
-    from adloom.report import plan_report, print_plan
-    from adloom.runsettings import Choices, provider_config, provider_name, started
-    from adloom.score import scoring_report
+    from adloom.run.generate import estimate
+    from adloom.run.plan import make_plan
+    from adloom.run.report import plan_report, print_plan
+    from adloom.run.runsettings import Choices, provider_config, provider_name, started
+    from adloom.run.score import scoring_report
 
     env = _env(ctx)
     choices = Choices.given(ctx.params)
@@ -305,8 +305,8 @@ def run(
     mode: ModeOpt = None,
 ) -> None:
     """Run the whole pipeline and deliver ads, preview and workbook."""
-    from adloom.pipeline import default_out
-    from adloom.runsettings import Choices, settle
+    from adloom.run.pipeline import default_out
+    from adloom.run.runsettings import Choices, settle
 
     env = _env(ctx)
     out_dir = _out(out)
@@ -356,8 +356,8 @@ def review(
 
     Options as for run; those not given are the run's (docs/review.md).
     """
-    from adloom.review import find_brief, read_reviewed
-    from adloom.runsettings import Choices, for_review, settle
+    from adloom.run.review import find_brief, read_reviewed
+    from adloom.run.runsettings import Choices, for_review, settle
 
     env = _env(ctx)
     out_dir = _out(out) or workbook.parent
@@ -381,14 +381,14 @@ def models_cmd(
     region: RegionOpt = None,
 ) -> None:
     """List the model registry: ids, kinds, structured output, prices, lifecycle."""
-    from adloom.report import models_report, print_models
+    from adloom.run.report import models_report, print_models
 
     env = _env(ctx)
     values.region(region)
     if check:
-        from adloom.doctor import as_json as rows_json
-        from adloom.doctor import check_models, print_access
         from adloom.providers.bedrock.client import Clients
+        from adloom.run.doctor import as_json as rows_json
+        from adloom.run.doctor import check_models, print_access
 
         clients = Clients(profile=profile, region=region)
         clients.check()
@@ -415,8 +415,8 @@ def jobs(
     as_json: JsonOpt = False,
 ) -> None:
     """A run's batch jobs as the service sees them now; --stop stops those still running."""
-    from adloom.jobs import job_states
-    from adloom.report import print_jobs
+    from adloom.run.jobs import job_states
+    from adloom.run.report import print_jobs
 
     env = _env(ctx)
     states = job_states(out, _registry(models), profile=profile, stop=stop)
@@ -441,11 +441,11 @@ def doctor(
     as_json: JsonOpt = False,
 ) -> None:
     """Region, credential source and a cheap check per model; exit 3 if any check fails."""
-    from adloom.doctor import applied_quotas, print_checks, print_quotas
-    from adloom.doctor import as_json as checks_json
-    from adloom.doctor import doctor as run_checks
     from adloom.errors import ProviderError
     from adloom.providers.bedrock.client import Clients
+    from adloom.run.doctor import applied_quotas, print_checks, print_quotas
+    from adloom.run.doctor import as_json as checks_json
+    from adloom.run.doctor import doctor as run_checks
 
     env = _env(ctx)
     values.region(region)

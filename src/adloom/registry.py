@@ -290,7 +290,7 @@ def _read_json(path: Path) -> Mapping[str, Any]:
     return data
 
 
-def user_models_file() -> Path:
+def _user_models_file() -> Path:
     env = os.environ.get("ADLOOM_MODELS")
     if env:
         return Path(env)
@@ -298,15 +298,15 @@ def user_models_file() -> Path:
     return base / "adloom" / "models.json"
 
 
-def load_registry(extra_files: Iterable[Path] = ()) -> Registry:
-    """The shipped models, then those of provider plugins, the user's file and
-    ``extra_files`` (``--models``), each adding to or replacing what came before."""
-    from adloom.providers import plugin_models  # late: providers build on the registry
-
+def load_registry(extra_files: Iterable[Path] = (), plugin_files: Iterable[Path] = ()) -> Registry:
+    """The shipped models, then ``plugin_files`` (the models files of provider plugins,
+    which the caller gathers: providers build on the registry, not the other way round),
+    the user's file and ``extra_files`` (``--models``), each adding to or replacing what
+    came before."""
     raw = json.loads(files("adloom").joinpath("data/models.json").read_text(encoding="utf-8"))
     registry = Registry(_parse(raw, "models.json"), raw.get("defaults", {}))
-    user = user_models_file()
+    user = _user_models_file()
     paths = [user] if user.is_file() else []
-    for path in [*plugin_models(), *paths, *extra_files]:
+    for path in [*plugin_files, *paths, *extra_files]:
         registry = registry.merged(_read_json(path), str(path))
     return registry

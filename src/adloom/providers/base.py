@@ -16,7 +16,7 @@ Errors ``send`` may raise, besides returning a non-ok ``Response``:
 
 A provider that can run copy requests as batch jobs (written to storage, answered by
 the service on its own fleet, at a lower price) returns a ``Batches`` from
-``batches``; ``adloom.batching`` decides what goes there and waits for it.
+``batches``; ``adloom.run.batching`` decides what goes there and waits for it.
 """
 
 from __future__ import annotations

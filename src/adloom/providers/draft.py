@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adloom import rsa, textlen
+from adloom.copy import rsa, textlen
 from adloom.model import BrandKit, CopyJob, ImageJob, Usage, WidthRule
 from adloom.providers import ProviderConfig, judging, register
 from adloom.providers.base import Provider, Request, Response
@@ -97,7 +97,7 @@ def _rework(body: Mapping[str, Any]) -> int:
     return 1 if body.get("feedback") else 0
 
 
-def draft_copy(body: Mapping[str, Any]) -> dict[str, str]:
+def _draft_copy(body: Mapping[str, Any]) -> dict[str, str]:
     """Headline, body and CTA from the brief's fields, varied by variant index."""
     f, variant, language = body["fields"], int(body["variant"]), str(body["language"])
     limits, rule = body["limits"], body["limits"]["width_rule"]
@@ -119,7 +119,7 @@ def draft_copy(body: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def draft_search_copy(body: Mapping[str, Any]) -> dict[str, Any]:
+def _draft_search_copy(body: Mapping[str, Any]) -> dict[str, Any]:
     """A search ad's headlines, descriptions and paths from the brief's fields.
 
     Only whole texts that fit are used (a draft never cuts a phrase to fit a pool),
@@ -254,7 +254,7 @@ class DraftProvider(Provider):
                 request.label,
             )
             return Response("ok", image=png, usage=Usage(), meta={"draft": True})
-        write = draft_search_copy if "headlines" in request.body["limits"] else draft_copy
+        write = _draft_search_copy if "headlines" in request.body["limits"] else _draft_copy
         return Response("ok", output=write(request.body), meta={"draft": True})
 
 

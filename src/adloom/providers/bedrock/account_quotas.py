@@ -87,7 +87,7 @@ class Parsed:
     model: str  # normalised model name
 
 
-def normalise(name: str) -> str:
+def _normalise(name: str) -> str:
     """A model name as compared: case ignored, spaces collapsed, a trailing "V1" dropped."""
     words = name.lower().split()
     if len(words) > 1 and words[-1] == "v1":
@@ -101,16 +101,16 @@ def parse(name: str) -> Parsed | None:
     scope = _SCOPES.get(found["scope"]) if found else None
     if found is None or scope is None:
         return None
-    return Parsed(scope, found["unit"], normalise(found["model"]))
+    return Parsed(scope, found["unit"], _normalise(found["model"]))
 
 
-def parse_batch(name: str) -> tuple[str, str] | None:
+def _parse_batch(name: str) -> tuple[str, str] | None:
     """(the BatchLimits field, normalised model name) of a batch job quota; else None."""
     found = _BATCH.match(" ".join(name.lower().split()))
-    return (_BATCH_FIELDS[found["what"]], normalise(found["model"])) if found else None
+    return (_BATCH_FIELDS[found["what"]], _normalise(found["model"])) if found else None
 
 
-def scope_of(model_id: str) -> str:
+def _scope_of(model_id: str) -> str:
     """Which quotas a model id draws on: base ids on-demand, profile ids cross-region."""
     prefix = profile_of(model_id)
     if prefix is None:
@@ -135,7 +135,7 @@ def match(
         units = {"requests": "ipm"} if kind == "image" else {"tokens": "tpm", "requests": "rpm"}
         for word, unit in units.items():
             for quota_name in info.quota_names:
-                hit = index.get((scope_of(model), word, normalise(quota_name)))
+                hit = index.get((_scope_of(model), word, _normalise(quota_name)))
                 if hit is not None:
                     found.setdefault(model, {})[unit] = Applied(int(hit[1]), hit[0])
                     break
@@ -187,7 +187,7 @@ def _fetch(clients: Clients) -> list[tuple[str, float]]:
     for page in pages.paginate(ServiceCode=SERVICE_CODE, PaginationConfig={"PageSize": 100}):
         for quota in page.get("Quotas", []):
             name, value = quota.get("QuotaName", ""), quota.get("Value")
-            if value is not None and (parse(name) or parse_batch(name)):
+            if value is not None and (parse(name) or _parse_batch(name)):
                 rows.append((name, float(value)))
     return rows
 
@@ -223,7 +223,7 @@ def batch_limits(clients: Clients, info: ModelInfo) -> dict[str, int]:
     """The account's batch job limits for the model of ``info`` (BatchLimits' field ->
     value; the lowest where two quotas bound the same), from the cached list. Empty
     when none is known or the list cannot be read (the registry's limits apply then)."""
-    names = {normalise(n) for n in info.quota_names}
+    names = {_normalise(n) for n in info.quota_names}
     names |= {n.partition(" ")[2] for n in names if " " in n}  # without the vendor
     try:
         listed = _listed(clients, clients.region())
@@ -231,7 +231,7 @@ def batch_limits(clients: Clients, info: ModelInfo) -> dict[str, int]:
         return {}
     found: dict[str, int] = {}
     for name, value in listed:
-        parsed = parse_batch(name)
+        parsed = _parse_batch(name)
         if parsed is not None and parsed[1] in names and value >= 1:
             amount = int(value * GB) if parsed[0] == "max_bytes" else int(value)
             found[parsed[0]] = min(amount, found.get(parsed[0], amount))

@@ -167,11 +167,11 @@ def check(
         if warning:
             warnings.append(warning)
     if unavailable:
-        warnings.insert(0, fallback_warning(unavailable))
+        warnings.insert(0, _fallback_warning(unavailable))
     return warnings
 
 
-def fallback_warning(reason: str) -> str:
+def _fallback_warning(reason: str) -> str:
     advice = (
         " Allow bedrock:GetFoundationModel to check them."
         if reason.startswith("AccessDenied")
