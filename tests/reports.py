@@ -77,7 +77,7 @@ def yahoo_csv(path: Path, ads: Sequence[tuple[str, int, int, float, int]]) -> Pa
     ]  # fmt: skip
     for name, impressions, clicks, conversions, cost in ads:
         rows.append(["春", "cold-brew", name, "", f"{impressions:,}", f"{clicks:,}",
-                     f"{conversions:g}", f"¥{cost:,}"])  # fmt: skip
+                     f"{conversions:g}", f"￥{cost:,}"])  # fmt: skip
     rows.append(["合計", "", "", "", "", "", "", ""])
     path.write_bytes(_csv_text(rows).encode("cp932"))
     return path
