@@ -90,10 +90,10 @@ def learn(plan: Plan, source: Path, *, every: bool = False) -> Learned:
         verdict = decide(contenders, "ctr")
         for label, counts in contenders.items():
             p_best = verdict.p_best.get(label)
-            if p_best is not None and p_best < LOSER_P_BEST and not verdict.short:
-                replaced.append(by_label[label])
-            elif counts.impressions < MIN_TRIALS["ctr"]:
+            if counts.impressions < MIN_TRIALS["ctr"]:
                 kept["too little data"] += 1
+            elif p_best is not None and p_best < LOSER_P_BEST:
+                replaced.append(by_label[label])
             else:
                 kept["won" if label == verdict.winner else "not separated yet"] += 1
     replaced.sort(key=lambda job: _ctr(per_job.get(job, Counts())))

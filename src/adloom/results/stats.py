@@ -7,8 +7,10 @@
 - **Probability of being best**: each contender's rate is given a Beta(1 + successes,
   1 + failures) posterior (a uniform prior); ``DRAWS`` joint draws with the fixed
   ``SEED`` count how often each one is highest. A winner is named only when one
-  contender is best in at least ``P_BEST`` of the draws and every contender has at
-  least the minimum of trials (``MIN_TRIALS``): otherwise "not enough data yet".
+  contender is best in at least ``P_BEST`` of the draws (contenders with little data
+  take part: their wide posteriors make that harder) and has itself at least the
+  minimum of trials (``MIN_TRIALS``); otherwise "not enough data yet" when some have
+  too little, "not significant" when all have enough.
 - **How much more**: the trials per contender a two-sided 5% test with 80% power
   needs to tell the leader's rate from the runner-up's (normal approximation): a
   guide to how long to keep the ads running, not a promise.
@@ -124,24 +126,32 @@ class Verdict:
     p_best: Mapping[str, float]  # by contender taking part
     said: str  # in plain words, for the sheet, the page and the terminal
     more: int | None = None  # trials each contender still needs (None: named, or unknown)
-    short: tuple[str, ...] = ()  # contenders under the minimum, left out of the verdict
+    short: tuple[str, ...] = ()  # contenders under the minimum of trials
 
 
 def decide(
     contenders: Mapping[str, Counts], metric: MetricName, *, minimum: int | None = None
 ) -> Verdict:
-    """The verdict on ``contenders`` (label -> counts) by ``metric``."""
+    """The verdict on ``contenders`` (label -> counts) by ``metric``.
+
+    Every contender with a rate takes part in the draws, those under the minimum too:
+    their wide posteriors lower the leader's probability, as they should. The leader
+    is named only with ``P_BEST`` and at least the minimum of trials itself."""
     least = MIN_TRIALS[metric] if minimum is None else minimum
     unit, label = TRIALS[metric], LABELS[metric]
-    rates = {name: c.rate(metric) for name, c in contenders.items()}
-    short = tuple(name for name, r in rates.items() if r is None or r.trials < least)
-    taking = {name: r for name, r in rates.items() if r is not None and name not in short}
-    if len(taking) + len(short) < 2:
+    rates = {name: r for name, c in contenders.items() if (r := c.rate(metric)) is not None}
+    short = tuple(name for name, c in contenders.items() if c.trials(metric) < least)
+    if len(contenders) < 2:
         return Verdict(metric, None, {}, "only one to compare")
-    p_best = dict(zip(taking, probability_best(list(taking.values())), strict=True))
+    p_best = dict(zip(rates, probability_best(list(rates.values())), strict=True))
+    leader = max(p_best, key=lambda name: p_best[name]) if p_best else None
+    if leader is not None and p_best[leader] >= P_BEST and leader not in short:
+        said = f"{leader} has the best {label} (best in {p_best[leader]:.1%} of posterior draws)"
+        if short:
+            said += f"; {len(short)} other(s) have fewer than {least:,} {unit} yet"
+        return Verdict(metric, leader, p_best, said, short=short)
     if short:
-        have = min(contenders[name].trials(metric) for name in short)
-        more = least - have
+        more = least - min(contenders[name].trials(metric) for name in short)
         return Verdict(
             metric,
             None,
@@ -151,16 +161,8 @@ def decide(
             more,
             short,
         )
-    leader = max(p_best, key=lambda name: p_best[name])
-    if p_best[leader] >= P_BEST:
-        return Verdict(
-            metric,
-            leader,
-            p_best,
-            f"{leader} has the best {label} (best in {p_best[leader]:.1%} of posterior draws)",
-        )
-    ordered = sorted(taking, key=lambda name: -taking[name].value)
-    first, second = taking[ordered[0]], taking[ordered[1]]
+    ordered = sorted(rates, key=lambda name: -rates[name].value)
+    first, second = rates[ordered[0]], rates[ordered[1]]
     needed = trials_to_separate(first.value, second.value)
     if needed is None:
         return Verdict(metric, None, p_best, f"not significant: the {label}s are level — no winner")
@@ -169,8 +171,9 @@ def decide(
         metric,
         None,
         p_best,
-        f"not significant: the leader is best in only {p_best[leader]:.1%} of posterior draws"
-        f" (needs {P_BEST:.0%}); about {more:,} more {unit} each would tell the top two apart",
+        f"not significant: the leader is best in only {p_best[ordered[0]]:.1%} of posterior"
+        f" draws (needs {P_BEST:.0%}); about {more:,} more {unit} each would tell the top two"
+        " apart",
         more,
     )
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from adloom import safepath, textlen
 from adloom.results.analysis import Analysis
 from adloom.results.join import AdInfo
+from adloom.results.stats import MIN_TRIALS
 
 GUIDE_FILE = "style-guide.md"
 _STAMP = re.compile(r"<!-- adloom style guide, generated: sha256 ([0-9a-f]{64})\b.*?-->\n?")
@@ -75,7 +76,11 @@ def winners_and_losers(analysis: Analysis) -> tuple[list[AdInfo], list[AdInfo]]:
         for line in slot.lines:
             if line.winner:
                 winners.append(analysis.ads[line.label])
-            elif line.p_best_ctr is not None and line.p_best_ctr < LOSER_P_BEST:
+            elif (
+                line.p_best_ctr is not None
+                and line.p_best_ctr < LOSER_P_BEST
+                and line.counts.impressions >= MIN_TRIALS["ctr"]
+            ):
                 losers.append(analysis.ads[line.label])
     return winners, losers
 
