@@ -67,7 +67,7 @@ def test_the_next_round_carries_the_winners_and_the_style_guide(
 
     code, data, text = run_json("results", out, report(tmp_path), "--json")
     assert code == ExitCode.OK, text
-    assert data["winners"][f"cold-brew / general / en / meta_feed"]["ctr"] == f"{P}_v1"
+    assert data["winners"]["cold-brew / general / en / meta_feed"]["ctr"] == f"{P}_v1"
     guide = (out / "style-guide.md").read_text(encoding="utf-8")
     assert "From 1 winning and 1 losing ads" in guide
 

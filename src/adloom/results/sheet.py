@@ -117,7 +117,7 @@ def write_sheet(out: Path, analysis: Analysis, unmatched: Sequence[Unmatched]) -
         _note(ws, "judge score vs CTR", "spearman", f"{analysis.judge.ads} ads", said)
     if unmatched:
         _put(ws, [])
-        _note(ws, "rows not matched", "", "where", "why")
+        _note(ws, "rows not matched", "where", "ad name or utm_content", "why")
         for miss in unmatched:
-            _note(ws, "unmatched", "", miss.where, miss.why)
+            _note(ws, "unmatched", miss.where, miss.key, miss.why)
     return safepath.write_with(out, out / SHEET_FILE, workbook.save)
