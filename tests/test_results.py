@@ -16,7 +16,7 @@ from adloom.results.numbers import parse_number
 from adloom.results.stats import Counts, decide, probability_best, spearman, wilson
 from briefs import write_brief
 from reports import generic_csv, google_csv, meta_csv, meta_xlsx_ja, yahoo_csv
-from test_cli import run_json
+from test_cli import run_cli, run_json
 
 CAMPAIGN = {"name": "Spring Launch", "brand": "Lumen", "provider": "draft", "variants": 3,
             "languages": "en", "placements": "meta_feed, google_rsa"}  # fmt: skip
@@ -291,3 +291,41 @@ def test_spearman_matches_scipy() -> None:
     ys = [0.031, 0.02, 0.025, 0.01, 0.04, 0.012]
     assert spearman(xs, ys) == pytest.approx(stats.spearmanr(xs, ys).statistic, abs=1e-12)
     assert spearman([1, 2], [2, 1]) is None
+
+
+def test_judge_scores_against_observed_ctr(tmp_path: Path) -> None:
+    brief = write_brief(tmp_path / "brief.xlsx", {**CAMPAIGN, "score": "true"}, [BRIEF])
+    out = tmp_path / "out"
+    code, _, text = run_json("run", brief, "--out", out)
+    assert code == ExitCode.OK, text
+    ws = openpyxl.load_workbook(out / "variants.xlsx")["Variants"]
+    header = [c.value for c in ws[1]]
+    scores = {r[0]: r[header.index("score")] for r in ws.iter_rows(min_row=2, values_only=True)}
+    clicks = dict(zip([*META, *RSA], (900, 400, 420, 180, 181, 30), strict=True))
+    report = generic_csv(
+        tmp_path / "all.csv",
+        ["ad_name", "impressions", "clicks"],
+        [[name, 20000, n] for name, n in clicks.items()],
+    )
+    code, data, text = results(out, report)
+    assert code == ExitCode.OK, text
+    names = [*META, *RSA]
+    expected = stats.spearmanr([scores[n] for n in names], [clicks[n] for n in names]).statistic
+    assert data["judge"]["ads"] == 6
+    assert data["judge"]["spearman"] == pytest.approx(expected, abs=1e-12)
+    html = (out / "results.html").read_text(encoding="utf-8")
+    assert "Spearman rank correlation" in html
+
+
+def test_what_the_terminal_says(out: Path, tmp_path: Path) -> None:
+    meta = meta_csv(tmp_path / "meta.csv", [
+        (META[0], 20000, 800, 40, 100.0),
+        (META[1], 20000, 400, 10, 100.0),
+        ("autumn_sale_v1", 5000, 50, 0, 20.0),
+    ])  # fmt: skip
+    code, said, err = run_cli("results", out, meta)
+    assert code == ExitCode.OK, err
+    assert "meta.csv: meta report, 3 rows" in said
+    assert "2 of 3 rows matched an ad (2 by ad name, 0 by utm_content); 1 did not" in said
+    assert 'meta.csv!4: not matched: ad name "autumn_sale_v1" is not an ad of this run' in err
+    assert f"{META[0]} has the best CTR" in said

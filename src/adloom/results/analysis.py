@@ -57,13 +57,6 @@ class Analysis:
     dimensions: tuple[Comparison, ...]
     judge: JudgeFit | None  # None: no ad was scored
 
-    def winners(self) -> list[str]:
-        """The ads named best by CTR in their slot."""
-        return [c.ctr.winner for c in self.slots if c.ctr.winner]
-
-    def slot_of(self, name: str) -> Comparison | None:
-        return next((c for c in self.slots if any(ln.label == name for ln in c.lines)), None)
-
 
 def slot_name(info: AdInfo) -> str:
     return " / ".join(info.dims[d] for d in ("brief", "audience", "language", "placement"))

@@ -99,7 +99,7 @@ _CURRENCY_NOTE = re.compile(r"\s*[(（][^)）]{1,12}[)）]\s*$")
 # Parts of a header that name data about a person, never an aggregate (English, Japanese).
 _PERSONAL = re.compile(
     r"e-?mail|phone|telephone|mobile|first.?name|last.?name|full.?name|user.?(id|name)"
-    r"|customer|address|birth|gclid|fbclid|ip.?address|device.?id|メール|電話|氏名|名前（?個人|住所|生年月日|顧客",
+    r"|customer|address|birth|gclid|fbclid|ip.?address|device.?id|メール|電話|氏名|住所|生年月日|顧客",
     re.IGNORECASE,
 )
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from adloom.console import Env
 from adloom.errors import InputError
+from adloom.inputs import check_file_size
 from adloom.outdir import claimed
 from adloom.results.analysis import Analysis, analyse
 from adloom.results.columns import FIELDS, Field
@@ -99,7 +100,9 @@ def results(
     seen: dict[str, Path] = {}
     for path in paths:
         if path.is_file():
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+            check_file_size(path)  # before a byte is read, as for every input
+            with path.open("rb") as file:
+                digest = hashlib.file_digest(file, "sha256").hexdigest()
             if digest in seen:
                 raise InputError(
                     f"{path.name}: the same report as {seen[digest].name} — give each once,"

@@ -126,7 +126,6 @@ class Verdict:
     p_best: Mapping[str, float]  # by contender taking part
     said: str  # in plain words, for the sheet, the page and the terminal
     more: int | None = None  # trials each contender still needs (None: named, or unknown)
-    short: tuple[str, ...] = ()  # contenders under the minimum of trials
 
 
 def decide(
@@ -149,7 +148,7 @@ def decide(
         said = f"{leader} has the best {label} (best in {p_best[leader]:.1%} of posterior draws)"
         if short:
             said += f"; {len(short)} other(s) have fewer than {least:,} {unit} yet"
-        return Verdict(metric, leader, p_best, said, short=short)
+        return Verdict(metric, leader, p_best, said)
     if short:
         more = least - min(contenders[name].trials(metric) for name in short)
         return Verdict(
@@ -159,7 +158,6 @@ def decide(
             f"not enough data yet: {len(short)} with fewer than {least:,} {unit}"
             f" (about {more:,} more {unit} each)",
             more,
-            short,
         )
     ordered = sorted(rates, key=lambda name: -rates[name].value)
     first, second = rates[ordered[0]], rates[ordered[1]]
