@@ -375,6 +375,7 @@ def review(
     region: RegionOpt = None,
     keep: KeepOpt = None,
     mode: ModeOpt = None,
+    learn_from: LearnOpt = None,
 ) -> None:
     """Next round: keep approved ads, regenerate rejected ones from the notes (docs/review.md).
 
@@ -391,8 +392,11 @@ def review(
     choices.check()
     campaign = _read(env, find_brief(reviewed, brief), choices.sets)
     settled = settle(env, campaign, _registry(models), choices, out=out_dir, force=force, wait=wait)
-    if has_results(workbook.parent):  # what ran teaches the ads this round writes again
-        settled = _learned(env, settled, workbook.parent, every=True)
+    # What ran teaches the ads this round writes again: the given folder's results,
+    # else those of the workbook's own folder when it has some.
+    source = learn_from or (workbook.parent if has_results(workbook.parent) else None)
+    if source is not None:
+        settled = _learned(env, settled, source, every=True)
     _go(env, settled, as_json, review=reviewed)
 
 
