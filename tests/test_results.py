@@ -13,6 +13,7 @@ from scipy import integrate, stats
 
 from adloom.errors import ExitCode
 from adloom.results.numbers import parse_number
+from adloom.results.reports import read_report
 from adloom.results.stats import Counts, decide, probability_best, spearman, wilson
 from briefs import write_brief
 from reports import generic_csv, google_csv, meta_csv, meta_xlsx_ja, yahoo_csv
@@ -329,3 +330,14 @@ def test_what_the_terminal_says(out: Path, tmp_path: Path) -> None:
     assert "2 of 3 rows matched an ad (2 by ad name, 0 by utm_content); 1 did not" in said
     assert 'meta.csv!4: not matched: ad name "autumn_sale_v1" is not an ad of this run' in err
     assert f"{META[0]} has the best CTR" in said
+
+
+def test_an_ad_named_like_a_totals_row_is_read(tmp_path: Path) -> None:
+    report = generic_csv(
+        tmp_path / "r.csv",
+        ["ad_name", "impressions", "clicks"],
+        [["total-care_v1", "100", "1"], ["Total: Account", "100", "1"], ["合計", "", ""]],
+    )
+    read = read_report(report)
+    assert [row.ad_name for row in read.rows] == ["total-care_v1"]
+    assert read.totals == 2

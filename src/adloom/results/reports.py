@@ -36,7 +36,9 @@ from adloom.results.stats import Counts
 from adloom.sheets import cell_ref, read_xlsx, text_sheet
 
 _HEADER_SEARCH = 30  # rows looked at for the header (title and date lines come first)
-_TOTAL = re.compile(r"^\s*(total|totals|grand total|合計|総計|総合計)\b", re.IGNORECASE)
+# A totals row's label is the word alone or followed by what it totals: "Total: Account",
+# "合計"; never an ad whose name starts with it ("total-care_spring_v1").
+_TOTAL = re.compile(r"\s*(totals?|grand total|合計|総計|総合計)\s*([:：(（].*)?", re.IGNORECASE)
 _BOMS = ((b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"), (b"\xef\xbb\xbf", "utf-8-sig"))
 
 
@@ -159,7 +161,7 @@ def _read(path: Path, prefix: str, rows: Rows, found: tuple[int, dict[Field, int
             column = columns.get(field)
             return cells[column] if column is not None and column < len(cells) else ""
 
-        if any(_TOTAL.match(text) for text in cells[:3] if text):
+        if any(_TOTAL.fullmatch(text) for text in cells[:3] if text):
             totals += 1
             continue
         metrics: dict[Field, float] = {}
