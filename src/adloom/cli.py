@@ -122,6 +122,13 @@ ModeOpt = Annotated[
         "on-demand, or auto: batch when there are enough requests (docs/batch.md)."
     ),
 ]
+LearnOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="An out folder with results (adloom results): rewrite its losers with the"
+        " winners as examples and its style guide (docs/results.md)."
+    ),
+]
 KeepOpt = Annotated[
     int | None,
     typer.Option(help="Deliver the best K ads per slot by score; the rest are candidates."),
@@ -303,6 +310,7 @@ def run(
     region: RegionOpt = None,
     keep: KeepOpt = None,
     mode: ModeOpt = None,
+    learn_from: LearnOpt = None,
 ) -> None:
     """Run the whole pipeline and deliver ads, preview and workbook."""
     from adloom.run.pipeline import default_out
@@ -315,7 +323,23 @@ def run(
     campaign = _read(env, brief, choices.sets)
     out_dir = out_dir or default_out(campaign)
     settled = settle(env, campaign, _registry(models), choices, out=out_dir, force=force, wait=wait)
+    if learn_from is not None:
+        settled = _learned(env, settled, learn_from, every=False)
     _go(env, settled, as_json)
+
+
+def _learned(env: Env, settled: Settled, source: Path, *, every: bool) -> Settled:
+    """``settled`` with the lessons of the results in ``source`` (adloom.results.learn)."""
+    from adloom.results.learn import learn
+
+    learned = learn(settled.plan, source, every=every)
+    kept = ", ".join(f"{n} {why}" for why, n in learned.kept.items()) or "none"
+    guide = "edited by hand" if learned.guide_edited else "as generated"
+    env.err(
+        f"learning from {source}: {len(learned.replaced)} copy job(s) written again with"
+        f" {learned.examples} winning example(s) and the style guide ({guide}); kept: {kept}"
+    )
+    return replace(settled, plan=learned.plan)
 
 
 @app.command()
@@ -351,11 +375,13 @@ def review(
     region: RegionOpt = None,
     keep: KeepOpt = None,
     mode: ModeOpt = None,
+    learn_from: LearnOpt = None,
 ) -> None:
     """Next round: keep approved ads, regenerate rejected ones from the notes (docs/review.md).
 
     Options as for run; those not given are the run's (docs/review.md).
     """
+    from adloom.results.store import has_results
     from adloom.run.review import find_brief, read_reviewed
     from adloom.run.runsettings import Choices, for_review, settle
 
@@ -366,7 +392,43 @@ def review(
     choices.check()
     campaign = _read(env, find_brief(reviewed, brief), choices.sets)
     settled = settle(env, campaign, _registry(models), choices, out=out_dir, force=force, wait=wait)
+    # What ran teaches the ads this round writes again: the given folder's results,
+    # else those of the workbook's own folder when it has some.
+    source = learn_from or (workbook.parent if has_results(workbook.parent) else None)
+    if source is not None:
+        settled = _learned(env, settled, source, every=True)
     _go(env, settled, as_json, review=reviewed)
+
+
+@app.command()
+def results(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Argument(help="The out folder of the run whose ads ran.")],
+    reports: Annotated[
+        list[Path],
+        typer.Argument(help="Reports exported from Meta, Google Ads or Yahoo! (.csv, .xlsx)."),
+    ],
+    column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--column",
+            help="field=Header for a report adloom does not know (repeatable; docs/results.md).",
+        ),
+    ] = None,
+    templates: TemplatesOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Read the platforms' reports, join them to the run's ads and show what won."""
+    from adloom.results.command import parse_mapping, print_outcome
+    from adloom.results.command import results as read_results
+
+    env = _env(ctx)
+    values.folder(templates, "--templates")
+    outcome = read_results(out, reports, parse_mapping(column), templates=templates, notify=env.err)
+    if as_json:
+        env.json(outcome.as_json())
+    else:
+        print_outcome(env, outcome)
 
 
 @app.command(name="models")
