@@ -23,7 +23,7 @@ __all__ = ["Account", "Applied", "Quota", "Quotas", "Source", "unit_of"]
 
 PREFIX = "quota."
 Unit = Literal["tpm", "ipm"]
-UNITS: dict[str, str] = {"tpm": "tokens/min", "ipm": "images/min", "rpm": "requests/min"}
+UNITS: dict[Unit, str] = {"tpm": "tokens/min", "ipm": "images/min"}
 
 
 def unit_of(kind: Kind) -> Unit:

@@ -82,7 +82,7 @@ class Applied:
 
 @dataclass(frozen=True)
 class Account:
-    """The account's own quotas: model id as sent -> unit (tpm, ipm, rpm) -> quota.
+    """The account's own quotas: model id as sent -> unit (tpm, ipm) -> quota.
 
     ``warnings`` say once why some could not be read (the registry's are used then).
     """
