@@ -160,6 +160,19 @@ class ModelInfo(BaseModel):
             )
         return self
 
+    def unreachable(self) -> str:
+        """Why adloom cannot call the model at all; "" when it can."""
+        if self.api == "messages":
+            return (
+                "it is served only through Bedrock's Anthropic Messages API endpoint "
+                "(/anthropic/v1/messages), not through Converse, which adloom uses"
+            )
+        return ""
+
+    def usable_on(self, today: date) -> bool:
+        """Offered to a user choosing a model: reachable and not past its end of life."""
+        return not self.unreachable() and self.lifecycle.status_on(today) != "retired"
+
     def priced_for(self, model_id: str) -> ModelInfo:
         """This entry with the prices of ``model_id`` as sent (its profile family's)."""
         prices = self.profile_prices.get(profile_of(model_id) or "")
@@ -277,6 +290,25 @@ class Registry:
             raise ModelAccessError(
                 f'{place}model "{model_id}" is a {info.kind} model, not a {kind} model.',
                 hint=f"`adloom models` lists the {kind} models.",
+            )
+        return info
+
+    def callable(self, model_id: str, *, kind: str, where: str = "") -> ModelInfo:
+        """``get``, refusing (exit 3, before any call) a model adloom cannot call at all."""
+        info = self.get(model_id, kind=kind, where=where)
+        why = info.unreachable()
+        if why:
+            place = f"{where}: " if where else ""
+            usable = [
+                m.id
+                for m in self.models.values()
+                if m.provider == info.provider and m.kind == kind and m.usable_on(date.today())
+            ][:3]
+            raise ModelAccessError(
+                f'{place}model "{model_id}" cannot be used by adloom: {why}.',
+                hint=f"Choose a {kind} model served through Converse"
+                + (f", e.g. {', '.join(usable)}" if usable else "")
+                + " (`adloom models`, column API).",
             )
         return info
 

@@ -5,9 +5,9 @@ ServiceQuotasV20190624.<Operation>``, signed for ``servicequotas``. Only
 ``ListServiceQuotas`` is served, validated against botocore's service model, in
 small pages so callers must follow ``NextToken``.
 
-The list is what an account sees for service code ``bedrock``: per model, the
-tokens (text) or images (image models) per minute of each way it can be called (on demand by base id,
-cross-region and global profiles), named by the model's display name in the two
+The list is what an account sees for service code ``bedrock``: per model, the tokens
+(text) or images (image models) per minute of each way it can be called (on demand by
+base id, cross-region and global profiles), named by the model's display name in the two
 generations of names AWS uses, among quotas that are not per-minute inference
 quotas (per day, latency-optimized, batch, a 1M-context variant, requests per minute
 left from before 2026). Values are AWS-like
