@@ -70,8 +70,9 @@ class ProfilePrice(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     input_per_m: Price
     output_per_m: Price
-    cache_read_per_m: Price = 0.0
-    cache_write_per_m: Price = 0.0
+    # Unset: the entry's own cache prices (a profile family priced apart only for tokens).
+    cache_read_per_m: Price | None = None
+    cache_write_per_m: Price | None = None
     source: str = ""  # where the price was read (docs/models.md)
 
 
@@ -178,7 +179,7 @@ class ModelInfo(BaseModel):
         prices = self.profile_prices.get(profile_of(model_id) or "")
         if prices is None:
             return self
-        return self.model_copy(update=prices.model_dump(exclude={"source"}))
+        return self.model_copy(update=prices.model_dump(exclude={"source"}, exclude_none=True))
 
     def tiers(self) -> list[Tier]:
         """The service tiers the model takes: ``default`` and those it is priced for."""
