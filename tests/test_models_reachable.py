@@ -52,6 +52,8 @@ def test_new_models_are_in_the_registry_and_the_fakes_catalogue() -> None:
         assert MODELS[model].api == info.api
         assert {"id", "price"} <= set(info.sources)  # each fact with where it was read
         assert set(info.profiles) == set(MODELS[model].profiles) or info.api == "messages"
+    # Every shipped Bedrock model says where its facts come from.
+    assert all(m.sources for m in registry.models.values() if m.provider == "bedrock")
     assert registry.get(OPUS46).lifecycle.status == "active"
     assert registry.get(OPUS47).unreachable()
     assert not registry.get(OPUS46).unreachable()
