@@ -256,7 +256,7 @@ def plan(
     from adloom.run.generate import estimate
     from adloom.run.plan import make_plan
     from adloom.run.report import plan_report, print_plan
-    from adloom.run.runsettings import Choices, provider_config, provider_name, started
+    from adloom.run.runsettings import Choices, judge_of, provider_config, provider_name, started
     from adloom.run.score import scoring_report
 
     env = _env(ctx)
@@ -267,15 +267,18 @@ def plan(
     config = provider_config(choices, campaign, registry)
     the_provider = make_provider(name, config)  # an unknown provider: exit 2
     the_plan = make_plan(campaign, registry, name)
-    started(env, the_provider, the_plan)
+    started(env, the_provider, the_plan, judge_of(campaign, registry, name))
     est = estimate(the_plan, the_provider)
     # The same requests as a batch run would build them (structured output a job takes),
     # for a text model offered in batch only: a big plan is not built twice for nothing.
     text = registry.find(the_plan.text_model)
     batched = make_provider(name, replace(config, batch=True)) if text and text.batch else None
     batch = estimate(the_plan, batched) if batched else None
-    report = plan_report(the_plan, est, name, registry, config.tier, batch=batch)
-    report |= scoring_report(the_plan, registry, name)
+    text_sent = the_provider.sent_id(the_plan.text_model, "text")
+    report = plan_report(
+        the_plan, est, name, registry, config.tier, batch=batch, text_sent=text_sent
+    )
+    report |= scoring_report(the_plan, registry, the_provider)
     if as_json:
         env.json(report)
     else:
@@ -441,6 +444,12 @@ def models_cmd(
     ] = False,
     profile: ProfileOpt = None,
     region: RegionOpt = None,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Also list models past their end of life (kept to explain refusals)."
+        ),
+    ] = False,
 ) -> None:
     """List the model registry: ids, kinds, structured output, prices, lifecycle."""
     from adloom.run.report import models_report, print_models
@@ -454,13 +463,13 @@ def models_cmd(
 
         clients = Clients(profile=profile, region=region)
         clients.check()
-        rows = check_models(_registry(models), clients)
+        rows = check_models(_registry(models), clients, show_all=show_all)
         if as_json:
             env.json({"region": clients.region(), "models": rows_json(rows)})
         else:
             print_access(env, rows, clients.region())
         return
-    report = models_report(_registry(models))
+    report = models_report(_registry(models), show_all=show_all)
     if as_json:
         env.json(report)
     else:

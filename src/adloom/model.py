@@ -491,7 +491,7 @@ class BatchJobReport:
 
 # The unit a model is paced on (engine/quotas.py), here so a run's summary can name it.
 Unit = Literal["tpm", "ipm"]
-UNITS: dict[str, str] = {"tpm": "tokens/min", "ipm": "images/min", "rpm": "requests/min"}
+UNITS: dict[str, str] = {"tpm": "tokens/min", "ipm": "images/min"}
 
 
 @dataclass(frozen=True)
