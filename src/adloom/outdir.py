@@ -43,6 +43,11 @@ OWNED = (
     "masters",
     "thumbs",
     "exports",
+    # adloom results (docs/results.md)
+    "results.json",
+    "results.xlsx",
+    "results.html",
+    "style-guide.md",
 )
 # A folder holding only these counts as empty: the lock of a run killed before it
 # marked the folder, and what file browsers leave in every folder they open.

@@ -220,6 +220,7 @@ def copy_prompt(job: CopyJob, feedback: Sequence[str], mode: Mode, prompts: Prom
         "localized": job.brief.written_in(job.language),
         "rules": list(job.rules),
         "glossary": list(job.glossary),
+        "lessons": job.lessons,  # --learn-from: the winners' copy and the style guide
     }
     system = prompts.render("copy_system.j2", context)
     user = prompts.render("copy_rsa_user.j2" if search else "copy_user.j2", context)
