@@ -93,10 +93,17 @@ def test_batch_body_leaves_out_what_only_on_demand_takes() -> None:
     )
 
 
-def test_native_model_keeps_its_json_schema_in_batch() -> None:
+def test_a_native_model_asks_in_the_prompt_in_batch_unless_told_native() -> None:
+    """batch.structured_output: prompt by default (AWS's pages disagree on whether a
+    batch record takes outputConfig), native when asked; anything else is refused."""
     body = provider({}).text_request(copy_job(HAIKU45)).body
-    assert body["outputConfig"]["textFormat"]["type"] == "json_schema"
-    assert all("cachePoint" not in block for block in body["system"])
+    assert "outputConfig" not in body
+    assert "JSON" in body["messages"][0]["content"][0]["text"]
+    native = provider({"batch.structured_output": "native"}).text_request(copy_job(HAIKU45))
+    assert native.body["outputConfig"]["textFormat"]["type"] == "json_schema"
+    assert all("cachePoint" not in block for block in native.body["system"])
+    with pytest.raises(InputError, match=r"batch.structured_output \"tools\" is not one of"):
+        provider({"batch.structured_output": "tools"})
 
 
 def test_a_responsive_search_ad_for_batch_asks_in_the_prompt(fake_bedrock: FakeBedrock) -> None:
@@ -336,7 +343,7 @@ def test_a_job_is_followed_to_its_end_and_its_answers_read_at_batch_prices(
              + usage.output_tokens * info.batch_output_per_m) / 1e6
         )  # fmt: skip
         assert 0 < usage.cost_usd <= batches.worst_cost(request)
-    assert batches.skipped == []
+    assert batches.skipped.count == 0
 
 
 def test_a_tool_mode_model_built_for_batch_is_answered_by_the_job(
@@ -353,9 +360,9 @@ def test_a_tool_mode_model_built_for_batch_is_answered_by_the_job(
     assert [got[r.key].response.status for r in asked] == ["ok"] * 5  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize(("code", "retry"), [(400, False), (429, True), (500, True)])
-def test_error_records_say_whether_on_demand_could_do_better(
-    fake_bedrock: FakeBedrock, s3: S3Bucket, code: int, retry: bool
+@pytest.mark.parametrize("code", [400, 429, 500])
+def test_error_records_say_why_and_none_is_taken_for_a_structured_output_refusal(
+    fake_bedrock: FakeBedrock, s3: S3Bucket, code: int
 ) -> None:
     fake_bedrock.behaviour.batch_min_records = 1
     fake_bedrock.behaviour.batch_error_records = 2
@@ -368,7 +375,7 @@ def test_error_records_say_whether_on_demand_could_do_better(
     for request in asked[:2]:
         answer = got[request.key]
         assert answer.response is None
-        assert answer.retry is retry
+        assert not answer.structured_refused  # a prompt-form record: nothing native refused
         assert f"({code}: " in answer.error
     assert all(got[r.key].response is not None for r in asked[2:])
 
@@ -538,6 +545,6 @@ def test_lines_that_are_not_answers_are_skipped_with_a_note(
     response = got[0].response
     assert response is not None
     assert response.status == "ok", response.error
-    assert len(batches.skipped) == 2
-    assert batches.skipped[0].endswith("job-1.jsonl.out line 1: not JSON")
-    assert "line 2: record id 'fff" in batches.skipped[1]
+    assert batches.skipped.count == 2
+    assert batches.skipped.examples[0].endswith("job-1.jsonl.out line 1: not JSON")
+    assert "line 2: record id 'fff" in batches.skipped.examples[1]

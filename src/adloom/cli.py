@@ -267,7 +267,10 @@ def plan(
     text = registry.find(the_plan.text_model)
     batched = make_provider(name, replace(config, batch=True)) if text and text.batch else None
     batch = estimate(the_plan, batched) if batched else None
-    report = plan_report(the_plan, est, name, registry, config.tier, batch=batch)
+    job_model = batched.batch_job_model(the_plan.text_model) if batched else None
+    report = plan_report(
+        the_plan, est, name, registry, config.tier, batch=batch, batch_model=job_model
+    )
     report |= scoring_report(the_plan, registry, name)
     if as_json:
         env.json(report)
