@@ -149,7 +149,7 @@ class Batcher:
         # this folder, as the journal remembers): their batch requests ask in the prompt.
         self._prompt_form: set[str] = set()
         for model, why in self.journal.batch_prompt_forms().items():
-            self._use_prompt_form(model)
+            self._prompt_form.add(model)  # the provider is told in ``run`` (see there)
             self.notify(
                 f"Batch jobs of {model} refused native structured output in an earlier run"
                 f" ({why}); its batch requests carry the schema in the prompt."
@@ -166,16 +166,7 @@ class Batcher:
         """Answer ``requests`` like ``Engine.run``, copy requests of batch models in jobs.
         ``rebuild``: a request built again as the provider now builds it (for requests
         planned in a job before their model's jobs refused native structured output)."""
-        unique = list({r.key: r for r in requests}.values())
-        batched: dict[str, list[Request]] = {}
-        direct: list[Request] = []
-        for request in unique:
-            if request.kind != "text" or self._model_limits(request.model) is None:
-                direct.append(request)
-            elif self.engine.lookup(request) is not None:
-                direct.append(request)  # the engine hands a journal hit on
-            else:
-                batched.setdefault(request.model, []).append(request)
+        batched, direct = self._sort(requests, rebuild)
         for model, todo in batched.items():
             self._plan(model, todo, direct, on_outcome)
         if not self._pending and not self._active:
@@ -196,7 +187,7 @@ class Batcher:
             while outstanding:
                 item = _next(ended)
                 if isinstance(item, _Pending):  # its model now asks in the prompt
-                    self._replan(item, rebuild, again, on_outcome)
+                    outstanding -= not self._replan(item, rebuild, again, on_outcome)
                     continue
                 outstanding -= 1
                 again += self._collected(item, on_outcome)
@@ -204,6 +195,31 @@ class Batcher:
             self.engine.run(again, on_outcome)
         finally:
             stop.set()
+
+    def _sort(
+        self, requests: Sequence[Request], rebuild: Callable[[Request], Request] | None
+    ) -> tuple[dict[str, list[Request]], list[Request]]:
+        """(the requests for batch jobs by model, those for the engine: journal hits,
+        images, models without batch jobs)."""
+        # Requests of a model whose jobs refused native output (in an earlier run) were
+        # built before this: those the journal does not answer as built are built again
+        # in prompt form (an answer an earlier run got either way is reused).
+        for model in self._prompt_form:
+            self.batches.use_prompt_form(model)
+        batched: dict[str, list[Request]] = {}
+        direct: list[Request] = []
+        for request in {r.key: r for r in requests}.values():
+            if request.kind != "text" or self._model_limits(request.model) is None:
+                direct.append(request)
+                continue
+            now = request
+            if self.engine.lookup(now) is None and rebuild and now.model in self._prompt_form:
+                now = rebuild(now)
+            if self.engine.lookup(now) is not None:
+                direct.append(now)  # the engine hands a journal hit on
+            else:
+                batched.setdefault(now.model, []).append(now)
+        return batched, direct
 
     def status(self) -> str:
         """One line for the progress display while jobs run."""
@@ -321,19 +337,21 @@ class Batcher:
         rebuild: Callable[[Request], Request] | None,
         direct: list[Request],
         on_outcome: Callable[[Outcome], None],
-    ) -> None:
+    ) -> bool:
         """A job not yet submitted whose model's jobs refused native structured output:
         its requests built again in prompt form and queued again (without ``rebuild``,
-        sent on-demand as they are)."""
+        sent on-demand as they are). False when it is not queued again."""
         self.engine.budget.settle(planned.worst, 0.0)
         records = list(planned.submission.records)
         if rebuild is None:
             direct += records
-            return
+            return False
         again = self._reserve(planned.model, [rebuild(r) for r in records], on_outcome)
-        if again is not None:
-            with self._lock:
-                self._pending.append(again)
+        if again is None:
+            return False
+        with self._lock:
+            self._pending.append(again)
+        return True
 
     def _launch_room(
         self, ended: queue.Queue[_Ended | _Pending], *, raise_errors: bool = False
