@@ -180,7 +180,8 @@ def test_limits_and_worst_cost_come_from_the_registry() -> None:
     limits = batches.limits(HAIKU45)
     info = registry().get(HAIKU45)
     assert limits is not None
-    assert (limits.min_records, limits.max_records, limits.max_bytes) == (100, 50_000, 1024**3)
+    # The registry's 1,024 MB, within Bedrock's input file limit of 10^9 bytes ("1 GB").
+    assert (limits.min_records, limits.max_records, limits.max_bytes) == (100, 50_000, 10**9)
     assert batches.limits(COHERE) is None
     request = provider({}).text_request(copy_job(HAIKU45))
     worst = batches.worst_cost(request)
@@ -192,23 +193,26 @@ def test_limits_and_worst_cost_come_from_the_registry() -> None:
 
 def test_the_accounts_batch_quotas_replace_the_registrys(fake_bedrock: FakeBedrock) -> None:
     """Service Quotas names batch quotas by the model without its vendor ("Nova Lite V1");
-    of two record limits (per job, per input file) the lower holds: one file a job."""
+    of two record limits (per job, per input file) the lower holds: one file a job; a
+    file is never over 10^9 bytes; the quota of jobs at once is read too."""
     fake_bedrock.behaviour.service_quotas = {
         "Minimum number of records per batch inference job for Nova Lite V1": 1000,
         "Records per batch inference job for Nova Lite V1": 40_000,
         "Records per input file per batch inference job for Nova Lite V1": 20_000,
         "Batch inference input file size (in GB) for Nova Lite V1": 2,
         "Minimum number of records per batch inference job for Nova Micro V1": 500,
+        "Sum of in-progress and submitted batch inference jobs using a base model for "
+        "Nova Lite V1": 3,
     }
     batches = provider(settings("my-bucket")).batches()
-    assert batches.limits(f"us.{NOVA_LITE}") == BatchLimits(1000, 20_000, 2 * 10**9)
-    assert batches.limits(HAIKU45) == BatchLimits(100, 50_000, 1024**3)  # none listed
+    assert batches.limits(f"us.{NOVA_LITE}") == BatchLimits(1000, 20_000, 10**9, max_jobs=3)
+    assert batches.limits(HAIKU45) == BatchLimits(100, 50_000, 10**9)  # none listed
 
 
 def test_without_service_quotas_the_registrys_limits_hold(fake_bedrock: FakeBedrock) -> None:
     fake_bedrock.behaviour.service_quotas_denied = True
     batches = provider(settings("my-bucket")).batches()
-    assert batches.limits(NOVA_LITE) == BatchLimits(100, 50_000, 1024**3)
+    assert batches.limits(NOVA_LITE) == BatchLimits(100, 50_000, 10**9)
 
 
 def test_a_model_offered_in_batch_without_a_batch_price_is_refused() -> None:

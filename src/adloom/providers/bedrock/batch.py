@@ -249,7 +249,8 @@ class BedrockBatches(Batches):
         return picked
 
     def _job_model(self, model: str, info: ModelInfo) -> str | None:
-        return job_model_id(model, info, self.clients.region())
+        # The region only matters (and is only asked for) when the model has base-id regions.
+        return job_model_id(model, info, self.clients.region() if info.batch_base_regions else "")
 
     def use_prompt_form(self, model: str) -> None:
         self.prompt_form.add(model)
