@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import signal
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,18 @@ from fakebedrock import FakeBedrock
 from fakebedrock.batchjobs import CONCURRENCY_QUOTA
 from s3server import S3Bucket, new_bucket_name
 from test_batch_mode import adloom
-from test_batch_run import HAIKU, NOVA_LITE, ROLE, batch, campaign, copy_calls, creates, journal
+from test_batch_run import (
+    HAIKU,
+    NOVA_LITE,
+    ROLE,
+    WAIT,
+    batch,
+    campaign,
+    copy_calls,
+    creates,
+    journal,
+    waiting_run,
+)
 
 # Every member a batch record might carry that the service may refuse there.
 ON_DEMAND_ONLY = ["outputConfig", "toolConfig", "serviceTier", "performanceConfig",
@@ -142,6 +154,32 @@ def test_one_job_at_once_runs_three_jobs_one_after_another(
     jobs = fake_bedrock.state.jobs.values()
     spans = sorted((j.submitted, j.ended) for j in jobs)
     assert all(ended <= later for (_, ended), (later, _) in itertools.pairwise(spans))
+
+
+def test_killed_with_jobs_queued_the_rerun_resumes_one_and_submits_the_rest(
+    fake_bedrock: FakeBedrock, s3: S3Bucket, tmp_path: Path
+) -> None:
+    """kill -9 while the first of three jobs runs and two wait for room: the rerun
+    resumes the first (it counts against the quota), then submits the other two, one
+    at a time; nothing is submitted twice, nothing goes on-demand."""
+    three_jobs_one_at_a_time(fake_bedrock, "Anthropic Claude Haiku 4.5")
+    gate = tmp_path / "release-job"
+    fake_bedrock.behaviour.batch_release = str(gate)
+    brief, out = campaign(tmp_path, 60), tmp_path / "out"
+    proc = waiting_run(brief, out, s3)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=WAIT)
+    assert creates(fake_bedrock) == 1  # the others waited for room, never journalled
+    [(first,)] = journal(out, "SELECT name FROM batch_jobs")
+    gate.touch()
+    code, summary, text = adloom("run", str(brief), "--out", str(out), "--json", *batch(s3))
+    assert code == ExitCode.OK, text
+    assert f"Resuming batch job {first}" in text
+    assert creates(fake_bedrock) == 3
+    jobs = summary["batch_jobs"]
+    assert jobs[0]["name"] == first
+    assert sum(j["answered"] for j in jobs) == 120
+    assert copy_calls(fake_bedrock) == 0
 
 
 def test_input_files_stay_within_a_billion_bytes() -> None:

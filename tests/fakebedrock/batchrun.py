@@ -401,9 +401,10 @@ def _write(state: State, job: Job, outputs: dict[str, list[dict[str, Any]]]) -> 
         s3 = _client(job)
         for name, lines in outputs.items():
             secrets.SystemRandom().shuffle(lines)  # the docs: order is not kept
-            data = _garbage(state) + "".join(
-                json.dumps(line, ensure_ascii=False) + "\n" for line in lines
-            ).encode()
+            data = (
+                _garbage(state)
+                + "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode()
+            )
             s3.put_object(Bucket=bucket, Key=f"{folder}/{name}.out", Body=data, **sse)
         s3.put_object(Bucket=bucket, Key=f"{folder}/manifest.json.out",
                       Body=json.dumps(manifest).encode(), **sse)  # fmt: skip
