@@ -3,25 +3,31 @@
 ``Batcher.run`` takes the place of ``Engine.run`` for a run in batch mode
 (``--mode batch``; ``choose`` decides for ``--mode auto``). For each round of requests:
 
-1. Answers the journal holds are handed on as always, without a job.
+1. Answers the journal holds are handed on as always, without a job. A model whose
+   jobs refused native structured output (the journal remembers it) has its other
+   requests built again in prompt form first (``rebuild``).
 2. A batch model's other copy requests first join the jobs an earlier run submitted and
    did not read back (the run resumes waiting for those; it never submits them again);
    what remains goes in new jobs, split by the model's limits, when it reaches the
    minimum records per job. Below the minimum it goes on-demand, and the user is told.
 3. Each new job: its worst case is reserved against the budget (no room: it is not
-   submitted and its requests are not generated), it is journalled with its requests,
-   then submitted with a name and token derived from its content.
+   submitted and its requests are not generated). Up to the account's quota of jobs
+   at once (resumed ones count) it is journalled with its requests, then submitted
+   with a name and token derived from its content; the rest wait, and the waiter
+   submits each when a running job ends.
 4. While jobs run, images (and anything not batched) go through the engine, paced.
 5. A waiter thread polls each job with back-off. An ended job's answers are read,
    journalled exactly like on-demand answers (a later on-demand run with the same
-   requests reuses them) and handed on. Records that errored or are missing go
-   on-demand, unless the error says on-demand would fail the same way; a job that
-   ended Failed, Expired or Stopped is reported with the service's message.
+   requests reuses them) and handed on. Every record that errored, is missing or
+   whose answer is malformed goes on-demand once, the reason journalled; a job that
+   ended Failed, Expired or Stopped is reported with the service's message. Records
+   refused for their native structured output make the model ask in the prompt from
+   then on: jobs still waiting go back to the dispatcher to be built again.
 
 Only the dispatcher (the caller's thread) touches the engine, its budget and stats,
-and calls ``on_outcome``; the waiter thread only asks the service and journals.
-A Ctrl-C stops waiting; the jobs keep running on the service, and the next run (or
-``adloom jobs``) finds them in the journal.
+calls ``on_outcome`` and ``rebuild``; the waiter thread asks the service, journals,
+and submits jobs already reserved. A Ctrl-C stops waiting; the jobs keep running on
+the service, and the next run (or ``adloom jobs``) finds them in the journal.
 """
 
 from __future__ import annotations
@@ -274,7 +280,10 @@ class Batcher:
             planned = self._reserve(model, chunk, on_outcome)
             if planned is not None:
                 self._pending.append(planned)
-        if limits.max_jobs and len(self._pending) + len(self._active) > limits.max_jobs:
+        job_model = self.batches.job_model(model)
+        mine = [p.submission.model for p in self._pending]
+        mine += [j.submitted_model for j in self._active]
+        if limits.max_jobs and mine.count(job_model) > limits.max_jobs:
             self.notify(
                 f"This account may have {limits.max_jobs} batch job(s) of {model} submitted"
                 " or running at once (its Service Quotas): the others wait their turn."
@@ -355,16 +364,17 @@ class Batcher:
 
     def _launch_room(
         self, ended: queue.Queue[_Ended | _Pending], *, raise_errors: bool = False
-    ) -> None:
+    ) -> int:
         """Submit the planned jobs there is room for under each model's quota of jobs at
         once. A job planned before its model's jobs refused native structured output goes
         back to the dispatcher (to be built again); a refused job, or (unless
-        ``raise_errors``) a failure, goes to ``ended``."""
+        ``raise_errors``) a failure, goes to ``ended``. Returns how many were started."""
+        started = 0
         while True:
             with self._lock:
                 planned = next((p for p in self._pending if self._room(p)), None)
                 if planned is None:
-                    return
+                    return started
                 self._pending.remove(planned)
             if planned.model in self._prompt_form and not planned.prompt_form:
                 ended.put(planned)
@@ -375,12 +385,13 @@ class Batcher:
                 if raise_errors:
                     raise
                 ended.put(_Ended(_Job.of(planned), error=exc))
-                return
+                return started
             if job.progress.status == "Refused":
                 ended.put(_Ended(job))
                 continue
             with self._lock:
                 self._active.append(job)
+            started += 1
 
     def _room(self, planned: _Pending) -> bool:
         limit = (self._model_limits(planned.model) or BatchLimits(0, 0, 0)).max_jobs
@@ -465,7 +476,8 @@ class Batcher:
                 except Exception as exc:  # handed to the dispatcher, which raises it
                     ended.put(_Ended(job, error=exc))
                     return
-            self._launch_room(ended)
+            if self._launch_room(ended):
+                delay = self.options.poll_s  # a new job: followed closely again
             self._publish()
             stop.wait(delay)
             delay = min(self.options.max_poll_s, delay * 1.5)
