@@ -249,9 +249,6 @@ class Batches(ABC):
 
     # Output lines the last ``answers`` could not use (told the user).
     skipped: Skipped = Skipped()
-    # The batch.structured_output setting: "prompt" (the schema in the prompt) or
-    # "native" (the model's own structured output, which batch jobs may refuse).
-    structured_output: str = "prompt"
 
     @abstractmethod
     def limits(self, model: str) -> BatchLimits | None:

@@ -113,7 +113,6 @@ class BedrockProvider(Provider):
                 self.clients,
                 self.registry,
                 settings,
-                structured=self.options.batch_structured,
                 prompt_form=self._prompt_form,
             )
         return self._batches

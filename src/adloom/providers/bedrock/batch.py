@@ -195,8 +195,8 @@ class BedrockBatches(Batches):
     """Bedrock's batch jobs for one provider (its clients and registry).
 
     ``prompt_form``: the models whose batch requests the provider builds with the
-    schema in the prompt although ``structured_output`` is native (their jobs refused
-    it); shared with the provider, which reads it when it builds a request."""
+    schema in the prompt although ``batch.structured_output`` is native (their jobs
+    refused it); shared with the provider, which reads it when it builds a request."""
 
     def __init__(
         self,
@@ -204,13 +204,11 @@ class BedrockBatches(Batches):
         registry: Registry,
         settings: BatchSettings,
         *,
-        structured: str = "prompt",
         prompt_form: set[str] | None = None,
     ) -> None:
         self.clients = clients
         self.registry = registry
         self.settings = settings
-        self.structured_output = structured
         self.prompt_form = prompt_form if prompt_form is not None else set()
         self.skipped = Skipped()
         self._limits: dict[str, BatchLimits | None] = {}  # by the model's id as sent
