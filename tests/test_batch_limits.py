@@ -94,7 +94,7 @@ def test_the_default_model_in_batch_with_structured_output_refused_delivers_ever
     for job in rest:
         assert not any("outputConfig" in r["modelInput"] for r in uploaded[job["name"]])  # type: ignore[operator]
     # The cost is what was paid: batch answers at the batch price, the rest on-demand.
-    info = load_registry().get(HAIKU)
+    info = load_registry().get(f"us.{HAIKU}")  # priced as sent: the us. profile
     rows = journal(out, "SELECT service_tier, input_tokens, output_tokens, cost_usd FROM requests")
     assert sorted(t or "default" for t, *_ in rows) == ["batch"] * 80 + ["default"] * 40
     for tier, tokens_in, tokens_out, cost in rows:

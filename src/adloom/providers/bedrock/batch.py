@@ -8,7 +8,7 @@ else is uploaded. The S3 layout under ``batch.s3_uri`` (``s3://bucket/prefix``):
     <prefix>/<job name>/output/                   Bedrock writes <job id>/<input>.jsonl.out
                                                   and manifest.json.out here
 
-Job names and tokens derive from the job's content (``adloom.batching``), so one
+Job names and tokens derive from the job's content (``adloom.run.batching``), so one
 folder holds one piece of work, and a retried submit returns the job already started
 (``clientRequestToken``). Answers are read back line by line (a job of 50,000
 records is never held in memory at once), joined on ``recordId`` and read exactly
@@ -254,8 +254,9 @@ class BedrockBatches(Batches):
         self.prompt_form.add(model)
 
     def worst_cost(self, request: Request) -> float:
-        """Every output token used, at the batch prices (batch bodies carry no cache point)."""
-        info = self.registry.get(request.model)
+        """Every output token used, at the batch prices of the id the job names (batch
+        bodies carry no cache point)."""
+        info = self.registry.get(self.job_model(request.model))
         return info.text_cost(request.input_tokens, request.max_tokens, batch=True)
 
     # ------------------------------------------------------------ a job's life
@@ -405,7 +406,7 @@ class BedrockBatches(Batches):
                 + "; ".join(problems[:3])[:300]
                 + ")",
             )
-        info = self.registry.get(request.model)
+        info = self.registry.get(self.job_model(request.model))  # priced as the job's id
         return BatchAnswer(request.key, response=text.answer(output, request, info, batch=True))
 
     # ------------------------------------------------------------ plumbing
