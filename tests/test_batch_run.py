@@ -88,7 +88,10 @@ def test_a_1000_request_campaign_runs_in_one_batch_job(
     fake_bedrock: FakeBedrock, s3: S3Bucket, tmp_path: Path
 ) -> None:
     brief, out = campaign(tmp_path, 250, languages="en, de"), tmp_path / "out"
-    code, summary, text = adloom("run", str(brief), "--out", str(out), "--json", *batch(s3))
+    # Native structured output in the records (the fake takes it): the same bodies as
+    # on-demand, so the on-demand rerun below reuses them (prompt form would not).
+    native = batch(s3, "--set", "batch.structured_output=native")
+    code, summary, text = adloom("run", str(brief), "--out", str(out), "--json", *native)
     assert code == ExitCode.OK, text
     assert creates(fake_bedrock) == 1
     assert copy_calls(fake_bedrock) == 0  # nothing on-demand: every record was answered
@@ -120,7 +123,7 @@ def test_a_1000_request_campaign_runs_in_one_batch_job(
     assert info.batch_input_per_m < info.input_per_m
 
     # A rerun, batch or on-demand, asks nothing: the answers are the journal's.
-    code, again, _ = adloom("run", str(brief), "--out", str(out), "--json", *batch(s3))
+    code, again, _ = adloom("run", str(brief), "--out", str(out), "--json", *native)
     assert code == ExitCode.OK
     assert again["cache_hits"] == 1000
     assert "batch_jobs" not in again
