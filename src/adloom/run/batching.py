@@ -146,7 +146,6 @@ class Batcher:
         self.notify = notify or (lambda _msg: None)
         self.reports: list[BatchJobReport] = []
         self._rng = random.Random()  # noqa: S311 - back-off jitter, not cryptography
-        self.waiting: tuple[_Job, ...] = ()  # published for the progress line
         self._lock = threading.Lock()  # guards _active, _pending (both threads use them)
         self._active: list[_Job] = []  # submitted, not yet seen to end
         self._pending: list[_Pending] = []  # planned, waiting for room under the quota
@@ -185,7 +184,6 @@ class Batcher:
         waiter = threading.Thread(
             target=self._wait, args=(ended, stop), name="adloom-batch", daemon=True
         )
-        self._publish()
         waiter.start()
         try:
             self.engine.run(direct, on_outcome)
@@ -197,7 +195,6 @@ class Batcher:
                     continue
                 outstanding -= 1
                 again += self._collected(item, on_outcome)
-            self.waiting = ()  # kept on a Ctrl-C: the message names the jobs still running
             self.engine.run(again, on_outcome)
         finally:
             stop.set()
@@ -226,6 +223,12 @@ class Batcher:
             else:
                 batched.setdefault(now.model, []).append(now)
         return batched, direct
+
+    @property
+    def waiting(self) -> tuple[_Job, ...]:
+        """The jobs submitted and not yet seen to end (a Ctrl-C's message names them)."""
+        with self._lock:
+            return tuple(self._active)
 
     def status(self) -> str:
         """One line for the progress display while jobs run."""
@@ -389,8 +392,6 @@ class Batcher:
             if job.progress.status == "Refused":
                 ended.put(_Ended(job))
                 continue
-            with self._lock:
-                self._active.append(job)
             started += 1
 
     def _room(self, planned: _Pending) -> bool:
@@ -409,6 +410,8 @@ class Batcher:
             job.progress = BatchProgress("Refused", job.progress.message)
             return job
         job.submitted = submitted
+        with self._lock:  # at once: a Ctrl-C from now on names it as still running
+            self._active.append(job)
         self.notify(
             f"Submitted batch job {submission.name}: {len(submission.records)} copy request(s)"
             f" for {submission.model} (at most ${planned.worst:.4f})."
@@ -445,10 +448,6 @@ class Batcher:
         self._prompt_form.add(model)
         self.batches.use_prompt_form(model)
 
-    def _publish(self) -> None:
-        with self._lock:
-            self.waiting = tuple(self._active)
-
     # ------------------------------------------------------------------ waiting
 
     def _wait(self, ended: queue.Queue[_Ended | _Pending], stop: threading.Event) -> None:
@@ -478,7 +477,6 @@ class Batcher:
                     return
             if self._launch_room(ended):
                 delay = self.options.poll_s  # a new job: followed closely again
-            self._publish()
             stop.wait(delay)
             delay = min(self.options.max_poll_s, delay * 1.5)
 
