@@ -19,7 +19,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
-from adloom import checks, focal, safepath, typeset
+from adloom import checks, focal, safepath, thumbs, typeset
 from adloom.inputs import IMAGE_FORMATS
 from adloom.layout import (
     RGB,
@@ -233,7 +233,8 @@ def compose(
     out: Path | None = None,
 ) -> Creative:
     """Compose one finished ad and write it next to ``out_stem`` (.png or .jpg), which
-    must lie in ``out`` (the out folder; by default the folder of ``out_stem``).
+    must lie in ``out`` (the out folder; by default the folder of ``out_stem``). Given
+    ``out``, the workbook's thumbnail is made too, in ``out/thumbs/``.
 
     ``master`` is an image file, an already opened image (cheaper when one master serves
     many placements; it is not modified), or None for a flat brand-colour background.
@@ -268,9 +269,9 @@ def compose(
     if issue:
         issues.append(f"{issue} of {placement.id}")
     path = _write(out or out_stem.parent, out_stem, data, ext)
-    with Image.open(path) as written:
-        width, height = written.size
-    return Creative(path, width, height, path.stat().st_size, tuple(issues), found)
+    # The workbook's thumbnail, from the pixels in hand (not by decoding the file again).
+    thumb = thumbs.write(out, thumbs.digest(data), canvas) if out is not None else None
+    return Creative(path, *canvas.size, len(data), tuple(issues), found, thumb)
 
 
 def _mtime(path: Path) -> int:

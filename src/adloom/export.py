@@ -19,7 +19,6 @@ brief is never taken for a formula.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,11 +34,9 @@ from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
-from PIL import Image
 
-from adloom import __version__, rsa, safepath
+from adloom import __version__, rsa, safepath, thumbs
 from adloom.cells import set_text_cell
-from adloom.errors import MachineError
 from adloom.model import Ad, Campaign, Creative, RunSummary
 from adloom.present import (
     models_used,
@@ -76,8 +73,6 @@ from adloom.workbook import (
     in_order,
     reasons_cell,
 )
-
-THUMBS_DIR = "thumbs"
 
 # Rows are made tall enough for the thumbnail's box plus a margin.
 ROW_HEIGHT_PT = (THUMB_PX + 2 * THUMB_PAD_PX) * 0.75  # Excel row heights are in points
@@ -316,53 +311,19 @@ def _anchored(thumb: Path, col: int, row: int) -> SheetImage:
 
 
 class _Thumbnails:
-    """One small JPEG per creative file under ``out/thumbs/``, made once and reused.
-
-    A thumbnail newer than its creative is kept from an earlier export, so a rerun
-    only pays for creatives that changed.
-    """
+    """The thumbnail of each creative: the one compose made with it, else the one its
+    content already has (``adloom.thumbs``), else one made now."""
 
     def __init__(self, out: Path) -> None:
         self.out = out
-        self.made: dict[Path, Path | None] = {}
+        self.found: dict[Path, Path | None] = {}
 
     def get(self, creative: Creative) -> Path | None:
-        if creative.path not in self.made:
-            self.made[creative.path] = self._make(creative.path)
-        return self.made[creative.path]
-
-    def _target(self, source: Path) -> Path:
-        rel = relative_link(source, self.out)
-        if rel.startswith("../"):  # a creative outside the out folder: a stable unique name
-            rel = hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:20]
-        return (self.out / THUMBS_DIR / rel).with_suffix(".jpg")
-
-    def _make(self, source: Path) -> Path | None:
-        target = self._target(source)
-        try:
-            if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
-                return target
-            with Image.open(source) as img:
-                # JPEG decodes straight at 1/2..1/8 scale: far cheaper than full size.
-                img.draft("RGB", (THUMB_PX, THUMB_PX))
-                img.thumbnail((THUMB_PX, THUMB_PX))
-                flat = _on_white(img)
-            safepath.write_with(self.out, target, lambda tmp: flat.save(tmp, "JPEG", quality=80))
-        except (OSError, MachineError):
-            # A missing or unreadable creative costs its thumbnail, not the export;
-            # the image column and the preview still point at it.
-            return None
-        return target
-
-
-def _on_white(img: Image.Image) -> Image.Image:
-    """JPEG has no alpha: composite transparent creatives onto white, as a page shows them."""
-    if img.mode in ("RGBA", "LA", "P", "PA"):
-        rgba = img.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, "white")
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        return flat
-    return img.convert("RGB")
+        if creative.thumb is not None and creative.thumb.is_file():
+            return creative.thumb
+        if creative.path not in self.found:
+            self.found[creative.path] = thumbs.of_file(self.out, creative.path)
+        return self.found[creative.path]
 
 
 # ---------------------------------------------------------------- Search ads
