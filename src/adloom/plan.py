@@ -14,13 +14,16 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from adloom import safepath
 from adloom.aspects import master_size, nearest_aspect
 from adloom.errors import BriefError, ModelAccessError, Problem
 from adloom.model import AdSpec, Audience, Brief, Campaign, CopyJob, ImageJob, Placement, Plan
 from adloom.naming import ad_name, with_utm
-from adloom.registry import ModelInfo, Registry
+
+if TYPE_CHECKING:  # `adloom validate` checks names without the registry (pydantic)
+    from adloom.registry import ModelInfo, Registry
 
 SEED_RANGE = 858_993_459  # the narrowest seed range of the image models (Nova Canvas)
 _MEDIUM = {"google_display": "display", "google": "cpc"}

@@ -32,7 +32,6 @@ from adloom.model import (
 )
 from adloom.naming import NAME_FIELDS, slugify
 from adloom.readtables import TableRules
-from adloom.registry import TIERS
 from adloom.sheets import Book, Sheet, cell_int, header_key, list_items, load_sheets, names
 from adloom.values import BUDGET_USD, KEEP, MAX_DIGITS, parse
 
@@ -294,6 +293,10 @@ class _Reader(TableRules):
         return provider
 
     def _tier(self, text: str, where: str) -> str:
+        from adloom.registry import (
+            TIERS,
+        )  # only for a brief naming a tier: pydantic is slow to load
+
         tier = text.lower()
         if tier and tier not in TIERS:
             self.error(
