@@ -65,6 +65,8 @@ _JPEG_LADDER: tuple[tuple[int, str], ...] = (
 # Art with at most this many distinct colours (no photo behind it) is "flat": PNG keeps
 # its text sharp and is usually smaller than JPEG.
 _FLAT_COLORS = 4096
+# zlib levels tried in order for flat art: the cheap one, then the smallest, before JPEG.
+_PNG_LEVELS = (6, 9)
 
 
 # ---------------------------------------------------------------- painting
@@ -184,23 +186,23 @@ def _logo(path: Path, mtime_ns: int) -> Image.Image:
 
 
 def _encode(image: Image.Image, cap_bytes: int) -> tuple[bytes, str, str | None]:
-    """(file bytes, extension, issue): PNG for flat art under the cap, else stepped JPEG."""
+    """(file bytes, extension, issue): PNG for flat art under the cap, else stepped JPEG.
+
+    Settings by measurement (benchmarks/bench_encoders.py, benchmarks/README.md): zlib
+    level 6 costs a fraction of level 9 for files a few percent larger, so 9 is tried
+    only when 6 misses the cap; baseline optimized JPEG costs half of progressive for
+    files about 2% larger, and decodes faster.
+    """
     if image.getcolors(_FLAT_COLORS) is not None:
-        buffer = io.BytesIO()
-        image.save(buffer, "PNG", optimize=False, compress_level=9)
-        if buffer.tell() <= cap_bytes:
-            return buffer.getvalue(), ".png", None
+        for level in _PNG_LEVELS:
+            buffer = io.BytesIO()
+            image.save(buffer, "PNG", optimize=False, compress_level=level)
+            if buffer.tell() <= cap_bytes:
+                return buffer.getvalue(), ".png", None
     data = b""
     for quality, subsampling in _JPEG_LADDER:
         buffer = io.BytesIO()
-        image.save(
-            buffer,
-            "JPEG",
-            quality=quality,
-            subsampling=subsampling,
-            optimize=True,
-            progressive=True,
-        )
+        image.save(buffer, "JPEG", quality=quality, subsampling=subsampling, optimize=True)
         data = buffer.getvalue()
         if len(data) <= cap_bytes:
             return data, ".jpg", None
