@@ -19,7 +19,8 @@ from adloom import __version__, thumbs
 from adloom.cells import neutralise
 from adloom.export import export_workbook
 from adloom.model import Ad, Creative
-from adloom.workbook import COLUMN_NAMES, THUMB_PX, generated_state
+from adloom.thumbs import THUMB_PX
+from adloom.workbook import COLUMN_NAMES, generated_state
 from factories import (
     AdCopy,
     Run,

@@ -47,6 +47,7 @@ from adloom.present import (
     status_counts,
     utc_stamp,
 )
+from adloom.thumbs import THUMB_PX
 from adloom.workbook import (
     APPROVAL_CHOICES,
     BRIEF_FILE,
@@ -63,7 +64,6 @@ from adloom.workbook import (
     SEARCH_SLOTS,
     SUMMARY_SHEET,
     THUMB_PAD_PX,
-    THUMB_PX,
     VARIANTS_SHEET,
     WORKBOOK_FILE,
     Value,
