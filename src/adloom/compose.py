@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Hashable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -217,11 +219,35 @@ def _write(out: Path, stem: Path, data: bytes, ext: str) -> Path:
     # not with_suffix: names may contain dots; written then renamed, so a killed run
     # never leaves a half-written ad behind
     path = safepath.write_bytes(out, stem.parent / (stem.name + ext), data)
-    # A rerun may switch PNG <-> JPEG; the other file would be a stale duplicate.
+    _remove_other(out, stem, ext)
+    return path
+
+
+def _remove_other(out: Path, stem: Path, ext: str) -> None:
+    """A rerun may switch PNG <-> JPEG; the other file would be a stale duplicate."""
     for other in (".png", ".jpg"):
         if other != ext:
             safepath.remove(out, stem.parent / (stem.name + other))
-    return path
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A composed ad, and what another placement of the same pixels needs to share it."""
+
+    creative: Creative
+    layout: Layout  # as drawn (after the checks' repairs)
+    measured: tuple[checks.Measured, ...]
+    crop: tuple[int, int, int, int] | None
+    logo_issues: tuple[str, ...]
+    encode_issue: str | None  # over the cap even at the lowest quality; None: within it
+
+
+def twin_key(copy: AdCopy, placement: Placement, draft: bool) -> Hashable:
+    """Equal for two ads of one master whose files are byte for byte the same: the same
+    copy, the same placement shape (the layout, crop and checks depend on nothing else
+    of it but its name) and the same size cap."""
+    shape = (placement.width, placement.height, placement.safe_top, placement.safe_bottom)
+    return (copy, draft, shape, placement.max_kb, checks.min_text_px(placement))
 
 
 def compose(
@@ -241,7 +267,20 @@ def compose(
     ``master`` is an image file, an already opened image (cheaper when one master serves
     many placements; it is not modified), or None for a flat brand-colour background.
     """
-    issues: list[str] = []
+    return composed(master, copy, brand, placement, out_stem, draft=draft, out=out).creative
+
+
+def composed(
+    master: Path | Image.Image | None,
+    copy: AdCopy,
+    brand: BrandKit,
+    placement: Placement,
+    out_stem: Path,
+    *,
+    draft: bool,
+    out: Path | None = None,
+) -> Composed:
+    """``compose``, keeping what ``compose_twin`` needs."""
     primary = parse_color(brand.primary_color)
     size = (placement.width, placement.height)
     crop = None
@@ -252,28 +291,58 @@ def compose(
         canvas, box = _cover(image, *size, primary)
         crop = (round(box[0]), round(box[1]), round(box[2]), round(box[3]))
 
-    logo = None
-    if brand.logo is not None:
-        try:
-            logo = _logo(brand.logo, _mtime(brand.logo))
-        except (OSError, ValueError) as exc:
-            issues.append(f"logo {brand.logo} cannot be read ({exc}); ad made without it")
-
+    logo, logo_issues = _brand_logo(brand)
     layout = plan_layout(copy, brand, placement, logo_size=logo.size if logo else None, draft=draft)
-    issues.extend(layout.issues)
     _paint_under(canvas, layout, logo)
-    layout, measured = checks.legible(canvas, layout, brand, placement)
-    _paint_texts(canvas, layout)
-    found, problems = checks.report(layout, placement, measured, crop)
-    issues.extend(problems)
+    drawn, measured = checks.legible(canvas, layout, brand, placement)
+    _paint_texts(canvas, drawn)
+    found, problems = checks.report(drawn, placement, measured, crop)
 
-    data, ext, issue = _encode(canvas, placement.max_kb * 1024)
-    if issue:
-        issues.append(f"{issue} of {placement.id}")
+    data, ext, encode_issue = _encode(canvas, placement.max_kb * 1024)
+    issues = [*logo_issues, *layout.issues, *problems]
+    if encode_issue:
+        issues.append(f"{encode_issue} of {placement.id}")
     path = _write(out or out_stem.parent, out_stem, data, ext)
     # The workbook's thumbnail, from the pixels in hand (not by decoding the file again).
     thumb = thumbs.write(out, thumbs.digest(data), canvas) if out is not None else None
-    return Creative(path, *canvas.size, len(data), tuple(issues), found, thumb)
+    creative = Creative(path, *canvas.size, len(data), tuple(issues), found, thumb)
+    return Composed(creative, drawn, measured, crop, logo_issues, encode_issue)
+
+
+def compose_twin(
+    first: Composed,
+    copy: AdCopy,
+    brand: BrandKit,
+    placement: Placement,
+    out_stem: Path,
+    *,
+    draft: bool,
+    out: Path,
+) -> Creative:
+    """The ad ``placement`` would get when ``first`` (of the same master) has the same
+    ``twin_key``: its file is ``first``'s, linked under its own name (nothing composed
+    or encoded again); its issues and checks are its own, naming its placement."""
+    logo, _ = _brand_logo(brand)
+    layout = plan_layout(copy, brand, placement, logo_size=logo.size if logo else None, draft=draft)
+    found, problems = checks.report(first.layout, placement, first.measured, first.crop)
+    issues = [*first.logo_issues, *layout.issues, *problems]
+    if first.encode_issue:
+        issues.append(f"{first.encode_issue} of {placement.id}")
+    source = first.creative.path
+    path = out_stem.parent / (out_stem.name + source.suffix)
+    safepath.link(out, source, path)
+    _remove_other(out, out_stem, source.suffix)
+    c = first.creative
+    return Creative(path, c.width, c.height, c.bytes, tuple(issues), found, c.thumb)
+
+
+def _brand_logo(brand: BrandKit) -> tuple[Image.Image | None, tuple[str, ...]]:
+    if brand.logo is None:
+        return None, ()
+    try:
+        return _logo(brand.logo, _mtime(brand.logo)), ()
+    except (OSError, ValueError) as exc:
+        return None, (f"logo {brand.logo} cannot be read ({exc}); ad made without it",)
 
 
 def _mtime(path: Path) -> int:
