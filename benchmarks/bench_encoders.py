@@ -18,6 +18,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -81,7 +82,9 @@ def _save(image: Image.Image, fmt: str, **options: Any) -> bytes:
 
 def main() -> None:
     made = canvases()
-    print("| image kind | setting | CPU ms per creative (median of 3) | KB per creative | over cap |")
+    print(
+        "| image kind | setting | CPU ms per creative (median of 3) | KB per creative | over cap |"
+    )
     print("|---|---|---:|---:|---:|")
     for kind, settings, fmt, extra in (
         ("flat art", PNG, "PNG", {"optimize": False}),
@@ -91,7 +94,7 @@ def main() -> None:
         for label, options in settings.items():
             ms, total, over = 0.0, 0, 0
             for placement, image in items:
-                seconds, size = timed(lambda im=image: _save(im, fmt, **extra, **options))  # type: ignore[misc]
+                seconds, size = timed(partial(_save, image, fmt, **extra, **options))
                 ms += 1000 * seconds
                 total += size
                 over += size > placement.max_kb * 1024
