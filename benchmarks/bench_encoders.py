@@ -24,7 +24,7 @@ from typing import Any
 
 from PIL import Image
 
-from adloom import compose as compose_module
+from adloom.creative import compose as compose_module
 from adloom.model import Placement
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -43,13 +43,13 @@ from openpyxl.drawing.image import Image as SheetImage
 from openpyxl.utils import get_column_letter
 from PIL import Image, ImageDraw, ImageOps
 
-from adloom import compose as compose_module
-from adloom import typeset
-from adloom.compose import AdCopy
-from adloom.export import THUMB_COL, _row_values
+from adloom.brief.placements import builtin_placements
+from adloom.creative import compose as compose_module
+from adloom.creative import typeset
+from adloom.creative.compose import AdCopy
+from adloom.delivery.export import THUMB_COL, _row_values
 from adloom.model import BrandKit, Creative, Placement
-from adloom.pipeline import _compose_from, _Placed
-from adloom.placements import builtin_placements
+from adloom.run.pipeline import _compose_from, _Placed
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
@@ -176,7 +176,7 @@ def distinct_creatives(masters: Sequence[Path], out: Path, variants: int) -> lis
 def export_child(mode: str, listing: Path, out: Path) -> None:
     """In a child process: one way of writing the workbook of the listed creatives."""
     sys.path.insert(0, str(ROOT / "tests"))
-    from adloom.export import export_workbook
+    from adloom.delivery.export import export_workbook
     from factories import make_ad, make_campaign, make_summary
 
     rows = json.loads(listing.read_text())

@@ -69,8 +69,8 @@ def child(times_file: Path, argv: list[str]) -> int:
     started = time.perf_counter()
     marks: dict[str, float] = {}
 
-    from adloom import pipeline
     from adloom.cli import main
+    from adloom.run import pipeline
 
     def timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -15,12 +15,13 @@ import openpyxl
 import pytest
 from PIL import Image
 
-from adloom import __version__, thumbs
-from adloom.cells import neutralise
-from adloom.export import export_workbook
+from adloom import __version__
+from adloom.delivery import thumbs
+from adloom.delivery.cells import neutralise
+from adloom.delivery.export import export_workbook
+from adloom.delivery.thumbs import THUMB_PX
+from adloom.delivery.workbook import COLUMN_NAMES, generated_state
 from adloom.model import Ad, Creative
-from adloom.thumbs import THUMB_PX
-from adloom.workbook import COLUMN_NAMES, generated_state
 from factories import (
     AdCopy,
     Run,
