@@ -20,8 +20,11 @@ brief is never taken for a formula.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from copy import copy
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
+from weakref import WeakKeyDictionary
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell, WriteOnlyCell
@@ -30,6 +33,7 @@ from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, OneCellAnchor
 from openpyxl.drawing.xdr import XDRPositiveSize2D
 from openpyxl.formatting.rule import Rule
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -211,15 +215,36 @@ def _check_values(creative: Creative | None) -> list[Value]:
     ]
 
 
-def _cell(ws: Worksheet, value: str | int | float, alignment: Alignment) -> Cell:
+def _cell(
+    ws: Worksheet, value: str | int | float, alignment: Alignment, font: Font | None = None
+) -> Cell:
     cell = WriteOnlyCell(ws)
+    # First: set_text_cell may add to it. (_style: openpyxl's StyleArray, not in its stubs.)
+    cell._style = copy(_style(ws, alignment, font))  # type: ignore[attr-defined]
     if isinstance(value, str):
         if value:  # an empty cell stays truly empty (None), only styled
             set_text_cell(cell, value)
     else:
         cell.value = value
-    cell.alignment = alignment
     return cell
+
+
+# A style's place in its workbook, found once: assigning a style object to a cell makes
+# openpyxl hash it, and everything in it, to find that place (a quarter of the export's
+# time before). Keyed by workbook (weakly) and by the module's own style constants.
+_STYLES: WeakKeyDictionary[Workbook, dict[tuple[int, int], StyleArray]] = WeakKeyDictionary()
+
+
+def _style(ws: Worksheet, alignment: Alignment, font: Font | None) -> StyleArray:
+    known = _STYLES.setdefault(cast(Workbook, ws.parent), {})
+    key = (id(alignment), id(font))
+    if key not in known:
+        cell = WriteOnlyCell(ws)
+        cell.alignment = alignment
+        if font is not None:
+            cell.font = font
+        known[key] = cell._style  # type: ignore[attr-defined]
+    return known[key]
 
 
 def _write_variants(
@@ -244,10 +269,11 @@ def _write_variants(
         # Row heights, like widths, must be known before the row is streamed.
         ws.row_dimensions[row].height = ROW_HEIGHT_PT
         cells = [
-            _cell(ws, value, align)
-            for value, align in zip(_row_values(ad, campaign, out), alignments, strict=True)
+            _cell(ws, value, align, _STATUS_FONTS[ad.status] if i == STATUS_INDEX else None)
+            for i, (value, align) in enumerate(
+                zip(_row_values(ad, campaign, out), alignments, strict=True)
+            )
         ]
-        cells[STATUS_INDEX].font = _STATUS_FONTS[ad.status]
         ws.append(cells)
         thumb = thumbnails.get(ad.creative) if ad.creative else None
         if thumb:
@@ -351,8 +377,11 @@ def _write_search_ads(ws: Worksheet, ads: Sequence[Ad]) -> None:
             "pins": rsa.pins_text(search) if search else "",
         }
         values = in_order(fields, SEARCH_COLUMN_NAMES)
-        cells = [_cell(ws, v, a) for v, a in zip(values, alignments, strict=True)]
-        cells[SEARCH_STATUS_INDEX].font = _STATUS_FONTS[ad.status]
+        status = _STATUS_FONTS[ad.status]
+        cells = [
+            _cell(ws, v, a, status if i == SEARCH_STATUS_INDEX else None)
+            for i, (v, a) in enumerate(zip(values, alignments, strict=True))
+        ]
         ws.append(cells)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(SEARCH_COLUMNS))}{len(ads) + 1}"
 
