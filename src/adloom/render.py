@@ -28,13 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from jinja2 import (
-    Environment,
-    FileSystemLoader,
-    StrictUndefined,
-    TemplateError,
-    TemplateSyntaxError,
-)
+from jinja2 import Environment, TemplateError
 
 from adloom import __version__, rsa, safepath, textlen
 from adloom.errors import InputError
@@ -60,7 +54,7 @@ from adloom.present import (
     status_counts,
     utc_stamp,
 )
-from adloom.resources import template_dirs
+from adloom.resources import template_env, template_place
 
 # A page of ads; its name is from when the preview was one page, so templates made
 # for that still render each page.
@@ -374,12 +368,9 @@ def _template_error(detail: str) -> InputError:
 def _render(env: Environment, template: str, **context: object) -> str:
     try:
         return env.get_template(template).render(**context)
-    except TemplateSyntaxError as err:
-        raise _template_error(
-            f"{err.filename or err.name}, line {err.lineno}: {err.message}"
-        ) from err
-    except TemplateError as err:
-        raise _template_error(str(err)) from err
+    except TemplateError as err:  # syntax, an undefined name, what the sandbox refused
+        place = template_place(err) or template
+        raise _template_error(f"{place}: {err.message or type(err).__name__}") from err
 
 
 def render_preview(
@@ -399,14 +390,7 @@ def render_preview(
     workbook with one time; a caller without one gets now);
     ``round_number`` is the review round shown (``adloom review`` writes 2, 3, ...).
     """
-    env = Environment(
-        loader=FileSystemLoader(template_dirs(templates)),
-        autoescape=True,
-        # A typo in a (user) template fails loudly instead of rendering blanks.
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = template_env(templates, html=True)  # sandboxed: a shared template runs no code
     stamp = generated_at or datetime.now(UTC)
     # Candidates (past the best --keep of their slot) are in the workbook only.
     candidates = sum(1 for a in ads if a.candidate)
