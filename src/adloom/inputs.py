@@ -11,12 +11,14 @@ the limits.
 from __future__ import annotations
 
 import csv
+import io
 import re
 import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
@@ -172,11 +174,28 @@ def image_problem(path: Path, what: str) -> str | None:
     size = path.stat().st_size
     if size > MAX_IMAGE_BYTES:
         return f"{what} is {_size(size)}, over the {_size(MAX_IMAGE_BYTES)} limit"
+    advice = " — use a PNG (a transparent background works best) or a JPEG"
+    return _decode_problem(path, what, IMAGE_FORMATS, advice)
+
+
+def image_data_problem(data: bytes, what: str, formats: Sequence[str]) -> str | None:
+    """``image_problem`` for bytes in memory (an image a provider plugin answered), in
+    one of ``formats``."""
+    if len(data) > MAX_IMAGE_BYTES:
+        return f"{what} is {_size(len(data))}, over the {_size(MAX_IMAGE_BYTES)} limit"
+    return _decode_problem(io.BytesIO(data), what, formats, "")
+
+
+def _decode_problem(
+    source: Path | IO[bytes], what: str, formats: Sequence[str], advice: str
+) -> str | None:
+    """Why ``source`` does not decode as one of ``formats`` within the pixel limit;
+    ``advice`` is added to the message for content that is not such an image."""
     try:
         with warnings.catch_warnings():
             # Pillow only warns below twice its own pixel limit; here any bomb is an error.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path, formats=IMAGE_FORMATS) as image:
+            with Image.open(source, formats=tuple(formats)) as image:
                 width, height = image.size
                 if width * height > MAX_IMAGE_PIXELS:
                     return (
@@ -187,10 +206,7 @@ def image_problem(path: Path, what: str) -> str | None:
     except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
         return f"{what} is too large to decode ({exc}) — scale it down"
     except (OSError, SyntaxError, ValueError) as exc:  # Pillow's errors for bad content
-        return (
-            f"{what} is not a readable {', '.join(IMAGE_FORMATS)} image ({exc})"
-            " — use a PNG (a transparent background works best) or a JPEG"
-        )
+        return f"{what} is not a readable {', '.join(formats)} image ({exc}){advice}"
     return None
 
 

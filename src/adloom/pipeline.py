@@ -473,6 +473,7 @@ def _summary(
         quotas=() if provider.draft else _quotas(plan, provider, engine),
         scores=score.summary(ads),
         batch_jobs=tuple(reports),
+        provider_faults=tuple(provider.faults()),
     )
 
 
