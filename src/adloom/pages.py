@@ -57,7 +57,7 @@ def page_name(number: int, brief_id: str, part: int = 1) -> str:
 
 
 def shared_name(first: int, last: int) -> str:
-    """``briefs-0040-0079.html``: the page shared by briefs ``first`` to ``last``."""
+    """``briefs-040-079.html``: the page shared by briefs ``first`` to ``last``."""
     return f"briefs-{first:03d}-{last:03d}.html"
 
 
