@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -245,3 +246,72 @@ def test_what_a_plugin_prints_goes_to_stderr_marked(site: Path, tmp_path: Path) 
     lines = done.stderr.splitlines()
     for said in ("loading", "building", "sending text", "sending image", "misbehaving"):
         assert f"[plugin acme] acme: {said}" in lines, done.stderr
+
+
+BATCHES = '''
+from adloom.providers.base import BatchAnswer, BatchLimits, BatchProgress, Batches, Submitted
+
+
+class AcmeBatches(Batches):
+    """Jobs kept in memory, answered at once: copy with a number for a headline."""
+
+    def limits(self, model):
+        return BatchLimits(min_records=1, max_records=100, max_bytes=10_000_000)
+
+    def worst_cost(self, request):
+        return 0.0
+
+    def submit(self, job):
+        print("acme: submitting", job.name)
+        return Submitted(job.name, "mem://in", "mem://out")
+
+    def progress(self, job_id):
+        return BatchProgress("Completed")
+
+    def answers(self, job, records):
+        for key in records:
+            yield BatchAnswer(key, Response("ok", output={"headline": 42, "body": "b", "cta": "c"}))
+
+    def manifest(self, job):
+        return {}
+
+    def stop(self, job_id):
+        pass
+
+
+AcmeProvider.batches = lambda self: AcmeBatches()
+'''
+
+
+def test_a_plugins_batch_answers_are_checked_as_its_send_answers(
+    site: Path, tmp_path: Path
+) -> None:
+    install(site, PLUGIN + BATCHES)
+    out = tmp_path / "out"
+    code, stdout, err = run_cli("run", _brief(tmp_path), "--provider", "acme", "--out", out,
+                                "--mode", "batch", "--json")  # fmt: skip
+    assert code == ExitCode.PROVIDER, err
+    assert f"{NAMED}: answered copy of the wrong shape (the answer has no headline" in err, err
+    summary = json.loads(stdout)
+    # Never believed: each answer failed and its copy asked again (in batch, where the
+    # plugin answers the same) for the repair rounds, then the ads failed with the reason.
+    assert (summary["variants"], summary["failed"]) == (2, 2)
+    assert any(re.search(r"\(\d+ times\)$", fault) for fault in summary["provider_faults"])
+    sheet = openpyxl.load_workbook(out / "variants.xlsx")["Variants"]
+    header, *rows = ([c.value for c in r] for r in sheet.iter_rows())
+    errors = [str(dict(zip(header, row, strict=True))["issues"]) for row in rows]
+    assert all("the answer has no headline" in e for e in errors), errors
+
+
+def test_a_plugins_batch_jobs_failing_are_named(site: Path, tmp_path: Path) -> None:
+    broken = BATCHES.replace(
+        "    def submit(self, job):\n",
+        "    def submit(self, job):\n        raise OSError('the bucket is gone')\n",
+    )
+    install(site, PLUGIN + broken)
+    code, stdout, err = run_cli("run", _brief(tmp_path), "--provider", "acme", "--out",
+                                tmp_path / "out", "--mode", "batch", "--json")  # fmt: skip
+    assert code == ExitCode.PROVIDER, err
+    assert f"{NAMED} failed in batches().submit: raised OSError: the bucket is gone" in err, err
+    assert "Traceback" not in err
+    assert stdout == ""

@@ -45,12 +45,17 @@ from adloom.model import CopyJob, ImageJob, Usage
 from adloom.providers import judging
 from adloom.providers.base import (
     Account,
+    BatchAnswer,
     Batches,
+    BatchLimits,
+    BatchProgress,
+    BatchSubmission,
     Kind,
     Provider,
     Request,
     RequestFailed,
     Response,
+    Submitted,
     TransientError,
 )
 from adloom.providers.copywriting import answer_fields, validated
@@ -232,7 +237,8 @@ class GuardedProvider(Provider):
             self._faults[fault] += 1
         return f"{self.plugin.where}: {fault}"
 
-    def _call(self, what: str, call: Callable[[], T]) -> T:
+    def call(self, what: str, call: Callable[[], T]) -> T:
+        """``call`` (plugin code doing ``what``) guarded: ``running``."""
         with running(self.plugin, f"in {what}"):
             return call()
 
@@ -244,7 +250,7 @@ class GuardedProvider(Provider):
             )
 
     def _request(self, what: str, call: Callable[[], Request], kind: Kind) -> Request:
-        request = self._call(what, call)
+        request = self.call(what, call)
         self._returned(what, request, Request)
         problem = "" if request.kind == kind else f"a {request.kind!r} request, not {kind!r}"
         if not problem:
@@ -285,11 +291,16 @@ class GuardedProvider(Provider):
             if _passes(exc):
                 raise
             raise RequestFailed(self._fault(f"send {_described(exc)}")) from exc
+        return self.checked(request, response)
+
+    def checked(self, request: Request, response: object) -> Response:
+        """``response`` to ``request`` as adloom may use it: a malformed one failed."""
         problem = _response_problem(response)
         if problem:
             # Nothing it says can be believed: charged what it might have cost at most.
             reserved = Usage(cost_usd=request.max_cost_usd)
             return Response("failed", usage=reserved, error=self._fault(problem))
+        assert isinstance(response, Response)  # noqa: S101 - what _response_problem proved
         if response.status != "ok":
             return response
         if request.kind == "image":
@@ -322,24 +333,63 @@ class GuardedProvider(Provider):
     # ---------------------------------------------------------------- optional hooks
 
     def check(self) -> None:
-        self._call("check", self.inner.check)
+        self.call("check", self.inner.check)
 
     def start(self, models: Sequence[tuple[str, Kind]]) -> list[str]:
-        warnings = self._call("start", lambda: self.inner.start(models))
+        warnings = self.call("start", lambda: self.inner.start(models))
         self._returned("start", warnings, list)
         return [str(w) for w in warnings]
 
     def sent_id(self, model_id: str, kind: Kind) -> str:
-        sent = self._call("sent_id", lambda: self.inner.sent_id(model_id, kind))
+        sent = self.call("sent_id", lambda: self.inner.sent_id(model_id, kind))
         self._returned("sent_id", sent, str)
         return sent
 
     def account_quotas(self, models: Sequence[tuple[str, Kind]]) -> Account:
-        account = self._call("account_quotas", lambda: self.inner.account_quotas(models))
+        account = self.call("account_quotas", lambda: self.inner.account_quotas(models))
         self._returned("account_quotas", account, Account)
         return account
 
     def batches(self) -> Batches | None:
-        batches = self._call("batches", self.inner.batches)
+        batches = self.call("batches", self.inner.batches)
         self._returned("batches", batches, (Batches, type(None)))
-        return batches
+        return None if batches is None else GuardedBatches(batches, self)
+
+
+class GuardedBatches(Batches):
+    """A plugin's batch jobs: each method run as plugin code, each answer checked as
+    ``send``'s is."""
+
+    def __init__(self, inner: Batches, provider: GuardedProvider) -> None:
+        self.inner, self.provider = inner, provider
+
+    def call(self, what: str, call: Callable[[], T]) -> T:
+        return self.provider.call(what, call)
+
+    def limits(self, model: str) -> BatchLimits | None:
+        return self.call("batches().limits", lambda: self.inner.limits(model))
+
+    def worst_cost(self, request: Request) -> float:
+        return self.call("batches().worst_cost", lambda: self.inner.worst_cost(request))
+
+    def submit(self, job: BatchSubmission) -> Submitted:
+        return self.call("batches().submit", lambda: self.inner.submit(job))
+
+    def progress(self, job_id: str) -> BatchProgress:
+        return self.call("batches().progress", lambda: self.inner.progress(job_id))
+
+    def answers(self, job: Submitted, records: Mapping[str, Request]) -> Iterator[BatchAnswer]:
+        answers = self.call("batches().answers", lambda: iter(self.inner.answers(job, records)))
+        while (answer := self.call("batches().answers", lambda: next(answers, None))) is not None:
+            request = records.get(answer.key) if isinstance(answer, BatchAnswer) else None
+            if request is None or answer.response is None:
+                yield answer
+                continue
+            yield replace(answer, response=self.provider.checked(request, answer.response))
+        self.skipped = tuple(self.inner.skipped)  # what the last answers could not use
+
+    def manifest(self, job: Submitted) -> Mapping[str, int]:
+        return self.call("batches().manifest", lambda: self.inner.manifest(job))
+
+    def stop(self, job_id: str) -> None:
+        self.call("batches().stop", lambda: self.inner.stop(job_id))
