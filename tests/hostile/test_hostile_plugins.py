@@ -315,3 +315,19 @@ def test_a_plugins_batch_jobs_failing_are_named(site: Path, tmp_path: Path) -> N
     assert f"{NAMED} failed in batches().submit: raised OSError: the bucket is gone" in err, err
     assert "Traceback" not in err
     assert stdout == ""
+
+
+def test_many_different_faults_are_told_in_a_few_lines(site: Path, tmp_path: Path) -> None:
+    install(site, PLUGIN.replace(
+        "    def send(self, request):\n",
+        "    def send(self, request):\n        raise ValueError(f'no answer for {request.key}')\n",
+    ))  # fmt: skip
+    settings = MINIMAL_CAMPAIGN | {"placements": "meta_feed", "variants": 12}
+    brief = write_brief(tmp_path / "brief.xlsx", settings, [MINIMAL_BRIEF])
+    code, stdout, err = run_cli("run", brief, "--provider", "acme", "--out", tmp_path / "out",
+                                "--json")  # fmt: skip
+    assert code == ExitCode.PROVIDER, err
+    faults = json.loads(stdout)["provider_faults"]
+    assert len(faults) == 11  # 10 told as they are, then how many more
+    assert all(f.startswith(f"{NAMED}: send raised ValueError: no answer for") for f in faults[:10])
+    assert re.fullmatch(rf"{re.escape(NAMED)}: (\d+) more, in \1 other ways .*", faults[10])

@@ -66,6 +66,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 STATUSES = ("ok", "blocked", "filtered", "failed")
 IMAGE_FORMATS = ("PNG", "JPEG")  # what the journal stores a master as
+SHOWN_FAULTS = 10  # kinds of misbehaviour told one by one; the rest counted
 _JUDGE = ("judge",)  # what a judge request's answer must be, in ``GuardedProvider._asked``
 
 
@@ -227,10 +228,16 @@ class GuardedProvider(Provider):
 
     def faults(self) -> list[str]:
         with self._lock:
-            return [
-                f"{self.plugin.where}: {fault}" + (f" ({n} times)" if n > 1 else "")
-                for fault, n in self._faults.items()
-            ]
+            kinds = list(self._faults.items())
+        told = [
+            f"{self.plugin.where}: {fault}" + (f" ({n} times)" if n > 1 else "")
+            for fault, n in kinds[:SHOWN_FAULTS]
+        ]
+        rest = kinds[SHOWN_FAULTS:]
+        if rest:  # each request's own message: the first few say enough
+            told.append(f"{self.plugin.where}: {sum(n for _, n in rest)} more, in {len(rest)}"
+                        " other ways (each failed request says how)")  # fmt: skip
+        return told
 
     def _fault(self, fault: str) -> str:
         with self._lock:
