@@ -8,13 +8,13 @@ network is used), then runs ``python -m adloom run BRIEF --out OUT --json`` as a
 process with ``PYTHONPATH=DIR`` (default: this checkout's ``src``; point it at another
 checkout's ``src`` to measure that code, e.g. main's, for a before/after pair).
 
-Reported: wall time and CPU seconds (user + system, ``os.wait4``); the peak RSS of the process tree, sampled every 0.1 s from
-``/proc`` (every descendant's VmRSS summed) and the child's own high-water mark
-(``os.wait4``'s ru_maxrss); the preview it wrote (files, the largest page, the index
-pages). ``--trace`` runs the same command in-process under ``tracemalloc`` instead and
-prints where the traced peak was spent (top allocation sites at the moment the
-traced memory was highest, sampled every 0.5 s), so the numbers say what holds the
-memory, not only how much.
+Reported: wall time and CPU seconds (user + system, ``os.wait4``); the peak RSS of
+the process tree, sampled every 0.1 s from ``/proc`` (every descendant's VmRSS
+summed) and the child's own high-water mark (``os.wait4``'s ru_maxrss); the preview
+it wrote (files, the largest page, the index pages). ``--trace`` runs the same
+command in-process under ``tracemalloc`` instead and prints where the traced peak
+was spent (top allocation sites at the moment the traced memory was highest,
+sampled every 0.5 s), so the numbers say what holds the memory, not only how much.
 """
 
 from __future__ import annotations
