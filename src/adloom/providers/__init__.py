@@ -34,6 +34,17 @@ from adloom.providers.base import Provider
 from adloom.providers.guard import GuardedProvider, Plugin, running
 from adloom.registry import Registry
 
+__all__ = [
+    "ENTRY_POINTS",
+    "Factory",
+    "ProviderConfig",
+    "make_provider",
+    "names",
+    "plugin_models",
+    "register",
+    "unregister",
+]
+
 ENTRY_POINTS = "adloom.providers"
 _BUILTIN = {"bedrock": "adloom.providers.bedrock", "draft": "adloom.providers.draft"}
 

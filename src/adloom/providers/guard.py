@@ -39,7 +39,6 @@ from dataclasses import dataclass, fields, replace
 from typing import IO, TYPE_CHECKING, TypeVar
 
 from adloom.errors import AdloomError, ProviderError
-from adloom.inputs import image_data_problem
 from adloom.lifeline import stop_signalled
 from adloom.model import CopyJob, ImageJob, Usage
 from adloom.providers import judging
@@ -59,6 +58,7 @@ from adloom.providers.base import (
     TransientError,
 )
 from adloom.providers.copywriting import answer_fields, validated
+from adloom.providers.pictures import data_problem
 
 if TYPE_CHECKING:
     from adloom.providers.judging import JudgeJob
@@ -317,7 +317,7 @@ class GuardedProvider(Provider):
     def _image(self, response: Response) -> Response:
         if response.image is None:
             return replace(response, status="failed", error=self._fault("answered no image"))
-        problem = image_data_problem(response.image, "its image", IMAGE_FORMATS)
+        problem = data_problem(response.image, "its image", IMAGE_FORMATS)
         if problem:
             return replace(response, status="failed", image=None, error=self._fault(problem))
         return response
@@ -342,8 +342,8 @@ class GuardedProvider(Provider):
     def check(self) -> None:
         self.call("check", self.inner.check)
 
-    def start(self, models: Sequence[tuple[str, Kind]]) -> list[str]:
-        warnings = self.call("start", lambda: self.inner.start(models))
+    def start(self, models: Sequence[tuple[str, Kind]], judge: str = "") -> list[str]:
+        warnings = self.call("start", lambda: self.inner.start(models, judge=judge))
         self._returned("start", warnings, list)
         return [str(w) for w in warnings]
 
