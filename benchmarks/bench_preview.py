@@ -18,9 +18,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
-import threading
 import time
-import tracemalloc
 from dataclasses import replace
 from pathlib import Path
 
@@ -28,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from adloom.delivery.render import render_preview  # noqa: E402  # after the path to the factories
+from bench_scale_text import traced  # noqa: E402  # beside this script
 from factories import TEXT_AD, make_ad, make_brief, make_campaign, make_summary  # noqa: E402
 
 
@@ -67,37 +66,14 @@ def trace(briefs_total: int, top: int = 8) -> dict[str, object]:
         one = make_ad(campaign, out, brief=briefs[0], placement=TEXT_AD.id)
         ads = [replace(one, spec=replace(one.spec, brief=b, name=f"{b.id}_ad")) for b in briefs]
         summary = make_summary(ads, out)
-        tracemalloc.start(1)
-        base, _ = tracemalloc.get_traced_memory()
-        tracemalloc.reset_peak()
-        best: list[object] = [0, None]
-        done = threading.Event()
-
-        def sample() -> None:
-            while not done.wait(0.2):
-                current, _ = tracemalloc.get_traced_memory()
-                if current > int(best[0]):  # type: ignore[call-overload]
-                    best[:] = [current, tracemalloc.take_snapshot()]
-
-        sampler = threading.Thread(target=sample, daemon=True)
-        sampler.start()
         started = time.perf_counter()
-        render_preview(ads, summary, campaign, out)
+        _, memory = traced(lambda: render_preview(ads, summary, campaign, out), every=0.2, top=top)
         seconds = time.perf_counter() - started
-        done.set()
-        sampler.join()
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        snapshot = best[1]
-        stats = snapshot.statistics("lineno")[:top] if snapshot is not None else []  # type: ignore[attr-defined]
         return {
             "briefs": briefs_total,
             "seconds_traced": round(seconds, 1),
             "files": len(list((out / "preview").glob("*.html"))),
-            "render_peak_mb": round((peak - base) / 2**20),
-            "top_at_peak": [
-                f"{s.size / 2**20:8.1f} MB {s.count:>9,}  {s.traceback}" for s in stats
-            ],
+            **memory,
         }
 
 

@@ -29,12 +29,15 @@ import tempfile
 import threading
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from openpyxl import Workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 PLACEMENT = "google_rsa"
+T = TypeVar("T")
 
 
 def write_brief(path: Path, count: int) -> Path:
@@ -129,38 +132,48 @@ def measure(brief: Path, out: Path, src: Path) -> dict[str, object]:
     }
 
 
-def trace(brief: Path, out: Path, top: int = 15) -> dict[str, object]:
-    """The same run in this process under tracemalloc: the top allocation sites at the
-    traced peak (sampled), and the peak itself."""
-    from adloom.cli import main
-    from adloom.console import Env
-
+def traced(run: Callable[[], T], every: float, top: int) -> tuple[T, dict[str, object]]:
+    """``run()`` under tracemalloc: its result, the traced peak (over what was traced
+    before it) and the ``top`` allocation sites when the traced memory was highest
+    (sampled every ``every`` seconds). Shared with bench_preview.py."""
     tracemalloc.start(1)
+    base, _ = tracemalloc.get_traced_memory()
     best: list[object] = [0, None]
     done = threading.Event()
 
     def sample() -> None:
-        while not done.wait(0.5):
+        while not done.wait(every):
             current, _ = tracemalloc.get_traced_memory()
             if current > int(best[0]):  # type: ignore[call-overload]
                 best[:] = [current, tracemalloc.take_snapshot()]
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ={})
-    code = main(["run", str(brief), "--out", str(out), "--json"], env=env)
-    done.set()
-    sampler.join()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    try:
+        result = run()
+    finally:
+        done.set()
+        sampler.join()
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
     snapshot = best[1]
     stats = snapshot.statistics("lineno")[:top] if snapshot is not None else []  # type: ignore[attr-defined]
-    return {
-        "code": code,
-        "traced_peak_mb": round(peak / 2**20),
+    return result, {
+        "traced_peak_mb": round((peak - base) / 2**20),
         "sampled_at_mb": round(int(best[0]) / 2**20),  # type: ignore[call-overload]
         "top": [f"{s.size / 2**20:8.1f} MB  {s.count:>9,}  {s.traceback}" for s in stats],
     }
+
+
+def trace(brief: Path, out: Path) -> dict[str, object]:
+    """The same run in this process, traced: where its memory peak was spent."""
+    from adloom.cli import main
+    from adloom.console import Env
+
+    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ={})
+    command = ["run", str(brief), "--out", str(out), "--json"]
+    code, memory = traced(lambda: main(command, env=env), every=0.5, top=15)
+    return {"code": code, **memory}
 
 
 def main() -> None:
