@@ -113,7 +113,7 @@ def measure(brief: Path, out: Path, src: Path) -> dict[str, object]:
     text = (logs / "stdout").read_text(encoding="utf-8")
     summary = json.loads(text) if text.strip().startswith("{") else {}
     pages = sorted((out / "preview").glob("*.html"))
-    index_pages = [out / "index.html", *(p for p in pages if p.name.startswith("contents"))]
+    index_pages = [out / "index.html", *out.glob("index-*.html")]
     return {
         "code": code,
         "error": (logs / "stderr").read_text(encoding="utf-8")[-500:] if code > 1 else "",
