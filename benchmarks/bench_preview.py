@@ -1,11 +1,16 @@
 """The preview of a big text-only run: 50,000 ads, as one brief and as 50 briefs.
 
     python benchmarks/bench_preview.py [ADS]
+    python benchmarks/bench_preview.py --trace [ADS]   # 50,000 briefs of one ad: memory
 
 Renders with ``render_preview`` (the ads built with the tests' factories, no model,
 no images) and prints the time, the number of pages and the largest page: what a
 reviewer's browser has to open. Before the preview was split into pages, the same
 run wrote one index.html of about 234 MB.
+
+``--trace`` renders ADS briefs of one ad each (the shape of a 50,000-brief search
+campaign) under ``tracemalloc`` and prints the traced peak of the render and the top
+allocation sites at that peak (sampled every 0.2 s): what the preview holds in memory.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from adloom.delivery.render import render_preview  # noqa: E402  # after the path to the factories
+from bench_scale_text import traced  # noqa: E402  # beside this script
 from factories import TEXT_AD, make_ad, make_brief, make_campaign, make_summary  # noqa: E402
 
 
@@ -51,6 +57,30 @@ def measure(ads_total: int, briefs_total: int) -> dict[str, float]:
         }
 
 
+def trace(briefs_total: int, top: int = 8) -> dict[str, object]:
+    with tempfile.TemporaryDirectory(prefix="adloom-bench-preview-") as tmp:
+        folder = Path(tmp)
+        briefs = [make_brief(f"b{b:05d}", f"Blend {b}", row=b + 2) for b in range(briefs_total)]
+        campaign = make_campaign(folder, briefs, placement_ids=(TEXT_AD.id,))
+        out = folder / "out"
+        one = make_ad(campaign, out, brief=briefs[0], placement=TEXT_AD.id)
+        ads = [replace(one, spec=replace(one.spec, brief=b, name=f"{b.id}_ad")) for b in briefs]
+        summary = make_summary(ads, out)
+        started = time.perf_counter()
+        _, memory = traced(lambda: render_preview(ads, summary, campaign, out), every=0.2, top=top)
+        seconds = time.perf_counter() - started
+        return {
+            "briefs": briefs_total,
+            "seconds_traced": round(seconds, 1),
+            "files": len(list((out / "preview").glob("*.html"))),
+            **memory,
+        }
+
+
 if __name__ == "__main__":
-    total = int(sys.argv[1]) if len(sys.argv) > 1 else 50_000
-    print(json.dumps([measure(total, 1), measure(total, 50)], indent=2))
+    args = [a for a in sys.argv[1:] if a != "--trace"]
+    total = int(args[0]) if args else 50_000
+    if "--trace" in sys.argv:
+        print(json.dumps(trace(total), indent=2))
+    else:
+        print(json.dumps([measure(total, 1), measure(total, 50)], indent=2))

@@ -436,14 +436,24 @@ def sample_run(tmp_path: Path, *, extra_columns: tuple[str, ...] = ("Owner", "Bu
     return Run(ads=ads, summary=make_summary(ads, out), campaign=campaign, out=out)
 
 
-def preview_pages(out: Path) -> list[Path]:
-    """The preview's pages of ads, in the order ``index.html`` links them."""
+def index_pages(out: Path) -> list[Path]:
+    """``index.html`` and the index's later pages (``index-2.html`` ...) it links."""
     index = (out / "index.html").read_text(encoding="utf-8")
-    hrefs = dict.fromkeys(re.findall(r'href="(preview/[^"]+)"', index))
+    later = dict.fromkeys(re.findall(r'href="(index-\d+\.html)"', index))
+    return [out / "index.html", *(out / name for name in later)]
+
+
+def preview_pages(out: Path) -> list[Path]:
+    """The preview's pages of ads, in the order the index links them (a page that
+    briefs share is linked once per brief, by its anchor: listed once)."""
+    hrefs: dict[str, None] = {}
+    for index in index_pages(out):
+        text = index.read_text(encoding="utf-8")
+        hrefs |= dict.fromkeys(h.split("#")[0] for h in re.findall(r'href="(preview/[^"]+)"', text))
     return [out / unquote(href) for href in hrefs]
 
 
 def preview_html(out: Path) -> str:
     """The index and every page of the preview, as one text to search."""
-    paths = [out / "index.html", *preview_pages(out)]
+    paths = [*index_pages(out), *preview_pages(out)]
     return "".join(p.read_text(encoding="utf-8") for p in paths)

@@ -19,7 +19,15 @@ import pytest
 from adloom.delivery.pages import CARDS_PER_PAGE, MAX_PAGE_BYTES, page_name
 from adloom.delivery.render import render_preview
 from adloom.model import Ad, Brief, Campaign
-from factories import AdCopy, make_ad, make_brief, make_campaign, make_summary, preview_pages
+from factories import (
+    AdCopy,
+    index_pages,
+    make_ad,
+    make_brief,
+    make_campaign,
+    make_summary,
+    preview_pages,
+)
 
 TEXT = "display_728x90"  # any placement: the ads below carry no creative
 HOSTILE = '<script>alert(1)</script>"onerror=alert(2) x="'
@@ -183,3 +191,85 @@ def test_a_rerun_removes_only_the_pages_it_wrote_before(tmp_path: Path) -> None:
 def test_page_names_are_safe(brief_id: str, expected: str) -> None:
     assert page_name(7, brief_id) == expected
     assert len(page_name(7, brief_id, 12).encode("utf-8")) < 100
+
+
+# ---------------------------------------------------------------- a campaign of many briefs
+
+BRIEFS = 2_600  # over SHARED_FROM and over two index pages' worth (ENTRIES_PER_INDEX)
+
+
+@pytest.fixture(scope="module")
+def campaign_of_many(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Ad], Path]:
+    """2,600 briefs of one text ad each, one brief of 1,200 ads among them, one of ads
+    with 10,000-character bodies, one hostile: rendered twice (the second time with
+    fewer briefs, as a rerun of a smaller campaign would)."""
+    tmp = tmp_path_factory.mktemp("many")
+    briefs = [make_brief(f"b{n:05d}", f"Blend {n}", audiences=("runners",), row=n + 2)
+              for n in range(BRIEFS)]  # fmt: skip
+    hostile = make_brief("<b>x</b>", HOSTILE, HOSTILE, audiences=("runners",), row=BRIEFS + 2)
+    campaign = make_campaign(tmp, (*briefs, hostile), placement_ids=(TEXT,))
+    out = tmp / "out"
+    one = make_ad(campaign, out, brief=briefs[0], placement=TEXT, with_creative=False)
+    ads = []
+    for n, brief in enumerate(briefs):
+        if n == 700:
+            ads += many(campaign, out, brief, 1200, AdCopy())
+        elif n == 1500:
+            ads += many(campaign, out, brief, 300, AdCopy(body=LONG_BODY))
+        else:
+            spec = replace(one.spec, brief=brief, name=f"{brief.id}_ad")
+            ads.append(replace(one, spec=spec))
+    ads += many(campaign, out, hostile, 2, AdCopy(headline=HOSTILE, body=HOSTILE, cta=HOSTILE))
+    render_preview(ads[:5000], make_summary(ads[:5000], out), campaign, out)  # a bigger one first
+    render_preview(ads, make_summary(ads, out), campaign, out)
+    return ads, out
+
+
+def test_small_briefs_share_pages_within_the_budget(
+    campaign_of_many: tuple[list[Ad], Path],
+) -> None:
+    ads, out = campaign_of_many
+    pages = preview_pages(out)
+    assert len(pages) < 20  # not a file per brief
+    assert sorted(pages) == sorted((out / "preview").glob("*.html"))  # nothing stale left
+    assert all(p.stat().st_size <= MAX_PAGE_BYTES for p in pages)
+    assert all(len(names_on(p)) <= CARDS_PER_PAGE for p in pages)
+    shared = [p for p in pages if p.name.startswith("briefs-")]
+    assert len(shared) >= 4
+    # The 1,200-ad brief still has its own numbered pages; the wordy one was halved.
+    assert "brief-701-b00700-3.html" in {p.name for p in pages}
+    assert "brief-1501-b01500-2.html" in {p.name for p in pages}
+    shown = Counter(name for p in pages for name in names_on(p))
+    assert shown == Counter(a.spec.name for a in ads)
+
+
+def test_the_index_is_paged_and_every_anchor_resolves(
+    campaign_of_many: tuple[list[Ad], Path],
+) -> None:
+    _, out = campaign_of_many
+    indexes = index_pages(out)
+    assert [p.name for p in indexes] == ["index.html", "index-2.html", "index-3.html"]
+    assert all(p.stat().st_size <= MAX_PAGE_BYTES for p in indexes)
+    assert not (out / "index-4.html").exists()  # a later page of the bigger render: removed
+    root = out.resolve()
+    briefs_listed = 0
+    for index in indexes:
+        text = index.read_text(encoding="utf-8")
+        briefs_listed += len(re.findall(r'<span class="brief-id">', text))
+        for href in links(index):
+            path, _, anchor = href.partition("#")
+            target = (index.parent / unquote(path)).resolve()
+            assert target.is_relative_to(root), href
+            assert target.is_file(), href
+            if anchor:  # a brief on a shared page: its section is there
+                assert f'<section class="brief" id="{anchor}">' in target.read_text("utf-8")
+    assert briefs_listed == BRIEFS + 1
+    # Each index page links the others, in order.
+    second = links(out / "index-2.html")
+    assert second[:2] == ["index.html", "index-3.html"]  # previous, next
+    # A shared page leads back to the index, escaped like every other page.
+    shared = next(p for p in preview_pages(out) if p.name.startswith("briefs-"))
+    assert links(shared)[0] == "../index.html"
+    text = shared.read_text(encoding="utf-8")
+    assert '<form class="filters"' in text
+    assert "<script>alert" not in "".join(p.read_text("utf-8") for p in [*indexes, shared])

@@ -21,7 +21,7 @@ import typer
 
 from adloom import values
 from adloom.console import Env
-from adloom.errors import AdloomError, BriefError, ExitCode, InputError, Interrupted
+from adloom.errors import AdloomError, BriefError, ExitCode, InputError, Interrupted, ProviderError
 from adloom.lifeline import interrupted_exit, sigterm_stops
 from adloom.values import DEFAULT_CONCURRENCY, overrides
 
@@ -159,7 +159,8 @@ def _registry(models: Sequence[Path] | None) -> Registry:
 
 def _go(env: Env, settled: Settled, as_json: bool, review: Reviewed | None = None) -> None:
     """Run (or, given ``review``, run the review round of) what was settled, and deliver
-    it: print the summary; exit 1 when some ads failed, were not generated or are
+    it: print the summary; exit 3 when a provider plugin misbehaved (what succeeded is
+    delivered all the same), else 1 when some ads failed, were not generated or are
     flagged (held back from the platform files)."""
     from adloom.run.pipeline import run_plan
     from adloom.run.report import print_summary
@@ -174,6 +175,12 @@ def _go(env: Env, settled: Settled, as_json: bool, review: Reviewed | None = Non
         env.json(summary.as_json())
     else:
         print_summary(env, summary)
+    if summary.provider_faults:
+        raise ProviderError(
+            "\n  ".join(["the provider misbehaved:", *summary.provider_faults]),
+            hint="What succeeded is delivered; the requests it failed are asked again by the "
+            "same command once the plugin is fixed (or uninstall it).",
+        )
     if summary.failed or summary.not_generated or summary.flagged:
         raise typer.Exit(ExitCode.SOME_FAILED)
 

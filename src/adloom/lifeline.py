@@ -87,19 +87,38 @@ def _on_sigterm(signum: int, _frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # the same clean stop as Ctrl-C: journal kept, resume hint
 
 
+def _on_sigint(signum: int, frame: FrameType | None) -> None:
+    _received.append(signum)
+    signal.default_int_handler(signum, frame)  # raises KeyboardInterrupt, as ever
+
+
 @contextlib.contextmanager
 def sigterm_stops() -> Iterator[None]:
     """While inside, SIGTERM stops the command the way Ctrl-C does (main thread only;
-    elsewhere, as when called from a thread, signals cannot be handled and nothing changes)."""
+    elsewhere, as when called from a thread, signals cannot be handled and nothing changes).
+
+    Ctrl-C is also noted as it arrives (``stop_signalled``), so a KeyboardInterrupt
+    that some other code raised (a provider plugin's) is not taken for the user's."""
     _received.clear()
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    # Only over Python's own handler: an ignored SIGINT (nohup, a worker) stays ignored.
+    noted = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    if noted:
+        signal.signal(signal.SIGINT, _on_sigint)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if noted:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def stop_signalled() -> bool:
+    """Whether a Ctrl-C or SIGTERM reached adloom during this command."""
+    return bool(_received)
 
 
 def interrupted_exit(default: ExitCode) -> ExitCode:

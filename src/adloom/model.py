@@ -611,9 +611,13 @@ class RunSummary:
     # --score: how many ads were scored, their average, by what judge (score.summary).
     scores: Mapping[str, object] = field(default_factory=dict)
     batch_jobs: tuple[BatchJobReport, ...] = ()  # --mode batch: what became of each job
+    # What a provider plugin did wrong (providers.guard), each once: the run exits 3.
+    provider_faults: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, object]:
         extra: dict[str, object] = {"review": dict(self.review)} if self.review else {}
+        if self.provider_faults:
+            extra["provider_faults"] = list(self.provider_faults)
         if self.scores:
             extra["scores"] = dict(self.scores)
         if self.batch_jobs:

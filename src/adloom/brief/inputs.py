@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import re
-import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -20,9 +19,9 @@ from pathlib import Path
 
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
-from PIL import Image
 
 from adloom.errors import InputError
+from adloom.providers.pictures import MAX_IMAGE_BYTES, decode_problem, size_text
 
 MAX_FILE_BYTES = 50 * 2**20  # a workbook or CSV on disk
 # A zip member's size is the size zipfile stops reading at (it never inflates more
@@ -36,8 +35,6 @@ EXCEL_ROWS = 1_048_576  # no sheet row lies below this; a file claiming one is f
 MAX_COLUMNS = 100  # columns read per row (A to CV); later columns are not read
 MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell
 
-MAX_IMAGE_BYTES = 20 * 2**20
-MAX_IMAGE_PIXELS = 40_000_000  # e.g. 8000 x 5000; a logo is far smaller
 IMAGE_FORMATS = ("PNG", "JPEG", "WEBP")  # recognised by content, never by the name
 MAX_FONT_BYTES = 64 * 2**20  # the largest CJK collections are ~30 MB
 # The first four bytes of a font: TrueType (1.0, or Apple's "true"), OpenType with CFF
@@ -49,15 +46,11 @@ _FONT_MAGIC = frozenset({b"\x00\x01\x00\x00", b"true", b"OTTO", b"ttcf"})
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-def _size(n: float) -> str:
-    return f"{n / 2**20:,.1f} MB" if n >= 2**20 else f"{n:,.0f} bytes"
-
-
 def check_file_size(path: Path, limit: int = MAX_FILE_BYTES) -> None:
     size = path.stat().st_size
     if size > limit:
         raise InputError(
-            f"{path.name}: {_size(size)} is over the {_size(limit)} limit for this file"
+            f"{path.name}: {size_text(size)} is over the {size_text(limit)} limit for this file"
             " — split it or remove what it does not need"
         )
 
@@ -78,8 +71,8 @@ def check_zip(path: Path) -> None:
     total = sum(m.file_size for m in members)
     if total > MAX_UNZIPPED_BYTES:
         raise InputError(
-            f"{path.name}: unzipped, the workbook holds {_size(total)}, over the"
-            f" {_size(MAX_UNZIPPED_BYTES)} limit — delete unused rows, columns and sheets"
+            f"{path.name}: unzipped, the workbook holds {size_text(total)}, over the"
+            f" {size_text(MAX_UNZIPPED_BYTES)} limit — delete unused rows, columns and sheets"
             " (select them, Delete) and save again"
         )
     for m in members:
@@ -172,27 +165,9 @@ def image_problem(path: Path, what: str) -> str | None:
     reaches a decoder that would run it; the pixel count is checked before decoding."""
     size = path.stat().st_size
     if size > MAX_IMAGE_BYTES:
-        return f"{what} is {_size(size)}, over the {_size(MAX_IMAGE_BYTES)} limit"
-    try:
-        with warnings.catch_warnings():
-            # Pillow only warns below twice its own pixel limit; here any bomb is an error.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path, formats=IMAGE_FORMATS) as image:
-                width, height = image.size
-                if width * height > MAX_IMAGE_PIXELS:
-                    return (
-                        f"{what} is {width} x {height} pixels, over the"
-                        f" {MAX_IMAGE_PIXELS:,}-pixel limit — scale it down"
-                    )
-                image.load()
-    except (Image.DecompressionBombWarning, Image.DecompressionBombError) as exc:
-        return f"{what} is too large to decode ({exc}) — scale it down"
-    except (OSError, SyntaxError, ValueError) as exc:  # Pillow's errors for bad content
-        return (
-            f"{what} is not a readable {', '.join(IMAGE_FORMATS)} image ({exc})"
-            " — use a PNG (a transparent background works best) or a JPEG"
-        )
-    return None
+        return f"{what} is {size_text(size)}, over the {size_text(MAX_IMAGE_BYTES)} limit"
+    advice = " — use a PNG (a transparent background works best) or a JPEG"
+    return decode_problem(path, what, IMAGE_FORMATS, advice)
 
 
 def font_problem(path: Path, what: str) -> str | None:
@@ -200,7 +175,7 @@ def font_problem(path: Path, what: str) -> str | None:
     within the size limit; None if it is one."""
     size = path.stat().st_size
     if size > MAX_FONT_BYTES:
-        return f"{what} is {_size(size)}, over the {_size(MAX_FONT_BYTES)} limit"
+        return f"{what} is {size_text(size)}, over the {size_text(MAX_FONT_BYTES)} limit"
     with path.open("rb") as file:
         magic = file.read(4)
     if magic not in _FONT_MAGIC:

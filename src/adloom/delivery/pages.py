@@ -8,6 +8,13 @@ after it (``brief-<n>-<slug>-2.html`` ...). A page holds at most
 ``CARDS_PER_PAGE`` ads and ``MAX_PAGE_BYTES`` of HTML: a page over the budget is
 rendered again as two halves, down to a single ad.
 
+A campaign of more than ``SHARED_FROM`` briefs would make a file per brief (50,000
+briefs of one search ad each made 50,000 files): there, consecutive small briefs
+share a page (``briefs-<first>-<last>.html``, each brief a section the index links
+by its anchor), filled up to the same budget. The index is paged the same way:
+``index.html`` and, past ``ENTRIES_PER_INDEX`` briefs or the byte budget,
+``index-2.html`` ... beside it, each linking the others.
+
 File names are fixed words, the brief's position and its id slugged (``\\w`` and
 ``-`` only, cut to ``SLUG_BYTES`` bytes of UTF-8), so they are safe on every file
 system and in a zip, whatever the brief says. Pages an earlier render wrote and this
@@ -28,8 +35,12 @@ PAGES_DIR = "preview"
 CARDS_PER_PAGE = 500  # ads on one page at most
 MAX_PAGE_BYTES = 2 * 1024 * 1024  # HTML on one page at most (one ad's page may be bigger)
 SLUG_BYTES = 48
+SHARED_FROM = 100  # briefs: with more, small briefs share pages
+ENTRIES_PER_INDEX = 1000  # briefs listed on one index page at most
 MANIFEST = ".adloom-pages"  # the page files the last render wrote, one a line
-_PAGE_NAME = re.compile(r"brief-\d+-[\w-]+\.html")
+# What adloom names its pages, so only those are ever removed: pages of ads in
+# preview/, the index's later pages beside index.html.
+_PAGE_NAME = re.compile(r"(brief-\d+-[\w-]+|briefs-\d+-\d+|index-\d+)\.html")
 
 T = TypeVar("T")
 Render = Callable[[Sequence[T], int, int], str]
@@ -45,20 +56,48 @@ def page_name(number: int, brief_id: str, part: int = 1) -> str:
     return f"brief-{number:03d}-{slug}{suffix}.html"
 
 
-def fit(items: Sequence[T], render: Render[T]) -> list[tuple[Sequence[T], str]]:
-    """``items`` split into pages within the budget, each with its HTML."""
+def shared_name(first: int, last: int) -> str:
+    """``briefs-040-079.html``: the page shared by briefs ``first`` to ``last``."""
+    return f"briefs-{first:03d}-{last:03d}.html"
+
+
+def index_name(part: int) -> str:
+    """``index.html``, then ``index-2.html`` ...: the index's pages, in the out folder."""
+    return "index.html" if part == 1 else f"index-{part}.html"
+
+
+def packed(sizes: Sequence[int]) -> list[range]:
+    """Consecutive items of ``sizes`` (ads per brief) packed into groups of at most
+    ``CARDS_PER_PAGE`` (an item as big as that alone), as index ranges."""
+    groups: list[range] = []
+    start, total = 0, 0
+    for i, size in enumerate(sizes):
+        if i > start and total + size > CARDS_PER_PAGE:
+            groups.append(range(start, i))
+            start, total = i, 0
+        total += size
+    if sizes:
+        groups.append(range(start, len(sizes)))
+    return groups
+
+
+def fit(
+    items: Sequence[T], render: Render[T], per_page: int = CARDS_PER_PAGE
+) -> list[tuple[Sequence[T], str]]:
+    """``items`` split into pages of at most ``per_page`` within the byte budget, each
+    with its HTML."""
     parts: list[Sequence[T]] = [
-        items[i : i + CARDS_PER_PAGE] for i in range(0, len(items), CARDS_PER_PAGE)
+        items[i : i + per_page] for i in range(0, len(items), per_page)
     ] or [items]
     while True:
         pages = [(part, render(part, k, len(parts))) for k, part in enumerate(parts, 1)]
-        over = {i for i, (part, html) in enumerate(pages) if _over(html) and len(part) > 1}
+        over = {i for i, (part, html) in enumerate(pages) if over_budget(html) and len(part) > 1}
         if not over:
             return pages
         parts = [half for i, part in enumerate(parts) for half in _halves(part, i in over)]
 
 
-def _over(html: str) -> bool:
+def over_budget(html: str) -> bool:
     # Characters first: most pages are far from the budget, and encoding costs a copy.
     return len(html) * 4 > MAX_PAGE_BYTES and len(html.encode("utf-8")) > MAX_PAGE_BYTES
 

@@ -22,23 +22,28 @@ reviewer's decision and notes.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
-from jinja2 import (
-    Environment,
-    FileSystemLoader,
-    StrictUndefined,
-    TemplateError,
-    TemplateSyntaxError,
-)
+from jinja2 import Environment, TemplateError
 
-from adloom import __version__, safepath
+from adloom import __version__
 from adloom.copy import rsa, textlen
-from adloom.delivery.pages import PAGES_DIR, fit, page_name, write_pages
+from adloom.delivery.pages import (
+    ENTRIES_PER_INDEX,
+    PAGES_DIR,
+    SHARED_FROM,
+    fit,
+    index_name,
+    over_budget,
+    packed,
+    page_name,
+    shared_name,
+    write_pages,
+)
 from adloom.delivery.present import (
     error_text,
     issues_besides,
@@ -61,7 +66,7 @@ from adloom.model import (
     SearchAd,
     Status,
 )
-from adloom.resources import template_dirs
+from adloom.resources import template_env, template_place
 
 # A page of ads; its name is from when the preview was one page, so templates made
 # for that still render each page.
@@ -155,6 +160,7 @@ class PlacementGroup:
 class BriefGroup:
     brief: Brief
     placements: tuple[PlacementGroup, ...]
+    anchor: str = ""  # the section's id ("brief-7"), which the index links on a shared page
 
     @property
     def count(self) -> int:
@@ -194,10 +200,27 @@ class PageNav:
 
 
 @dataclass(frozen=True)
+class IndexNav:
+    """Where an index page sits among the index's pages (``index.html``, ``index-2.html``)."""
+
+    part: int
+    parts: int
+    pages: tuple[str, ...]  # every index page's file name, in order
+
+    @property
+    def previous(self) -> str | None:
+        return self.pages[self.part - 2] if self.part > 1 else None
+
+    @property
+    def next(self) -> str | None:
+        return self.pages[self.part] if self.part < self.parts else None
+
+
+@dataclass(frozen=True)
 class PageLink:
     """One page of a brief, as the index links it."""
 
-    href: str  # relative to index.html: "preview/brief-001-cold-brew.html"
+    href: str  # relative to index.html: "preview/brief-001-cold-brew.html", "...#brief-7"
     part: int
     total: int  # ads on the page
     status_counts: dict[str, int]
@@ -298,8 +321,9 @@ def _card(ad: Ad, base: Path) -> Card:
     )
 
 
-def _groups(cards: Sequence[Card]) -> tuple[BriefGroup, ...]:
-    """Group by brief, then placement, in the order they first appear (the plan's order)."""
+def _groups(cards: Sequence[Card], numbers: Mapping[str, int]) -> tuple[BriefGroup, ...]:
+    """Group by brief, then placement, in the order they first appear (the plan's order);
+    ``numbers``: each brief's position in the run, for its section's anchor."""
     by_brief: dict[str, dict[str, list[Card]]] = {}
     briefs: dict[str, Brief] = {}
     placements: dict[str, Placement] = {}
@@ -319,6 +343,7 @@ def _groups(cards: Sequence[Card]) -> tuple[BriefGroup, ...]:
                 )
                 for pid, group in by_placement.items()
             ),
+            anchor=f"brief-{numbers[brief_id]}" if brief_id in numbers else "",
         )
         for brief_id, by_placement in by_brief.items()
     )
@@ -332,9 +357,11 @@ def _build_page(
     round_number: int = 1,
     *,
     nav: PageNav | None = None,
+    numbers: Mapping[str, int] | None = None,
 ) -> Page:
-    """What a template sees of ``ads``: one page of the preview (``nav`` says which),
-    or, without cards, the run as the index page's header shows it."""
+    """What a template sees of ``ads``: one page of the preview (``nav`` says which;
+    ``numbers``: brief id -> position in the run), or, without cards, the run as the
+    index page's header shows it."""
     base = out / PAGES_DIR if nav else out
     cards = [_card(ad, base) for ad in ads] if nav else []
     text_model, image_model = models_used(ads)
@@ -350,7 +377,7 @@ def _build_page(
         total=len(ads),
         drafts=sum(1 for a in ads if a.draft),
         status_counts=status_counts(ads),
-        groups=_groups(cards),
+        groups=_groups(cards, numbers or {}),
         languages=tuple(sorted({a.spec.language for a in ads})),
         placements=tuple(dict.fromkeys(a.spec.placement.id for a in ads)),
         round=round_number,
@@ -377,12 +404,9 @@ def _template_error(detail: str) -> InputError:
 def _render(env: Environment, template: str, **context: object) -> str:
     try:
         return env.get_template(template).render(**context)
-    except TemplateSyntaxError as err:
-        raise _template_error(
-            f"{err.filename or err.name}, line {err.lineno}: {err.message}"
-        ) from err
-    except TemplateError as err:
-        raise _template_error(str(err)) from err
+    except TemplateError as err:  # syntax, an undefined name, what the sandbox refused
+        place = template_place(err) or template
+        raise _template_error(f"{place}: {err.message or type(err).__name__}") from err
 
 
 def render_preview(
@@ -395,55 +419,93 @@ def render_preview(
     generated_at: datetime | None = None,
     round_number: int = 1,
 ) -> Path:
-    """Write the preview: a page of ads per brief (or several, ``adloom.delivery.pages``) under
-    ``out/preview/``, and ``out/index.html`` linking them all; return the index's path.
+    """Write the preview: pages of ads under ``out/preview/`` (``adloom.delivery.pages``: a page
+    per brief, or several, or small briefs sharing one in a big campaign), and
+    ``out/index.html`` (with ``index-2.html`` ... for many briefs) linking them all;
+    return the index's path.
 
     ``generated_at``: when the run was made (the pipeline stamps the preview and the
     workbook with one time; a caller without one gets now);
     ``round_number`` is the review round shown (``adloom review`` writes 2, 3, ...).
     """
-    env = Environment(
-        loader=FileSystemLoader(template_dirs(templates)),
-        autoescape=True,
-        # A typo in a (user) template fails loudly instead of rendering blanks.
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = template_env(templates, html=True)  # sandboxed: a shared template runs no code
     stamp = generated_at or datetime.now(UTC)
     # Candidates (past the best --keep of their slot) are in the workbook only.
     candidates = sum(1 for a in ads if a.candidate)
     ads = [a for a in ads if not a.candidate]
+
+    def page(part: Sequence[Ad], nav: PageNav, numbers: Mapping[str, int]) -> str:
+        built = _build_page(part, campaign, out, stamp, round_number, nav=nav, numbers=numbers)
+        return _render(env, INDEX_TEMPLATE, page=built, summary=summary, campaign=campaign)
+
     entries: list[BriefEntry] = []
-    written: list[tuple[str, str]] = []
-    for number, (brief, brief_ads) in enumerate(_by_brief(ads), 1):
+    # A generator: each page is written as soon as it is rendered, so a big run's pages
+    # are never all in memory at once.
+    write_pages(out, out / PAGES_DIR, _pages(_by_brief(ads), page, entries))
+    header = _build_page(ads, campaign, out, stamp, round_number)
 
-        def render(
-            part: Sequence[Ad], k: int, n: int, number: int = number, brief_id: str = brief.id
-        ) -> str:
-            nav = _nav(number, brief_id, k, n)
-            page = _build_page(part, campaign, out, stamp, round_number, nav=nav)
-            return _render(env, INDEX_TEMPLATE, page=page, summary=summary, campaign=campaign)
+    def index(part: Sequence[BriefEntry], k: int, n: int) -> str:
+        nav = IndexNav(k, n, tuple(index_name(i) for i in range(1, n + 1)))
+        return _render(
+            env, CONTENTS_TEMPLATE, page=header, entries=part, candidates=candidates,
+            summary=summary, campaign=campaign, index=nav,
+        )  # fmt: skip
 
-        parts = fit(brief_ads, render)
-        links = []
-        for k, (part, html) in enumerate(parts, 1):
-            name = page_name(number, brief.id, k)
-            written.append((name, html))
-            links.append(PageLink(f"{PAGES_DIR}/{quote(name)}", k, len(part), status_counts(part)))
-        entries.append(BriefEntry(brief, len(brief_ads), status_counts(brief_ads), tuple(links)))
-    index = _render(
-        env,
-        CONTENTS_TEMPLATE,
-        page=_build_page(ads, campaign, out, stamp, round_number),
-        entries=entries,
-        candidates=candidates,
-        summary=summary,
-        campaign=campaign,
-    )
-    write_pages(out, out / PAGES_DIR, written)
+    parts = fit(entries, index, per_page=ENTRIES_PER_INDEX)
     # Written then renamed: a browser tab reloading mid-run never sees half a page.
-    return safepath.write_bytes(out, out / PREVIEW_FILE, index.encode("utf-8"))
+    write_pages(out, out, ((index_name(k), html) for k, (_, html) in enumerate(parts, 1)))
+    return out / PREVIEW_FILE
+
+
+_Page = Callable[[Sequence[Ad], PageNav, Mapping[str, int]], str]
+
+
+def _pages(
+    briefs: Sequence[tuple[Brief, list[Ad]]], page: _Page, entries: list[BriefEntry]
+) -> Iterator[tuple[str, str]]:
+    """Every page of ads (name, html), in order; each brief's entry for the index is
+    added to ``entries`` as its pages are made."""
+    numbered = [(number, brief, ads) for number, (brief, ads) in enumerate(briefs, 1)]
+    if len(briefs) > SHARED_FROM:
+        groups = [numbered[r.start : r.stop] for r in packed([len(a) for _, a in briefs])]
+    else:
+        groups = [[one] for one in numbered]
+    for group in groups:
+        yield from _group_pages(group, page, entries)
+
+
+def _group_pages(
+    group: Sequence[tuple[int, Brief, list[Ad]]], page: _Page, entries: list[BriefEntry]
+) -> Iterator[tuple[str, str]]:
+    """The pages of consecutive briefs: one shared page within the budget, else halves;
+    a brief alone has its own pages (more than one when its ads do not fit one)."""
+    if len(group) > 1:
+        nav = PageNav(f"../{PREVIEW_FILE}", 1, 1, None, None)
+        numbers = {brief.id: number for number, brief, _ in group}
+        html = page([a for *_, ads in group for a in ads], nav, numbers)
+        if not over_budget(html):
+            name = quote(shared_name(group[0][0], group[-1][0]))
+            for number, brief, ads in group:
+                counts = status_counts(ads)
+                link = PageLink(f"{PAGES_DIR}/{name}#brief-{number}", 1, len(ads), counts)
+                entries.append(BriefEntry(brief, len(ads), counts, (link,)))
+            yield shared_name(group[0][0], group[-1][0]), html
+            return
+        middle = len(group) // 2
+        yield from _group_pages(group[:middle], page, entries)
+        yield from _group_pages(group[middle:], page, entries)
+        return
+    ((number, brief, ads),) = group
+
+    def render(part: Sequence[Ad], k: int, n: int) -> str:
+        return page(part, _nav(number, brief.id, k, n), {brief.id: number})
+
+    links = []
+    for k, (part, html) in enumerate(fit(ads, render), 1):
+        name = page_name(number, brief.id, k)
+        links.append(PageLink(f"{PAGES_DIR}/{quote(name)}", k, len(part), status_counts(part)))
+        yield name, html
+    entries.append(BriefEntry(brief, len(ads), status_counts(ads), tuple(links)))
 
 
 def _nav(number: int, brief_id: str, part: int, parts: int) -> PageNav:

@@ -16,6 +16,8 @@ the provider's name::
 A plugin is imported when its provider is used, or when the model registry is
 loaded (its models file joins the registry). One that fails to import, or that
 registers no provider of its name, stops adloom with a message naming it (exit 3).
+A plugin's code always runs guarded (``providers.guard``): its prints never reach
+adloom's stdout, what it raises is reported as its own, its answers are checked.
 docs/providers.md is the guide.
 """
 
@@ -30,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from adloom.errors import InputError, ProviderError
 from adloom.providers.base import Provider
+from adloom.providers.guard import GuardedProvider, Plugin, running
 
 if TYPE_CHECKING:  # not imported for `adloom validate`: the registry loads pydantic
     from adloom.registry import Registry
@@ -71,6 +74,7 @@ class ProviderConfig:
 Factory = Callable[[ProviderConfig], Provider]
 _FACTORIES: dict[str, Factory] = {}
 _MODELS: dict[str, Path] = {}  # provider -> the models file its plugin ships
+_PLUGINS: dict[str, Plugin] = {}  # provider -> the plugin it came from (loaded ones)
 
 
 def register(name: str, *, models: Path | None = None) -> Callable[[Factory], Factory]:
@@ -89,6 +93,7 @@ def register(name: str, *, models: Path | None = None) -> Callable[[Factory], Fa
 def unregister(name: str) -> None:
     _FACTORIES.pop(name, None)
     _MODELS.pop(name, None)
+    _PLUGINS.pop(name, None)
 
 
 def names() -> list[str]:
@@ -105,7 +110,16 @@ def make_provider(name: str, config: ProviderConfig) -> Provider:
             hint=f"Use one of: {', '.join(names())}; or install the provider's plugin "
             "(docs/providers.md).",
         )
-    return _FACTORIES[name](config)
+    plugin = _PLUGINS.get(name)
+    if plugin is None:
+        return _FACTORIES[name](config)
+    with running(plugin, "in its factory"):
+        provider = _FACTORIES[name](config)
+    if not isinstance(provider, Provider):
+        raise ProviderError(
+            f"{plugin.where} made a {type(provider).__name__}, not a Provider", hint=plugin.fix
+        )
+    return GuardedProvider(provider, plugin)
 
 
 def plugin_models() -> list[Path]:
@@ -137,13 +151,12 @@ def _load_plugin(plugin: EntryPoint) -> None:
     dist = plugin.dist.name if plugin.dist else plugin.module
     where = f'provider plugin "{plugin.name}" ({plugin.value}, from {dist})'
     fix = f"Fix the plugin, or uninstall it (pip uninstall {dist})."
-    try:
+    blame = Plugin(plugin.name, where, fix)
+    with running(blame, "to load"):  # whatever a third party's import raises, named
         plugin.load()
-    except Exception as exc:  # whatever a third party's import raises, named
-        message = f"{where} failed to load: {type(exc).__name__}: {exc}"
-        raise ProviderError(message, hint=fix) from exc
     if plugin.name not in _FACTORIES:
         raise ProviderError(
             f'{where} registered no provider "{plugin.name}"',
             hint=f'Its module must call adloom.providers.register("{plugin.name}"). {fix}',
         )
+    _PLUGINS[plugin.name] = blame

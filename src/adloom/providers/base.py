@@ -158,6 +158,11 @@ class Provider(ABC):
         Raises ``InputError`` (exit 2) when batch settings are missing or malformed."""
         return None
 
+    def faults(self) -> list[str]:
+        """What the provider's own code did wrong so far, each once (a plugin's, as
+        ``providers.guard`` saw it); a run with any ends with exit 3. Default: none."""
+        return []
+
 
 # ---------------------------------------------------------------------------- batch jobs
 

@@ -187,6 +187,14 @@ def output_tokens(limits: CopyLimits, info: ModelInfo, asked: int | None) -> int
     return min(asked or _default_max_tokens(limits, info), info.max_output_tokens)
 
 
+def answer_fields(job: CopyJob) -> tuple[str, ...]:
+    """What the answer to ``job`` must hold (``validated``'s ``fields``): a search ad's
+    pools and paths; else body and CTA, and the headline unless the brief supplies it."""
+    if job.limits.responsive:
+        return SEARCH_FIELDS
+    return FIELDS[1:] if job.brief.headline.strip() else FIELDS
+
+
 def copy_prompt(job: CopyJob, feedback: Sequence[str], mode: Mode, prompts: Prompts) -> CopyPrompt:
     """The prompts and schema for ``job``; ``feedback`` lists what to fix."""
     supplied = job.brief.headline.strip()
@@ -195,8 +203,7 @@ def copy_prompt(job: CopyJob, feedback: Sequence[str], mode: Mode, prompts: Prom
         wanted = (search["headlines"], search["descriptions"])
         schema = search_schema(job.limits, wanted, bounded=mode != "native")
     else:
-        fields = FIELDS[1:] if supplied else FIELDS
-        schema = _copy_schema(fields, job.limits, bounded=mode != "native")
+        schema = _copy_schema(answer_fields(job), job.limits, bounded=mode != "native")
     language = LANGUAGES.get(job.language, Language(job.language, job.language))
     context = {
         "campaign": job.campaign,

@@ -6,7 +6,8 @@ Shared by every provider: ``copywriting.copy_prompt`` renders the copy prompts, 
 A user's ``--templates DIR`` holding ``prompts/copy_user.j2`` replaces just that
 file. Templates render plain text for a model, never HTML, so autoescape is off;
 undefined variables are errors, so a typo in a user's template fails the run
-before anything is paid for instead of sending a prompt with a hole in it.
+before anything is paid for instead of sending a prompt with a hole in it. They
+render in the sandbox (``resources.template_env``): a shared template cannot run code.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import jinja2
 from adloom.aspects import orientation
 from adloom.errors import InputError
 from adloom.model import ImageJob
-from adloom.resources import template_dirs
+from adloom.resources import template_env, template_place
 
 TEMPLATES = (
     "copy_system.j2",
@@ -33,14 +34,7 @@ TEMPLATES = (
 
 class Prompts:
     def __init__(self, override: Path | None) -> None:
-        self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader([str(d) for d in template_dirs(override)]),
-            autoescape=False,  # noqa: S701 - plain-text prompts for a model, never HTML
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=False,
-        )
+        self.env = template_env(override, html=False)  # plain-text prompts for a model
         # Load every template now: a broken user template stops the run up front.
         self.templates = {name: self._load(name) for name in TEMPLATES}
 
@@ -48,17 +42,13 @@ class Prompts:
         try:
             return self.env.get_template(f"prompts/{name}")
         except jinja2.TemplateError as exc:
-            raise InputError(
-                f"prompt template prompts/{name}: {exc}",
-                hint="Fix the template in your --templates folder, or remove it to use "
-                "the shipped one.",
-            ) from None
+            raise _template_error(name, exc) from None
 
     def render(self, name: str, context: Mapping[str, Any]) -> str:
         try:
             text = self.templates[name].render(**context)
-        except jinja2.TemplateError as exc:
-            raise InputError(f"prompt template prompts/{name}: {exc}") from None
+        except jinja2.TemplateError as exc:  # SecurityError: what the sandbox refused
+            raise _template_error(name, exc) from None
         # Templates are written for readability; the model gets no blank-line runs.
         lines = [line.rstrip() for line in text.strip().splitlines()]
         out: list[str] = []
@@ -66,6 +56,14 @@ class Prompts:
             if line or (out and out[-1]):
                 out.append(line)
         return "\n".join(out)
+
+
+def _template_error(name: str, exc: jinja2.TemplateError) -> InputError:
+    place = template_place(exc) or f"prompts/{name}"
+    return InputError(
+        f"prompt template prompts/{name} ({place}): {exc.message or type(exc).__name__}",
+        hint="Fix the template in your --templates folder, or remove it to use the shipped one.",
+    )
 
 
 def image_prompts(prompts: Prompts, job: ImageJob, *, negation_in_prompt: bool) -> tuple[str, str]:

@@ -522,6 +522,7 @@ def _summary(
         quotas=() if provider.draft else _quotas(plan, provider, engine, judge),
         scores=score.summary(ads),
         batch_jobs=tuple(reports),
+        provider_faults=tuple(provider.faults()),
     )
 
 
