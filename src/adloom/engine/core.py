@@ -31,7 +31,7 @@ from adloom.engine.pacing import Clock, Pacer, SystemClock
 from adloom.engine.quotas import Quota, Quotas
 from adloom.engine.retry import RetryPolicy
 from adloom.engine.workers import Workers
-from adloom.journal import Journal, Record
+from adloom.journal import USAGE_REJECTED, Journal, Record
 from adloom.model import Usage
 from adloom.providers.base import Provider, Request, RequestFailed, TransientError
 
@@ -216,6 +216,7 @@ class Engine:
                 jobs.append(self._job(request))
                 continue
             self.stats.cache_hits += 1
+            self._doubted(request, record)
             self.budget.reuse(record.response.usage.cost_usd)
             on_outcome(Outcome(request, record.response.status, record, True, 0))
         if not jobs:
@@ -347,6 +348,7 @@ class Engine:
             lane.pacer.settle(job.charged, job.quota.reserved(request), used, job.sent_at, now)
             self._answered.add(request.key)
             cost = usage.cost_usd
+            self._doubted(request, record)
             self.stats.add(usage, str(response.meta.get("tier", "")))
             outcome = Outcome(request, response.status, record, False, job.attempts, response.error)
         self._release_budget(job, cost)
@@ -413,17 +415,25 @@ class Engine:
         # run is reused (repair rounds may ask the same thing twice).
         if self.fresh and request.key not in self._answered:
             return None
-        return self.journal.lookup(request.key)
+        return self.journal.lookup(request.key, request.max_cost_usd)
 
     def answered(self, request: Request, record: Record, tier: str) -> Outcome:
         """An answer that came another way than ``run`` (a batch job), counted as this
         run's; the caller settles the budget."""
         self._answered.add(request.key)
+        self._doubted(request, record)
         response = record.response
         self.stats.add(response.usage, tier)
         self.stats.done[request.kind] += 1
         self.stats.failed += int(response.status != "ok")
         return Outcome(request, response.status, record, False, record.attempts, response.error)
+
+    def _doubted(self, request: Request, record: Record) -> None:
+        """Say so when an answer's usage was not believed (the journal charged it its
+        worst case: ``model.checked_usage``)."""
+        reason = record.response.meta.get(USAGE_REJECTED)
+        if reason:
+            self.notify(f"{request.label or request.model}: {reason}")
 
     def failed(self, request: Request, error: str) -> Outcome:
         """A request that failed another way than ``run``, counted and journalled."""
