@@ -12,11 +12,13 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from rich.console import Console, RenderableType
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
+
+from adloom.errors import MachineError
 
 
 @dataclass
@@ -29,7 +31,7 @@ class Env:
     @property
     def out_console(self) -> Console:
         """Rich output (tables, styled lines) on stdout."""
-        return _console(self.stdout)
+        return _console(cast(IO[str], _Results(self.stdout)))  # a stream, as rich takes
 
     @property
     def err_console(self) -> Console:
@@ -40,10 +42,15 @@ class Env:
         return self.stderr.isatty() and self.environ.get("TERM") != "dumb"
 
     def out(self, text: str = "") -> None:
-        print(text, file=self.stdout)
+        _Results(self.stdout).write(text + "\n")
 
     def json(self, obj: Any) -> None:
-        self.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+        _Results(self.stdout).write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+
+    def flush(self) -> None:
+        """Push out what is still buffered for stdout: a command's result is delivered
+        only once this succeeds."""
+        _Results(self.stdout).flush()
 
     def err(self, text: str, *, style: str | None = None) -> None:
         self.err_console.print(text, style=style, markup=False)
@@ -68,6 +75,42 @@ class Env:
         )
         with bar:
             yield Tracker(bar, self.err)
+
+
+class _Results:
+    """stdout as results are written to it: what the machine refuses there (``--json >
+    /dev/full``, a full disk) is a ``MachineError`` naming it (exit 74), not a bug. A
+    closed pipe (``| head``) is left to the CLI's usual quiet end."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        with self._machine():
+            return self._stream.write(text)
+
+    def flush(self) -> None:
+        with self._machine():
+            self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+    @contextmanager
+    def _machine(self) -> Iterator[None]:
+        try:
+            yield
+        except BrokenPipeError:
+            raise
+        except OSError as err:
+            raise MachineError(
+                f"standard output: {err.strerror or err}",
+                hint="the result could not be written where stdout goes: free space there,"
+                " or send it elsewhere, and run again (what was paid for is kept)",
+            ) from err
 
 
 def _console(file: IO[str]) -> Console:

@@ -11,12 +11,15 @@ the limits.
 from __future__ import annotations
 
 import csv
+import errno
 import re
+import stat
 import warnings
 import zipfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal
 
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
@@ -51,6 +54,21 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 def _size(n: float) -> str:
     return f"{n / 2**20:,.1f} MB" if n >= 2**20 else f"{n:,.0f} bytes"
+
+
+def kind_of(path: Path) -> Literal["file", "folder", "missing", "other"]:
+    """What a path the user named is. One no file can have (a name longer than the file
+    system takes, a loop of links, a file where a folder should be) is an ``InputError``
+    naming it (exit 2), not an error of adloom's."""
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return "missing"
+    except OSError as err:
+        too_long = err.errno == errno.ENAMETOOLONG
+        why = "a name in it is longer than the file system takes" if too_long else err.strerror
+        raise InputError(f'"{path}": {why} — check the path') from err
+    return "file" if stat.S_ISREG(mode) else "folder" if stat.S_ISDIR(mode) else "other"
 
 
 def check_file_size(path: Path, limit: int = MAX_FILE_BYTES) -> None:

@@ -196,11 +196,18 @@ def _locked(out: Path, *, wait: bool, notify: Callable[[str], None]) -> Iterator
         return
     import fcntl
 
-    path = safepath.inside(out, out / LOCK)
+    path = out / LOCK
+    if path.is_symlink():  # planted: opening it would truncate what it points at
+        raise MachineError(
+            f"{path}: a symbolic link stands where adloom's lock file should be"
+            f" (it points at {os.readlink(path)}); nothing was written",
+            hint="remove the link, and run again",
+        )
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        # O_NOFOLLOW too: a link planted between the check and the open is refused.
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
     except OSError as err:
-        raise safepath.machine_error(err, out / LOCK) from err
+        raise safepath.machine_error(err, path) from err
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

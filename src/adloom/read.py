@@ -22,8 +22,8 @@ from typing import Any
 from PIL import ImageFont
 
 from adloom import providers, safepath
-from adloom.errors import BriefError
-from adloom.inputs import font_problem, image_problem
+from adloom.errors import BriefError, InputError
+from adloom.inputs import font_problem, image_problem, kind_of
 from adloom.model import (
     BrandKit,
     Campaign,
@@ -369,8 +369,14 @@ class _Reader(TableRules):
         """The file a cell names, relative to the brief's folder, if ``problem`` finds
         nothing wrong with it."""
         path = Path(text).expanduser()
-        path = (path if path.is_absolute() else self.path.parent / path).resolve()
-        if not path.is_file():
+        path = path if path.is_absolute() else self.path.parent / path
+        try:
+            kind = kind_of(path)
+        except InputError as err:  # a name too long, a loop of links
+            self.error(where, f"{what} {err.message}")
+            return None
+        path = path.resolve()
+        if kind != "file":
             self.error(
                 where,
                 f'{what} "{text}" not found (looked for {path})'

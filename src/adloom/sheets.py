@@ -21,7 +21,7 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from adloom.errors import InputError, Problem
-from adloom.inputs import check_zip, csv_rows, sheet_rows
+from adloom.inputs import check_zip, csv_rows, kind_of, sheet_rows
 from adloom.values import Range, parse
 
 BRIEF_SHEETS = ("campaign", "briefs", "audiences", "brand", "placements")
@@ -152,9 +152,10 @@ class Book:
 
 def load_sheets(path: Path) -> Book:
     """A brief file's sheets: a workbook's brief sheets, or a CSV as sheet Briefs."""
-    if path.is_dir():
+    kind = kind_of(path)
+    if kind == "folder":
         raise InputError(f"{path}: is a folder — pass the .xlsx or .csv brief inside it")
-    if not path.is_file():
+    if kind != "file":
         raise InputError(f"{path}: no such file — check the path")
     suffix = path.suffix.lower()
     if suffix == ".csv":

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from adloom.errors import InputError
+from adloom.inputs import kind_of
 
 MAX_DIGITS = 32  # characters of a number as written; more is never a real setting
 # AWS region names: us-east-1, eu-central-2, us-gov-west-1, us-iso-east-1, us-isob-east-1.
@@ -103,6 +104,7 @@ def region(value: str | None, where: str = "--region") -> None:
 
 
 def folder(path: Path | None, where: str) -> None:
-    if path is not None and not path.is_dir():
-        state = "is not a folder" if path.exists() else "does not exist"
+    kind = kind_of(path) if path is not None else "folder"
+    if kind != "folder":
+        state = "does not exist" if kind == "missing" else "is not a folder"
         raise InputError(f'{where} "{path}": {state} — give an existing folder')

@@ -84,6 +84,13 @@ def names() -> list[str]:
 
 
 def make_provider(name: str, config: ProviderConfig) -> Provider:
+    require(name)
+    return _FACTORIES[name](config)
+
+
+def require(name: str) -> None:
+    """Refuse a provider that is neither built in nor an installed plugin (exit 2),
+    before anything is planned with it."""
     _load(name)
     if name not in _FACTORIES:
         raise InputError(
@@ -91,7 +98,6 @@ def make_provider(name: str, config: ProviderConfig) -> Provider:
             hint=f"Use one of: {', '.join(names())}; or install the provider's plugin "
             "(docs/providers.md).",
         )
-    return _FACTORIES[name](config)
 
 
 def plugin_models() -> list[Path]:
