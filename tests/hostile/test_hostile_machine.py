@@ -199,6 +199,9 @@ def test_an_input_path_no_file_can_have_is_named(tmp_path: Path, where: str) -> 
     assert "a name in it is longer than the file system takes" in stderr
 
 
+# A streaming sheet left open by the refusal prints openpyxl's traceback ("Exception
+# ignored in ...") when it is collected: pytest reports that as this warning.
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
 @pytest.mark.parametrize("to", ["journal.sqlite", "outside"])
 def test_a_link_planted_as_the_workbook_is_refused_without_a_traceback(
     tmp_path: Path, to: str
@@ -214,9 +217,8 @@ def test_a_link_planted_as_the_workbook_is_refused_without_a_traceback(
     (out / "variants.xlsx").symlink_to(target)
     before = outside(tmp_path, out)
     journal = (out / "journal.sqlite").read_bytes()
-    code, _, err = run_cli(
-        "run", BRIEF, "--provider", "draft", "--out", out, *SMALL, *ONE_PLACEMENT
-    )
+    code, _, err = run_cli("run", BRIEF, "--provider", "draft", "--out", out, *SMALL,
+                           *ONE_PLACEMENT)  # fmt: skip
     assert code == ExitCode.MACHINE, err
     assert f"error: {out / 'variants.xlsx'}: " in err
     assert "Traceback" not in err
