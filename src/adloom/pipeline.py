@@ -228,6 +228,11 @@ class _Composers:
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         if self.pool is broken:  # not yet replaced for another task
+            # Its other workers may wait for ever on a queue lock the killed one held
+            # (Python 3.11 does not end them), and the pool's thread waits for them, so
+            # the run could not exit: they are ended here.
+            for worker in list((getattr(broken, "_processes", None) or {}).values()):
+                worker.kill()
             broken.shutdown(wait=False, cancel_futures=True)
             self.pool = self._start(fork=False)
 
