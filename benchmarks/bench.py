@@ -35,7 +35,7 @@ from typing import Any
 
 import bench_local
 from adloom.engine import Engine, Outcome, Quotas, ScaledClock
-from adloom.journal import Journal
+from adloom.engine.journal import Journal
 from adloom.providers.base import Request
 from adloom.registry import load_registry
 from workload import (

@@ -42,9 +42,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from adloom.plan import make_plan  # noqa: E402 - tests/ must be on the path first
-from adloom.read import read_campaign  # noqa: E402
+from adloom.brief.read import read_campaign  # noqa: E402
 from adloom.registry import load_registry  # noqa: E402
+from adloom.run.plan import make_plan  # noqa: E402 - tests/ must be on the path first
 from briefs import write_brief  # noqa: E402
 from fakebedrock import Behaviour, FakeBedrock  # noqa: E402
 from fakebedrock.batchjobs import ENDED  # noqa: E402

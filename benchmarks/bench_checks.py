@@ -23,10 +23,10 @@ from typing import Any
 
 from PIL import Image, ImageFilter
 
-from adloom import checks, focal
-from adloom.compose import AdCopy, compose
+from adloom.brief.placements import builtin_placements
+from adloom.creative import checks, focal
+from adloom.creative.compose import AdCopy, compose
 from adloom.model import BrandKit
-from adloom.placements import builtin_placements
 from adloom.providers.draft_art import draft_master
 
 PLACEMENTS = [p for p in builtin_placements().values() if not p.text_only]

@@ -27,12 +27,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
+from adloom.brief.read import read_campaign  # noqa: E402
 from adloom.cli import main  # noqa: E402 - tests/ must be on the path first
 from adloom.console import Env  # noqa: E402
-from adloom.plan import make_plan  # noqa: E402
-from adloom.read import read_campaign  # noqa: E402
 from adloom.registry import load_registry  # noqa: E402
-from adloom.score import estimate  # noqa: E402
+from adloom.run.plan import make_plan  # noqa: E402
+from adloom.run.score import estimate  # noqa: E402
 from fakebedrock import FakeBedrock  # noqa: E402
 
 BRIEF = ROOT / "campaigns" / "spring-launch.xlsx"

@@ -30,10 +30,10 @@ from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from adloom.compose import AdCopy
+from adloom.brief.placements import builtin_placements
+from adloom.creative.compose import AdCopy
 from adloom.model import BrandKit, Creative, Placement
-from adloom.pipeline import _compose_from, _Placed
-from adloom.placements import builtin_placements
+from adloom.run.pipeline import _compose_from, _Placed
 
 ROOT = Path(__file__).resolve().parents[1]
 MASTERS = 12  # x 11 placements = 132 ads per pass
@@ -133,7 +133,7 @@ def rss_mb() -> float:
 def export_child(creatives: Path, out: Path) -> None:
     """In a child process: export VARIANTS ads over the composed creatives; print numbers."""
     sys.path.insert(0, str(ROOT / "tests"))
-    from adloom.export import export_workbook
+    from adloom.delivery.export import export_workbook
     from factories import make_ad, make_campaign, make_summary
 
     out.mkdir(parents=True, exist_ok=True)

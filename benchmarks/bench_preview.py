@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from adloom.render import render_preview  # noqa: E402  # after the path to the factories
+from adloom.delivery.render import render_preview  # noqa: E402  # after the path to the factories
 from factories import TEXT_AD, make_ad, make_brief, make_campaign, make_summary  # noqa: E402
 
 

@@ -22,13 +22,13 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from adloom.brief.placements import builtin_placements
 from adloom.model import Audience, BrandKit, Brief, Campaign, Settings
-from adloom.placements import builtin_placements
-from adloom.plan import make_plan
 from adloom.providers import ProviderConfig
 from adloom.providers.base import Request
 from adloom.providers.bedrock import BedrockProvider
 from adloom.registry import load_registry
+from adloom.run.plan import make_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"

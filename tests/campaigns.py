@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from adloom.brief.placements import builtin_placements
 from adloom.model import Audience, BrandKit, Brief, Campaign, Settings
-from adloom.placements import builtin_placements
 
 
 def make_campaign(

@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 from PIL import Image, ImageDraw
 
+from adloom.brief.placements import builtin_placements
 from adloom.model import (
     Ad,
     AdSpec,
@@ -37,7 +38,6 @@ from adloom.model import (
     Usage,
 )
 from adloom.naming import ad_name, with_utm
-from adloom.placements import builtin_placements
 
 TEXT_MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 IMAGE_MODEL = "amazon.nova-canvas-v1:0"

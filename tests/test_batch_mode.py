@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from adloom.batching import content_digest, split
 from adloom.errors import ExitCode
 from adloom.providers.base import BatchLimits, Request
+from adloom.run.batching import content_digest, split
 from briefs import write_brief
 from fakebedrock import FakeBedrock
 from test_cli import run_json as adloom

@@ -17,13 +17,13 @@ from PIL import Image
 from adloom.aspects import master_size
 from adloom.errors import InputError, ModelAccessError
 from adloom.model import Brief, CopyJob, ImageJob
-from adloom.plan import make_plan
 from adloom.providers import ProviderConfig
 from adloom.providers.base import RequestFailed
 from adloom.providers.bedrock import BedrockProvider, parse_guardrail
 from adloom.providers.bedrock.images import ADAPTERS, TitanImage, fit_words
 from adloom.providers.copywriting import TOOL_NAME
 from adloom.registry import Registry, load_registry
+from adloom.run.plan import make_plan
 from campaigns import make_campaign
 from fakebedrock import FakeBedrock
 

@@ -20,8 +20,8 @@ import pytest
 
 from adloom.cli import main
 from adloom.console import Env
+from adloom.engine.journal import Journal
 from adloom.errors import ExitCode
-from adloom.journal import Journal
 from adloom.registry import load_registry
 from factories import preview_html
 from fakebedrock import FakeBedrock

@@ -1,4 +1,4 @@
-"""Creative checks: real images composed, reopened and measured (adloom.checks, adloom.focal)."""
+"""Creative checks: real images composed, reopened and measured (creative.checks, .focal)."""
 
 from __future__ import annotations
 
@@ -11,15 +11,15 @@ import openpyxl
 import pytest
 from PIL import Image, ImageDraw, ImageStat
 
-from adloom import checks
+from adloom.brief.placements import builtin_placements
 from adloom.cli import main
-from adloom.compose import AdCopy, compose, contrast_ratio, parse_color, plan_layout
 from adloom.console import Env
-from adloom.journal import Journal
-from adloom.layout import TextElement, safe_zone
+from adloom.creative import checks
+from adloom.creative.compose import AdCopy, compose, contrast_ratio, parse_color, plan_layout
+from adloom.creative.layout import TextElement, safe_zone
+from adloom.creative.typeset import Box, TextBlock
+from adloom.engine.journal import Journal
 from adloom.model import BrandKit, Placement
-from adloom.placements import builtin_placements
-from adloom.typeset import Box, TextBlock
 from briefs import write_brief
 
 PLACEMENTS = builtin_placements()

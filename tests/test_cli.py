@@ -16,9 +16,9 @@ import openpyxl
 import pytest
 from PIL import Image
 
+from adloom.brief.placements import builtin_placements
 from adloom.cli import main
 from adloom.console import Env
-from adloom.placements import builtin_placements
 from briefs import write_brief
 from factories import preview_pages
 

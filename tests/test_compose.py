@@ -11,8 +11,9 @@ import pytest
 from fontTools import subset  # type: ignore[import-untyped]
 from PIL import Image, ImageChops, ImageDraw, ImageStat
 
-from adloom import typeset
-from adloom.compose import (
+from adloom.brief.placements import builtin_placements
+from adloom.creative import typeset
+from adloom.creative.compose import (
     AdCopy,
     Layout,
     TextElement,
@@ -22,10 +23,9 @@ from adloom.compose import (
     plan_layout,
     readable_color,
 )
+from adloom.creative.typeset import Box
 from adloom.model import BrandKit, Placement
-from adloom.placements import builtin_placements
 from adloom.providers.draft_art import draft_master
-from adloom.typeset import Box
 
 PLACEMENTS = {k: p for k, p in builtin_placements().items() if not p.text_only}
 EN = AdCopy("Run farther with featherlight trail shoes", "Shop now", "Offer ends June 30.", "en")

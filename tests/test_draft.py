@@ -1,12 +1,12 @@
 import pytest
 
-from adloom import rsa
-from adloom.lint import check_copy
+from adloom.brief.placements import builtin_placements
+from adloom.copy import rsa
+from adloom.copy.lint import check_copy
 from adloom.model import Brief
-from adloom.placements import builtin_placements
-from adloom.plan import make_plan
 from adloom.providers.draft import DraftProvider
 from adloom.registry import load_registry
+from adloom.run.plan import make_plan
 from campaigns import make_campaign
 
 LONG = Brief(

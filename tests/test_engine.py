@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 
 from adloom.engine import Budget, Engine, Outcome, Quotas, RetryPolicy
+from adloom.engine.journal import Journal
 from adloom.errors import CredentialsError
-from adloom.journal import Journal
 from adloom.model import CopyJob, ImageJob, Usage
-from adloom.pipeline import engine_status
 from adloom.providers import ProviderConfig, make_provider, register, unregister
 from adloom.providers.base import Provider, Request, RequestFailed, Response, TransientError
 from adloom.registry import load_registry
+from adloom.run.pipeline import engine_status
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 32
 FAST = RetryPolicy(max_attempts=4, base_s=0.001, cap_s=0.005)

@@ -14,16 +14,16 @@ from typing import Any
 
 import pytest
 
+from adloom.brief.read import read_campaign
 from adloom.cli import main
 from adloom.console import Env, Tracker
 from adloom.engine import Quotas, RetryPolicy
-from adloom.journal import Journal
+from adloom.engine.journal import Journal
 from adloom.model import RunSummary
-from adloom.pipeline import RunOptions, run_plan
-from adloom.plan import make_plan
 from adloom.providers import ProviderConfig, make_provider
-from adloom.read import read_campaign
 from adloom.registry import load_registry
+from adloom.run.pipeline import RunOptions, run_plan
+from adloom.run.plan import make_plan
 from briefs import write_brief
 from fakebedrock import FakeBedrock, Fault
 

@@ -16,10 +16,10 @@ import pytest
 from PIL import Image
 
 from adloom import __version__
-from adloom.cells import neutralise
-from adloom.export import export_workbook
+from adloom.delivery.cells import neutralise
+from adloom.delivery.export import export_workbook
+from adloom.delivery.workbook import COLUMN_NAMES, THUMB_PX, generated_state
 from adloom.model import Ad, Creative
-from adloom.workbook import COLUMN_NAMES, THUMB_PX, generated_state
 from factories import (
     AdCopy,
     Run,

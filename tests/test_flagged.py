@@ -19,14 +19,14 @@ from typing import Any
 import openpyxl
 import pytest
 
-from adloom import rsa, textlen
+from adloom.brief.placements import builtin_placements
 from adloom.cli import main
 from adloom.console import Env
+from adloom.copy import rsa, textlen
+from adloom.copy.lint import CopyContext
+from adloom.copy.verdict import Verdict, judge_search
 from adloom.errors import ExitCode
-from adloom.lint import CopyContext
 from adloom.model import Audience, BrandKit, Brief, CopyJob, Pin, SearchAd
-from adloom.placements import builtin_placements
-from adloom.verdict import Verdict, judge_search
 from briefs import write_brief
 from factories import preview_html
 from fakebedrock import FakeBedrock

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from adloom.journal import Journal
+from adloom.engine.journal import Journal
 from adloom.model import Usage
 from adloom.providers.base import Request, Response
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from adloom.engine.journal import MIGRATIONS, Journal
 from adloom.errors import InputError
-from adloom.journal import MIGRATIONS, Journal
 from adloom.model import Usage
 from adloom.providers.base import Request, Response
 

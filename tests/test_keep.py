@@ -14,16 +14,16 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from adloom.brief.read import read_campaign
 from adloom.console import Tracker
+from adloom.delivery.workbook import read_score, read_variants
 from adloom.errors import ExitCode
-from adloom.keep import select, slot
 from adloom.model import Ad, Criterion, RunSummary, Score, Status
-from adloom.pipeline import RunOptions, deliver_run, run_plan
-from adloom.plan import make_plan
 from adloom.providers import ProviderConfig, make_provider
-from adloom.read import read_campaign
 from adloom.registry import load_registry
-from adloom.workbook import read_score, read_variants
+from adloom.run.keep import select, slot
+from adloom.run.pipeline import RunOptions, deliver_run, run_plan
+from adloom.run.plan import make_plan
 from briefs import write_brief
 from factories import make_ad, make_campaign, preview_pages
 from fakebedrock import FakeBedrock

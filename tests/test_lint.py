@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from adloom.lint import (
+from adloom.brief.placements import builtin_placements
+from adloom.brief.read import read_campaign
+from adloom.copy.lint import (
     CopyContext,
     Violation,
     check_copy,
@@ -17,8 +19,6 @@ from adloom.lint import (
     near_duplicates,
 )
 from adloom.model import BrandKit, Brief
-from adloom.placements import builtin_placements
-from adloom.read import read_campaign
 from briefs import write_brief
 
 PLACEMENTS = builtin_placements()

@@ -20,16 +20,16 @@ from openpyxl import load_workbook
 
 from adloom.cli import main
 from adloom.console import Env, Tracker
+from adloom.copy.textlen import measure
+from adloom.engine.journal import Journal
 from adloom.errors import ExitCode
-from adloom.generate import MAX_REPAIRS
-from adloom.journal import Journal
 from adloom.model import Brief, Campaign, CopyJob, ImageJob, Placement, Usage
-from adloom.pipeline import RunOptions, run_plan
-from adloom.plan import make_plan
 from adloom.providers import ProviderConfig, make_provider, register, unregister
 from adloom.providers.base import Provider, Request, Response
 from adloom.registry import load_registry
-from adloom.textlen import measure
+from adloom.run.generate import MAX_REPAIRS
+from adloom.run.pipeline import RunOptions, run_plan
+from adloom.run.plan import make_plan
 from briefs import write_brief
 from campaigns import make_campaign
 from fakebedrock import FakeBedrock

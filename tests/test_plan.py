@@ -5,8 +5,8 @@ import pytest
 from adloom.aspects import master_size, nearest_aspect
 from adloom.errors import BriefError, ModelAccessError
 from adloom.model import Brief
-from adloom.plan import make_plan
 from adloom.registry import load_registry
+from adloom.run.plan import make_plan
 from campaigns import make_campaign
 
 

@@ -10,15 +10,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from adloom import textlen
-from adloom.model import Ad, SearchAd
-from adloom.platforms import (
+from adloom.copy import textlen
+from adloom.delivery.platforms import (
     GOOGLE_COLUMNS,
     META_COLUMNS,
     META_IMAGES,
     export_platforms,
     meta_cta,
 )
+from adloom.model import Ad, SearchAd
 from factories import (
     JA_COPY,
     AdCopy,

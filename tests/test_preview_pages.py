@@ -16,9 +16,9 @@ from urllib.parse import unquote
 
 import pytest
 
+from adloom.delivery.pages import CARDS_PER_PAGE, MAX_PAGE_BYTES, page_name
+from adloom.delivery.render import render_preview
 from adloom.model import Ad, Brief, Campaign
-from adloom.pages import CARDS_PER_PAGE, MAX_PAGE_BYTES, page_name
-from adloom.render import render_preview
 from factories import AdCopy, make_ad, make_brief, make_campaign, make_summary, preview_pages
 
 TEXT = "display_728x90"  # any placement: the ads below carry no creative

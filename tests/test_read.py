@@ -8,9 +8,9 @@ from noto_cjk_sans_jp_regular import FONT_PATH
 from openpyxl import Workbook, load_workbook
 from PIL import Image
 
+from adloom.brief.placements import builtin_placements
+from adloom.brief.read import DEFAULT_PLACEMENTS, read_campaign
 from adloom.errors import BriefError, InputError
-from adloom.placements import builtin_placements
-from adloom.read import DEFAULT_PLACEMENTS, read_campaign
 from briefs import MINIMAL_BRIEF, MINIMAL_CAMPAIGN, write_brief, write_csv_brief
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "campaigns" / "spring-launch.xlsx"

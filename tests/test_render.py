@@ -10,8 +10,8 @@ from urllib.parse import unquote
 
 import pytest
 
+from adloom.delivery.render import MAX_HEIGHT, MAX_WIDTH, display_size, render_preview
 from adloom.errors import InputError
-from adloom.render import MAX_HEIGHT, MAX_WIDTH, display_size, render_preview
 from factories import (
     AdCopy,
     Run,

@@ -17,7 +17,7 @@ import pytest
 from adloom.cli import main
 from adloom.console import Env
 from adloom.errors import ExitCode
-from adloom.review import decision
+from adloom.run.review import decision
 from briefs import write_brief
 from factories import preview_html
 from fakebedrock import FakeBedrock

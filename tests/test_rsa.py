@@ -11,20 +11,20 @@ from typing import Any
 import openpyxl
 import pytest
 
-from adloom import rsa, textlen
-from adloom.export import export_workbook
-from adloom.lint import CopyContext
+from adloom.brief.placements import builtin_placements
+from adloom.brief.read import read_campaign
+from adloom.copy import rsa, textlen
+from adloom.copy.lint import CopyContext
+from adloom.delivery.export import export_workbook
+from adloom.delivery.render import render_preview
+from adloom.delivery.workbook import SEARCH_SLOTS
 from adloom.model import Brief, CopyJob, Pin, SearchAd
-from adloom.placements import builtin_placements
-from adloom.plan import make_plan
 from adloom.providers.bedrock.text import TextOptions, build, parse, required_fields
 from adloom.providers.copywriting import search_schema
 from adloom.providers.draft import DraftProvider
 from adloom.providers.prompts import Prompts
-from adloom.read import read_campaign
 from adloom.registry import load_registry
-from adloom.render import render_preview
-from adloom.workbook import SEARCH_SLOTS
+from adloom.run.plan import make_plan
 from briefs import MINIMAL_CAMPAIGN, write_brief
 from campaigns import make_campaign
 from factories import RSA, make_brief, make_search_ad, make_summary, preview_html

@@ -11,9 +11,9 @@ from typing import Any
 
 import openpyxl
 
-from adloom import textlen
 from adloom.cli import main
 from adloom.console import Env
+from adloom.copy import textlen
 from adloom.errors import ExitCode
 from briefs import write_brief
 from factories import preview_html

@@ -17,10 +17,10 @@ from typer.core import TyperGroup, TyperOption
 from typer.main import get_command
 
 from adloom.cli import app
+from adloom.engine.journal import Journal, run_settings
 from adloom.errors import ExitCode
-from adloom.journal import Journal, run_settings
 from adloom.providers.base import Request
-from adloom.runsettings import INHERITED, Choices
+from adloom.run.runsettings import INHERITED, Choices
 from briefs import write_brief
 from fakebedrock import FakeBedrock
 from test_bedrock_provider import NOVA_LITE, STABILITY
@@ -30,7 +30,7 @@ from test_review import BRIEF, CAMPAIGN, CARAFE, PREFIX, Sheet, cli
 GUARDED = {"guardrailIdentifier": "gr-brand", "guardrailVersion": "1", "trace": "enabled"}
 IMAGE = STABILITY[0]  # not the registry's default image model
 # Options that belong to one invocation, not to what it generates: never inherited.
-PER_INVOCATION = {"out", "force", "wait", "as_json", "models"}
+PER_INVOCATION = {"out", "force", "wait", "as_json", "models", "learn_from"}
 
 
 def options(command: str) -> dict[str, tuple[object, ...]]:

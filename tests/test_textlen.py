@@ -1,6 +1,6 @@
 import pytest
 
-from adloom.textlen import is_wide, measure, truncate
+from adloom.copy.textlen import is_wide, measure, truncate
 
 
 @pytest.mark.parametrize(

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
+from adloom.engine.journal import Journal
 from adloom.errors import ExitCode
-from adloom.journal import Journal
 from adloom.registry import load_registry
 from briefs import write_brief
 from fakebedrock import FakeBedrock

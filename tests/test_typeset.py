@@ -8,8 +8,8 @@ import pytest
 from fontTools import subset  # type: ignore[import-untyped]
 from PIL import Image, ImageDraw
 
-from adloom import typeset
-from adloom.typeset import NO_LINE_END, NO_LINE_START, Box
+from adloom.creative import typeset
+from adloom.creative.typeset import NO_LINE_END, NO_LINE_START, Box
 
 JAPANESE = [
     "夏のセールが始まります。「今だけ」の特別価格でお届けします！",

@@ -1,4 +1,4 @@
-"""The variants workbook codec (adloom.workbook): written by export, read back by review
+"""The variants workbook codec (adloom.delivery.workbook): written by export, read back by review
 and lint through the same module, on real .xlsx files."""
 
 from __future__ import annotations
@@ -11,14 +11,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from adloom import rsa
 from adloom.cli import main
 from adloom.console import Env
-from adloom.errors import ExitCode, InputError
-from adloom.export import export_workbook
-from adloom.lintcmd import lint_file
-from adloom.review import read_reviewed
-from adloom.workbook import (
+from adloom.copy import rsa
+from adloom.delivery.export import export_workbook
+from adloom.delivery.workbook import (
     SEARCH_SLOTS,
     brief_path,
     find_brief,
@@ -26,6 +23,9 @@ from adloom.workbook import (
     open_variants,
     read_variants,
 )
+from adloom.errors import ExitCode, InputError
+from adloom.run.lintcmd import lint_file
+from adloom.run.review import read_reviewed
 from briefs import write_brief
 from factories import Run, sample_run
 

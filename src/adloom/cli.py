@@ -25,14 +25,14 @@ from adloom.engine.core import DEFAULT_CONCURRENCY
 from adloom.errors import AdloomError, BriefError, ExitCode, InputError, Interrupted
 from adloom.lifeline import interrupted_exit, sigterm_stops
 from adloom.model import Campaign
-from adloom.providers import make_provider
+from adloom.providers import make_provider, plugin_models
 from adloom.providers.base import Kind
 from adloom.registry import Registry, load_registry
-from adloom.runsettings import overrides
+from adloom.run.runsettings import overrides
 
 if TYPE_CHECKING:
-    from adloom.review import Reviewed
-    from adloom.runsettings import Settled
+    from adloom.run.review import Reviewed
+    from adloom.run.runsettings import Settled
 
 app = typer.Typer(
     name="adloom",
@@ -122,6 +122,13 @@ ModeOpt = Annotated[
         "on-demand, or auto: batch when there are enough requests (docs/batch.md)."
     ),
 ]
+LearnOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="An out folder with results (adloom results): rewrite its losers with the"
+        " winners as examples and its style guide (docs/results.md)."
+    ),
+]
 KeepOpt = Annotated[
     int | None,
     typer.Option(help="Deliver the best K ads per slot by score; the rest are candidates."),
@@ -134,7 +141,7 @@ def _env(ctx: typer.Context) -> Env:
 
 
 def _read(env: Env, brief: Path, settings: Mapping[str, str]) -> Campaign:
-    from adloom.read import read_campaign
+    from adloom.brief.read import read_campaign
 
     campaign = read_campaign(brief, settings)
     for w in campaign.warnings:
@@ -143,16 +150,16 @@ def _read(env: Env, brief: Path, settings: Mapping[str, str]) -> Campaign:
 
 
 def _registry(models: Sequence[Path] | None) -> Registry:
-    return load_registry(models or ())
+    return load_registry(models or (), plugin_files=plugin_models())
 
 
 def _go(env: Env, settled: Settled, as_json: bool, review: Reviewed | None = None) -> None:
     """Run (or, given ``review``, run the review round of) what was settled, and deliver
     it: print the summary; exit 1 when some ads failed, were not generated or are
     flagged (held back from the platform files)."""
-    from adloom.pipeline import run_plan
-    from adloom.report import print_summary
-    from adloom.review import run_review
+    from adloom.run.pipeline import run_plan
+    from adloom.run.report import print_summary
+    from adloom.run.review import run_review
 
     with env.progress() as tracker:
         if review is None:
@@ -191,7 +198,7 @@ def _root(
 @app.command()
 def validate(ctx: typer.Context, brief: BriefArg, set_: SetOpt = None) -> None:
     """Check a brief and print every problem with its place (exit 0 valid, 2 not)."""
-    from adloom.plan import check_names
+    from adloom.run.plan import check_names
 
     env = _env(ctx)
     campaign = _read(env, brief, overrides(set_))
@@ -221,7 +228,7 @@ def lint(
 
     Exit 0 when clean, 1 when problems were found, 2 when the file cannot be read.
     """
-    from adloom.lintcmd import lint_file, print_report
+    from adloom.run.lintcmd import lint_file, print_report
 
     env = _env(ctx)
     report = lint_file(target, brief=brief, overrides=overrides(set_))
@@ -246,11 +253,11 @@ def plan(
     as_json: JsonOpt = False,
 ) -> None:
     """The variant matrix, the requests it takes and what it would cost; no model calls."""
-    from adloom.generate import estimate
-    from adloom.plan import make_plan
-    from adloom.report import plan_report, print_plan
-    from adloom.runsettings import Choices, provider_config, provider_name, started
-    from adloom.score import scoring_report
+    from adloom.run.generate import estimate
+    from adloom.run.plan import make_plan
+    from adloom.run.report import plan_report, print_plan
+    from adloom.run.runsettings import Choices, judge_of, provider_config, provider_name, started
+    from adloom.run.score import scoring_report
 
     env = _env(ctx)
     choices = Choices.given(ctx.params)
@@ -260,15 +267,18 @@ def plan(
     config = provider_config(choices, campaign, registry)
     the_provider = make_provider(name, config)  # an unknown provider: exit 2
     the_plan = make_plan(campaign, registry, name)
-    started(env, the_provider, the_plan)
+    started(env, the_provider, the_plan, judge_of(campaign, registry, name))
     est = estimate(the_plan, the_provider)
     # The same requests as a batch run would build them (structured output a job takes),
     # for a text model offered in batch only: a big plan is not built twice for nothing.
     text = registry.find(the_plan.text_model)
     batched = make_provider(name, replace(config, batch=True)) if text and text.batch else None
     batch = estimate(the_plan, batched) if batched else None
-    report = plan_report(the_plan, est, name, registry, config.tier, batch=batch)
-    report |= scoring_report(the_plan, registry, name)
+    text_sent = the_provider.sent_id(the_plan.text_model, "text")
+    report = plan_report(
+        the_plan, est, name, registry, config.tier, batch=batch, text_sent=text_sent
+    )
+    report |= scoring_report(the_plan, registry, the_provider)
     if as_json:
         env.json(report)
     else:
@@ -303,10 +313,11 @@ def run(
     region: RegionOpt = None,
     keep: KeepOpt = None,
     mode: ModeOpt = None,
+    learn_from: LearnOpt = None,
 ) -> None:
     """Run the whole pipeline and deliver ads, preview and workbook."""
-    from adloom.pipeline import default_out
-    from adloom.runsettings import Choices, settle
+    from adloom.run.pipeline import default_out
+    from adloom.run.runsettings import Choices, settle
 
     env = _env(ctx)
     out_dir = _out(out)
@@ -315,7 +326,23 @@ def run(
     campaign = _read(env, brief, choices.sets)
     out_dir = out_dir or default_out(campaign)
     settled = settle(env, campaign, _registry(models), choices, out=out_dir, force=force, wait=wait)
+    if learn_from is not None:
+        settled = _learned(env, settled, learn_from, every=False)
     _go(env, settled, as_json)
+
+
+def _learned(env: Env, settled: Settled, source: Path, *, every: bool) -> Settled:
+    """``settled`` with the lessons of the results in ``source`` (adloom.results.learn)."""
+    from adloom.results.learn import learn
+
+    learned = learn(settled.plan, source, every=every)
+    kept = ", ".join(f"{n} {why}" for why, n in learned.kept.items()) or "none"
+    guide = "edited by hand" if learned.guide_edited else "as generated"
+    env.err(
+        f"learning from {source}: {len(learned.replaced)} copy job(s) written again with"
+        f" {learned.examples} winning example(s) and the style guide ({guide}); kept: {kept}"
+    )
+    return replace(settled, plan=learned.plan)
 
 
 @app.command()
@@ -351,13 +378,15 @@ def review(
     region: RegionOpt = None,
     keep: KeepOpt = None,
     mode: ModeOpt = None,
+    learn_from: LearnOpt = None,
 ) -> None:
     """Next round: keep approved ads, regenerate rejected ones from the notes (docs/review.md).
 
     Options as for run; those not given are the run's (docs/review.md).
     """
-    from adloom.review import find_brief, read_reviewed
-    from adloom.runsettings import Choices, for_review, settle
+    from adloom.results.store import has_results
+    from adloom.run.review import find_brief, read_reviewed
+    from adloom.run.runsettings import Choices, for_review, settle
 
     env = _env(ctx)
     out_dir = _out(out) or workbook.parent
@@ -366,7 +395,43 @@ def review(
     choices.check()
     campaign = _read(env, find_brief(reviewed, brief), choices.sets)
     settled = settle(env, campaign, _registry(models), choices, out=out_dir, force=force, wait=wait)
+    # What ran teaches the ads this round writes again: the given folder's results,
+    # else those of the workbook's own folder when it has some.
+    source = learn_from or (workbook.parent if has_results(workbook.parent) else None)
+    if source is not None:
+        settled = _learned(env, settled, source, every=True)
     _go(env, settled, as_json, review=reviewed)
+
+
+@app.command()
+def results(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Argument(help="The out folder of the run whose ads ran.")],
+    reports: Annotated[
+        list[Path],
+        typer.Argument(help="Reports exported from Meta, Google Ads or Yahoo! (.csv, .xlsx)."),
+    ],
+    column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--column",
+            help="field=Header for a report adloom does not know (repeatable; docs/results.md).",
+        ),
+    ] = None,
+    templates: TemplatesOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Read the platforms' reports, join them to the run's ads and show what won."""
+    from adloom.results.command import parse_mapping, print_outcome
+    from adloom.results.command import results as read_results
+
+    env = _env(ctx)
+    values.folder(templates, "--templates")
+    outcome = read_results(out, reports, parse_mapping(column), templates=templates, notify=env.err)
+    if as_json:
+        env.json(outcome.as_json())
+    else:
+        print_outcome(env, outcome)
 
 
 @app.command(name="models")
@@ -379,26 +444,32 @@ def models_cmd(
     ] = False,
     profile: ProfileOpt = None,
     region: RegionOpt = None,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Also list models past their end of life (kept to explain refusals)."
+        ),
+    ] = False,
 ) -> None:
     """List the model registry: ids, kinds, structured output, prices, lifecycle."""
-    from adloom.report import models_report, print_models
+    from adloom.run.report import models_report, print_models
 
     env = _env(ctx)
     values.region(region)
     if check:
-        from adloom.doctor import as_json as rows_json
-        from adloom.doctor import check_models, print_access
         from adloom.providers.bedrock.client import Clients
+        from adloom.run.doctor import as_json as rows_json
+        from adloom.run.doctor import check_models, print_access
 
         clients = Clients(profile=profile, region=region)
         clients.check()
-        rows = check_models(_registry(models), clients)
+        rows = check_models(_registry(models), clients, show_all=show_all)
         if as_json:
             env.json({"region": clients.region(), "models": rows_json(rows)})
         else:
             print_access(env, rows, clients.region())
         return
-    report = models_report(_registry(models))
+    report = models_report(_registry(models), show_all=show_all)
     if as_json:
         env.json(report)
     else:
@@ -415,8 +486,8 @@ def jobs(
     as_json: JsonOpt = False,
 ) -> None:
     """A run's batch jobs as the service sees them now; --stop stops those still running."""
-    from adloom.jobs import job_states
-    from adloom.report import print_jobs
+    from adloom.run.jobs import job_states
+    from adloom.run.report import print_jobs
 
     env = _env(ctx)
     states = job_states(out, _registry(models), profile=profile, stop=stop)
@@ -441,11 +512,11 @@ def doctor(
     as_json: JsonOpt = False,
 ) -> None:
     """Region, credential source and a cheap check per model; exit 3 if any check fails."""
-    from adloom.doctor import applied_quotas, print_checks, print_quotas
-    from adloom.doctor import as_json as checks_json
-    from adloom.doctor import doctor as run_checks
     from adloom.errors import ProviderError
     from adloom.providers.bedrock.client import Clients
+    from adloom.run.doctor import applied_quotas, print_checks, print_quotas
+    from adloom.run.doctor import as_json as checks_json
+    from adloom.run.doctor import doctor as run_checks
 
     env = _env(ctx)
     values.region(region)

@@ -15,13 +15,10 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from adloom.errors import Problem
 from adloom.naming import slugify
-
-if TYPE_CHECKING:
-    from adloom.engine.quotas import Source
 
 WidthRule = Literal["chars", "double_width"]
 """How a platform counts copy length: grapheme clusters, or CJK/full-width as 2."""
@@ -202,6 +199,25 @@ class Campaign:
 
 
 @dataclass(frozen=True)
+class Example:
+    """A piece of copy that won when it ran (``adloom.results``), shown to the copy model."""
+
+    headline: str
+    body: str
+    cta: str
+    evidence: str  # how it did, in words: "CTR 3.1% (2.6-3.7%) over 12,000 impressions"
+
+
+@dataclass(frozen=True)
+class Lessons:
+    """What the last round's results teach a copy job that is written again
+    (``adloom run --learn-from``): the winners' copy and the style guide."""
+
+    examples: tuple[Example, ...]
+    style_guide: str
+
+
+@dataclass(frozen=True)
 class CopyJob:
     """One piece of copy to write: (brief, audience, language, variant, copy limits)."""
 
@@ -214,6 +230,7 @@ class CopyJob:
     model: str
     brand: BrandKit
     campaign: str
+    lessons: Lessons | None = None  # --learn-from: part of the prompt, so of the journal key
 
     @property
     def label(self) -> str:
@@ -268,7 +285,7 @@ class Plan:
 
 # ---------------------------------------------------------------- generate
 
-# ``flagged``: written, but breaking a rule a platform enforces (``adloom.verdict``):
+# ``flagged``: written, but breaking a rule a platform enforces (``adloom.copy.verdict``):
 # shown for review, never written to a platform upload file.
 Status = Literal["ok", "flagged", "failed", "blocked", "filtered", "skipped"]
 
@@ -385,7 +402,7 @@ class ImageResult:
 
 @dataclass(frozen=True)
 class CreativeChecks:
-    """What ``adloom.checks`` measured on a composed image (docs/output.md, columns)."""
+    """What ``adloom.creative.checks`` measured on a composed image (docs/output.md, columns)."""
 
     contrast: float  # the worst text line's measured WCAG ratio (21 when there is no text)
     contrast_needed: float  # what that line needs: 4.5, or 3 for large text
@@ -505,6 +522,36 @@ class BatchJobReport:
             "message": self.message,
             "manifest": dict(self.manifest),
         }
+
+
+# The unit a model is paced on (engine/quotas.py), here so a run's summary can name it.
+Unit = Literal["tpm", "ipm"]
+UNITS: dict[str, str] = {"tpm": "tokens/min", "ipm": "images/min"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """The quota a model is paced at, and where it came from."""
+
+    model: str
+    unit: Unit
+    per_minute: int  # 0: no quota known, not paced
+    source: Literal["setting", "account", "registry"]
+    detail: str  # the setting's place, the account's quota name, or "registry default"
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "model": self.model,
+            "unit": self.unit,
+            "per_minute": self.per_minute,
+            "source": self.source,
+            "detail": self.detail,
+        }
+
+    def line(self) -> str:
+        amount = f"{self.per_minute:,} {UNITS[self.unit]}" if self.per_minute else "no limit"
+        origin = {"setting": "set by", "account": "account:", "registry": "from the"}[self.source]
+        return f"{self.model}: {amount} ({origin} {self.detail})"
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,11 @@ OWNED = (
     "masters",
     "thumbs",
     "exports",
+    # adloom results (docs/results.md)
+    "results.json",
+    "results.xlsx",
+    "results.html",
+    "style-guide.md",
 )
 # A folder holding only these counts as empty: the lock of a run killed before it
 # marked the folder, and what file browsers leave in every folder they open.
@@ -100,7 +105,7 @@ def _check_folder(out: Path, *, force: bool) -> None:
         entries = _entries(out)
     except OSError as err:  # e.g. a name too long, a folder it may not read
         raise safepath.machine_error(err, out) from err
-    if JOURNAL in entries and not is_adloom_journal(out / JOURNAL):
+    if JOURNAL in entries and not _is_adloom_journal(out / JOURNAL):
         raise InputError(
             f"--out {out}: {JOURNAL} there is not an adloom journal; it was left untouched",
             hint="choose another --out; adloom never writes over a file it did not write",
@@ -139,7 +144,7 @@ def _some(names: list[str]) -> str:
     return ", ".join(names[:3]) + more
 
 
-def is_adloom_journal(path: Path) -> bool:
+def _is_adloom_journal(path: Path) -> bool:
     """Whether ``path`` is a journal adloom wrote; read without writing a byte to it."""
     try:
         with path.open("rb") as file:

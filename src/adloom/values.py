@@ -8,13 +8,15 @@ parsed): finite, inside its documented range, at most ``MAX_DIGITS`` characters.
 
 from __future__ import annotations
 
+import errno
 import math
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from adloom.errors import InputError
-from adloom.inputs import kind_of
 
 MAX_DIGITS = 32  # characters of a number as written; more is never a real setting
 # AWS region names: us-east-1, eu-central-2, us-gov-west-1, us-iso-east-1, us-isob-east-1.
@@ -101,6 +103,21 @@ def region(value: str | None, where: str = "--region") -> None:
         raise InputError(
             f'{where} "{value[:64]}": not an AWS region name — give one like us-east-1 or eu-west-3'
         )
+
+
+def kind_of(path: Path) -> Literal["file", "folder", "missing", "other"]:
+    """What a path the user named is. One no file can have (a name longer than the file
+    system takes, a loop of links, a file where a folder should be) is an ``InputError``
+    naming it (exit 2), not an error of adloom's."""
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return "missing"
+    except OSError as err:
+        too_long = err.errno == errno.ENAMETOOLONG
+        why = "a name in it is longer than the file system takes" if too_long else err.strerror
+        raise InputError(f'"{path}": {why} — check the path') from err
+    return "file" if stat.S_ISREG(mode) else "folder" if stat.S_ISDIR(mode) else "other"
 
 
 def folder(path: Path | None, where: str) -> None:

@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 from victims import leftover_temporaries, outside, plant_victim, tree
 
+from adloom.delivery.platforms import META_FILE, META_IMAGES, STAGED, export_platforms
 from adloom.errors import ExitCode
 from adloom.outdir import is_adloom_journal
-from adloom.platforms import META_FILE, META_IMAGES, STAGED, export_platforms
 from adloom.safepath import TEMPORARY_NAME
 from fakebedrock import FakeBedrock
 from test_bedrock_run import BRIEF, DEFAULT_IMAGE, SMALL

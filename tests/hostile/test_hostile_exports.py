@@ -16,14 +16,14 @@ from typing import Any
 import openpyxl
 import pytest
 
-from adloom import rsa
+from adloom.brief.placements import builtin_placements
 from adloom.cli import main
 from adloom.console import Env
+from adloom.copy import rsa
+from adloom.copy.lint import CopyContext, check_copy
+from adloom.copy.verdict import holds_back
 from adloom.errors import ExitCode
-from adloom.lint import CopyContext, check_copy
 from adloom.model import BrandKit, Brief
-from adloom.placements import builtin_placements
-from adloom.verdict import holds_back
 from briefs import write_brief
 from fakebedrock import FakeBedrock
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from hostile_checks import refused
 
-from adloom.inputs import MAX_CELL_CHARS, MAX_ROWS
+from adloom.brief.inputs import MAX_CELL_CHARS, MAX_ROWS
+from adloom.brief.read import read_campaign
 from adloom.model import Campaign
-from adloom.read import read_campaign
 from briefs import write_brief, write_csv_brief
 from test_cli import run_cli
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from victims import leftover_temporaries, outside, plant_victim, run_cli
 
+from adloom.engine.journal import Journal
 from adloom.errors import ExitCode
-from adloom.journal import Journal
 from briefs import MINIMAL_CAMPAIGN, write_brief
 from fakebedrock import FakeBedrock
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from adloom.journal import USAGE_REJECTED, Journal
+from adloom.engine.journal import USAGE_REJECTED, Journal
 from adloom.model import MAX_COST_USD, Usage, checked_usage
 from adloom.providers.base import Request, Response
 from test_cli import run_cli

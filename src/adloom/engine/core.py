@@ -27,11 +27,11 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
 from adloom.engine.budget import Budget
+from adloom.engine.journal import USAGE_REJECTED, Journal, Record
 from adloom.engine.pacing import Clock, Pacer, SystemClock
 from adloom.engine.quotas import Quota, Quotas, unit_of
 from adloom.engine.retry import RetryPolicy
 from adloom.engine.workers import Workers
-from adloom.journal import USAGE_REJECTED, Journal, Record
 from adloom.model import Usage
 from adloom.providers.base import Provider, Request, RequestFailed, TransientError
 
@@ -56,7 +56,7 @@ class Outcome:
 
 
 class Runner(Protocol):
-    """What answers a stage's requests: the engine, or ``adloom.batching.Batcher``."""
+    """What answers a stage's requests: the engine, or ``adloom.run.batching.Batcher``."""
 
     def run(self, requests: Sequence[Request], on_outcome: Callable[[Outcome], None]) -> None:
         """Answer ``requests`` (each key once), handing each outcome on as it comes."""

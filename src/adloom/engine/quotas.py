@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from adloom.errors import InputError
-from adloom.model import Usage
+from adloom.model import Source, Unit, Usage
 from adloom.providers.base import Account, Applied, Kind, Request
 from adloom.registry import Registry, base_id
 from adloom.values import QUOTA_PER_MINUTE, whole
@@ -22,8 +21,6 @@ from adloom.values import QUOTA_PER_MINUTE, whole
 __all__ = ["Account", "Applied", "Quota", "Quotas", "Source", "unit_of"]
 
 PREFIX = "quota."
-Unit = Literal["tpm", "ipm"]
-UNITS: dict[str, str] = {"tpm": "tokens/min", "ipm": "images/min", "rpm": "requests/min"}
 
 
 def unit_of(kind: Kind) -> Unit:
@@ -52,31 +49,6 @@ class Quota:
         # Cache writes count against the quota like input; cache reads are given back.
         written = usage.input_tokens + usage.cache_write_tokens
         return written + usage.output_tokens * self.output_multiplier
-
-
-@dataclass(frozen=True)
-class Source:
-    """The quota a model is paced at, and where it came from."""
-
-    model: str
-    unit: Unit
-    per_minute: int  # 0: no quota known, not paced
-    source: Literal["setting", "account", "registry"]
-    detail: str  # the setting's place, the account's quota name, or "registry default"
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "model": self.model,
-            "unit": self.unit,
-            "per_minute": self.per_minute,
-            "source": self.source,
-            "detail": self.detail,
-        }
-
-    def line(self) -> str:
-        amount = f"{self.per_minute:,} {UNITS[self.unit]}" if self.per_minute else "no limit"
-        origin = {"setting": "set by", "account": "account:", "registry": "from the"}[self.source]
-        return f"{self.model}: {amount} ({origin} {self.detail})"
 
 
 class Quotas:

@@ -31,6 +31,18 @@ from adloom.errors import InputError, ProviderError
 from adloom.providers.base import Provider
 from adloom.registry import Registry
 
+__all__ = [
+    "ENTRY_POINTS",
+    "Factory",
+    "ProviderConfig",
+    "make_provider",
+    "names",
+    "plugin_models",
+    "register",
+    "require",
+    "unregister",
+]
+
 ENTRY_POINTS = "adloom.providers"
 _BUILTIN = {"bedrock": "adloom.providers.bedrock", "draft": "adloom.providers.draft"}
 

@@ -26,8 +26,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from adloom import rsa
-from adloom.languages import LANGUAGES, Language
+from adloom.copy import rsa
+from adloom.copy.languages import LANGUAGES, Language
 from adloom.model import CopyJob, CopyLimits
 from adloom.providers.prompts import Prompts
 from adloom.registry import ModelInfo
@@ -64,7 +64,7 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(latin / 3.5 + (len(text) - latin))
 
 
-def counting_rule(limits: CopyLimits) -> str:
+def _counting_rule(limits: CopyLimits) -> str:
     if limits.width_rule == "double_width":
         return (
             "counted in width units as Google Ads counts them: full-width characters "
@@ -73,7 +73,7 @@ def counting_rule(limits: CopyLimits) -> str:
     return "counted in characters; an emoji or an accented letter counts as 1"
 
 
-def copy_schema(fields: Sequence[str], limits: CopyLimits, *, bounded: bool) -> dict[str, Any]:
+def _copy_schema(fields: Sequence[str], limits: CopyLimits, *, bounded: bool) -> dict[str, Any]:
     """The JSON schema of the answer.
 
     ``bounded`` puts each limit in ``maxLength``. Grammar-constrained decoding (native
@@ -106,7 +106,7 @@ def search_schema(limits: CopyLimits, wanted: tuple[int, int], *, bounded: bool)
 
     ``bounded`` adds ``maxLength`` to every text and the exact item count as
     ``minItems``/``maxItems``; native structured output rejects those keywords, so
-    there, as for ``copy_schema``, the limits are in the descriptions and checked after.
+    there, as for ``_copy_schema``, the limits are in the descriptions and checked after.
     """
     unit = "width units" if limits.width_rule == "double_width" else "characters"
 
@@ -171,7 +171,7 @@ def _angle(job: CopyJob) -> str:
     return angles[(job.variant - 1) % len(angles)]
 
 
-def default_max_tokens(limits: CopyLimits, info: ModelInfo) -> int:
+def _default_max_tokens(limits: CopyLimits, info: ModelInfo) -> int:
     chars = (
         limits.headline_max * limits.headline_count
         + limits.body_max * limits.description_count
@@ -184,7 +184,7 @@ def default_max_tokens(limits: CopyLimits, info: ModelInfo) -> int:
 def output_tokens(limits: CopyLimits, info: ModelInfo, asked: int | None) -> int:
     """The output tokens to allow: ``asked`` (``--max-tokens``), else enough for the
     copy; never more than the model writes."""
-    return min(asked or default_max_tokens(limits, info), info.max_output_tokens)
+    return min(asked or _default_max_tokens(limits, info), info.max_output_tokens)
 
 
 def copy_prompt(job: CopyJob, feedback: Sequence[str], mode: Mode, prompts: Prompts) -> CopyPrompt:
@@ -196,7 +196,7 @@ def copy_prompt(job: CopyJob, feedback: Sequence[str], mode: Mode, prompts: Prom
         schema = search_schema(job.limits, wanted, bounded=mode != "native")
     else:
         fields = FIELDS[1:] if supplied else FIELDS
-        schema = copy_schema(fields, job.limits, bounded=mode != "native")
+        schema = _copy_schema(fields, job.limits, bounded=mode != "native")
     language = LANGUAGES.get(job.language, Language(job.language, job.language))
     context = {
         "campaign": job.campaign,
@@ -209,7 +209,7 @@ def copy_prompt(job: CopyJob, feedback: Sequence[str], mode: Mode, prompts: Prom
         "variant": job.variant,
         "angle": _angle(job),
         "limits": job.limits,
-        "counting": counting_rule(job.limits),
+        "counting": _counting_rule(job.limits),
         "supplied_headline": supplied,
         "disclaimer": job.brief.disclaimer or job.brand.disclaimer,
         "feedback": list(feedback),
@@ -217,6 +217,7 @@ def copy_prompt(job: CopyJob, feedback: Sequence[str], mode: Mode, prompts: Prom
         "tool_name": TOOL_NAME,
         "schema_json": json.dumps(schema, ensure_ascii=False, indent=2),
         "search": search,
+        "lessons": job.lessons,  # --learn-from: the winners' copy and the style guide
     }
     system = prompts.render("copy_system.j2", context)
     user = prompts.render("copy_rsa_user.j2" if search else "copy_user.j2", context)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from adloom import textlen
+from adloom.copy import textlen
 from adloom.model import RUBRIC, Criterion, Score
 
 JUDGE_TOOL = "rate_ad"  # the tool (and schema) name that marks a judge request

@@ -6,11 +6,11 @@ the registry carries. ``ListServiceQuotas`` (service code ``bedrock``) lists the
 name; the names carry the model's display name, not its id:
 
     On-demand InvokeModel tokens per minute for Anthropic Claude 3.5 Haiku
-    Cross-region model inference requests per minute for Amazon Nova Lite
+    Cross-region model inference images per minute for Amazon Nova Canvas
     Global cross-Region model inference tokens per minute for Anthropic Claude Sonnet 4.5 V1
 
 How a name maps to a model id (docs/bedrock.md):
-- A name is ``<scope> (tokens|requests) per minute for <model name>``. The scope
+- A name is ``<scope> (tokens|images) per minute for <model name>``. The scope
   says which ids it applies to: "On-demand InvokeModel", "On-demand model
   inference" or plain "InvokeModel" to base ids; "Cross-Region InvokeModel" or
   "Cross-region model inference" to geographic profiles (``us.``, ``eu.``, ``jp.``...);
@@ -20,8 +20,10 @@ How a name maps to a model id (docs/bedrock.md):
   case, repeated spaces and a trailing "V1" (AWS writes "Claude Sonnet 4 V1" and
   "Claude Sonnet 4" for the same model). Nothing else matches: "Claude Sonnet 4.5 V1
   1M Context Length" is another quota, "Claude 3.5 Sonnet V2" another model.
-- A text model is paced on its tokens quota (its requests quota is shown); an image
-  model on its requests quota (one image a request).
+- A text model is paced on its tokens quota, an image model on its images quota.
+  Requests-per-minute quotas were removed from bedrock-runtime in 2026 (AWS's quotas
+  page lists token quotas only): names in "requests per minute", which an account may
+  still list, are not read.
 
 Batch jobs' limits come from the same list (``batch_limits``): "Minimum number of
 records per batch inference job for <model>", "Records per batch inference job for
@@ -66,7 +68,7 @@ _SCOPES: dict[str, str] = {
     "global cross-region invokemodel": "global",
     "global cross-region model inference": "global",
 }
-_NAME = re.compile(r"^(?P<scope>.+?) (?P<unit>tokens|requests) per minute for (?P<model>.+)$")
+_NAME = re.compile(r"^(?P<scope>.+?) (?P<unit>tokens|images) per minute for (?P<model>.+)$")
 # A batch job quota's name -> what it limits (BatchLimits' fields; the file size in GB).
 _BATCH = re.compile(
     r"^(?P<what>minimum number of records per batch inference job|records per batch inference "
@@ -85,11 +87,11 @@ GB = 1_000_000_000  # AWS's GB; the smaller reading of it, as it is a hard limit
 @dataclass(frozen=True)
 class Parsed:
     scope: str  # "on-demand" | "cross-region" | "global"
-    unit: str  # "tokens" | "requests"
+    unit: str  # "tokens" | "images"
     model: str  # normalised model name
 
 
-def normalise(name: str) -> str:
+def _normalise(name: str) -> str:
     """A model name as compared: case ignored, spaces collapsed, a trailing "V1" dropped."""
     words = name.lower().split()
     if len(words) > 1 and words[-1] == "v1":
@@ -103,16 +105,16 @@ def parse(name: str) -> Parsed | None:
     scope = _SCOPES.get(found["scope"]) if found else None
     if found is None or scope is None:
         return None
-    return Parsed(scope, found["unit"], normalise(found["model"]))
+    return Parsed(scope, found["unit"], _normalise(found["model"]))
 
 
-def parse_batch(name: str) -> tuple[str, str] | None:
+def _parse_batch(name: str) -> tuple[str, str] | None:
     """(the BatchLimits field, normalised model name) of a batch job quota; else None."""
     found = _BATCH.match(" ".join(name.lower().split()))
-    return (_BATCH_FIELDS[found["what"]], normalise(found["model"])) if found else None
+    return (_BATCH_FIELDS[found["what"]], _normalise(found["model"])) if found else None
 
 
-def scope_of(model_id: str) -> str:
+def _scope_of(model_id: str) -> str:
     """Which quotas a model id draws on: base ids on-demand, profile ids cross-region."""
     prefix = profile_of(model_id)
     if prefix is None:
@@ -123,7 +125,7 @@ def scope_of(model_id: str) -> str:
 def match(
     listed: Sequence[tuple[str, float]], registry: Registry, models: Sequence[tuple[str, Kind]]
 ) -> dict[str, dict[str, Applied]]:
-    """model id -> unit (tpm, rpm, ipm) -> the account's quota, for ``models``."""
+    """model id -> unit (tpm, ipm) -> the account's quota, for ``models``."""
     index: dict[tuple[str, str, str], tuple[str, float]] = {}
     for name, value in listed:
         parsed = parse(name)
@@ -134,13 +136,12 @@ def match(
         info = registry.find(model)
         if info is None:
             continue
-        units = {"requests": "ipm"} if kind == "image" else {"tokens": "tpm", "requests": "rpm"}
-        for word, unit in units.items():
-            for quota_name in info.quota_names:
-                hit = index.get((scope_of(model), word, normalise(quota_name)))
-                if hit is not None:
-                    found.setdefault(model, {})[unit] = Applied(int(hit[1]), hit[0])
-                    break
+        word, unit = ("images", "ipm") if kind == "image" else ("tokens", "tpm")
+        for quota_name in info.quota_names:
+            hit = index.get((_scope_of(model), word, _normalise(quota_name)))
+            if hit is not None:
+                found.setdefault(model, {})[unit] = Applied(int(hit[1]), hit[0])
+                break
     return found
 
 
@@ -189,7 +190,7 @@ def _fetch(clients: Clients) -> list[tuple[str, float]]:
     for page in pages.paginate(ServiceCode=SERVICE_CODE, PaginationConfig={"PageSize": 100}):
         for quota in page.get("Quotas", []):
             name, value = quota.get("QuotaName", ""), quota.get("Value")
-            if value is not None and (parse(name) or parse_batch(name)):
+            if value is not None and (parse(name) or _parse_batch(name)):
                 rows.append((name, float(value)))
     return rows
 
@@ -229,7 +230,7 @@ def batch_limits(clients: Clients, info: ModelInfo) -> dict[str, int]:
     """The account's batch job limits for the model of ``info`` (BatchLimits' field ->
     value; the lowest where two quotas bound the same), from the cached list. Empty
     when none is known or the list cannot be read (the registry's limits apply then)."""
-    names = {normalise(n) for n in info.quota_names}
+    names = {_normalise(n) for n in info.quota_names}
     names |= {n.partition(" ")[2] for n in names if " " in n}  # without the vendor
     try:
         listed = _listed(clients, clients.region())
@@ -237,7 +238,7 @@ def batch_limits(clients: Clients, info: ModelInfo) -> dict[str, int]:
         return {}
     found: dict[str, int] = {}
     for name, value in listed:
-        parsed = parse_batch(name)
+        parsed = _parse_batch(name)
         if parsed is not None and parsed[1] in names and value >= 1:
             amount = int(value * GB) if parsed[0] == "max_bytes" else int(value)
             found[parsed[0]] = min(amount, found.get(parsed[0], amount))

@@ -8,7 +8,7 @@ else is uploaded. The S3 layout under ``batch.s3_uri`` (``s3://bucket/prefix``):
     <prefix>/<job name>/output/                   Bedrock writes <job id>/<input>.jsonl.out
                                                   and manifest.json.out here
 
-Job names and tokens derive from the job's content (``adloom.batching``), so one
+Job names and tokens derive from the job's content (``adloom.run.batching``), so one
 folder holds one piece of work, and a retried submit returns the job already started
 (``clientRequestToken``). Answers are read back line by line (a job of 50,000
 records is never held in memory at once), joined on ``recordId`` and read exactly

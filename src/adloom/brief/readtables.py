@@ -1,0 +1,378 @@
+"""The brief's table sheets: Placements, Audiences and Briefs, row by row.
+
+Part of the read stage (``adloom.brief.read`` reads the Campaign and Brand sheets and
+puts the campaign together); docs/brief-format.md describes these sheets for people.
+Every problem is collected at its cell, as in ``read``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from adloom import safepath
+from adloom.brief.placements import builtin_placements
+from adloom.brief.sheets import (
+    Checker,
+    FieldTable,
+    Sheet,
+    cell_float,
+    cell_int,
+    header_key,
+    list_items,
+    names,
+    quoted,
+)
+from adloom.copy.languages import LANGUAGES, normalise_language
+from adloom.model import Audience, Brief, Pin, PinField, Placement
+from adloom.naming import slugify
+
+SIZE_RANGE = (16, 8192)  # px; Bedrock image models and Pillow both stay sane inside it
+_REQUIRED_BRIEF_FIELDS = {
+    "id": "an id (it goes into every ad name)",
+    "product": "the product it advertises",
+    "message": "the one thing the ad must say",
+}
+_BENEFIT_SEP = re.compile(r"[;\n]")  # benefits are phrases that may contain commas
+_LINES = re.compile(r"\n")
+# Search-ad copy a marketer pins to a position (Google: headlines 1-3, descriptions 1-2).
+_PIN_COLUMNS: dict[str, tuple[PinField, int]] = {
+    "pin_headline_1": ("headline", 1),
+    "pin_headline_2": ("headline", 2),
+    "pin_headline_3": ("headline", 3),
+    "pin_description_1": ("description", 1),
+    "pin_description_2": ("description", 2),
+}
+BRIEF_COLUMNS = names(
+    "id product message audience benefits tone cta landing_url image_prompt headline"
+    " disclaimer placements languages " + " ".join(_PIN_COLUMNS),
+    brief_id="id",
+    audiences="audience",
+    benefit="benefits",
+    url="landing_url",
+    landing_page="landing_url",
+    cta_text="cta",
+    call_to_action="cta",
+    placement="placements",
+    language="languages",
+)
+_AUDIENCE_COLUMNS = names("id description", audience="id")
+_PLACEMENT_INTS = {  # field -> what it holds, for messages
+    "width": "the width in pixels",
+    "height": "the height in pixels",
+    "headline_max": "the headline limit in characters",
+    "body_max": "the body text limit in characters",
+    "cta_max": "the call-to-action limit in characters",
+    "max_kb": "the platform's file-size cap in KB",
+}
+_PLACEMENT_COLUMNS = names(
+    " ".join(_PLACEMENT_INTS) + " id platform width_rule safe_top safe_bottom source"
+)
+
+
+def _is_web_url(text: str) -> bool:
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+    has_space = re.search(r"\s", text) is not None
+    return parts.scheme.lower() in ("http", "https") and bool(host) and not has_space
+
+
+class TableRules(Checker):
+    """The rules of the table sheets; ``read``'s reader is one, with the sheet rules."""
+
+    path: Path  # the brief file: paths in it are relative to its folder
+
+    def languages(self, text: str, where: str) -> tuple[str, ...]:
+        codes = [(item, normalise_language(item)) for item in list_items(text)]
+        unknown = [item for item, code in codes if code is None]
+        if unknown:
+            self.error(
+                where,
+                f"unknown language {quoted(unknown)} — use codes from: {', '.join(LANGUAGES)}",
+            )
+        return tuple(dict.fromkeys(code for _, code in codes if code is not None))
+
+    def placement_ids(
+        self, text: str, where: str, placements: Mapping[str, Placement]
+    ) -> tuple[str, ...]:
+        ids = tuple(dict.fromkeys(header_key(item) for item in list_items(text)))
+        unknown = [pid for pid in ids if pid not in placements]
+        if unknown:
+            self.error(
+                where,
+                f"unknown placement {quoted(unknown)} — use ids from: "
+                f"{', '.join(sorted(placements))} (or define it in a Placements sheet)",
+            )
+        return tuple(pid for pid in ids if pid in placements)
+
+    # ------------------------------------------------------------ Placements
+
+    def placements(self, sheet: Sheet | None) -> dict[str, Placement]:
+        placements = dict(builtin_placements())
+        if sheet is None:
+            return placements
+        table = self.table(sheet, _PLACEMENT_COLUMNS, ("id",), "ignored")
+        seen: dict[str, int] = {}
+        for row, cells, text in self._named_rows(table, "placement"):
+            pid = header_key(text)
+            problem = safepath.name_problem(pid, safepath.MAX_ID_BYTES)
+            if problem:
+                # The id names a folder of creatives/ and is part of every ad name.
+                self.error(table.ref("id", row), f"placement id {problem} — use a short name")
+                continue
+            if pid in seen:
+                self.error(
+                    table.ref("id", row),
+                    f'placement "{pid}" is already defined in row {seen[pid]} — keep one row',
+                )
+                continue
+            seen[pid] = row
+            base = placements.get(pid)
+            values = self._placement_values(table, row, cells)
+            missing = [f for f in _PLACEMENT_INTS if f not in values and not table.get(cells, f)]
+            here = f"{self.path.name}, {sheet.title} row {row}"
+            if base is not None:
+                # Overriding a built-in: blank cells keep its values, and its source
+                # still cites where those came from.
+                values.setdefault("source", f"{base.source}; changed in {here}")
+                placements[pid] = replace(base, **values)
+            elif missing:
+                self.error(
+                    table.ref("id", row),
+                    f'new placement "{pid}" needs {", ".join(missing)}'
+                    " — fill in those cells (only a built-in placement may leave them blank)",
+                )
+            elif all(field in values for field in _PLACEMENT_INTS):
+                values.setdefault("platform", "custom")
+                values.setdefault("source", here)
+                placements[pid] = Placement(id=pid, **values)
+        return placements
+
+    def _placement_values(
+        self, table: FieldTable, row: int, cells: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """The valid, non-blank cells of one Placements row, as Placement fields."""
+        values: dict[str, Any] = {}
+        for field, what in _PLACEMENT_INTS.items():
+            text = table.get(cells, field)
+            if not text:
+                continue
+            low, high = SIZE_RANGE if field in ("width", "height") else (1, math.inf)
+            number = cell_int(text)
+            if number is not None and low <= number <= high:
+                values[field] = number
+            else:
+                expected = f"from {low} to {high}" if high != math.inf else "of 1 or more"
+                self.error(
+                    table.ref(field, row),
+                    f'{field} "{text}" is not a whole number {expected} — give {what}',
+                )
+        for field in ("safe_top", "safe_bottom"):
+            text = table.get(cells, field)
+            if not text:
+                continue
+            fraction = cell_float(text)
+            if fraction is not None and 0 <= fraction < 0.5:
+                values[field] = fraction
+            else:
+                self.error(
+                    table.ref(field, row),
+                    f'{field} "{text}" is not a fraction of the height from 0 to 0.5'
+                    " — e.g. 0.13 keeps the top 13% free of copy",
+                )
+        rule = header_key(table.get(cells, "width_rule"))
+        if rule in ("chars", "double_width"):
+            values["width_rule"] = rule
+        elif rule:
+            self.error(
+                table.ref("width_rule", row),
+                f'width_rule "{table.get(cells, "width_rule")}" is not chars or double_width'
+                " — double_width counts CJK characters as 2, as Google and Microsoft do",
+            )
+        for field in ("platform", "source"):
+            if table.get(cells, field):
+                values[field] = table.get(cells, field)
+        return values
+
+    # ------------------------------------------------------------ Audiences and Briefs
+
+    def audiences(self, sheet: Sheet | None) -> dict[str, Audience] | None:
+        """Defined audiences by case-folded id; None when the workbook has no such sheet."""
+        if sheet is None:
+            return None
+        table = self.table(sheet, _AUDIENCE_COLUMNS, ("id",), "ignored")
+        audiences: dict[str, Audience] = {}
+        seen: dict[str, str] = {}
+        for row, cells, aid in self._named_rows(table, "audience"):
+            where = table.ref("id", row)
+            self._id_length(slugify(aid), where, "audience")
+            if aid.casefold() in seen:
+                self.error(where, f'audience "{aid}" is already defined at {seen[aid.casefold()]}')
+                continue
+            seen[aid.casefold()] = where
+            audiences[aid.casefold()] = Audience(aid, table.get(cells, "description"))
+        return audiences
+
+    def _id_length(self, slug: str, where: str, what: str) -> None:
+        """Ids are parts of ad names, which are file names: they must stay short."""
+        size = len(slug.encode("utf-8"))
+        if size > safepath.MAX_ID_BYTES:
+            self.error(
+                where,
+                f"{what} id is {size} bytes long in UTF-8 (at most {safepath.MAX_ID_BYTES}:"
+                " ad names made of it are file names) — use a short id",
+            )
+
+    def briefs(
+        self,
+        sheet: Sheet | None,
+        placements: Mapping[str, Placement],
+        defined: Mapping[str, Audience] | None,
+    ) -> tuple[tuple[Brief, ...], dict[str, Audience], tuple[str, ...]]:
+        """The briefs, every audience of the campaign by id, and the unknown columns."""
+        if sheet is None:
+            return (), {}, ()
+        table = self.table(sheet, BRIEF_COLUMNS, _REQUIRED_BRIEF_FIELDS, "kept in the export as is")
+        if not table.rows and sheet.rows:
+            self.error(
+                f"{sheet.title}!{table.header_row + 1}",
+                "no briefs — add one row per brief under the header row",
+            )
+        audiences = dict(defined or {})  # grows with the audiences briefs use
+        ids: dict[str, int] = {}  # id slug -> row, since ids meet in ad names as slugs
+        briefs = tuple(
+            self._brief(
+                table,
+                row,
+                cells,
+                placements=placements,
+                sheet_defines_audiences=defined is not None,
+                audiences=audiences,
+                ids=ids,
+            )
+            for row, cells in table.rows
+        )
+        by_id = {audience.id: audience for audience in audiences.values()}
+        return briefs, by_id, tuple(table.extra)
+
+    def _brief(
+        self,
+        table: FieldTable,
+        row: int,
+        cells: tuple[str, ...],
+        *,
+        placements: Mapping[str, Placement],
+        sheet_defines_audiences: bool,
+        audiences: dict[str, Audience],
+        ids: dict[str, int],
+    ) -> Brief:
+        def get(field: str) -> str:
+            return table.get(cells, field)
+
+        for field, what in _REQUIRED_BRIEF_FIELDS.items():
+            if field in table.columns and not get(field):
+                self.error(table.ref(field, row), f"{field} is empty — every brief needs {what}")
+        brief_id = get("id")
+        if brief_id:
+            self._brief_id(brief_id, table.ref("id", row), row, ids)
+        audience_ids = self._brief_audiences(
+            get("audience"), table, row, audiences, sheet_defines_audiences
+        )
+        url = get("landing_url")
+        if url and not _is_web_url(url):
+            self.error(
+                table.ref("landing_url", row),
+                f'landing_url "{url}" is not an http(s) URL — use a full https://… address',
+            )
+        placement_ids = get("placements")
+        languages = get("languages")
+        return Brief(
+            id=brief_id,
+            product=get("product"),
+            message=get("message"),
+            audiences=audience_ids,
+            benefits=list_items(get("benefits"), _BENEFIT_SEP),
+            tone=get("tone"),
+            cta=get("cta"),
+            landing_url=url,
+            image_prompt=get("image_prompt"),
+            headline=get("headline"),
+            disclaimer=get("disclaimer"),
+            # Several texts pinned to one position (one per line) take turns there.
+            pins=tuple(
+                Pin(field, position, text)
+                for column, (field, position) in _PIN_COLUMNS.items()
+                for text in list_items(get(column), _LINES)
+            ),
+            placements=(
+                self.placement_ids(placement_ids, table.ref("placements", row), placements)
+                if placement_ids
+                else ()
+            ),
+            languages=(self.languages(languages, table.ref("languages", row)) if languages else ()),
+            extra={
+                header: cells[index] if index < len(cells) else ""
+                for header, index in table.extra.items()
+            },
+            row=row,
+            cells={field: table.ref(field, row) for field in table.columns},
+        )
+
+    def _brief_id(self, brief_id: str, where: str, row: int, ids: dict[str, int]) -> None:
+        """Ids meet in ad names as slugs: each must be short and its own."""
+        slug = slugify(brief_id)
+        self._id_length(slug, where, "brief")
+        if slug in ids:
+            self.error(
+                where,
+                f'id "{brief_id}" is already used by row {ids[slug]}'
+                " — give each brief its own id (case and punctuation do not count)",
+            )
+        ids.setdefault(slug, row)
+
+    def _brief_audiences(
+        self,
+        text: str,
+        table: FieldTable,
+        row: int,
+        audiences: dict[str, Audience],
+        sheet_defines_audiences: bool,
+    ) -> tuple[str, ...]:
+        """The brief's audience ids; ``audiences`` grows with those it may define."""
+        audience_ids: list[str] = []
+        unknown: list[str] = []
+        for aid in list_items(text) or ("general",):
+            key = aid.casefold()
+            if key not in audiences and (key == "general" or not sheet_defines_audiences):
+                audiences[key] = Audience(key if key == "general" else aid)
+            if key in audiences:
+                audience_ids.append(audiences[key].id)
+            else:
+                unknown.append(aid)
+        if unknown:
+            known = ", ".join(dict.fromkeys([*(a.id for a in audiences.values()), "general"]))
+            self.error(
+                table.ref("audience", row),
+                f"audience {quoted(unknown)} is not in the Audiences sheet (known: {known})"
+                " — add it there or fix the spelling",
+            )
+        return tuple(dict.fromkeys(audience_ids))
+
+    def _named_rows(
+        self, table: FieldTable, what: str
+    ) -> Iterator[tuple[int, tuple[str, ...], str]]:
+        """The rows with an id, each with it; a row without one is reported."""
+        for row, cells in table.rows:
+            text = table.get(cells, "id")
+            if text:
+                yield row, cells, text
+            elif "id" in table.columns:
+                self.error(table.ref("id", row), f"id is empty — name the {what}")

@@ -1,0 +1,278 @@
+"""compose: master image + copy + brand kit -> one finished ad image per placement size.
+
+Steps, so tests can check each without the others:
+
+- ``adloom.creative.layout.plan_layout`` (pure): where the panel, logo, button and every line of
+  text go, at which size, in which colour — and what did not fit.
+- ``adloom.creative.focal``: which part of the master the placement keeps (its subject in frame).
+- ``compose``: crops the master there, paints the layout up to the text, has
+  ``adloom.creative.checks`` measure (and repair) what the text will sit on, draws the text, and
+  writes a file within the placement's size cap. The checks travel with the Creative.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from functools import lru_cache
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+from adloom import safepath
+from adloom.brief.inputs import IMAGE_FORMATS
+from adloom.creative import checks, focal, typeset
+from adloom.creative.layout import (
+    RGB,
+    AdCopy,
+    Chip,
+    Layout,
+    Panel,
+    TextElement,
+    contrast_ratio,
+    parse_color,
+    plan_layout,
+    readable_color,
+)
+from adloom.creative.typeset import Box
+from adloom.model import BrandKit, Creative, Placement
+
+# Re-exported: what callers of compose (tests, benchmarks) took from here before the split.
+__all__ = [
+    "AdCopy",
+    "Layout",
+    "TextElement",
+    "compose",
+    "contrast_ratio",
+    "parse_color",
+    "plan_layout",
+    "readable_color",
+]
+
+# JPEG attempts in order until the file is under the cap. 4:4:4 keeps coloured text
+# edges crisp; once the cap bites, 4:2:0 (a quarter of the colour data) comes before
+# quality drops far.
+_JPEG_LADDER: tuple[tuple[int, str], ...] = (
+    (90, "4:4:4"),
+    (85, "4:4:4"),
+    (80, "4:2:0"),
+    (70, "4:2:0"),
+    (60, "4:2:0"),
+    (50, "4:2:0"),
+    (40, "4:2:0"),
+    (30, "4:2:0"),
+    (20, "4:2:0"),
+)
+# Art with at most this many distinct colours (no photo behind it) is "flat": PNG keeps
+# its text sharp and is usually smaller than JPEG.
+_FLAT_COLORS = 4096
+
+
+# ---------------------------------------------------------------- painting
+
+
+def _cover(
+    image: Image.Image, width: int, height: int, fill: RGB
+) -> tuple[Image.Image, focal.CropBox]:
+    """Scale to cover width x height, cropped around the subject (``adloom.creative.focal``), in one
+    resample; and the crop box used, in master pixels."""
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, fill)
+        flat.paste(rgba, mask=rgba)
+        image = flat
+    elif image.mode != "RGB":
+        image = image.convert("RGB")
+    box = focal.crop_box(image, width, height)
+    if width > box[2] - box[0]:
+        # Enlarging: bicubic is as sharp as Lanczos here, rings less and is ~40% faster.
+        return image.resize((width, height), Image.Resampling.BICUBIC, box=box), box
+    # reducing_gap: a cheap integer reduce() first makes large downscales several times
+    # faster with no visible difference from a full Lanczos.
+    resized = image.resize((width, height), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
+    return resized, box
+
+
+def _ramp(length: int) -> list[int]:
+    """Opacity 0 -> 255 with a smoothstep ease, so a panel melts into the picture."""
+    out = []
+    for i in range(length):
+        t = (i + 0.5) / length
+        out.append(round(255 * t * t * (3 - 2 * t)))
+    return out
+
+
+def _paint_panel(canvas: Image.Image, panel: Panel) -> None:
+    box = panel.box
+    canvas.paste(panel.color, box.tuple())
+    for edge, reach in panel.fades:
+        ramp = _ramp(reach)  # far from the panel -> next to it; clipped at the canvas edge
+        if edge == "top":
+            band = Box(box.x0, max(0, box.y0 - reach), box.x1, box.y0)
+            values = ramp[reach - band.height :]
+            strip = Image.frombytes("L", (1, len(values)), bytes(values))
+        elif edge == "left":
+            band = Box(max(0, box.x0 - reach), box.y0, box.x0, box.y1)
+            values = ramp[reach - band.width :]
+            strip = Image.frombytes("L", (len(values), 1), bytes(values))
+        else:
+            band = Box(box.x1, box.y0, min(canvas.width, box.x1 + reach), box.y1)
+            values = ramp[::-1][: band.width]
+            strip = Image.frombytes("L", (len(values), 1), bytes(values))
+        if band.width > 0 and band.height > 0:
+            mask = strip.resize((band.width, band.height), Image.Resampling.NEAREST)
+            canvas.paste(panel.color, band.tuple(), mask)
+
+
+def _paint_chip(canvas: Image.Image, chip: Chip) -> None:
+    box = chip.box
+    # Pillow's rounded_rectangle is not anti-aliased: draw the mask at 4x and average down.
+    big = Image.new("L", (box.width * 4, box.height * 4), 0)
+    ImageDraw.Draw(big).rounded_rectangle(
+        (0, 0, big.width - 1, big.height - 1),
+        radius=big.height // 2,
+        fill=round(255 * chip.opacity),
+    )
+    canvas.paste(chip.color, box.tuple(), big.reduce(4))
+
+
+def _paint_text(draw: ImageDraw.ImageDraw, element: TextElement) -> None:
+    block = element.block
+    face = typeset.font(block.font, block.size)
+    for line in block.lines:
+        draw.text((line.x, line.y), line.text, font=face, fill=element.color, anchor="ls")
+
+
+def _paint_under(canvas: Image.Image, layout: Layout, logo: Image.Image | None) -> None:
+    """Everything the text sits on: panels, logo and button (``canvas`` is changed in place)."""
+    for panel in layout.panels:
+        _paint_panel(canvas, panel)
+    if layout.logo is not None and logo is not None:
+        box = layout.logo
+        fitted = logo.resize((box.width, box.height), Image.Resampling.LANCZOS)
+        canvas.paste(fitted, (box.x0, box.y0), fitted)
+    if layout.button is not None:
+        _paint_chip(canvas, layout.button)
+
+
+def _paint_texts(canvas: Image.Image, layout: Layout) -> None:
+    draw = ImageDraw.Draw(canvas)
+    for element in layout.texts:
+        _paint_text(draw, element)
+    if layout.tag is not None:  # last: the DRAFT tag may overlap anything
+        _paint_chip(canvas, layout.tag.chip)
+        _paint_text(draw, layout.tag.text)
+
+
+# ---------------------------------------------------------------- files
+
+
+@lru_cache(maxsize=4)
+def _master(path: Path, mtime_ns: int) -> Image.Image:
+    """A decoded master, kept for the next placements and languages composed from it:
+    decoding a 1024 px PNG costs more than composing a small banner."""
+    with Image.open(path) as image:
+        image.load()
+        return image
+
+
+@lru_cache(maxsize=16)
+def _logo(path: Path, mtime_ns: int) -> Image.Image:
+    """The brand logo as RGBA, decoded once per file version and reused for every ad.
+    Only the formats the brief reader accepted: a file swapped since is not decoded."""
+    with Image.open(path, formats=IMAGE_FORMATS) as image:
+        return image.convert("RGBA")
+
+
+def _encode(image: Image.Image, cap_bytes: int) -> tuple[bytes, str, str | None]:
+    """(file bytes, extension, issue): PNG for flat art under the cap, else stepped JPEG."""
+    if image.getcolors(_FLAT_COLORS) is not None:
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG", optimize=False, compress_level=9)
+        if buffer.tell() <= cap_bytes:
+            return buffer.getvalue(), ".png", None
+    data = b""
+    for quality, subsampling in _JPEG_LADDER:
+        buffer = io.BytesIO()
+        image.save(
+            buffer,
+            "JPEG",
+            quality=quality,
+            subsampling=subsampling,
+            optimize=True,
+            progressive=True,
+        )
+        data = buffer.getvalue()
+        if len(data) <= cap_bytes:
+            return data, ".jpg", None
+    issue = (
+        f"file is {math.ceil(len(data) / 1024)} KB, over the {cap_bytes // 1024} KB cap even at "
+        f"JPEG quality {_JPEG_LADDER[-1][0]}"
+    )
+    return data, ".jpg", issue
+
+
+def _write(out: Path, stem: Path, data: bytes, ext: str) -> Path:
+    # not with_suffix: names may contain dots; written then renamed, so a killed run
+    # never leaves a half-written ad behind
+    path = safepath.write_bytes(out, stem.parent / (stem.name + ext), data)
+    # A rerun may switch PNG <-> JPEG; the other file would be a stale duplicate.
+    for other in (".png", ".jpg"):
+        if other != ext:
+            safepath.remove(out, stem.parent / (stem.name + other))
+    return path
+
+
+def compose(
+    master: Path | Image.Image | None,
+    copy: AdCopy,
+    brand: BrandKit,
+    placement: Placement,
+    out_stem: Path,
+    *,
+    draft: bool,
+    out: Path | None = None,
+) -> Creative:
+    """Compose one finished ad and write it next to ``out_stem`` (.png or .jpg), which
+    must lie in ``out`` (the out folder; by default the folder of ``out_stem``).
+
+    ``master`` is an image file, an already opened image (cheaper when one master serves
+    many placements; it is not modified), or None for a flat brand-colour background.
+    """
+    issues: list[str] = []
+    primary = parse_color(brand.primary_color)
+    size = (placement.width, placement.height)
+    crop = None
+    if master is None:
+        canvas = Image.new("RGB", size, primary)
+    else:
+        image = master if isinstance(master, Image.Image) else _master(master, _mtime(master))
+        canvas, box = _cover(image, *size, primary)
+        crop = (round(box[0]), round(box[1]), round(box[2]), round(box[3]))
+
+    logo = None
+    if brand.logo is not None:
+        try:
+            logo = _logo(brand.logo, _mtime(brand.logo))
+        except (OSError, ValueError) as exc:
+            issues.append(f"logo {brand.logo} cannot be read ({exc}); ad made without it")
+
+    layout = plan_layout(copy, brand, placement, logo_size=logo.size if logo else None, draft=draft)
+    issues.extend(layout.issues)
+    _paint_under(canvas, layout, logo)
+    layout, measured = checks.legible(canvas, layout, brand, placement)
+    _paint_texts(canvas, layout)
+    found, problems = checks.report(layout, placement, measured, crop)
+    issues.extend(problems)
+
+    data, ext, issue = _encode(canvas, placement.max_kb * 1024)
+    if issue:
+        issues.append(f"{issue} of {placement.id}")
+    path = _write(out or out_stem.parent, out_stem, data, ext)
+    with Image.open(path) as written:
+        width, height = written.size
+    return Creative(path, width, height, path.stat().st_size, tuple(issues), found)
+
+
+def _mtime(path: Path) -> int:
+    return path.stat().st_mtime_ns

@@ -1,0 +1,76 @@
+"""What the preview and the workbook both say about a run and its ads, said once.
+
+The preview (``adloom.delivery.render``) and the workbook (``adloom.delivery.export``) show the same
+facts about each ad (its problems, where its creative is, which models made it) and
+about the run (the statuses, the models, when it was made); these helpers are the one
+way each is worded, so the two never disagree.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from adloom.model import Ad, Campaign, Status
+
+STATUSES: tuple[Status, ...] = ("ok", "flagged", "failed", "blocked", "filtered", "skipped")
+
+
+def relative_link(path: Path, out: Path) -> str:
+    """``path`` relative to the out folder, with ``/`` separators (works on Windows too)."""
+    return Path(os.path.relpath(path.resolve(), out.resolve())).as_posix()
+
+
+def error_text(ad: Ad) -> str:
+    """Why an ad has no copy or image: the copy and image errors, without repeats."""
+    errors = [ad.copy.error, ad.image.error if ad.image else ""]
+    return "; ".join(dict.fromkeys(e for e in errors if e))
+
+
+def issues_besides(ad: Ad, error: str) -> tuple[str, ...]:
+    """The ad's issues without those that restate ``error`` (the pipeline lists it as one)."""
+    return tuple(i for i in ad.issues if not (error and error in i))
+
+
+def problems(ad: Ad) -> tuple[str, ...]:
+    """Everything wrong with an ad, once: its issues, led by the error unless one states it."""
+    error = error_text(ad)
+    if not error or any(error in i for i in ad.issues):
+        return ad.issues
+    return (error, *ad.issues)
+
+
+def provider_label(ad: Ad) -> str:
+    """``bedrock:<text model>, <image model>``, or just ``draft``: a draft used no model."""
+    if ad.draft:
+        return "draft"
+    models = [m for m in (ad.copy.model, ad.image.model if ad.image else "") if m]
+    return ":".join([ad.provider, ", ".join(dict.fromkeys(models))]) if models else ad.provider
+
+
+def models_used(ads: Sequence[Ad]) -> tuple[str, str]:
+    """The text and image models the ads were made with (drafts were made with none)."""
+    text = dict.fromkeys(a.copy.model for a in ads if a.copy.model and not a.copy.draft)
+    image = dict.fromkeys(
+        a.image.model for a in ads if a.image and a.image.model and not a.image.draft
+    )
+    return ", ".join(text), ", ".join(image)
+
+
+def providers_used(ads: Sequence[Ad], campaign: Campaign) -> str:
+    return ", ".join(dict.fromkeys(a.provider for a in ads if a.provider)) or (
+        campaign.settings.provider
+    )
+
+
+def utc_stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def status_counts(ads: Sequence[Ad]) -> dict[str, int]:
+    """How many ads have each status, for the statuses some ad has, in ``STATUSES`` order."""
+    counts = Counter(a.status for a in ads)
+    return {s: counts[s] for s in STATUSES if counts[s]}

@@ -1,0 +1,275 @@
+"""Generate: the plan's jobs become copy and master images, through a provider.
+
+Images and the first round of copy go to the engine together. Copy that comes
+back malformed or breaking a rule (``adloom.copy.lint``) is sent back with the specific
+violations, a bounded number of times; what still breaks a rule is delivered with
+each reason in ``CopyResult.issues``, never silently cut, and with status
+``flagged`` when a platform would reject it (``adloom.copy.verdict``). Supplied copy (the brief's
+``headline``) is used as given: checked and flagged, never sent back. Once all
+variants of an ad are in, near-duplicates among them are flagged too; they are not
+sent back, since a rewrite would need the other variants in the prompt. A responsive
+search ad's answer is read and checked as pools of headlines and descriptions
+(``adloom.copy.rsa``), and repaired the same way.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from adloom.copy import rsa
+from adloom.copy.lint import CopyContext, Violation, check_copy, near_duplicates
+from adloom.copy.verdict import judge, judge_search
+from adloom.engine import Outcome, Runner
+from adloom.model import CopyJob, CopyResult, ImageJob, ImageResult, Plan, SearchAd, Usage
+from adloom.providers.base import Provider, Request
+
+MAX_REPAIRS = 2
+
+
+@dataclass(frozen=True)
+class Estimate:
+    text_requests: int
+    image_requests: int
+    input_tokens: int
+    output_tokens_max: int
+    cost_usd_max: float  # every answer at max_tokens: what the budget reserves
+    # The copy requests' share, to price them in another service tier.
+    text_input_tokens: int = 0
+    text_cache_tokens: int = 0  # of text_input_tokens, in prompt-cached prefixes
+    text_output_tokens_max: int = 0
+    image_cost_usd_max: float = 0.0
+
+
+def estimate(plan: Plan, provider: Provider) -> Estimate:
+    """What generating ``plan`` would ask for and cost at most; no model calls."""
+    texts = list({r.key: r for r in (provider.text_request(j) for j in plan.copy_jobs)}.values())
+    images = list({r.key: r for r in (provider.image_request(j) for j in plan.image_jobs)}.values())
+    unique = [*texts, *images]
+    return Estimate(
+        text_requests=len(texts),
+        image_requests=len(images),
+        input_tokens=sum(r.input_tokens for r in unique),
+        output_tokens_max=sum(r.max_tokens for r in unique),
+        cost_usd_max=sum(r.max_cost_usd for r in unique),
+        text_input_tokens=sum(r.input_tokens for r in texts),
+        text_cache_tokens=sum(r.cache_tokens for r in texts),
+        text_output_tokens_max=sum(r.max_tokens for r in texts),
+        image_cost_usd_max=sum(r.max_cost_usd for r in images),
+    )
+
+
+def _usage_of(outcome: Outcome) -> Usage:
+    if outcome.record is None or outcome.cached:
+        return Usage()  # a cached answer costs nothing this run
+    return outcome.record.response.usage
+
+
+class _Copywriter:
+    """Tracks each copy job through its rounds of requests.
+
+    The variants of one ad are compared with each other once all of them are written
+    (near-duplicates are flagged on the later variant), so a finished result waits
+    for its siblings before it is handed on.
+    """
+
+    def __init__(self, plan: Plan, provider: Provider, max_repairs: int) -> None:
+        self.provider = provider
+        self.max_repairs = max_repairs
+        campaign = plan.campaign
+        self.contexts = {
+            job: CopyContext.for_brief(
+                job.brief,
+                job.brand,
+                campaign.settings.brand,
+                [campaign.placements[p] for p in job.placements],
+                job.language,
+            )
+            for job in plan.copy_jobs
+        }
+        self.siblings: dict[CopyJob, list[CopyJob]] = defaultdict(list)
+        for job in plan.copy_jobs:
+            self.siblings[_ad_of(job)].append(job)
+        self.finished: dict[CopyJob, CopyResult] = {}
+        # Jobs whose requests are identical (the draft provider's, for audiences that
+        # change nothing it writes) share one answer: the engine sends a key once.
+        self.by_key: dict[str, list[CopyJob]] = defaultdict(list)
+        self.rounds: dict[CopyJob, int] = {}
+        self.spent: dict[CopyJob, Usage] = {}
+        self.cached: dict[CopyJob, bool] = {}
+        self.repairs: list[Request] = []
+
+    def request(self, job: CopyJob, feedback: Sequence[str] = ()) -> Request:
+        req = self.provider.text_request(job, feedback)
+        self.by_key[req.key].append(job)
+        self.rounds[job] = self.rounds.get(job, 0) + 1
+        return req
+
+    def settle(self, outcome: Outcome) -> list[CopyResult]:
+        """The results this outcome completes: none while repairs or siblings are pending."""
+        ready: list[CopyResult] = []
+        for job in self.by_key.pop(outcome.request.key):
+            result = self._settle(job, outcome)
+            if result is not None:
+                ready += self._with_siblings(result)
+        return ready
+
+    def _settle(self, job: CopyJob, outcome: Outcome) -> CopyResult | None:
+        """A final result, or None when a repair request was queued instead."""
+        self.spent[job] = self.spent.get(job, Usage()) + _usage_of(outcome)
+        self.cached[job] = self.cached.get(job, True) and outcome.cached
+        can_retry = self.rounds[job] <= self.max_repairs and not self.provider.draft
+        if outcome.status != "ok" or outcome.record is None:
+            # Sent and answered with something unusable (malformed output): ask again,
+            # saying what was wrong. Refusals and unsendable requests are final.
+            if outcome.record is not None and outcome.status == "failed" and can_retry:
+                self.repairs.append(self.request(job, [outcome.error]))
+                return None
+            return self._result(job, outcome, outcome.status, error=outcome.error)
+        output = outcome.record.response.output
+        search = rsa.from_output(job, output) if job.limits.responsive else None
+        if search is None:
+            copy = written = self._copy(job, output)
+            violations = check_copy(copy, job.limits, self.contexts[job])
+        else:
+            copy, written = rsa.summary(search), rsa.fields(search)
+            violations = rsa.check(search, job.limits, self.contexts[job], brief=job.brief)
+        # Supplied copy is the marketer's: the model cannot change it, so it is only flagged.
+        repairable = [_feedback(v, written) for v in violations if not v.supplied]
+        if repairable and can_retry:
+            self.repairs.append(self.request(job, repairable))
+            return None
+        if search is None:
+            verdict = judge(violations)
+        else:
+            verdict = judge_search(
+                search, violations, job.limits, self.contexts[job], brief=job.brief
+            )
+            copy = rsa.summary(verdict.search or search)
+        return self._result(
+            job, outcome, verdict.status, copy=copy, issues=verdict.issues, search=verdict.search
+        )
+
+    def _with_siblings(self, result: CopyResult) -> list[CopyResult]:
+        """Every variant of ``result``'s ad once the last is in, near-duplicates flagged."""
+        self.finished[result.job] = result
+        siblings = self.siblings[_ad_of(result.job)]
+        if any(job not in self.finished for job in siblings):
+            return []
+        results = sorted((self.finished.pop(job) for job in siblings), key=lambda r: r.job.variant)
+        written = [r for r in results if r.status in ("ok", "flagged")]
+        repeats = near_duplicates(
+            [
+                rsa.comparable(r.search, r.job.brief)
+                if r.search
+                else {"headline": r.headline, "body": r.body}
+                for r in written
+            ],
+            [f"variant {r.job.variant}" for r in written],
+            skip=self.contexts[result.job].supplied,
+        )
+        flagged = {
+            r.job: replace(r, issues=(*r.issues, str(v)))
+            for r, v in zip(written, repeats, strict=True)
+            if v is not None
+        }
+        return [flagged.get(r.job, r) for r in results]
+
+    @staticmethod
+    def _copy(job: CopyJob, output: Mapping[str, object]) -> dict[str, str]:
+        copy = {k: str(output.get(k) or "").strip() for k in ("headline", "body", "cta")}
+        if job.brief.headline:
+            copy["headline"] = job.brief.headline
+        return copy
+
+    def _result(
+        self,
+        job: CopyJob,
+        outcome: Outcome,
+        status: str,
+        *,
+        copy: Mapping[str, str] | None = None,
+        issues: Sequence[str] = (),
+        error: str = "",
+        search: SearchAd | None = None,
+    ) -> CopyResult:
+        copy = copy or {}
+        return CopyResult(
+            job=job,
+            status=status,  # type: ignore[arg-type]  # Outcome statuses are a subset
+            headline=copy.get("headline", ""),
+            body=copy.get("body", ""),
+            cta=copy.get("cta", ""),
+            error=error,
+            usage=self.spent[job],
+            cached=self.cached[job],
+            draft=self.provider.draft,
+            model=outcome.request.model,
+            issues=tuple(issues),
+            attempts=self.rounds[job],
+            search=search,
+        )
+
+
+def generate(
+    plan: Plan,
+    provider: Provider,
+    engine: Runner,
+    *,
+    on_copy: Callable[[CopyResult], None],
+    on_image: Callable[[ImageResult], None],
+    max_repairs: int = MAX_REPAIRS,
+) -> None:
+    """Run every job of ``plan``; results are handed on as they arrive."""
+    writer = _Copywriter(plan, provider, max_repairs)
+    image_jobs: dict[str, list[ImageJob]] = {}
+    requests: list[Request] = []
+    for image_job in plan.image_jobs:
+        req = provider.image_request(image_job)
+        image_jobs.setdefault(req.key, []).append(image_job)
+        requests.append(req)
+    requests += [writer.request(job) for job in plan.copy_jobs]
+
+    def handle(outcome: Outcome) -> None:
+        if outcome.request.kind == "image":
+            for job in image_jobs[outcome.request.key]:
+                on_image(_image_result(job, outcome, provider))
+            return
+        for result in writer.settle(outcome):
+            on_copy(result)
+
+    engine.run(requests, handle)
+    while writer.repairs:
+        batch, writer.repairs = writer.repairs, []
+        engine.run(batch, handle)
+
+
+def _feedback(violation: Violation, copy: Mapping[str, str]) -> str:
+    """A violation as the model is told it, with the text at fault: a repair prompt is a
+    fresh request, so the model does not otherwise see what it wrote. It also keeps
+    repeated repairs apart: a second one is only the same request (answered from the
+    journal, not paid again) when the model repeated its answer word for word."""
+    if violation.field not in copy:
+        return violation.message
+    return f'{violation.message} (your {violation.field}: "{copy[violation.field]}")'
+
+
+def _ad_of(job: CopyJob) -> CopyJob:
+    """The job with its variant left out: what the variants of one ad have in common."""
+    return replace(job, variant=0)
+
+
+def _image_result(job: ImageJob, outcome: Outcome, provider: Provider) -> ImageResult:
+    record = outcome.record
+    ok = outcome.status == "ok" and record is not None and record.image_path is not None
+    return ImageResult(
+        job=job,
+        status=outcome.status if not ok and outcome.status != "ok" else ("ok" if ok else "failed"),
+        path=record.image_path if ok and record else None,
+        error=outcome.error or ("" if ok else "the model returned no image"),
+        usage=_usage_of(outcome),
+        cached=outcome.cached,
+        draft=provider.draft,
+        model=outcome.request.model,
+    )
