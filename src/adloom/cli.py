@@ -617,6 +617,11 @@ def main(argv: Sequence[str] | None = None, env: Env | None = None) -> int:
         with sigterm_stops():  # SIGTERM stops a command as Ctrl-C does
             # Not standalone, typer returns a command's typer.Exit code instead of raising it.
             code = app(args=args, prog_name="adloom", standalone_mode=False, obj=env)
+            env.flush()
     except (Exception, KeyboardInterrupt) as exc:  # every error ends here, mapped once
         return int(_exit_code(env, exc))
+    if code == ExitCode.INTERRUPTED:
+        # typer turns a KeyboardInterrupt that no stage caught (Ctrl-C, or SIGTERM while
+        # waiting for the out folder) into a returned 130, unsaid; no command returns 130.
+        return int(_exit_code(env, KeyboardInterrupt()))
     return int(code) if isinstance(code, int) else int(ExitCode.OK)

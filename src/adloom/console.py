@@ -13,13 +13,15 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 # rich is imported where it draws: `adloom --version` and a valid `adloom validate`
 # print without it (see benchmarks/README.md, "Start-up").
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress
+
+from adloom.errors import MachineError
 
 
 @dataclass
@@ -32,7 +34,7 @@ class Env:
     @property
     def out_console(self) -> Console:
         """Rich output (tables, styled lines) on stdout."""
-        return _console(self.stdout)
+        return _console(cast(IO[str], _Results(self.stdout)))  # a stream, as rich takes
 
     @property
     def err_console(self) -> Console:
@@ -43,10 +45,15 @@ class Env:
         return self.stderr.isatty() and self.environ.get("TERM") != "dumb"
 
     def out(self, text: str = "") -> None:
-        print(text, file=self.stdout)
+        _Results(self.stdout).write(text + "\n")
 
     def json(self, obj: Any) -> None:
-        self.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+        _Results(self.stdout).write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+
+    def flush(self) -> None:
+        """Push out what is still buffered for stdout: a command's result is delivered
+        only once this succeeds."""
+        _Results(self.stdout).flush()
 
     def err(self, text: str, *, style: str | None = None) -> None:
         if not self.stderr.isatty():  # no colours to draw: what rich would print, as is
@@ -77,6 +84,42 @@ class Env:
         )
         with bar:
             yield Tracker(bar, self.err)
+
+
+class _Results:
+    """stdout as results are written to it: what the machine refuses there (``--json >
+    /dev/full``, a full disk) is a ``MachineError`` naming it (exit 74), not a bug. A
+    closed pipe (``| head``) is left to the CLI's usual quiet end."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        with self._machine():
+            return self._stream.write(text)
+
+    def flush(self) -> None:
+        with self._machine():
+            self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+    @contextmanager
+    def _machine(self) -> Iterator[None]:
+        try:
+            yield
+        except BrokenPipeError:
+            raise
+        except OSError as err:
+            raise MachineError(
+                f"standard output: {err.strerror or err}",
+                hint="the result could not be written where stdout goes: free space there,"
+                " or send it elsewhere, and run again (what was paid for is kept)",
+            ) from err
 
 
 def _console(file: IO[str]) -> Console:

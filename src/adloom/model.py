@@ -11,6 +11,7 @@ All are frozen dataclasses: a stage never mutates what an earlier stage produced
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -360,6 +361,40 @@ class Usage:
             self.cache_write_tokens + other.cache_write_tokens,
             self.cache_saved_usd + other.cache_saved_usd,
         )
+
+
+# No model in the registry takes ten million tokens, or charges $1,000, for one answer:
+# a number past these is wrong, whoever reported it.
+MAX_TOKENS = 10_000_000
+MAX_COST_USD = 1_000.0
+_TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+
+
+def checked_usage(usage: Usage, worst_usd: float) -> tuple[Usage, str]:
+    """``usage`` if its numbers can be believed, with ""; else the request's worst case
+    (what was reserved for it) as its cost, and why. Every answer's usage comes here
+    through the journal (``Journal.record`` and ``lookup``), from the service, a batch
+    line, a plugin or the journal itself, before the budget counts it: a NaN or a
+    negative cost can never switch the budget off."""
+    wrong = [
+        f"{name} {value!r}"
+        for name, value in vars(usage).items()
+        if not _believable(value, name in _TOKENS, signed=name == "cache_saved_usd")
+    ]
+    if not wrong:
+        return usage, ""
+    worst = worst_usd if _believable(worst_usd, False, signed=False) else MAX_COST_USD
+    reason = f"usage not believable ({', '.join(wrong)}): charged its worst case, ${worst:.4f}"
+    return Usage(cost_usd=worst), reason
+
+
+def _believable(value: object, tokens: bool, *, signed: bool) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if not math.isfinite(value) or (tokens and value != int(value)):
+        return False
+    top = MAX_TOKENS if tokens else MAX_COST_USD
+    return (-top if signed else 0) <= value <= top
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import sqlite3
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -146,16 +148,42 @@ def _is_adloom_journal(path: Path) -> bool:
     """Whether ``path`` is a journal adloom wrote; read without writing a byte to it."""
     try:
         with path.open("rb") as file:
-            if file.read(len(_SQLITE_HEADER)) != _SQLITE_HEADER:
-                return False
-        # immutable: no lock, no -wal or -shm file made. A run killed mid-way leaves its
-        # tables in the -wal file, which only a (read-only) normal open reads.
+            header = file.read(len(_SQLITE_HEADER))
+    except OSError:
+        return False
+    if not header:
+        # A run killed (or a disk filled) between creating the journal and its first
+        # page: nothing is in it to lose, and the folder's marker says whose it is.
+        return (path.parent / MARKER).is_file()
+    if header != _SQLITE_HEADER:
+        return False
+    try:
+        # immutable: no lock, no -wal or -shm file made.
         if _tables(path, "mode=ro&immutable=1") >= _JOURNAL_TABLES:
             return True
-        wal = path.with_name(path.name + "-wal")
-        return wal.is_file() and _tables(path, "mode=ro") >= _JOURNAL_TABLES
-    except (OSError, sqlite3.Error):
-        return False
+    except sqlite3.Error:
+        pass  # inconclusive: a journal whose pages are still in its -wal file reads as torn
+    # A run that was killed, or whose disk filled, leaves its tables in the -wal file,
+    # which only a normal open reads; and even a read-only one writes the -shm index
+    # beside it. So the normal read is of a private copy of the two.
+    wal = path.with_name(path.name + "-wal")
+    return wal.is_file() and _tables_of_copy(path, wal) >= _JOURNAL_TABLES
+
+
+def _tables_of_copy(path: Path, wal: Path) -> set[str]:
+    try:
+        with tempfile.TemporaryDirectory(prefix="adloom-check-") as folder:
+            copy = Path(folder) / path.name
+            shutil.copyfile(path, copy)
+            shutil.copyfile(wal, copy.with_name(wal.name))
+            return _tables(copy, "mode=ro")
+    except sqlite3.Error:
+        return set()
+    except OSError as err:  # no room for the copy: say so rather than call it foreign
+        raise MachineError(
+            f"{path}: cannot check that it is an adloom journal ({err.strerror or err})",
+            hint="free space in the temporary folder (TMPDIR), and run again",
+        ) from err
 
 
 def _tables(path: Path, mode: str) -> set[str]:
@@ -173,11 +201,18 @@ def _locked(out: Path, *, wait: bool, notify: Callable[[str], None]) -> Iterator
         return
     import fcntl
 
-    path = safepath.inside(out, out / LOCK)
+    path = out / LOCK
+    if path.is_symlink():  # planted: opening it would truncate what it points at
+        raise MachineError(
+            f"{path}: a symbolic link stands where adloom's lock file should be"
+            f" (it points at {os.readlink(path)}); nothing was written",
+            hint="remove the link, and run again",
+        )
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        # O_NOFOLLOW too: a link planted between the check and the open is refused.
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
     except OSError as err:
-        raise safepath.machine_error(err, out / LOCK) from err
+        raise safepath.machine_error(err, path) from err
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -85,6 +85,9 @@ def inside(out: Path, path: Path) -> Path:
 
     Raises ``MachineError`` for a path that leaves the out folder: the names were
     checked when the brief was read, so only a link planted in the folder gets here.
+    A path that is itself a link is refused even when it leads inside: replacing or
+    deleting what it points at (``variants.xlsx`` -> ``journal.sqlite``) would destroy
+    another of adloom's files.
     """
     root = out.resolve()
     target = path.resolve()
@@ -92,6 +95,12 @@ def inside(out: Path, path: Path) -> Path:
         raise MachineError(
             f"{path}: refusing to write outside the out folder {out} (it leads to {target})",
             hint="remove the symbolic link in the out folder, or choose another --out",
+        )
+    if path != out and path.is_symlink():
+        raise MachineError(
+            f"{path}: a symbolic link (to {os.readlink(path)}) stands where adloom writes"
+            " a file of its own; nothing was written through it",
+            hint="remove the link, and run again",
         )
     for part in target.relative_to(root).parts:
         if len(part.encode("utf-8")) > MAX_COMPONENT_BYTES:

@@ -4,25 +4,34 @@ What the account can tell at run time (model lifecycle, applied quotas) changes
 rarely and costs a round trip per model, so it is asked at most once a day per
 (what, region) and kept as JSON in ``$XDG_CACHE_HOME/adloom`` (``~/.cache/adloom``).
 A cache that cannot be read or written is only a cache: the answer is asked again,
-never an error.
+never an error. What it holds is read like input, since anyone (or anything) may
+have written it: only a regular file is opened (a FIFO there must not hang the run),
+at most ``MAX_BYTES`` of it, and every value goes through the reader's ``valid``,
+whose None means "ask again".
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 DAY = 24 * 60 * 60.0
+MAX_BYTES = 4_000_000  # the quota list of a region is some 100 KB
+
+T = TypeVar("T")
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "adloom"
+    # The XDG spec: a relative path in XDG_CACHE_HOME is invalid and ignored (it would
+    # put the cache in whatever folder adloom runs from).
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "adloom"
 
 
 def _path(name: str) -> Path:
@@ -32,15 +41,32 @@ def _path(name: str) -> Path:
     return cache_dir() / f"{safe or '_'}.json"
 
 
-def load(name: str, *, max_age: float = DAY, now: float | None = None) -> Any | None:
-    """The value stored under ``name`` if younger than ``max_age`` seconds, else None."""
+def load(
+    name: str, valid: Callable[[Any], T | None], *, max_age: float = DAY, now: float | None = None
+) -> T | None:
+    """The value stored under ``name`` if younger than ``max_age`` seconds and ``valid``
+    takes it (returning what to use), else None."""
     try:
-        stored = json.loads(_path(name).read_text(encoding="utf-8"))
+        stored = json.loads(_read(_path(name)))
         saved_at = float(stored["saved_at"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
     age = (time.time() if now is None else now) - saved_at
-    return stored.get("value") if 0 <= age < max_age else None
+    return valid(stored.get("value")) if 0 <= age < max_age else None
+
+
+def _read(path: Path) -> str:
+    """A regular file's text: opened without blocking (a FIFO would wait for a writer),
+    anything else refused, and no more than MAX_BYTES read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
+            raise ValueError(f"{path}: not a cache file")
+        with os.fdopen(os.dup(fd), "rb") as file:
+            return file.read(MAX_BYTES).decode("utf-8")
+    finally:
+        os.close(fd)
 
 
 def save(name: str, value: Any) -> None:
@@ -60,12 +86,15 @@ def save(name: str, value: Any) -> None:
         return
 
 
-def cached(name: str, fetch: Callable[[], Any], *, max_age: float = DAY) -> Any:
-    """``fetch()``'s answer, from the cache when fresh; a fresh answer is stored.
+def cached(
+    name: str, fetch: Callable[[], T], valid: Callable[[Any], T | None], *, max_age: float = DAY
+) -> T:
+    """``fetch()``'s answer, from the cache when fresh and ``valid``; a fresh answer is
+    stored.
 
     ``fetch`` raising means nothing is stored: the next call asks again.
     """
-    value = load(name, max_age=max_age)
+    value = load(name, valid, max_age=max_age)
     if value is None:
         value = fetch()
         save(name, value)

@@ -8,11 +8,14 @@ parsed): finite, inside its documented range, at most ``MAX_DIGITS`` characters.
 
 from __future__ import annotations
 
+import errno
 import math
 import re
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from adloom.errors import InputError
 
@@ -107,9 +110,25 @@ def region(value: str | None, where: str = "--region") -> None:
         )
 
 
+def kind_of(path: Path) -> Literal["file", "folder", "missing", "other"]:
+    """What a path the user named is. One no file can have (a name longer than the file
+    system takes, a loop of links, a file where a folder should be) is an ``InputError``
+    naming it (exit 2), not an error of adloom's."""
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return "missing"
+    except OSError as err:
+        too_long = err.errno == errno.ENAMETOOLONG
+        why = "a name in it is longer than the file system takes" if too_long else err.strerror
+        raise InputError(f'"{path}": {why} — check the path') from err
+    return "file" if stat.S_ISREG(mode) else "folder" if stat.S_ISDIR(mode) else "other"
+
+
 def folder(path: Path | None, where: str) -> None:
-    if path is not None and not path.is_dir():
-        state = "is not a folder" if path.exists() else "does not exist"
+    kind = kind_of(path) if path is not None else "folder"
+    if kind != "folder":
+        state = "does not exist" if kind == "missing" else "is not a folder"
         raise InputError(f'{where} "{path}": {state} — give an existing folder')
 
 

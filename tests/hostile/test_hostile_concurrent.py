@@ -7,12 +7,14 @@ releases them, so the first run is surely still going when the second starts."""
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
-from victims import leftover_temporaries, plant_victim, tree
+from victims import leftover_temporaries, plant_victim, run_cli, tree
 
 from adloom import outdir
 from adloom.errors import ExitCode
+from test_bedrock_run import BRIEF, SMALL
 from test_resume import (
     campaign,
     fake,
@@ -95,3 +97,42 @@ def test_wait_says_whom_it_waits_for_and_sends_nothing_meanwhile(
     run.communicate(timeout=120)
     assert run.returncode == ExitCode.OK, errors.read_text()
     assert set(paid(log).values()) == {1}
+
+
+def test_sigterm_while_waiting_for_the_folder_exits_143_and_says_so(
+    fake: tuple[str, Path], tmp_path: Path
+) -> None:
+    url, log = fake
+    brief, out = campaign(tmp_path), tmp_path / "out"
+    errors = tmp_path / "stderr.txt"
+    with outdir.claimed(out, force=False, wait=False, notify=print):
+        run = start_run(brief, out, url, "--wait", stderr=errors)
+        assert wait_for_line(run, errors, "Waiting:")
+        run.send_signal(signal.SIGTERM)
+        stdout, _ = run.communicate(timeout=120)
+    err = errors.read_text()
+    assert run.returncode == ExitCode.TERMINATED, err
+    assert err.splitlines()[-1] == "Stopped."
+    assert stdout == ""
+    assert "Traceback" not in err
+    assert not paid(log)  # it never started: nothing sent, nothing to lose
+
+
+def test_a_link_planted_as_the_lock_never_replaces_the_journal(tmp_path: Path) -> None:
+    """``.adloom.lock`` -> ``journal.sqlite``: opening the lock through it would truncate
+    the journal (every answer paid for) and write the lock's text in its place."""
+    out = tmp_path / "out"
+    code, _, err = run_cli("run", BRIEF, "--provider", "draft", "--out", out, *SMALL)
+    assert code == ExitCode.OK, err
+    before = tree(out)
+    (out / outdir.LOCK).unlink()
+    (out / outdir.LOCK).symlink_to(outdir.JOURNAL)
+    code, _, err = run_cli("run", BRIEF, "--provider", "draft", "--out", out, *SMALL)
+    assert code == ExitCode.MACHINE, err
+    assert f"error: {out / outdir.LOCK}: a symbolic link stands where adloom's lock" in err
+    assert "Traceback" not in err
+    assert (out / outdir.LOCK).is_symlink()  # left as planted
+    after = tree(out)
+    after.pop(outdir.LOCK)
+    before.pop(outdir.LOCK)
+    assert after == before  # the journal byte for byte, and nothing else touched

@@ -14,9 +14,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from hostile_checks import refused
 from victims import leftover_temporaries, outside, plant_victim, run_cli
 
 from adloom.errors import ExitCode
+from briefs import write_brief
 from fakebedrock import FakeBedrock
 from test_bedrock_run import BRIEF, ONE_PLACEMENT, SMALL, run, settled
 
@@ -162,3 +165,76 @@ def test_a_write_over_the_file_size_limit_leaves_no_temporary_file(tmp_path: Pat
         " raise the limit (ulimit -f)"
     )
     assert list((tmp_path / "creatives").iterdir()) == []
+
+
+def test_json_to_a_full_stdout_is_the_machines_problem(tmp_path: Path) -> None:
+    """``--json > /dev/full``: the result cannot be written; exit 74 naming stdout, and
+    what the run paid for is in the journal for the rerun."""
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "adloom", "run", str(BRIEF), "--provider", "draft",
+               "--out", str(out), "--json", *SMALL, *ONE_PLACEMENT]  # fmt: skip
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(command, stdout=full, stderr=subprocess.PIPE, text=True,
+                              timeout=300, check=False)  # fmt: skip
+    assert proc.returncode == ExitCode.MACHINE, proc.stderr
+    assert "error: standard output: No space left on device" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "internal error" not in proc.stderr
+    code, summary, err = run(out, "--provider", "draft", *ONE_PLACEMENT)
+    assert code == ExitCode.OK, err
+    assert summary["model_calls"] == {"text": 0, "image": 0}  # all kept
+
+
+@pytest.mark.parametrize("where", ["brief", "logo"])
+def test_an_input_path_no_file_can_have_is_named(tmp_path: Path, where: str) -> None:
+    """A brief or logo path with a 300-character file name: exit 2, the path named."""
+    long_name = tmp_path / ("b" * 300 + ".png")
+    if where == "brief":
+        brief, shown = long_name.with_suffix(".xlsx"), str(long_name.with_suffix(".xlsx"))
+    else:
+        brief = write_brief(tmp_path / "brief.xlsx", brand={"logo": str(long_name)})
+        shown = f'Brand!B1: logo "{long_name}"'
+    stderr = refused(tmp_path, "run", brief, "--provider", "draft")
+    assert shown in stderr
+    assert "a name in it is longer than the file system takes" in stderr
+
+
+# A streaming sheet left open by the refusal prints openpyxl's traceback ("Exception
+# ignored in ...") when it is collected: pytest reports that as this warning.
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("to", ["journal.sqlite", "outside"])
+def test_a_link_planted_as_the_workbook_is_refused_without_a_traceback(
+    tmp_path: Path, to: str
+) -> None:
+    """``variants.xlsx`` as a link, to the journal inside the folder or to a file of the
+    user's outside it: refused (74), the link named; neither file is written."""
+    plant_victim(tmp_path)
+    out = tmp_path / "out"
+    draft = run_cli("run", BRIEF, "--provider", "draft", "--out", out, *SMALL, *ONE_PLACEMENT)
+    assert draft[0] == ExitCode.OK
+    (out / "variants.xlsx").unlink()
+    target = out / "journal.sqlite" if to == "journal.sqlite" else tmp_path / "victim" / "notes.txt"
+    (out / "variants.xlsx").symlink_to(target)
+    before = outside(tmp_path, out)
+    journal = (out / "journal.sqlite").read_bytes()
+    code, _, err = run_cli("run", BRIEF, "--provider", "draft", "--out", out, *SMALL,
+                           *ONE_PLACEMENT)  # fmt: skip
+    assert code == ExitCode.MACHINE, err
+    assert f"error: {out / 'variants.xlsx'}: " in err
+    assert "Traceback" not in err
+    assert "internal error" not in err
+    assert (out / "journal.sqlite").read_bytes()[:16] == journal[:16] == b"SQLite format 3\x00"
+    assert (out / "variants.xlsx").is_symlink()
+    assert outside(tmp_path, out) == before
+    assert leftover_temporaries(out) == []
+
+
+def test_run_and_plan_refuse_an_unknown_provider_alike(tmp_path: Path) -> None:
+    """Both name the provider and list the registered ones (exit 2); run does not get
+    as far as looking for the provider's default model."""
+    ran = refused(tmp_path, "run", BRIEF, "--provider", "openai")
+    code, stdout, planned = run_cli("plan", BRIEF, "--provider", "openai")
+    assert (code, stdout) == (ExitCode.BAD_INPUT, "")
+    assert ran == planned
+    assert 'error: unknown provider "openai"' in ran
+    assert "Use one of: bedrock, draft" in ran

@@ -246,3 +246,33 @@ def _busy(started: Path) -> None:
 
 def _stdio_targets() -> list[str]:
     return [os.readlink(f"/proc/self/fd/{fd}") for fd in (0, 1, 2)]
+
+
+def test_kill_9_of_a_compose_worker_is_replaced_and_the_run_goes_on(
+    slow_fake: FakeBedrock, tmp_path: Path
+) -> None:
+    """A compose worker killed (``kill -9``, as the out-of-memory killer does) breaks its
+    pool: adloom starts fresh workers, composes again what was lost and finishes (exit
+    0, never 70), every ad composed and every request paid for once."""
+    out = tmp_path / "out"
+    proc = _start(campaign(tmp_path), out)
+    workers = _running_with_workers(proc, out)
+    own = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
+    # A forked worker has the run's own command line (not, say, a resource tracker's).
+    victim = next(p for p in workers if Path(f"/proc/{p}/cmdline").read_bytes() == own)
+    os.kill(victim, signal.SIGKILL)
+    release(tmp_path).touch()
+    stdout, stderr = proc.communicate(timeout=WAIT * 2)
+    assert proc.returncode == 0, stderr
+    assert "internal error" not in stderr
+    summary = json.loads(stdout)
+    assert (summary["failed"], summary["not_generated"]) == (0, 0)
+    with sqlite3.connect(out / "journal.sqlite") as db:
+        composed = [Path(out / p) for (p,) in db.execute("SELECT path FROM creatives")]
+    db.close()
+    assert len(composed) == summary["creatives"] == 4 * 2 * 2  # briefs x variants x placements
+    assert all(p.is_file() for p in composed)
+    paid = [json.dumps(r.body, sort_keys=True) for r in slow_fake.requests
+            if r.op in ("converse", "invoke") and r.status == 200]  # fmt: skip
+    assert len(paid) == len(set(paid)) == _rows(out)  # nothing paid twice, nothing lost
+    assert _wait_gone(workers) == []

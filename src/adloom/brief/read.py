@@ -35,7 +35,7 @@ from adloom.brief.sheets import (
     quoted,
 )
 from adloom.copy import rulepacks
-from adloom.errors import BriefError
+from adloom.errors import BriefError, InputError
 from adloom.model import (
     BrandKit,
     Campaign,
@@ -43,7 +43,7 @@ from adloom.model import (
     Settings,
 )
 from adloom.naming import NAME_FIELDS, slugify
-from adloom.values import BUDGET_USD, KEEP, MAX_DIGITS, parse
+from adloom.values import BUDGET_USD, KEEP, MAX_DIGITS, kind_of, parse
 
 DEFAULT_PLACEMENTS = (
     "meta_feed",
@@ -402,8 +402,14 @@ class _Reader(TableRules):
         """The file a cell names, relative to the brief's folder, if ``problem`` finds
         nothing wrong with it."""
         path = Path(text).expanduser()
-        path = (path if path.is_absolute() else self.path.parent / path).resolve()
-        if not path.is_file():
+        path = path if path.is_absolute() else self.path.parent / path
+        try:
+            kind = kind_of(path)
+        except InputError as err:  # a name too long, a loop of links
+            self.error(where, f"{what} {err.message}")
+            return None
+        path = path.resolve()
+        if kind != "file":
             self.error(
                 where,
                 f'{what} "{text}" not found (looked for {path})'

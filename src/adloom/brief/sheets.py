@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from adloom.brief.inputs import check_zip, csv_rows, sheet_rows
 from adloom.errors import InputError, Problem
-from adloom.values import Range, parse
+from adloom.values import Range, kind_of, parse
 
 BRIEF_SHEETS = ("campaign", "briefs", "audiences", "brand", "placements", "glossary")
 # An encrypted .xlsx is not a zip but an OLE compound file, as is an old binary .xls.
@@ -152,9 +152,10 @@ class Book:
 
 def load_sheets(path: Path) -> Book:
     """A brief file's sheets: a workbook's brief sheets, or a CSV as sheet Briefs."""
-    if path.is_dir():
+    kind = kind_of(path)
+    if kind == "folder":
         raise InputError(f"{path}: is a folder — pass the .xlsx or .csv brief inside it")
-    if not path.is_file():
+    if kind != "file":
         raise InputError(f"{path}: no such file — check the path")
     suffix = path.suffix.lower()
     if suffix == ".csv":

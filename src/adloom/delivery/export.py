@@ -130,6 +130,10 @@ def export_workbook(
     ``round_number``: the review round the workbook is (``adloom review`` writes 2, 3, ...).
     """
     safepath.make_dirs(out, out)
+    path = out / name
+    # Refused (a link planted there) before a streaming sheet is opened: one left open by
+    # the refusal prints openpyxl's traceback when it is collected.
+    safepath.inside(out, path)
     # Streaming sheets carry Worksheet's layout attributes and methods (openpyxl copies
     # them over); the helpers are typed with Worksheet because the stubs declare them there.
     wb = Workbook(write_only=True)
@@ -151,7 +155,6 @@ def export_workbook(
         out=out,
         round_number=round_number,
     )
-    path = out / name
     # Saved next to it, then renamed: an interrupted export never leaves half a workbook.
     # A workbook open in Excel on Windows cannot be replaced: a MachineError says so.
     safepath.write_with(out, path, wb.save)

@@ -5,7 +5,14 @@
   Editor matches ignoring case and spaces; an empty cell means "no value" for a new ad.
 - ``meta-bulk.csv`` and ``meta-images/``: the Meta (Facebook/Instagram) image ads, one
   row each, in the columns of Ads Manager's bulk import sheet, with every creative the
-  sheet names in ``meta-images/`` beside it (``Image File Name`` is its file name).
+  sheet names in ``meta-images/`` beside it (``Image File Name``: the creative's name
+  with a tag of its content, so that a name always means one image).
+
+The sheet and its images are replaced so that they agree at every instant, however a
+run is killed: new images are added under new names, the sheet is renamed into place
+(the one moment it changes), and only then are the images it no longer names removed.
+Which names an export may leave behind is written first (``STAGED``), so a run killed
+before the sheet changed has its extra images removed by the next export.
 
 Only ads that came out (status ``ok``) are exported; after a review, only approved
 ones (the caller passes those). Both files are rewritten every time, with a header
@@ -21,9 +28,10 @@ in docs/output.md.
 from __future__ import annotations
 
 import csv
+import hashlib
 import os
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -39,6 +47,7 @@ EXPORTS_DIR = "exports"
 GOOGLE_FILE = "google-ads-editor.csv"
 META_FILE = "meta-bulk.csv"
 META_IMAGES = "meta-images"
+STAGED = ".meta-images.staged"  # in exports/: image names an export under way may leave
 ENCODING = "utf-8-sig"
 
 GOOGLE_AD_TYPE = "Responsive search ad"
@@ -120,10 +129,19 @@ def export_platforms(ads: Sequence[Ad], campaign: Campaign, out: Path) -> tuple[
     search, meta = exported(ads)
     google_rows = [_google(ad, copy, campaign) for ad, copy in search]
     google = _write_csv(out, folder / GOOGLE_FILE, GOOGLE_COLUMNS, google_rows)
-    written = _image_names(folder / META_FILE)  # before the file is replaced
-    _stage_images(out, folder / META_IMAGES, [creative for _, creative in meta], written)
-    meta_rows = [_meta(ad, creative, campaign) for ad, creative in meta]
-    return google, _write_csv(out, folder / META_FILE, META_COLUMNS, meta_rows)
+    images = {creative.path: _image_name(creative.path) for _, creative in meta}
+    # Every image adloom may have left there: what the sheet names, and what an export
+    # killed before replacing the sheet had staged.
+    earlier = _image_names(folder / META_FILE) | _listed(folder / STAGED)
+    now = set(images.values())
+    safepath.write_bytes(out, folder / STAGED, "\n".join(sorted(earlier | now)).encode())
+    _stage_images(out, folder / META_IMAGES, images)
+    meta_rows = [_meta(ad, campaign, images[creative.path]) for ad, creative in meta]
+    bulk = _write_csv(out, folder / META_FILE, META_COLUMNS, meta_rows)
+    for name in earlier - now:
+        safepath.remove(out, folder / META_IMAGES / name)
+    safepath.remove(out, folder / STAGED)
+    return google, bulk
 
 
 def _group_name(ad: Ad, *, placement: bool = False) -> str:
@@ -165,7 +183,7 @@ def _position(pin: int) -> str:
     return str(pin) if pin else ""
 
 
-def _meta(ad: Ad, creative: Creative, campaign: Campaign) -> list[str]:
+def _meta(ad: Ad, campaign: Campaign, image: str) -> list[str]:
     url = ad.spec.landing_url
     return [
         campaign.settings.name,
@@ -178,7 +196,7 @@ def _meta(ad: Ad, creative: Creative, campaign: Campaign) -> list[str]:
         url,
         urlsplit(url).hostname or "",
         meta_cta(ad.copy.cta),
-        creative.path.name,
+        image,
         "",
     ]
 
@@ -190,26 +208,45 @@ def _image_names(bulk: Path) -> set[str]:
             names = {row.get("Image File Name") or "" for row in csv.DictReader(file)}
     except (OSError, csv.Error, UnicodeDecodeError):
         return set()
+    return _plain(names)
+
+
+def _listed(staged: Path) -> set[str]:
+    try:
+        return _plain(set(staged.read_text(encoding="utf-8").splitlines()))
+    except (OSError, UnicodeDecodeError):
+        return set()
+
+
+def _plain(names: set[str]) -> set[str]:
+    """Bare file names only: a name read back never leads out of meta-images/."""
     return {name for name in names if name and Path(name).name == name}
 
 
-def _stage_images(
-    out: Path, folder: Path, creatives: Sequence[Creative], written: set[str]
-) -> None:
-    """Put ``creatives`` in ``folder``: hard links where the file system allows (no extra
-    space), copies elsewhere; names are ad names, so they never clash. Images an earlier
-    export put there and this one does not name are removed, nothing else: a file the
-    user keeps there stays."""
+def _image_name(creative: Path) -> str:
+    """The creative's name tagged with its content: an image under this name is this
+    image, so a sheet naming it never meets another ad's later version of it."""
+    digest = hashlib.sha256(creative.read_bytes()).hexdigest()[:10]
+    return f"{creative.stem}-{digest}{creative.suffix}"
+
+
+def _stage_images(out: Path, folder: Path, images: Mapping[Path, str]) -> None:
+    """Put each creative in ``folder`` under its tagged name: a hard link where the file
+    system allows (no extra space), a copy elsewhere. A name already there holds the
+    same image, so it is kept; nothing is replaced or removed here."""
     safepath.make_dirs(out, folder)
-    for name in written - {c.path.name for c in creatives}:
-        safepath.remove(out, folder / name)
-    for creative in creatives:
-        source, target = creative.path, folder / creative.path.name
-        safepath.remove(out, target)  # a link to last round's creative, or a stale copy
-        try:
-            os.link(source, target)
-        except OSError:  # another device, or a file system without hard links
-            safepath.write_with(out, target, partial(shutil.copy2, source))
+    for source, name in images.items():
+        target = folder / name
+        if target.is_file() and not target.is_symlink():
+            continue
+        safepath.write_with(out, target, partial(_link_or_copy, source))
+
+
+def _link_or_copy(source: Path, tmp: Path) -> None:
+    try:
+        os.link(source, tmp)
+    except OSError:  # another device, or a file system without hard links
+        shutil.copy2(source, tmp)
 
 
 def _write_csv(out: Path, path: Path, header: Sequence[str], rows: Iterable[Sequence[str]]) -> Path:

@@ -35,6 +35,7 @@ from adloom.delivery.thumbs import THUMB_PX
 from adloom.errors import InputError
 from adloom.model import Ad, Campaign, Criterion, Score
 from adloom.providers.judging import HEURISTIC, HEURISTIC_LABEL
+from adloom.values import kind_of
 
 WORKBOOK_FILE = "variants.xlsx"
 VARIANTS_SHEET = "Variants"
@@ -275,7 +276,7 @@ class Variants:
 def open_variants(path: Path) -> Variants | None:
     """The workbook at ``path``; None when it is not an .xlsx with a Variants sheet.
     Raises ``InputError`` when it is an .xlsx that cannot be read."""
-    if path.suffix.lower() not in (".xlsx", ".xlsm") or not path.is_file():
+    if path.suffix.lower() not in (".xlsx", ".xlsm") or kind_of(path) != "file":
         return None
     named = (VARIANTS_SHEET, SEARCH_SHEET, SUMMARY_SHEET, CANDIDATES_SHEET)
     keys = {header_key(s): s for s in named}
@@ -299,7 +300,7 @@ def open_variants(path: Path) -> Variants | None:
 def read_variants(path: Path) -> Variants:
     """The workbook at ``path``; raises ``InputError`` when it is not a variants workbook."""
     path = Path(path)
-    if not path.is_file():
+    if kind_of(path) != "file":
         raise InputError(f"{path}: no such file — give the variants workbook a run wrote")
     found = open_variants(path)
     if found is None:

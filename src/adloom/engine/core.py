@@ -27,9 +27,9 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
 from adloom.engine.budget import Budget
-from adloom.engine.journal import Journal, Record
+from adloom.engine.journal import USAGE_REJECTED, Journal, Record
 from adloom.engine.pacing import Clock, Pacer, SystemClock
-from adloom.engine.quotas import Quota, Quotas
+from adloom.engine.quotas import Quota, Quotas, unit_of
 from adloom.engine.retry import RetryPolicy
 from adloom.engine.workers import Workers
 from adloom.model import Usage
@@ -40,6 +40,9 @@ OutcomeStatus = Literal["ok", "blocked", "filtered", "failed", "skipped"]
 
 BUDGET_SKIPPED = "not generated: the budget would be exceeded"
 STOP_GRACE_S = 10.0  # on Ctrl-C, how long requests in flight may finish (and be kept)
+# A model's quota that makes its requests take longer than this is said before waiting
+# (a quota of 1 token a minute, cached or mistyped, would otherwise wait for days).
+LONG_WAIT_S = 3600.0
 
 
 @dataclass(frozen=True)
@@ -204,6 +207,7 @@ class Engine:
         self._seq = itertools.count()
         self._lanes: dict[str, _Lane] = {}
         self._answered: set[str] = set()  # keys answered in this run (reused even with fresh)
+        self._said_slow: set[str] = set()  # models whose long wait was said
         # Jobs the budget could not reserve for yet, in order; while any waits, no other
         # job reserves, and what already holds a reservation goes on.
         self._starved: deque[_Job] = deque()
@@ -229,6 +233,7 @@ class Engine:
                 jobs.append(self._job(request))
                 continue
             self.stats.cache_hits += 1
+            self._doubted(request, record)
             self.budget.reuse(record.response.usage.cost_usd)
             on_outcome(Outcome(request, record.response.status, record, True, 0))
         if not jobs:
@@ -236,6 +241,8 @@ class Engine:
         for job in jobs:
             self._lane(job.request).push(job)
         lanes = [self._lanes[m] for m in dict.fromkeys(j.request.model for j in jobs)]
+        for lane in lanes:
+            self._say_long_wait(lane, [j for j in jobs if j.request.model == lane.model])
         workers: Workers[_Job, _Result] = Workers(self.concurrency * len(lanes), self._attempt)
         try:
             self._dispatch(lanes, workers, on_outcome)
@@ -360,6 +367,7 @@ class Engine:
             lane.pacer.settle(job.charged, job.quota.reserved(request), used, job.sent_at, now)
             self._answered.add(request.key)
             cost = usage.cost_usd
+            self._doubted(request, record)
             self.stats.add(usage, str(response.meta.get("tier", "")))
             outcome = Outcome(request, response.status, record, False, job.attempts, response.error)
         self._release_budget(job, cost)
@@ -426,17 +434,43 @@ class Engine:
         # run is reused (repair rounds may ask the same thing twice).
         if self.fresh and request.key not in self._answered:
             return None
-        return self.journal.lookup(request.key)
+        return self.journal.lookup(request.key, request.max_cost_usd)
 
     def answered(self, request: Request, record: Record, tier: str) -> Outcome:
         """An answer that came another way than ``run`` (a batch job), counted as this
         run's; the caller settles the budget."""
         self._answered.add(request.key)
+        self._doubted(request, record)
         response = record.response
         self.stats.add(response.usage, tier)
         self.stats.done[request.kind] += 1
         self.stats.failed += int(response.status != "ok")
         return Outcome(request, response.status, record, False, record.attempts, response.error)
+
+    def _say_long_wait(self, lane: _Lane, jobs: Sequence[_Job]) -> None:
+        """Say, before waiting, when pacing ``jobs`` at their model's quota takes longer
+        than LONG_WAIT_S: how long, the quota and where it came from, and the setting
+        that paces at another rate."""
+        source = self.quotas.explain(lane.model, unit_of(jobs[0].request.kind))
+        if source.per_minute <= 0 or lane.model in self._said_slow:
+            return
+        need = sum(job.quota.reserved(job.request) for job in jobs)
+        seconds = need / source.per_minute * 60
+        if seconds <= LONG_WAIT_S:
+            return
+        self._said_slow.add(lane.model)
+        self.notify(
+            f"warning: {len(jobs)} request(s) to {source.line()} take about"
+            f" {_duration(seconds)} at that pace; to pace at another rate, set"
+            f" --set quota.{lane.model}.{source.unit}=N (Ctrl-C stops, resumable)."
+        )
+
+    def _doubted(self, request: Request, record: Record) -> None:
+        """Say so when an answer's usage was not believed (the journal charged it its
+        worst case: ``model.checked_usage``)."""
+        reason = record.response.meta.get(USAGE_REJECTED)
+        if reason:
+            self.notify(f"{request.label or request.model}: {reason}")
 
     def failed(self, request: Request, error: str) -> Outcome:
         """A request that failed another way than ``run``, counted and journalled."""
@@ -476,3 +510,8 @@ class Engine:
             )
             for lane in lanes
         )
+
+
+def _duration(seconds: float) -> str:
+    hours = seconds / 3600
+    return f"{hours:,.1f} hours" if hours < 48 else f"{hours / 24:,.0f} days"

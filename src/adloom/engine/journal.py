@@ -18,16 +18,17 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from adloom import safepath
 from adloom.errors import InputError, MachineError
-from adloom.model import Creative, CreativeChecks, Usage
+from adloom.model import Creative, CreativeChecks, Usage, checked_usage
 from adloom.providers.base import BatchSubmission, Request, Response, Submitted
 
 REUSABLE = ("ok", "blocked", "filtered")
+USAGE_REJECTED = "usage_rejected"  # in an answer's meta: why its usage was not believed
 # SQLite's primary result codes for the machine's problems: READONLY, IOERR, FULL,
 # CANTOPEN (https://sqlite.org/rescode.html).
 _MACHINE_CODES = frozenset({8, 10, 13, 14})
@@ -335,8 +336,10 @@ class Journal:
 
     # ------------------------------------------------------------ requests
 
-    def lookup(self, key: str) -> Record | None:
-        """The stored final answer for ``key``, if any and its image is still on disk."""
+    def lookup(self, key: str, worst_usd: float = 0.0) -> Record | None:
+        """The stored final answer for ``key``, if any and its image is still on disk; a
+        usage that cannot be believed (a journal edited or written by an older version)
+        counts as ``worst_usd``, the request's worst case (``budget.checked_usage``)."""
         with self._lock, self._machine():
             row = self._db.execute(
                 "SELECT status, output, image, error, meta, input_tokens, output_tokens,"
@@ -352,13 +355,16 @@ class Journal:
         # asked again: the user deleted it, or the row leads out of the folder.
         if missing and (image is None or not self._write_pending(key, image)):
             return None
-        response = Response(
-            status=row[0],
-            output=json.loads(row[1] or "{}"),
-            usage=Usage(row[5], row[6], row[7], row[10], row[11], row[12]),
-            latency_ms=row[8],
-            error=row[3] or "",
-            meta=json.loads(row[4] or "{}"),
+        response = _believed(
+            Response(
+                status=row[0],
+                output=json.loads(row[1] or "{}"),
+                usage=Usage(row[5], row[6], row[7], row[10], row[11], row[12]),
+                latency_ms=row[8],
+                error=row[3] or "",
+                meta=json.loads(row[4] or "{}"),
+            ),
+            worst_usd,
         )
         return Record(key, response, image, row[9])
 
@@ -377,6 +383,7 @@ class Journal:
         paid for all the same: it is kept in the journal, and written out when it is
         next looked up, before the error goes on to stop the run.
         """
+        response = _believed(response, request.max_cost_usd)
         image = response.image
         path = self._master(request.key, image) if image else None
         try:
@@ -603,6 +610,15 @@ class Journal:
             rows = cur.fetchall()
         for r in rows:
             yield dict(zip(names, r, strict=True))
+
+
+def _believed(response: Response, worst_usd: float) -> Response:
+    """``response`` with a usage the budget can count on: one that cannot be believed is
+    charged the request's worst case, and why is kept in its meta (``usage_rejected``)."""
+    usage, reason = checked_usage(response.usage, worst_usd)
+    if not reason:
+        return response
+    return replace(response, usage=usage, meta={**response.meta, USAGE_REJECTED: reason})
 
 
 def _checks(text: str) -> CreativeChecks | None:

@@ -45,6 +45,7 @@ __all__ = [
     "names",
     "plugin_models",
     "register",
+    "require",
     "unregister",
 ]
 
@@ -103,13 +104,7 @@ def names() -> list[str]:
 
 
 def make_provider(name: str, config: ProviderConfig) -> Provider:
-    _load(name)
-    if name not in _FACTORIES:
-        raise InputError(
-            f'unknown provider "{name}"',
-            hint=f"Use one of: {', '.join(names())}; or install the provider's plugin "
-            "(docs/providers.md).",
-        )
+    require(name)
     plugin = _PLUGINS.get(name)
     if plugin is None:
         return _FACTORIES[name](config)
@@ -120,6 +115,18 @@ def make_provider(name: str, config: ProviderConfig) -> Provider:
             f"{plugin.where} made a {type(provider).__name__}, not a Provider", hint=plugin.fix
         )
     return GuardedProvider(provider, plugin)
+
+
+def require(name: str) -> None:
+    """Refuse a provider that is neither built in nor an installed plugin (exit 2),
+    before anything is planned with it."""
+    _load(name)
+    if name not in _FACTORIES:
+        raise InputError(
+            f'unknown provider "{name}"',
+            hint=f"Use one of: {', '.join(names())}; or install the provider's plugin "
+            "(docs/providers.md).",
+        )
 
 
 def plugin_models() -> list[Path]:

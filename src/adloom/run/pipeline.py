@@ -9,12 +9,14 @@ ads ready from one master go to a worker process together, which opens it once.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
 import os
 import signal
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -36,7 +38,7 @@ from adloom.delivery.render import render_preview
 from adloom.delivery.workbook import WORKBOOK_FILE
 from adloom.engine import DEFAULT_CONCURRENCY, Budget, Engine, Quotas, RetryPolicy, Source
 from adloom.engine.journal import Journal
-from adloom.errors import Interrupted
+from adloom.errors import Interrupted, MachineError
 from adloom.lifeline import worker_init
 from adloom.model import (
     Ad,
@@ -173,15 +175,96 @@ def _start_workers(pool: ProcessPoolExecutor) -> None:
 
 
 @contextmanager
-def _compose_pool(plan: Plan, workers: int) -> Iterator[ProcessPoolExecutor | None]:
+def _compose_pool(plan: Plan, workers: int) -> Iterator[_Composers | None]:
     """The compose workers, started at once; none for a run with nothing to compose
     (search ads only): idle workers would hold memory for nothing."""
     if all(spec.placement.text_only for spec in plan.ads):
         yield None
         return
-    with ProcessPoolExecutor(workers, initializer=worker_init, initargs=(os.getpid(),)) as pool:
+    composers = _Composers(workers)
+    try:
+        yield composers
+    finally:
+        composers.pool.shutdown(wait=True)
+
+
+# A composition whose worker was killed is tried on fresh workers this many times in
+# all; then the run stops (exit 74), resumable.
+COMPOSE_TRIES = 3
+
+
+@dataclass
+class _Task:
+    """One master's ads, sent to a worker; sent again if that worker dies."""
+
+    master: Path
+    brand: BrandKit
+    ads: list[_Placed]
+    future: Future[list[Creative]] = field(default_factory=Future)
+    pool: ProcessPoolExecutor | None = None  # the one it was sent to
+    tries: int = 0
+    on_done: Callable[[Future[list[Creative]]], None] | None = None  # each time it ends
+
+
+class _Composers:
+    """The compose worker processes. A worker killed (``kill -9``, the out-of-memory
+    killer) breaks its whole pool: the pool is replaced and what it was composing is
+    composed again, so the run goes on."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pool = self._start(fork=True)
+
+    def _start(self, *, fork: bool) -> ProcessPoolExecutor:
+        # A replacement is started while the engine's threads run: spawned, not forked,
+        # since a fork copies whatever lock another thread holds at that instant.
+        context = None if fork else multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=worker_init, initargs=(os.getpid(),)
+        )
         _start_workers(pool)
-        yield pool
+        return pool
+
+    def submit(self, task: _Task) -> None:
+        task.tries += 1
+        if task.tries > COMPOSE_TRIES:
+            raise MachineError(
+                f"{task.master}: a compose worker was killed {COMPOSE_TRIES} times while"
+                " composing the ads of this image (out of memory?)",
+                hint="free memory on this machine, then run the same command again:"
+                " every answer paid for is kept",
+            )
+        pool = self.pool
+        try:
+            task.future = pool.submit(_compose_from, task.master, task.brand, task.ads)
+        except BrokenProcessPool:  # a worker died since the last task was sent
+            self._replace(pool)
+            task.future = self.pool.submit(_compose_from, task.master, task.brand, task.ads)
+        task.pool = self.pool
+        if task.on_done is not None:
+            task.future.add_done_callback(task.on_done)
+
+    def result(self, task: _Task) -> list[Creative]:
+        while True:
+            try:
+                return task.future.result()
+            except BrokenProcessPool:
+                if task.pool is not None:
+                    self._replace(task.pool)
+                self.submit(task)
+
+    def _replace(self, broken: ProcessPoolExecutor) -> None:
+        if self.pool is broken:  # not yet replaced for another task
+            # Its other workers may wait for ever on a queue lock the killed one held
+            # (Python 3.11 does not end them), and the pool's thread waits for them, so
+            # the run could not exit: they are ended here.
+            for worker in list((getattr(broken, "_processes", None) or {}).values()):
+                worker.kill()
+            broken.shutdown(wait=False, cancel_futures=True)
+            self.pool = self._start(fork=False)
+
+    def shutdown(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _Assembler:
@@ -196,7 +279,7 @@ class _Assembler:
         plan: Plan,
         provider: Provider,
         journal: Journal,
-        pool: ProcessPoolExecutor | None,
+        pool: _Composers | None,
         tracker: Tracker,
         *,
         fresh: bool,
@@ -207,7 +290,7 @@ class _Assembler:
         self.fresh = fresh
         self.copies: dict[CopyJob, CopyResult] = {}
         self.images: dict[ImageJob, ImageResult] = {}
-        self.creatives: dict[str, Creative | tuple[Future[list[Creative]], int, str]] = {}
+        self.creatives: dict[str, Creative | tuple[_Task, int, str]] = {}
         self.by_copy: dict[CopyJob, list[AdSpec]] = defaultdict(list)
         self.by_image: dict[ImageJob, list[AdSpec]] = defaultdict(list)
         # The ads of one master in one language: composed in one task once all their
@@ -271,13 +354,15 @@ class _Assembler:
             if not todo:
                 continue
             assert self.pool is not None  # noqa: S101 - a pool whenever an ad is composed
-            fut = self.pool.submit(_compose_from, master, brand, [p for _, p, _ in todo])
-            fut.add_done_callback(partial(self._composed, len(todo)))
+            task = _Task(master, brand, [p for _, p, _ in todo])
+            task.on_done = partial(self._composed, len(todo))
+            self.pool.submit(task)
             for i, (spec, _, key) in enumerate(todo):
-                self.creatives[spec.name] = (fut, i, key)
+                self.creatives[spec.name] = (task, i, key)
 
-    def _composed(self, count: int, _done: Future[list[Creative]]) -> None:
-        self.tracker.advance("compose", by=count)
+    def _composed(self, count: int, done: Future[list[Creative]]) -> None:
+        if not done.cancelled() and done.exception() is None:  # not a worker that died
+            self.tracker.advance("compose", by=count)
 
     def _placed(self, spec: AdSpec) -> _Placed:
         copy = self.copies[spec.copy_job]
@@ -316,8 +401,9 @@ class _Assembler:
         composing = self.creatives.get(name)
         if composing is None or isinstance(composing, Creative):
             return composing
-        fut, index, key = composing
-        creative = fut.result()[index]
+        task, index, key = composing
+        assert self.pool is not None  # noqa: S101 - a task was sent to it
+        creative = self.pool.result(task)[index]
         self.journal.record_creative(key, creative)
         return creative
 
@@ -456,7 +542,7 @@ def _run_claimed(
                     )  # fmt: skip
             except KeyboardInterrupt:
                 if pool is not None:
-                    pool.shutdown(wait=True, cancel_futures=True)
+                    pool.shutdown()
                 raise
         summary = _summary(plan, provider, engine, ads, out, batcher=batcher, judge=options.judge)
         summary = (deliver or partial(deliver_run, plan.campaign, options))(ads, summary)

@@ -19,7 +19,7 @@ from adloom.console import Env
 from adloom.engine.journal import run_settings
 from adloom.errors import InputError
 from adloom.model import Campaign, Plan
-from adloom.providers import ProviderConfig, make_provider, names
+from adloom.providers import ProviderConfig, make_provider, names, require
 from adloom.providers.base import Batches, Kind, Provider
 from adloom.registry import Registry
 from adloom.run.batching import BatchOptions, blockers, mode_of
@@ -290,6 +290,7 @@ def settle(
     where = "--keep" if choices.keep else campaign.cells.get("keep", "keep")
     require_scores(keep, scoring=wanted(campaign), where=where)
     name = provider_name(choices, campaign)
+    require(name)  # as `plan` does: an unknown provider is named before its models are
     config = provider_config(choices, campaign, registry)
     plan = make_plan(campaign, registry, name)
     provider, batches = _batched(env, choices, campaign, config, plan)

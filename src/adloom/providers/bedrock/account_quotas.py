@@ -42,6 +42,7 @@ warning saying so; nothing is cached then, so the next run asks again.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ from adloom.errors import ProviderError
 from adloom.providers.base import Account, Applied, Kind
 from adloom.providers.bedrock.client import Clients, error_code
 from adloom.registry import ModelInfo, Registry, profile_of
+from adloom.values import QUOTA_PER_MINUTE
 
 SERVICE_CODE = "bedrock"
 
@@ -179,7 +181,7 @@ def read(clients: Clients, registry: Registry, models: Sequence[tuple[str, Kind]
 def _listed(clients: Clients, region: str) -> list[tuple[str, float]]:
     """The per-minute inference quotas of Bedrock in ``region``, from the cache when fresh."""
     name = f"service-quotas.bedrock.{region}.{clients.session().profile_name}"
-    rows = _rows(usercache.load(name))
+    rows = usercache.load(name, _rows)
     if rows is None:
         rows = _fetch(clients)
         usercache.save(name, [list(row) for row in rows])
@@ -199,13 +201,17 @@ def _fetch(clients: Clients) -> list[tuple[str, float]]:
 
 
 def _rows(cached: Any) -> list[tuple[str, float]] | None:
-    """A cached list as stored, or None when it is not one (then it is asked again)."""
+    """A cached list as stored, or None when it is not one (then it is asked again):
+    each row a quota's name and a finite, non-negative value, as Service Quotas gives."""
     if not isinstance(cached, list):
         return None
     try:
-        return [(str(name), float(value)) for name, value in cached]
+        rows = [(name, float(value)) for name, value in cached]
     except (TypeError, ValueError):
         return None
+    top = QUOTA_PER_MINUTE.high
+    sane = all(isinstance(n, str) and math.isfinite(v) and 0 <= v <= top for n, v in rows)
+    return rows if sane else None
 
 
 def _unreadable(exc: ClientError | BotoCoreError, region: str) -> str:
@@ -241,4 +247,7 @@ def batch_limits(clients: Clients, info: ModelInfo) -> dict[str, int]:
         if parsed is not None and parsed[1] in names and value >= 1:
             amount = int(value * GB) if parsed[0] == "max_bytes" else int(value)
             found[parsed[0]] = min(amount, found.get(parsed[0], amount))
-    return found
+    # Limits that contradict each other (more records at least than at most) cannot be
+    # the account's: the registry's apply, as when none is known.
+    low = found.get("min_records", info.batch_min_records)
+    return found if low <= found.get("max_records", info.batch_max_records) else {}

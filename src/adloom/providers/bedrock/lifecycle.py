@@ -71,7 +71,8 @@ class Unavailable(Exception):
 
 
 def ask(clients: Clients, model_id: str) -> dict[str, str]:
-    """``GetFoundationModel`` for the model behind ``model_id``, cached a day per region."""
+    """``GetFoundationModel`` for the model behind ``model_id``, cached a day per region
+    (a cached entry that is not one is asked again)."""
     base = base_id(model_id)
     try:
         region = clients.region()
@@ -97,8 +98,25 @@ def ask(clients: Clients, model_id: str) -> dict[str, str]:
             raise Unavailable(str(exc)) from None
         return _as_json(details.get("modelDetails", {}).get("modelLifecycle") or {})
 
-    value: dict[str, str] = usercache.cached(f"lifecycle-{region}-{base}", fetch)
-    return value
+    return usercache.cached(f"lifecycle-{region}-{base}", fetch, _valid)
+
+
+def _valid(cached: Any) -> dict[str, str] | None:
+    """A cached lifecycle as ``_as_json`` writes it (a status, ISO dates), else None:
+    anything else in the cache file is asked again."""
+    if not isinstance(cached, dict) or not isinstance(cached.get("status", ""), str):
+        return None
+    for key in _FIELDS:
+        day = cached.get(key)
+        if day is None:
+            continue
+        try:
+            date.fromisoformat(day)
+        except (TypeError, ValueError):  # not text, or 2026-13-45
+            return None
+    if set(cached) - {"status", *_FIELDS}:
+        return None
+    return {str(k): str(v) for k, v in cached.items() if v is not None}
 
 
 def alternatives(registry: Registry, kind: str, today: date, exclude: str) -> list[str]:
