@@ -35,7 +35,8 @@ from adloom.creative.layout import (
     readable_color,
 )
 from adloom.creative.typeset import Box
-from adloom.model import BrandKit, Creative, Placement
+from adloom.model import AdSpec, BrandKit, Creative, Placement
+from adloom.outdir import Deliverable
 
 # Re-exported: what callers of compose (tests, benchmarks) took from here before the split.
 __all__ = [
@@ -210,6 +211,18 @@ def _encode(image: Image.Image, cap_bytes: int) -> tuple[bytes, str, str | None]
         f"JPEG quality {_JPEG_LADDER[-1][0]}"
     )
     return data, ".jpg", issue
+
+
+CREATIVES_DIR = "creatives"
+# One finished image per ad, by placement: ``creatives/<placement>/<ad name>.png|.jpg``.
+CREATIVES = Deliverable(
+    "composed creatives", (f"{CREATIVES_DIR}/*/*.png", f"{CREATIVES_DIR}/*/*.jpg")
+)
+
+
+def creative_stem(out: Path, spec: AdSpec) -> Path:
+    """Where ``spec``'s creative goes, without its extension (``_write`` adds it)."""
+    return out / CREATIVES_DIR / spec.placement.id / spec.name
 
 
 def _write(out: Path, stem: Path, data: bytes, ext: str) -> Path:

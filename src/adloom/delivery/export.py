@@ -77,8 +77,11 @@ from adloom.delivery.workbook import (
 )
 from adloom.errors import MachineError
 from adloom.model import Ad, Campaign, Creative, RunSummary
+from adloom.outdir import Deliverable
 
 THUMBS_DIR = "thumbs"
+# One small JPEG per creative, at the creative's path under thumbs/ (``_Thumbs``).
+THUMBS = Deliverable("workbook thumbnails", (f"{THUMBS_DIR}/**.jpg",))
 
 # Rows are made tall enough for the thumbnail's box plus a margin.
 ROW_HEIGHT_PT = (THUMB_PX + 2 * THUMB_PAD_PX) * 0.75  # Excel row heights are in points

@@ -23,6 +23,7 @@ from typing import TypeVar
 
 from adloom import safepath
 from adloom.naming import slugify
+from adloom.outdir import Deliverable
 
 PAGES_DIR = "preview"
 CARDS_PER_PAGE = 500  # ads on one page at most
@@ -30,6 +31,7 @@ MAX_PAGE_BYTES = 2 * 1024 * 1024  # HTML on one page at most (one ad's page may 
 SLUG_BYTES = 48
 MANIFEST = ".adloom-pages"  # the page files the last render wrote, one a line
 _PAGE_NAME = re.compile(r"brief-\d+-[\w-]+\.html")
+PAGES = Deliverable("the preview's pages", (f"{PAGES_DIR}/brief-*.html", f"{PAGES_DIR}/{MANIFEST}"))
 
 T = TypeVar("T")
 Render = Callable[[Sequence[T], int, int], str]

@@ -34,6 +34,7 @@ from adloom.copy.lint import contains_term
 from adloom.delivery.cells import neutralise
 from adloom.model import Ad, Campaign, Creative, SearchAd
 from adloom.naming import ad_name
+from adloom.outdir import Deliverable
 
 EXPORTS_DIR = "exports"
 GOOGLE_FILE = "google-ads-editor.csv"
@@ -67,6 +68,14 @@ META_COLUMNS = (
     "URL Tags",
 )
 META_PLATFORM = "meta"
+UPLOADS = Deliverable(
+    "the platforms' upload files",
+    (
+        f"{EXPORTS_DIR}/{GOOGLE_FILE}",
+        f"{EXPORTS_DIR}/{META_FILE}",
+        f"{EXPORTS_DIR}/{META_IMAGES}/*",
+    ),
+)
 
 # Meta's call-to-action types (the Marketing API's AdCreativeLinkDataCallToAction
 # enum) for the button texts briefs use, tried in order: the first whose terms the

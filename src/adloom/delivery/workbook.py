@@ -33,9 +33,19 @@ from adloom.copy import rsa
 from adloom.delivery.cells import cell_text
 from adloom.errors import InputError
 from adloom.model import Ad, Campaign, Criterion, Score
+from adloom.outdir import Deliverable
 from adloom.providers.judging import HEURISTIC, HEURISTIC_LABEL
 
 WORKBOOK_FILE = "variants.xlsx"
+# The first round's workbook, and each review round's beside it (never over the one reviewed).
+WORKBOOKS = Deliverable("the workbooks", (WORKBOOK_FILE, "variants-round-*.xlsx"))
+
+
+def round_file(number: int) -> str:
+    """The workbook of review round ``number`` (2, 3, ...)."""
+    return f"{Path(WORKBOOK_FILE).stem}-round-{number}.xlsx"
+
+
 VARIANTS_SHEET = "Variants"
 SEARCH_SHEET = "Search ads"
 SUMMARY_SHEET = "Summary"

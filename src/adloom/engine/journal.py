@@ -25,9 +25,13 @@ from typing import Any
 from adloom import safepath
 from adloom.errors import InputError, MachineError
 from adloom.model import Creative, CreativeChecks, Usage
+from adloom.outdir import Deliverable
 from adloom.providers.base import BatchSubmission, Request, Response, Submitted
 
 REUSABLE = ("ok", "blocked", "filtered")
+MASTERS_DIR = "masters"
+# The master images, kept by request key (``_master``): what a rerun reuses unpaid.
+MASTERS = Deliverable("master images", (f"{MASTERS_DIR}/*/*.png", f"{MASTERS_DIR}/*/*.jpg"))
 # SQLite's primary result codes for the machine's problems: READONLY, IOERR, FULL,
 # CANTOPEN (https://sqlite.org/rescode.html).
 _MACHINE_CODES = frozenset({8, 10, 13, 14})
@@ -267,7 +271,7 @@ class Journal:
 
     def __init__(self, out: Path) -> None:
         self.out = out
-        self.blobs = out / "masters"
+        self.blobs = out / MASTERS_DIR
         safepath.make_dirs(out, out)
         self.path = out / "journal.sqlite"
         safepath.inside(out, self.path)  # a link planted there is not followed out

@@ -28,13 +28,14 @@ from adloom import __version__, outdir
 from adloom.console import Tracker
 from adloom.creative import checks, focal, layout, typeset
 from adloom.creative import compose as compose_module
-from adloom.creative.compose import AdCopy, compose
-from adloom.delivery.export import export_workbook
-from adloom.delivery.platforms import export_platforms
-from adloom.delivery.render import render_preview
-from adloom.delivery.workbook import WORKBOOK_FILE
+from adloom.creative.compose import CREATIVES, AdCopy, compose, creative_stem
+from adloom.delivery.export import THUMBS, export_workbook
+from adloom.delivery.pages import PAGES
+from adloom.delivery.platforms import UPLOADS, export_platforms
+from adloom.delivery.render import PREVIEW, render_preview
+from adloom.delivery.workbook import WORKBOOK_FILE, WORKBOOKS
 from adloom.engine import DEFAULT_CONCURRENCY, Budget, Engine, Quotas, RetryPolicy, Source
-from adloom.engine.journal import Journal
+from adloom.engine.journal import MASTERS, Journal
 from adloom.errors import Interrupted
 from adloom.lifeline import worker_init
 from adloom.model import (
@@ -59,6 +60,20 @@ from adloom.run.generate import generate
 from adloom.run.keep import select
 
 WRITTEN: tuple[Status, ...] = ("ok", "flagged")  # copy there is, to show and compose
+
+
+# Everything a run keeps in its out folder besides the folder's marker, lock and journal
+# (``outdir``): each declared beside its writer. ``--force`` protects their names and
+# nothing else may be written while the folder is claimed.
+DELIVERABLES: tuple[outdir.Deliverable, ...] = (
+    PREVIEW,
+    PAGES,
+    WORKBOOKS,
+    THUMBS,
+    UPLOADS,
+    CREATIVES,
+    MASTERS,
+)
 
 
 @dataclass(frozen=True)
@@ -238,7 +253,7 @@ class _Assembler:
         copy = self.copies[spec.copy_job]
         image = self.images[spec.image_job] if spec.image_job else None
         ad_copy = AdCopy(copy.headline, copy.cta, _disclaimer(spec, self.plan), spec.language)
-        stem = self.out / "creatives" / spec.placement.id / spec.name
+        stem = creative_stem(self.out, spec)
         draft = copy.draft or bool(image and image.draft)
         return _Placed(ad_copy, spec.placement, stem, draft, self.out)
 
@@ -351,7 +366,9 @@ def run_plan(
 ) -> RunSummary:
     """Generate and compose every ad of ``plan``, then ``deliver`` them (by default
     ``deliver_run``; ``adloom review`` merges them into the next round instead)."""
-    claim = outdir.claimed(options.out, force=options.force, wait=options.wait, notify=tracker.note)
+    claim = outdir.claimed(
+        options.out, DELIVERABLES, force=options.force, wait=options.wait, notify=tracker.note
+    )
     with claim:
         return _run_claimed(plan, provider, options, tracker, deliver)
 

@@ -40,18 +40,18 @@ from adloom.copy import rsa
 from adloom.copy.lint import CopyContext, Violation, check_copy
 from adloom.copy.verdict import judge, judge_search
 from adloom.creative import checks
-from adloom.creative.compose import AdCopy, compose
+from adloom.creative.compose import AdCopy, compose, creative_stem
 from adloom.delivery.workbook import (
     BRIEF_FILE,
     BRIEF_PATH,
     PROVIDER,
     SEARCH_SLOTS,
-    WORKBOOK_FILE,
     AdRow,
     Variants,
     fingerprint,
     read_score,
     read_variants,
+    round_file,
 )
 from adloom.delivery.workbook import find_brief as find_brief_of
 from adloom.engine.journal import Journal
@@ -288,7 +288,7 @@ class _Round:
 
     @property
     def workbook(self) -> Path:
-        return self.options.out / f"{Path(WORKBOOK_FILE).stem}-round-{self.number}.xlsx"
+        return self.options.out / round_file(self.number)
 
 
 def run_review(
@@ -497,7 +497,7 @@ def _edited(job: _Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
             issues.append("the master image is not in the journal: the creative was not recomposed")
         else:
             words = AdCopy(copy.headline, copy.cta, _disclaimer(spec, job.campaign), spec.language)
-            stem = job.options.out / "creatives" / spec.placement.id / spec.name
+            stem = creative_stem(job.options.out, spec)
             brand, out = job.campaign.brand, job.options.out
             creative = compose(master, words, brand, spec.placement, stem, draft=draft, out=out)
             issues += creative.issues
