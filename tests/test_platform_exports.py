@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -11,14 +12,16 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from adloom.copy import textlen
-from adloom.delivery.platforms import (
+from adloom.copy.platforms import (
     GOOGLE_COLUMNS,
+    GOOGLE_FILE,
     META_COLUMNS,
+    META_FILE,
     META_IMAGES,
-    export_platforms,
     meta_cta,
 )
-from adloom.model import Ad, SearchAd
+from adloom.delivery import platforms
+from adloom.model import Ad, Campaign, SearchAd
 from factories import (
     JA_COPY,
     AdCopy,
@@ -29,6 +32,13 @@ from factories import (
     make_search_ad,
     make_summary,
 )
+
+
+def export_platforms(ads: Sequence[Ad], campaign: Campaign, out: Path) -> tuple[Path, Path]:
+    """Google's and Meta's files, of all the upload files written."""
+    written = platforms.export_platforms(ads, campaign, out)
+    return written[GOOGLE_FILE], written[META_FILE]
+
 
 # From the Marketing API's AdCreativeLinkDataCallToAction enum: the types adloom maps to.
 META_CTA_TYPES = {

@@ -112,6 +112,10 @@ class Audience:
 
 
 PinField = Literal["headline", "description"]
+# The most headlines and descriptions a responsive search ad takes, Google's and
+# Microsoft's alike (``copy.rsa``; the platforms' upload columns).
+MAX_HEADLINES = 15
+MAX_DESCRIPTIONS = 4
 
 
 @dataclass(frozen=True)

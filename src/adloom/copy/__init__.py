@@ -2,6 +2,8 @@
 
 textlen    length of copy as each platform counts it (graphemes, full-width)
 lint       the copy rules per placement
+terms      finding words and terms in copy (folding, word boundaries per script)
+platforms  one table per ad platform: its name, rules, utm_medium and upload files
 rsa        responsive search ads: headlines and descriptions as sets
 verdict    one verdict per variant from the lint findings
 languages  the languages adloom writes, and their names
@@ -10,7 +12,9 @@ languages  the languages adloom writes, and their names
 __all__ = [
     "languages",
     "lint",
+    "platforms",
     "rsa",
+    "terms",
     "textlen",
     "verdict",
 ]

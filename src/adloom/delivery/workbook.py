@@ -32,7 +32,7 @@ from adloom.brief.sheets import Table, header_key, read_xlsx, table, text_sheet
 from adloom.copy import rsa
 from adloom.delivery.cells import cell_text
 from adloom.errors import InputError
-from adloom.model import Ad, Campaign, Criterion, Score
+from adloom.model import MAX_DESCRIPTIONS, MAX_HEADLINES, Ad, Campaign, Criterion, Score
 from adloom.outdir import Deliverable
 from adloom.providers.judging import HEURISTIC, HEURISTIC_LABEL
 
@@ -115,8 +115,8 @@ _HEURISTIC = f"[{HEURISTIC_LABEL}]"
 
 # Sheet "Search ads": one row per responsive search ad, every slot in its own column.
 SEARCH_SLOTS = (
-    *(f"headline {i}" for i in range(1, rsa.MAX_HEADLINES + 1)),
-    *(f"description {i}" for i in range(1, rsa.MAX_DESCRIPTIONS + 1)),
+    *(f"headline {i}" for i in range(1, MAX_HEADLINES + 1)),
+    *(f"description {i}" for i in range(1, MAX_DESCRIPTIONS + 1)),
     "path 1",
     "path 2",
 )

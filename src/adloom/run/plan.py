@@ -17,13 +17,13 @@ from datetime import date
 
 from adloom import safepath
 from adloom.aspects import master_size, nearest_aspect
+from adloom.copy import platforms
 from adloom.errors import BriefError, ModelAccessError, Problem
 from adloom.model import AdSpec, Audience, Brief, Campaign, CopyJob, ImageJob, Placement, Plan
 from adloom.naming import ad_name, with_utm
 from adloom.registry import ModelInfo, Registry
 
 SEED_RANGE = 858_993_459  # the narrowest seed range of the image models (Nova Canvas)
-_MEDIUM = {"google_display": "display", "google": "cpc"}
 
 
 def _stable_seed(*parts: object) -> int:
@@ -172,7 +172,7 @@ def _add_ad(
     name = _name(campaign, slot)
     utm = {
         "utm_source": s.utm_source or placement.platform,
-        "utm_medium": s.utm_medium or _MEDIUM.get(placement.platform, "paid_social"),
+        "utm_medium": s.utm_medium or platforms.medium(placement),
         "utm_campaign": s.utm_campaign or s.slug,
         "utm_content": name,
     }
