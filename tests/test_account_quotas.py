@@ -86,9 +86,11 @@ def test_quota_names_map_to_model_ids_by_scope_and_display_name() -> None:
     found = match(listed, registry, models)
     for model, kind in models:
         unit = "ipm" if kind == "image" else "tpm"
-        expected = name_for(model, "requests" if kind == "image" else "tokens")
+        expected = name_for(model)
         assert found[model][unit].name == expected, model
-    assert found[TEXT]["rpm"].name == name_for(TEXT, "requests")
+    # Requests per minute were removed in 2026: never read, not even the ones still listed.
+    assert all(set(units) <= {"tpm", "ipm"} for units in found.values())
+    assert found["amazon.nova-lite-v1:0"]["tpm"].name == name_for("amazon.nova-lite-v1:0")
     # The 1M-context quota (7 tokens) is another quota: never taken for Sonnet 4.5.
     assert found["us.anthropic.claude-sonnet-4-5-20250929-v1:0"]["tpm"].per_minute == 400_000
 
@@ -100,6 +102,9 @@ def test_quota_names_map_to_model_ids_by_scope_and_display_name() -> None:
         "Model invocation max tokens per day for Anthropic Claude Haiku 4.5",
         "Batch inference job size (in GB) for Nova Lite V1",
         "Global cross-region model inference tokens per day for Anthropic Claude Haiku 4.5",
+        # Removed in 2026: tokens and images per minute are what limit a run.
+        "On-demand model inference requests per minute for Amazon Nova Lite",
+        "Cross-Region InvokeModel requests per minute for Anthropic Claude 3.5 Haiku",
     ],
 )
 def test_quotas_that_do_not_pace_inference_are_ignored(name: str) -> None:
@@ -256,7 +261,7 @@ def test_a_zero_quota_is_said_and_not_paced_at(fake_bedrock: FakeBedrock, tmp_pa
 
 def test_doctor_prints_the_applied_quotas(fake_bedrock: FakeBedrock) -> None:
     fake_bedrock.behaviour.service_quotas[name_for(TEXT)] = ACCOUNT_TPM
-    fake_bedrock.behaviour.service_quotas[name_for(IMAGE, "requests")] = 12
+    fake_bedrock.behaviour.service_quotas[name_for(IMAGE)] = 12
     code, out, err = cli("doctor")
     assert code == ExitCode.OK, err
     assert (
@@ -264,7 +269,7 @@ def test_doctor_prints_the_applied_quotas(fake_bedrock: FakeBedrock) -> None:
         "per minute for Anthropic Claude Haiku 4.5)"
     ) in out
     assert (
-        f"quota {IMAGE}: 12 images/min (account: On-demand model inference requests per "
+        f"quota {IMAGE}: 12 images/min (account: On-demand model inference images per "
         "minute for Stability.ai Stable Image Core)"
     ) in out
     code, out, err = cli("doctor", "--json")

@@ -29,7 +29,7 @@ from adloom.providers.base import (
 from adloom.providers.bedrock import BedrockProvider
 from adloom.providers.bedrock.batch import BedrockBatches
 from adloom.providers.bedrock.text import required_fields
-from adloom.registry import load_registry
+from adloom.registry import base_id, load_registry
 from fakebedrock import FakeBedrock
 from fakebedrock.behaviour import Behaviour, State
 from fakebedrock.runtime import converse
@@ -180,7 +180,9 @@ def test_limits_and_worst_cost_come_from_the_registry() -> None:
     expected = request.input_tokens * 0.50 + request.max_tokens * 2.50
     assert worst == pytest.approx(expected / 1e6)
     assert (info.batch_input_per_m, info.batch_output_per_m) == (0.50, 2.50)
-    assert worst == pytest.approx(info.text_cost(request.input_tokens, request.max_tokens) / 2)
+    # Half the on-demand price through global. (geographic profiles cost 10% more).
+    cheapest = registry().get(f"global.{base_id(HAIKU45)}")
+    assert worst == pytest.approx(cheapest.text_cost(request.input_tokens, request.max_tokens) / 2)
 
 
 def test_the_accounts_batch_quotas_replace_the_registrys(fake_bedrock: FakeBedrock) -> None:

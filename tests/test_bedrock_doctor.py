@@ -86,7 +86,7 @@ def test_doctor_reads_the_models_of_a_brief(fake_bedrock: FakeBedrock, tmp_path:
 
 
 def test_models_check_lists_what_this_account_can_use(fake_bedrock: FakeBedrock) -> None:
-    fake_bedrock.behaviour.access_denied = ["amazon.nova-canvas-v1:0"]
+    fake_bedrock.behaviour.access_denied = ["amazon.nova-canvas-v1:0", "amazon.nova-pro-v1:0"]
     fake_bedrock.behaviour.not_in_region = ["cohere.command-r-v1:0"]
     code, out, err = cli("models", "--check", "--json")
     assert code == ExitCode.OK, err
@@ -100,9 +100,16 @@ def test_models_check_lists_what_this_account_can_use(fake_bedrock: FakeBedrock)
     nova = rows["amazon.nova-lite-v1:0"]
     assert nova["ids"][0] == "amazon.nova-lite-v1:0"
     assert nova["authorized"] == "yes"
-    assert rows["amazon.nova-canvas-v1:0"]["authorized"] == "no"
-    assert rows["amazon.nova-canvas-v1:0"]["lifecycle"] == "legacy (EOL 2026-09-30)"
+    assert rows["amazon.nova-pro-v1:0"]["authorized"] == "no"
+    assert "enable model access" in rows["amazon.nova-pro-v1:0"]["note"]
     assert rows["cohere.command-r-v1:0"]["offered"] is False
+    # Past its registry end of life: asked about only with --all.
+    assert "amazon.nova-canvas-v1:0" not in rows
+    code, out, err = cli("models", "--check", "--json", "--all")
+    assert code == ExitCode.OK, err
+    canvas = next(r for r in json.loads(out)["models"] if r["id"] == "amazon.nova-canvas-v1:0")
+    assert canvas["authorized"] == "no"
+    assert canvas["lifecycle"] == "legacy (EOL 2026-09-30)"
     assert "draft-copy" not in rows  # only the bedrock models are asked about
     listed = [r.op for r in fake_bedrock.requests]
     assert listed.count("list_inference_profiles") > 1  # every page was read

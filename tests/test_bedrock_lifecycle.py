@@ -42,7 +42,7 @@ def _images_unpaced(
     Service Quotas value beats the registry's) and in the user's registry file (for runs
     that cannot ask the account); not with --set: the example brief runs with none. The
     tests do not wait on pacing (30 images a minute by default)."""
-    fake_bedrock.behaviour.service_quotas[name_for(STABLE_CORE, "requests")] = 100_000
+    fake_bedrock.behaviour.service_quotas[name_for(STABLE_CORE)] = 100_000
     entry = load_registry().get(STABLE_CORE).model_dump(mode="json")
     entry["ipm"] = 100_000
     path = tmp_path / "user-models.json"

@@ -25,6 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("engine",),  # fan-out, pacing, retries, budget, the journal
     ("brief",),  # reading the workbook
     ("creative", "delivery"),  # composing pictures; the workbook, exports, preview
+    ("results",),  # the platforms' reports read back; what won; the next round's lessons
     ("run",),  # the stages end to end, and the commands on top of them
     ("cli",),  # the command line: parses, calls a stage, maps errors
 )

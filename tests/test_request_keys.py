@@ -108,14 +108,14 @@ KEYS: dict[str, tuple[str, int, int, int, float]] = {
         400,
         447,
         0,
-        0.002635,
+        0.0028985,  # through us.: Haiku 4.5's geographic price
     ),
     "native-feedback": (
         "6f32aa6e638a95b3a48209758fd069b5464be32e9427e7b3acefbfa9c05cc5d0",
         432,
         447,
         0,
-        0.002667,
+        0.0029337,
     ),
     "tool": (
         "3545d5c14a3b49e19d8e1ba64f13492293c1c5c15afea2fdb97fd673bd410c6c",
@@ -150,7 +150,7 @@ KEYS: dict[str, tuple[str, int, int, int, float]] = {
         789,
         1320,
         0,
-        0.007389,
+        0.0081279,
     ),
     "tool-tuned": (
         "8b01051b035e50e54ecde0714040e79f1b1b622f75f5be99366f3ac4431a31d1",

@@ -30,7 +30,7 @@ from test_review import BRIEF, CAMPAIGN, CARAFE, PREFIX, Sheet, cli
 GUARDED = {"guardrailIdentifier": "gr-brand", "guardrailVersion": "1", "trace": "enabled"}
 IMAGE = STABILITY[0]  # not the registry's default image model
 # Options that belong to one invocation, not to what it generates: never inherited.
-PER_INVOCATION = {"out", "force", "wait", "as_json", "models"}
+PER_INVOCATION = {"out", "force", "wait", "as_json", "models", "learn_from"}
 
 
 def options(command: str) -> dict[str, tuple[object, ...]]:

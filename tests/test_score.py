@@ -198,8 +198,10 @@ def test_plan_shows_the_judge_cost_one_request_per_ad() -> None:
     assert judge["requests"] == report["ads"] == 8
     assert judge["model"] == "anthropic.claude-haiku-4-5-20251001-v1:0"
     assert judge["sees_images"] is True
-    # Every answer at its token limit, at Haiku 4.5's $1 / $5 per million tokens.
-    expected = (judge["input_tokens"] * 1.00 + judge["output_tokens_max"] * 5.00) / 1e6
+    # Every answer at its token limit, priced as sent: through the us. profile (the fake's
+    # region is us-east-1), Haiku 4.5's geographic $1.10 / $5.50 per million tokens.
+    assert judge["sent_as"] == "us.anthropic.claude-haiku-4-5-20251001-v1:0"
+    expected = (judge["input_tokens"] * 1.10 + judge["output_tokens_max"] * 5.50) / 1e6
     assert judge["cost_usd_max"] == pytest.approx(expected, abs=1e-4)
     code, micro, _ = run("plan", brief, "--provider", "bedrock", "--score", *SMALL,
                          "--judge-model", "amazon.nova-micro-v1:0")  # fmt: skip

@@ -122,6 +122,13 @@ ModeOpt = Annotated[
         "on-demand, or auto: batch when there are enough requests (docs/batch.md)."
     ),
 ]
+LearnOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="An out folder with results (adloom results): rewrite its losers with the"
+        " winners as examples and its style guide (docs/results.md)."
+    ),
+]
 KeepOpt = Annotated[
     int | None,
     typer.Option(help="Deliver the best K ads per slot by score; the rest are candidates."),
@@ -249,7 +256,7 @@ def plan(
     from adloom.run.generate import estimate
     from adloom.run.plan import make_plan
     from adloom.run.report import plan_report, print_plan
-    from adloom.run.runsettings import Choices, provider_config, provider_name, started
+    from adloom.run.runsettings import Choices, judge_of, provider_config, provider_name, started
     from adloom.run.score import scoring_report
 
     env = _env(ctx)
@@ -260,15 +267,18 @@ def plan(
     config = provider_config(choices, campaign, registry)
     the_provider = make_provider(name, config)  # an unknown provider: exit 2
     the_plan = make_plan(campaign, registry, name)
-    started(env, the_provider, the_plan)
+    started(env, the_provider, the_plan, judge_of(campaign, registry, name))
     est = estimate(the_plan, the_provider)
     # The same requests as a batch run would build them (structured output a job takes),
     # for a text model offered in batch only: a big plan is not built twice for nothing.
     text = registry.find(the_plan.text_model)
     batched = make_provider(name, replace(config, batch=True)) if text and text.batch else None
     batch = estimate(the_plan, batched) if batched else None
-    report = plan_report(the_plan, est, name, registry, config.tier, batch=batch)
-    report |= scoring_report(the_plan, registry, name)
+    text_sent = the_provider.sent_id(the_plan.text_model, "text")
+    report = plan_report(
+        the_plan, est, name, registry, config.tier, batch=batch, text_sent=text_sent
+    )
+    report |= scoring_report(the_plan, registry, the_provider)
     if as_json:
         env.json(report)
     else:
@@ -303,6 +313,7 @@ def run(
     region: RegionOpt = None,
     keep: KeepOpt = None,
     mode: ModeOpt = None,
+    learn_from: LearnOpt = None,
 ) -> None:
     """Run the whole pipeline and deliver ads, preview and workbook."""
     from adloom.run.pipeline import default_out
@@ -315,7 +326,23 @@ def run(
     campaign = _read(env, brief, choices.sets)
     out_dir = out_dir or default_out(campaign)
     settled = settle(env, campaign, _registry(models), choices, out=out_dir, force=force, wait=wait)
+    if learn_from is not None:
+        settled = _learned(env, settled, learn_from, every=False)
     _go(env, settled, as_json)
+
+
+def _learned(env: Env, settled: Settled, source: Path, *, every: bool) -> Settled:
+    """``settled`` with the lessons of the results in ``source`` (adloom.results.learn)."""
+    from adloom.results.learn import learn
+
+    learned = learn(settled.plan, source, every=every)
+    kept = ", ".join(f"{n} {why}" for why, n in learned.kept.items()) or "none"
+    guide = "edited by hand" if learned.guide_edited else "as generated"
+    env.err(
+        f"learning from {source}: {len(learned.replaced)} copy job(s) written again with"
+        f" {learned.examples} winning example(s) and the style guide ({guide}); kept: {kept}"
+    )
+    return replace(settled, plan=learned.plan)
 
 
 @app.command()
@@ -351,11 +378,13 @@ def review(
     region: RegionOpt = None,
     keep: KeepOpt = None,
     mode: ModeOpt = None,
+    learn_from: LearnOpt = None,
 ) -> None:
     """Next round: keep approved ads, regenerate rejected ones from the notes (docs/review.md).
 
     Options as for run; those not given are the run's (docs/review.md).
     """
+    from adloom.results.store import has_results
     from adloom.run.review import find_brief, read_reviewed
     from adloom.run.runsettings import Choices, for_review, settle
 
@@ -366,7 +395,43 @@ def review(
     choices.check()
     campaign = _read(env, find_brief(reviewed, brief), choices.sets)
     settled = settle(env, campaign, _registry(models), choices, out=out_dir, force=force, wait=wait)
+    # What ran teaches the ads this round writes again: the given folder's results,
+    # else those of the workbook's own folder when it has some.
+    source = learn_from or (workbook.parent if has_results(workbook.parent) else None)
+    if source is not None:
+        settled = _learned(env, settled, source, every=True)
     _go(env, settled, as_json, review=reviewed)
+
+
+@app.command()
+def results(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Argument(help="The out folder of the run whose ads ran.")],
+    reports: Annotated[
+        list[Path],
+        typer.Argument(help="Reports exported from Meta, Google Ads or Yahoo! (.csv, .xlsx)."),
+    ],
+    column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--column",
+            help="field=Header for a report adloom does not know (repeatable; docs/results.md).",
+        ),
+    ] = None,
+    templates: TemplatesOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Read the platforms' reports, join them to the run's ads and show what won."""
+    from adloom.results.command import parse_mapping, print_outcome
+    from adloom.results.command import results as read_results
+
+    env = _env(ctx)
+    values.folder(templates, "--templates")
+    outcome = read_results(out, reports, parse_mapping(column), templates=templates, notify=env.err)
+    if as_json:
+        env.json(outcome.as_json())
+    else:
+        print_outcome(env, outcome)
 
 
 @app.command(name="models")
@@ -379,6 +444,12 @@ def models_cmd(
     ] = False,
     profile: ProfileOpt = None,
     region: RegionOpt = None,
+    show_all: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Also list models past their end of life (kept to explain refusals)."
+        ),
+    ] = False,
 ) -> None:
     """List the model registry: ids, kinds, structured output, prices, lifecycle."""
     from adloom.run.report import models_report, print_models
@@ -392,13 +463,13 @@ def models_cmd(
 
         clients = Clients(profile=profile, region=region)
         clients.check()
-        rows = check_models(_registry(models), clients)
+        rows = check_models(_registry(models), clients, show_all=show_all)
         if as_json:
             env.json({"region": clients.region(), "models": rows_json(rows)})
         else:
             print_access(env, rows, clients.region())
         return
-    report = models_report(_registry(models))
+    report = models_report(_registry(models), show_all=show_all)
     if as_json:
         env.json(report)
     else:

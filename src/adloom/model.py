@@ -202,6 +202,25 @@ class Campaign:
 
 
 @dataclass(frozen=True)
+class Example:
+    """A piece of copy that won when it ran (``adloom.results``), shown to the copy model."""
+
+    headline: str
+    body: str
+    cta: str
+    evidence: str  # how it did, in words: "CTR 3.1% (2.6-3.7%) over 12,000 impressions"
+
+
+@dataclass(frozen=True)
+class Lessons:
+    """What the last round's results teach a copy job that is written again
+    (``adloom run --learn-from``): the winners' copy and the style guide."""
+
+    examples: tuple[Example, ...]
+    style_guide: str
+
+
+@dataclass(frozen=True)
 class CopyJob:
     """One piece of copy to write: (brief, audience, language, variant, copy limits)."""
 
@@ -214,6 +233,7 @@ class CopyJob:
     model: str
     brand: BrandKit
     campaign: str
+    lessons: Lessons | None = None  # --learn-from: part of the prompt, so of the journal key
 
     @property
     def label(self) -> str:
@@ -475,7 +495,7 @@ class BatchJobReport:
 
 # The unit a model is paced on (engine/quotas.py), here so a run's summary can name it.
 Unit = Literal["tpm", "ipm"]
-UNITS: dict[str, str] = {"tpm": "tokens/min", "ipm": "images/min", "rpm": "requests/min"}
+UNITS: dict[str, str] = {"tpm": "tokens/min", "ipm": "images/min"}
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,10 @@ after the models files provider plugins ship; later files add models or replace
 entries with the same id.
 
 Inference-profile ids (``us.``/``eu.``/``apac.``/``jp.``/``au.``/``global.`` + base id)
-resolve to the base model's entry: they share prices and capabilities.
+resolve to the base model's entry: they share its capabilities, and its prices unless
+the entry prices that profile family apart (``profile_prices``: for newer Claude models a
+``global.`` profile costs about 10% less than a geographic one), so every id is priced
+as sent.
 """
 
 from __future__ import annotations
@@ -60,6 +63,22 @@ class TierPrice(BaseModel):
     output_per_m: Price
 
 
+class ProfilePrice(BaseModel):
+    """USD per 1M tokens for requests sent through one inference-profile family
+    (``global``, ``us``, ...), where it differs from the entry's own prices."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    input_per_m: Price
+    output_per_m: Price
+    # Unset: the entry's own cache prices (a profile family priced apart only for tokens).
+    cache_read_per_m: Price | None = None
+    cache_write_per_m: Price | None = None
+    source: str = ""  # where the price was read (docs/models.md)
+
+
+Api = Literal["converse", "messages"]
+
+
 class ModelInfo(BaseModel):
     # No NaN or Infinity prices: Python's json reads them, and a NaN price disables the budget.
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
@@ -111,6 +130,14 @@ class ModelInfo(BaseModel):
     output_quota_multiplier: Annotated[int, Field(ge=1, le=100)] = 1
     max_output_tokens: Annotated[int, Field(ge=1, le=1_000_000)] = 4096
     lifecycle: Lifecycle = Field(default_factory=Lifecycle)
+    # The API the service serves the model through: ``converse`` (adloom's), or only
+    # Bedrock's Anthropic Messages endpoint (``messages``), which adloom does not speak.
+    api: Api = "converse"
+    # Prices for requests through a profile family that costs other than the entry's own
+    # (which are then the in-region and geographic price): prefix -> prices.
+    profile_prices: dict[str, ProfilePrice] = Field(default_factory=dict)
+    # Where each fact was read: "id", "price", "lifecycle", ... -> source (docs/models.md).
+    sources: dict[str, str] = Field(default_factory=dict)
     notes: str = ""
 
     @model_validator(mode="after")
@@ -122,6 +149,37 @@ class ModelInfo(BaseModel):
                 "give the batch prices (USD per 1M tokens), or set batch to false"
             )
         return self
+
+    @model_validator(mode="after")
+    def _profiles_priced(self) -> ModelInfo:
+        # A price for a profile the model is not offered under would never apply.
+        stray = sorted(set(self.profile_prices) - set(self.profiles))
+        if stray:
+            raise ValueError(
+                f"profile_prices names {', '.join(stray)}, not among its profiles "
+                f"({', '.join(self.profiles) or 'none'})"
+            )
+        return self
+
+    def unreachable(self) -> str:
+        """Why adloom cannot call the model at all; "" when it can."""
+        if self.api == "messages":
+            return (
+                "it is served only through Bedrock's Anthropic Messages API endpoint "
+                "(/anthropic/v1/messages), not through Converse, which adloom uses"
+            )
+        return ""
+
+    def usable_on(self, today: date) -> bool:
+        """Offered to a user choosing a model: reachable and not past its end of life."""
+        return not self.unreachable() and self.lifecycle.status_on(today) != "retired"
+
+    def priced_for(self, model_id: str) -> ModelInfo:
+        """This entry with the prices of ``model_id`` as sent (its profile family's)."""
+        prices = self.profile_prices.get(profile_of(model_id) or "")
+        if prices is None:
+            return self
+        return self.model_copy(update=prices.model_dump(exclude={"source"}, exclude_none=True))
 
     def tiers(self) -> list[Tier]:
         """The service tiers the model takes: ``default`` and those it is priced for."""
@@ -215,7 +273,9 @@ class Registry:
         self.defaults = {k: dict(v) for k, v in defaults.items()}
 
     def find(self, model_id: str) -> ModelInfo | None:
-        return self.models.get(model_id) or self.models.get(base_id(model_id))
+        """The entry for ``model_id``, priced as that id is (a profile may cost less)."""
+        info = self.models.get(model_id) or self.models.get(base_id(model_id))
+        return info.priced_for(model_id) if info is not None else None
 
     def get(self, model_id: str, *, kind: str | None = None, where: str = "") -> ModelInfo:
         info = self.find(model_id)
@@ -231,6 +291,25 @@ class Registry:
             raise ModelAccessError(
                 f'{place}model "{model_id}" is a {info.kind} model, not a {kind} model.',
                 hint=f"`adloom models` lists the {kind} models.",
+            )
+        return info
+
+    def callable(self, model_id: str, *, kind: str, where: str = "") -> ModelInfo:
+        """``get``, refusing (exit 3, before any call) a model adloom cannot call at all."""
+        info = self.get(model_id, kind=kind, where=where)
+        why = info.unreachable()
+        if why:
+            place = f"{where}: " if where else ""
+            usable = [
+                m.id
+                for m in self.models.values()
+                if m.provider == info.provider and m.kind == kind and m.usable_on(date.today())
+            ][:3]
+            raise ModelAccessError(
+                f'{place}model "{model_id}" cannot be used by adloom: {why}.',
+                hint=f"Choose a {kind} model served through Converse"
+                + (f", e.g. {', '.join(usable)}" if usable else "")
+                + " (`adloom models`, column API).",
             )
         return info
 

@@ -32,6 +32,9 @@ class ModelSpec:
     cache_tools: bool = False  # cache points in toolConfig.tools; tools join the prefix
     legacy: bool = False
     eol: str = ""  # ISO date of end of life, when announced
+    # "messages": served only through Bedrock's Anthropic Messages endpoint; Converse
+    # refuses it (the newest Claude generations, shared/bedrock-facts.md).
+    api: str = "converse"
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -55,6 +58,20 @@ MODELS: dict[str, ModelSpec] = {
                   profiles=("us", "eu", "apac", "jp", "au", "global"),
                   tool_choice=True, native_output=True, max_tokens=64000, cache_min=1024,
                   cache_tools=True),
+        ModelSpec("anthropic.claude-sonnet-4-6", "Anthropic", "Claude Sonnet 4.6", "text",
+                  "anthropic", image_input=True, on_demand=False,
+                  profiles=("us", "eu", "jp", "global"), tool_choice=True, max_tokens=64000),
+        ModelSpec("anthropic.claude-opus-4-5-20251101-v1:0", "Anthropic", "Claude Opus 4.5",
+                  "text", "anthropic", image_input=True, on_demand=False,
+                  profiles=("us", "eu", "global"), tool_choice=True, native_output=True,
+                  max_tokens=64000),
+        ModelSpec("anthropic.claude-opus-4-6-v1", "Anthropic", "Claude Opus 4.6", "text",
+                  "anthropic", image_input=True, on_demand=False,
+                  profiles=("us", "eu", "apac", "jp", "global"), tool_choice=True,
+                  native_output=True, max_tokens=128000),
+        ModelSpec("anthropic.claude-opus-4-7", "Anthropic", "Claude Opus 4.7", "text",
+                  "anthropic", image_input=True, on_demand=False, profiles=("us", "global"),
+                  native_output=True, max_tokens=128000, api="messages"),
         ModelSpec("amazon.nova-micro-v1:0", "Amazon", "Nova Micro", "text", "nova",
                   profiles=("us", "eu", "apac"), tool_choice=True, max_tokens=10000,
                   cache_min=1000),

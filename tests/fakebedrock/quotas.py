@@ -5,11 +5,12 @@ ServiceQuotasV20190624.<Operation>``, signed for ``servicequotas``. Only
 ``ListServiceQuotas`` is served, validated against botocore's service model, in
 small pages so callers must follow ``NextToken``.
 
-The list is what an account sees for service code ``bedrock``: per model, the
-per-minute quotas of each way it can be called (on demand by base id,
-cross-region and global profiles), named by the model's display name in the two
+The list is what an account sees for service code ``bedrock``: per model, the tokens
+(text) or images (image models) per minute of each way it can be called (on demand by
+base id, cross-region and global profiles), named by the model's display name in the two
 generations of names AWS uses, among quotas that are not per-minute inference
-quotas (per day, latency-optimized, batch, a 1M-context variant). Values are AWS-like
+quotas (per day, latency-optimized, batch, a 1M-context variant, requests per minute
+left from before 2026). Values are AWS-like
 defaults (illustrative, not an account's); ``Behaviour.service_quotas`` sets any
 quota's applied value by name (``name_for`` gives a model's), and
 ``Behaviour.service_quotas_denied`` answers AccessDeniedException.
@@ -40,6 +41,10 @@ NAMES: dict[str, tuple[str, str]] = {
         "Anthropic Claude Sonnet 4.5 V1",
         "model inference",
     ),
+    "anthropic.claude-sonnet-4-6": ("Anthropic Claude Sonnet 4.6", "model inference"),
+    "anthropic.claude-opus-4-5-20251101-v1:0": ("Anthropic Claude Opus 4.5", "model inference"),
+    "anthropic.claude-opus-4-6-v1": ("Anthropic Claude Opus 4.6", "model inference"),
+    "anthropic.claude-opus-4-7": ("Anthropic Claude Opus 4.7", "model inference"),
     "amazon.nova-micro-v1:0": ("Amazon Nova Micro", "model inference"),
     "amazon.nova-lite-v1:0": ("Amazon Nova Lite", "model inference"),
     "amazon.nova-pro-v1:0": ("Amazon Nova Pro", "model inference"),
@@ -53,13 +58,17 @@ NAMES: dict[str, tuple[str, str]] = {
     "stability.stable-image-core-v1:1": ("Stability.ai Stable Image Core", "model inference"),
     "stability.stable-image-ultra-v1:1": ("Stability.ai Stable Image Ultra", "model inference"),
 }
-# On-demand default tokens per minute (text) or requests per minute (images);
+# On-demand default tokens per minute (text) or images per minute (images);
 # cross-region profiles get twice that, global ones four times.
 DEFAULTS: dict[str, int] = {
     "anthropic.claude-3-5-haiku-20241022-v1:0": 400_000,
     "anthropic.claude-haiku-4-5-20251001-v1:0": 1_000_000,
     "anthropic.claude-sonnet-4-20250514-v1:0": 200_000,
     "anthropic.claude-sonnet-4-5-20250929-v1:0": 200_000,
+    "anthropic.claude-sonnet-4-6": 200_000,
+    "anthropic.claude-opus-4-5-20251101-v1:0": 200_000,
+    "anthropic.claude-opus-4-6-v1": 200_000,
+    "anthropic.claude-opus-4-7": 200_000,
     "amazon.nova-micro-v1:0": 2_000_000,
     "amazon.nova-lite-v1:0": 2_000_000,
     "amazon.nova-pro-v1:0": 1_000_000,
@@ -84,10 +93,12 @@ _SCOPE_WORDS = {
 _FACTOR = {"on-demand": 1, "cross-region": 2, "global": 4}
 
 
-def name_for(model_id: str, unit: str = "tokens") -> str:
-    """The quota name that applies to ``model_id`` as sent (base id or profile id)."""
+def name_for(model_id: str) -> str:
+    """The pacing quota's name that applies to ``model_id`` as sent (base id or profile
+    id): tokens per minute for a text model, images per minute for an image model."""
     spec, prefix = resolve(model_id)
     assert spec is not None, f"not a catalogue model: {model_id}"
+    unit = "tokens" if spec.kind == "text" else "images"
     scope = "on-demand" if prefix is None else "global" if prefix == "global" else "cross-region"
     display, generation = NAMES[spec.id]
     return f"{_SCOPE_WORDS[generation, scope]} {unit} per minute for {display}"
@@ -110,11 +121,10 @@ def _entries(spec: ModelSpec) -> list[tuple[str, float]]:
     for scope in _scopes(spec):
         words = _SCOPE_WORDS[generation, scope]
         value = base * _FACTOR[scope]
-        if spec.kind == "text":
-            out.append((f"{words} tokens per minute for {display}", value))
-            out.append((f"{words} requests per minute for {display}", value // 1000))
-        else:
-            out.append((f"{words} requests per minute for {display}", value))
+        # Requests-per-minute quotas were removed in 2026 (shared/bedrock-facts.md): a text
+        # model has tokens per minute, an image model images per minute.
+        unit = "tokens" if spec.kind == "text" else "images"
+        out.append((f"{words} {unit} per minute for {display}", value))
     if spec.kind == "text":
         out.append((f"Model invocation max tokens per day for {display}", base * 1440))
     if spec.latency_regions:
@@ -133,6 +143,9 @@ def applied(state: State) -> list[tuple[str, float]]:
     sonnet = NAMES["anthropic.claude-sonnet-4-5-20250929-v1:0"][0]
     quotas[f"Cross-region model inference tokens per minute for {sonnet} 1M Context Length"] = 7
     quotas["Batch inference job size (in GB) for Nova Lite V1"] = 5
+    # Requests-per-minute quotas an account may still list from before 2026: not pacing ones.
+    quotas["On-demand model inference requests per minute for Amazon Nova Lite"] = 1
+    quotas["On-demand model inference requests per minute for Stability.ai Stable Image Core"] = 1
     quotas.update(state.behaviour.service_quotas)
     return list(quotas.items())
 

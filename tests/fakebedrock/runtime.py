@@ -293,8 +293,18 @@ def write_copy(
     return out
 
 
+# What Converse answers for a model served only through the Anthropic Messages endpoint
+# (assumed wording: no public capture of the real message was found).
+MESSAGES_ONLY = (
+    "The model {id} is not supported by the Converse API. Call it through the Anthropic "
+    "Messages API endpoint (/anthropic/v1/messages)."
+)
+
+
 def converse(state: State, model_id: str, body: Any, region: str) -> dict[str, Any]:
     spec = model_for(state, model_id, "text")
+    if spec.api != "converse":
+        raise invalid(MESSAGES_ONLY.format(id=model_id))
     return answer(state, spec, body, region, on_demand=model_id)
 
 

@@ -62,12 +62,21 @@ def test_every_file_a_run_writes_is_declared_and_each_declaration_is_used(
 ) -> None:
     """What the run above wrote is all owned (the run would have stopped otherwise),
     and the names planted above are real: every top-level name but a review round's
-    workbook (and the journal's -wal and -shm, there only while it is open) matched a
-    file of that run."""
+    workbook, adloom results' files (and the journal's -wal and -shm, there only while
+    it is open) matched a file of that run."""
     assert "preview/brief-001-cold-brew.html" in written
     used = {p.split("/")[0] for p in _PATTERNS if any(_owns(p, rel) for rel in written)}
     unused = {p.split("/")[0] for p in _PATTERNS} - used
-    assert unused == {"journal.sqlite-shm", "journal.sqlite-wal", "variants-round-*.xlsx"}
+    assert unused == {
+        "journal.sqlite-shm",
+        "journal.sqlite-wal",
+        "variants-round-*.xlsx",
+        # adloom results writes these, never a run
+        "results.json",
+        "results.xlsx",
+        "results.html",
+        "style-guide.md",
+    }
     assert all(
         any(_owns(p, rel) for p in _PATTERNS) or rel in (".adloom", ".adloom.lock")
         for rel in written

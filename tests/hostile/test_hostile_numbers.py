@@ -150,3 +150,30 @@ def test_version_needs_no_command() -> None:
     code, stdout, _ = run_cli("--version")
     assert code == 0
     assert stdout.strip() == f"adloom {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("extra", "named"),
+    [
+        ({"profile_prices": {"global": {"input_per_m": float("nan"), "output_per_m": 1}}},
+         "profile_prices.global.input_per_m"),
+        ({"profile_prices": {"global": {"input_per_m": 1, "output_per_m": -5}}},
+         "profile_prices.global.output_per_m"),
+        ({"profile_prices": {"global": {"input_per_m": 1, "output_per_m": 10**400}}},
+         "profile_prices.global.output_per_m"),
+        ({"profile_prices": {"mars": {"input_per_m": 1, "output_per_m": 1}}},
+         "profile_prices names mars"),
+        ({"api": "grpc"}, "api"),
+    ],
+)  # fmt: skip
+def test_models_file_profile_prices_and_api_must_be_sane(
+    extra: dict[str, object], named: str, tmp_path: Path
+) -> None:
+    entry = {"id": "acme.text-v1:0", "provider": "bedrock", "kind": "text", "family": "nova",
+             "profiles": ["us", "global"]}  # fmt: skip
+    models = tmp_path / "models.json"
+    models.write_text(json.dumps({"models": [{**entry, **extra}]}))
+    brief = write_brief(tmp_path / "brief.xlsx")
+    stderr = refused(tmp_path, "run", brief, "--models", models)
+    assert "models[0] (acme.text-v1:0): " in stderr
+    assert named in stderr

@@ -53,7 +53,7 @@ def _size(n: float) -> str:
     return f"{n / 2**20:,.1f} MB" if n >= 2**20 else f"{n:,.0f} bytes"
 
 
-def _check_file_size(path: Path, limit: int = MAX_FILE_BYTES) -> None:
+def check_file_size(path: Path, limit: int = MAX_FILE_BYTES) -> None:
     size = path.stat().st_size
     if size > limit:
         raise InputError(
@@ -64,7 +64,7 @@ def _check_file_size(path: Path, limit: int = MAX_FILE_BYTES) -> None:
 
 def check_zip(path: Path) -> None:
     """The workbook's zip directory within limits; damage is left to the workbook reader."""
-    _check_file_size(path)
+    check_file_size(path)
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
@@ -149,14 +149,15 @@ def _field_limit(limit: int) -> Iterator[None]:
         csv.field_size_limit(previous)
 
 
-def csv_rows(path: Path) -> list[list[str]]:
-    """A UTF-8 CSV's rows within the limits; ``UnicodeDecodeError``/``csv.Error`` pass on."""
-    _check_file_size(path)
+def csv_rows(path: Path, encoding: str = "utf-8-sig", delimiter: str = ",") -> list[list[str]]:
+    """A CSV's rows (UTF-8 unless told) within the limits; ``UnicodeDecodeError``/
+    ``csv.Error`` pass on."""
+    check_file_size(path)
     rows: list[list[str]] = []
     # The file's own cap bounds a field; _check_cell then names an overlong one at its
     # cell, where the csv module would only say "field larger than field limit".
-    with _field_limit(MAX_FILE_BYTES), path.open(encoding="utf-8-sig", newline="") as file:
-        for number, row in enumerate(csv.reader(file), start=1):
+    with _field_limit(MAX_FILE_BYTES), path.open(encoding=encoding, newline="") as file:
+        for number, row in enumerate(csv.reader(file, delimiter=delimiter), start=1):
             if any(row):
                 _check_row(path.name, number, row)
             rows.append(row)

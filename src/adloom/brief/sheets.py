@@ -56,7 +56,7 @@ def header_key(text: str) -> str:
     return re.sub(r"[\s_-]+", "_", text.strip().lower())
 
 
-def _cell_ref(title: str, column: int, row: int) -> str:
+def cell_ref(title: str, column: int, row: int) -> str:
     """An Excel cell reference, ``Briefs!C7``, from a 0-based column and a row number."""
     return f"{title}!{get_column_letter(column + 1)}{row}"
 
@@ -69,7 +69,7 @@ class Sheet:
     rows: Rows
 
     def ref(self, column: int, row: int) -> str:
-        return _cell_ref(self.title, column, row)
+        return cell_ref(self.title, column, row)
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class Table:
         return cells[index] if index is not None and index < len(cells) else ""
 
     def ref(self, name: str, row: int) -> str:
-        return _cell_ref(self.title, self.columns[name], row)
+        return cell_ref(self.title, self.columns[name], row)
 
     def record(self, cells: Sequence[str]) -> dict[str, str]:
         """One row as a dict by normalised header, in column order."""
@@ -127,7 +127,7 @@ def text_sheet(
             if problems is not None and text in _EXCEL_ERRORS:
                 problems.append(
                     Problem(
-                        _cell_ref(title, column, number),
+                        cell_ref(title, column, number),
                         f"the formula here gives {text} — fix the formula or type the value in",
                     )
                 )

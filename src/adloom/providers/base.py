@@ -82,7 +82,7 @@ class Applied:
 
 @dataclass(frozen=True)
 class Account:
-    """The account's own quotas: model id as sent -> unit (tpm, ipm, rpm) -> quota.
+    """The account's own quotas: model id as sent -> unit (tpm, ipm) -> quota.
 
     ``warnings`` say once why some could not be read (the registry's are used then).
     """
@@ -132,10 +132,11 @@ class Provider(ABC):
     def check(self) -> None:  # noqa: B027 - optional hook, most providers need no check
         """Fail fast, before any work, when the provider cannot run at all (exit 3)."""
 
-    def start(self, models: Sequence[tuple[str, Kind]]) -> list[str]:
-        """Checks before the first call of a run using ``models`` ((id, kind) pairs), e.g.
-        whether the service still serves them; raises to stop the run. Returns what
-        the user must be told (warnings), each once. Default: nothing to check."""
+    def start(self, models: Sequence[tuple[str, Kind]], judge: str = "") -> list[str]:
+        """Checks before the first call of a run using ``models`` ((id, kind) pairs) and,
+        with ``--score``, the text model ``judge``, e.g. whether the service still serves
+        them; raises to stop the run. Returns what the user must be told (warnings), each
+        once. Default: nothing to check."""
         return []
 
     def sent_id(self, model_id: str, kind: Kind) -> str:

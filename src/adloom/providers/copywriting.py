@@ -217,6 +217,7 @@ def copy_prompt(job: CopyJob, feedback: Sequence[str], mode: Mode, prompts: Prom
         "tool_name": TOOL_NAME,
         "schema_json": json.dumps(schema, ensure_ascii=False, indent=2),
         "search": search,
+        "lessons": job.lessons,  # --learn-from: the winners' copy and the style guide
     }
     system = prompts.render("copy_system.j2", context)
     user = prompts.render("copy_rsa_user.j2" if search else "copy_user.j2", context)

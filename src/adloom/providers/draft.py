@@ -79,8 +79,16 @@ def _cta_label(cta: str, language: str) -> str:
 
 
 def _rework(body: Mapping[str, Any]) -> int:
-    """How far feedback shifts the rotation: one step, so the rework leads with another field."""
-    return 1 if body.get("feedback") else 0
+    """How far feedback or lessons shift the rotation: one step, so the rework leads
+    with another field."""
+    return 1 if body.get("feedback") or body.get("lessons") else 0
+
+
+def _winning_length(body: Mapping[str, Any]) -> float | None:
+    """The winners' average headline length (--learn-from), which a draft aims at."""
+    examples = body.get("lessons", {}).get("examples", [])
+    lengths = [textlen.measure(e["headline"], "chars") for e in examples if e["headline"]]
+    return sum(lengths) / len(lengths) if lengths else None
 
 
 def _draft_copy(body: Mapping[str, Any]) -> dict[str, str]:
@@ -93,6 +101,10 @@ def _draft_copy(body: Mapping[str, Any]) -> dict[str, str]:
     headlines = [f["message"], f"{f['product']}: {lead}", lead, f["product"]]
     rotated = benefits[index % len(benefits) :] + benefits[: index % len(benefits)]
     cta = _cta_label(f["cta"], language)
+    target = _winning_length(body)
+    if target is not None:  # the winners' length: this variant's own lead, long or short
+        own = sorted(headlines[1:3], key=lambda h: abs(textlen.measure(h, rule) - target))
+        headlines, index = [*own, *headlines[:1], *headlines[3:]], 0
     return {
         # Supplied copy is used as given, never shortened: lint flags it if too long.
         "headline": f["headline"]
@@ -208,6 +220,14 @@ class DraftProvider(Provider):
             }
         if feedback:
             body["feedback"] = list(feedback)
+        if job.lessons is not None:
+            body["lessons"] = {
+                "examples": [
+                    {"headline": e.headline, "body": e.body, "cta": e.cta}
+                    for e in job.lessons.examples
+                ],
+                "style_guide": job.lessons.style_guide,
+            }
         return Request("text", job.model, body, label=job.label)
 
     def image_request(self, job: ImageJob) -> Request:

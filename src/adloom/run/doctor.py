@@ -80,8 +80,11 @@ def _lifecycle(summary: Mapping[str, Any]) -> str:
     return status
 
 
-def check_models(registry: Registry, clients: Clients, today: date | None = None) -> list[Access]:
-    """Every bedrock model of the registry, as this account and region can use it."""
+def check_models(
+    registry: Registry, clients: Clients, today: date | None = None, *, show_all: bool = False
+) -> list[Access]:
+    """Every bedrock model of the registry (one past its registry end of life only with
+    ``show_all``), as this account and region can use it."""
     day = today or date.today()
     control = clients.control()
     summaries = {
@@ -94,7 +97,9 @@ def check_models(registry: Registry, clients: Clients, today: date | None = None
         profile_ids.update(p["inferenceProfileId"] for p in page["inferenceProfileSummaries"])
     rows = []
     for info in registry.models.values():
-        if info.provider != "bedrock":
+        if info.provider != "bedrock" or not (
+            show_all or info.lifecycle.status_on(day) != "retired"
+        ):
             continue
         rows.append(_access(info, summaries.get(info.id), profile_ids, clients, day))
     return rows
@@ -122,7 +127,9 @@ def _access(
     ids = [p for p in info.profile_ids() if p in profile_ids]
     if "ON_DEMAND" in summary.get("inferenceTypesSupported", []):
         ids.insert(0, info.id)
-    if authorized == "no":
+    if info.unreachable():
+        note = f"adloom cannot use it: {info.unreachable()}"
+    elif authorized == "no":
         note = "enable model access in the Bedrock console"
     elif not ids:
         note = "no on-demand id or inference profile here"
@@ -210,9 +217,10 @@ def doctor(registry: Registry, clients: Clients, models: Iterable[tuple[str, Kin
 def _check_model(
     model: str, kind: Kind, registry: Registry, clients: Clients, region: str
 ) -> Check:
-    """Lifecycle from the control plane, then a probe through the id a run would send."""
-    info = registry.get(model, kind=kind)
+    """Lifecycle from the control plane, then a probe through the id a run would send;
+    a model adloom cannot call (served outside Converse) fails without a call."""
     try:
+        info = registry.callable(model, kind=kind)
         sent = profiles.choose(model, info, region=region).model_id
         notes = lifecycle.check([(model, kind)], registry, clients)
     except AdloomError as exc:

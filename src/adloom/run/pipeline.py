@@ -54,6 +54,7 @@ from adloom.model import (
     Status,
 )
 from adloom.providers.base import Batches, Provider
+from adloom.results.command import RESULTS
 from adloom.run import score
 from adloom.run.batching import Batcher, BatchOptions
 from adloom.run.generate import generate
@@ -73,6 +74,7 @@ DELIVERABLES: tuple[outdir.Deliverable, ...] = (
     UPLOADS,
     CREATIVES,
     MASTERS,
+    *RESULTS,
 )
 
 
@@ -429,7 +431,7 @@ def _run_claimed(
                 if pool is not None:
                     pool.shutdown(wait=True, cancel_futures=True)
                 raise
-        summary = _summary(plan, provider, engine, ads, out, batcher=batcher)
+        summary = _summary(plan, provider, engine, ads, out, batcher=batcher, judge=options.judge)
         summary = (deliver or partial(deliver_run, plan.campaign, options))(ads, summary)
         outcome = "done"
     except KeyboardInterrupt:
@@ -448,6 +450,7 @@ def _summary(
     out: Path,
     *,
     batcher: Batcher | None,
+    judge: str = "",
 ) -> RunSummary:
     stats = engine.stats
     reports = batcher.reports if batcher else []
@@ -489,20 +492,23 @@ def _summary(
         not_generated=sum(1 for a in ads if a.status == "skipped"),
         not_generated_cost_usd=stats.skipped_cost_usd,
         warnings=tuple(warnings),
-        quotas=() if provider.draft else _quotas(plan, provider, engine),
+        quotas=() if provider.draft else _quotas(plan, provider, engine, judge),
         scores=score.summary(ads),
         batch_jobs=tuple(reports),
     )
 
 
-def _quotas(plan: Plan, provider: Provider, engine: Engine) -> tuple[Source, ...]:
-    """The quota each model of the run was paced at (the pacer's own source), by the id
-    its requests went out with (an inference profile has quotas of its own)."""
+def _quotas(plan: Plan, provider: Provider, engine: Engine, judge: str) -> tuple[Source, ...]:
+    """The quota each model of the run (the ``--score`` judge too) was paced at (the
+    pacer's own source), by the id its requests went out with (an inference profile has
+    quotas of its own)."""
     text = provider.sent_id(plan.text_model, "text")
     image = provider.sent_id(plan.image_model, "image")
+    scored = provider.sent_id(judge, "text") if judge else ""
     return (
         *([engine.quotas.explain(text, "tpm")] if plan.copy_jobs else []),
         *([engine.quotas.explain(image, "ipm")] if plan.image_jobs else []),
+        *([engine.quotas.explain(scored, "tpm")] if scored and scored != text else []),
     )
 
 

@@ -45,7 +45,7 @@ def _resolve_models(
         model_id = registry.default(provider, kind) if provider == "draft" else configured
         model_id = model_id or registry.default(provider, kind)
         where = campaign.cells.get(f"{kind}_model", "") if model_id == configured else ""
-        info = registry.get(model_id, kind=kind, where=where)
+        info = registry.callable(model_id, kind=kind, where=where)
         if info.provider != provider:
             raise ModelAccessError(
                 f'{where + ": " if where else ""}model "{model_id}" is served by the '

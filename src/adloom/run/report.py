@@ -10,14 +10,26 @@ from rich.table import Table
 
 from adloom.console import Env
 from adloom.model import Plan, RunSummary
-from adloom.registry import Registry, worst_text_cost
+from adloom.registry import Registry, base_id, profile_of, worst_text_cost
 from adloom.run.generate import Estimate
 from adloom.run.jobs import JobState
 
+# Where a geographic inference profile keeps processing (docs/bedrock.md).
+_GEOGRAPHY = {
+    "us": "the US",
+    "eu": "the EU",
+    "apac": "Asia Pacific",
+    "jp": "Japan",
+    "au": "Australia",
+    "ca": "Canada and the US",
+    "us-gov": "AWS GovCloud (US)",
+}
 
-def _tier_costs(plan: Plan, est: Estimate, registry: Registry) -> dict[str, float]:
-    """The plan's worst-case cost in each service tier its text model takes."""
-    info = registry.find(plan.text_model)
+
+def _tier_costs(plan: Plan, est: Estimate, registry: Registry, sent: str) -> dict[str, float]:
+    """The plan's worst-case cost in each service tier its text model (priced as ``sent``,
+    the id it goes out with) takes."""
+    info = registry.find(sent)
     if info is None:
         return {}
     return {
@@ -52,6 +64,36 @@ def _mode_costs(
     }
 
 
+def global_option(est: Estimate, registry: Registry, sent: str, tier: str) -> dict[str, Any]:
+    """The cheaper ``global.`` profile of the text model sent as ``sent``, with the
+    plan's worst case through it; empty when there is none or it costs no less."""
+    prefix = profile_of(sent)
+    cheaper = registry.find(f"global.{base_id(sent)}")
+    if prefix == "global" or cheaper is None or "global" not in cheaper.profiles:
+        return {}
+    text = worst_text_cost(
+        cheaper,
+        est.text_input_tokens,
+        est.text_output_tokens_max,
+        cache_tokens=est.text_cache_tokens,
+        tier=tier,
+    )
+    cost = round(est.image_cost_usd_max + text, 4)
+    if cost >= round(est.cost_usd_max, 4):
+        return {}
+    where = _GEOGRAPHY.get(prefix or "", "this region")
+    return {
+        "id": f"global.{base_id(sent)}",
+        "cost_usd_max": cost,
+        "saves_usd": round(est.cost_usd_max - cost, 4),
+        "note": (
+            "a global. profile may process requests in any commercial AWS Region, not only "
+            f"in {where}: choose it (--set profile=global) only where the campaign's data "
+            "may leave it"
+        ),
+    }
+
+
 def plan_report(
     plan: Plan,
     est: Estimate,
@@ -60,12 +102,16 @@ def plan_report(
     tier: str = "default",
     *,
     batch: Estimate | None = None,
+    text_sent: str = "",
 ) -> dict[str, Any]:
+    """``text_sent``: the id the text model goes out with (an inference profile the
+    provider picked), which prices it; default the model as configured."""
     ads = plan.ads
+    sent = text_sent or plan.text_model
     return {
         "campaign": plan.campaign.settings.name,
         "provider": provider,
-        "models": {"text": plan.text_model, "image": plan.image_model},
+        "models": {"text": plan.text_model, "image": plan.image_model, "text_sent": sent},
         "ads": len(ads),
         "by_brief": dict(Counter(a.brief.id for a in ads)),
         "by_audience": dict(Counter(a.audience for a in ads)),
@@ -77,7 +123,8 @@ def plan_report(
         "tokens": {"input": est.input_tokens, "output_max": est.output_tokens_max},
         "tier": tier,
         "cost_usd_max": round(est.cost_usd_max, 4),
-        "cost_usd_max_by_tier": _tier_costs(plan, est, registry),
+        "cost_usd_max_by_tier": _tier_costs(plan, est, registry, sent),
+        "global_option": global_option(est, registry, sent, tier),
         "cost_usd_max_by_mode": _mode_costs(plan, est, batch, registry),
         "prompt_cache_tokens": est.text_cache_tokens,
     }
@@ -126,6 +173,14 @@ def print_plan(env: Env, r: dict[str, Any]) -> None:
                 if fewer
                 else "."
             )
+        )
+    cheaper = r["global_option"]
+    if cheaper:
+        c.print(
+            f"Through {cheaper['id']} instead of {r['models']['text_sent']}: at most "
+            f"${cheaper['cost_usd_max']:.4f} (${cheaper['saves_usd']:.4f} less); "
+            f"{cheaper['note']}.",
+            markup=False,
         )
     judge = r.get("judge")
     if judge:  # --score
@@ -187,7 +242,11 @@ def print_summary(env: Env, s: RunSummary) -> None:
     c.print(f"Workbook: {s.workbook}")
 
 
-def models_report(registry: Registry, today: date | None = None) -> list[dict[str, Any]]:
+def models_report(
+    registry: Registry, today: date | None = None, *, show_all: bool = False
+) -> list[dict[str, Any]]:
+    """The registry's models; one past its end of life only with ``show_all`` (it stays in
+    the registry to explain why a run refuses it)."""
     day = today or date.today()
     return [
         {
@@ -201,6 +260,13 @@ def models_report(registry: Registry, today: date | None = None) -> list[dict[st
                 if m.kind == "text"
                 else dict(m.image_prices)
             ),
+            # Profile families priced apart (global. below geographic), USD per 1M tokens.
+            "profile_prices": {
+                p: {"input_per_m": v.input_per_m, "output_per_m": v.output_per_m}
+                for p, v in m.profile_prices.items()
+            },
+            "api": m.api,
+            "unusable": m.unreachable() or None,
             "on_demand": m.on_demand,
             "profiles": list(m.profiles),
             "tiers": m.tiers() if m.kind == "text" else [],
@@ -216,6 +282,7 @@ def models_report(registry: Registry, today: date | None = None) -> list[dict[st
             "notes": m.notes,
         }
         for m in registry.models.values()
+        if show_all or m.lifecycle.status_on(day) != "retired"
     ]
 
 
@@ -236,6 +303,8 @@ def print_models(env: Env, rows: list[dict[str, Any]]) -> None:
         price = r["price"]
         if r["kind"] == "text":
             cost = f"{price['input_per_m']}/{price['output_per_m']} per M"
+            for prefix, p in r["profile_prices"].items():
+                cost += f" ({prefix}. {p['input_per_m']}/{p['output_per_m']})"
         else:
             cost = ", ".join(f"{k} {v}" for k, v in price.items())
         ids = "base" if r["on_demand"] else "profile only"
@@ -248,6 +317,8 @@ def print_models(env: Env, rows: list[dict[str, Any]]) -> None:
         if r["min_cache_tokens"] is not None:
             extras.append(f"cache ≥{r['min_cache_tokens']:,} tok")
         output = r["structured_output"] or ""
+        if r["unusable"]:  # served outside Converse: listed so the refusal is understood
+            output = "Messages API only: not usable" if r["api"] == "messages" else "not usable"
         table.add_row(r["id"], r["kind"], r["family"], output, cost, ids, ", ".join(extras), life)
     env.out_console.print(table)
 

@@ -176,17 +176,28 @@ def _models(plan: Plan) -> list[tuple[str, Kind]]:
     return [(plan.text_model, "text"), (plan.image_model, "image")]
 
 
-def started(env: Env, provider: Provider, plan: Plan) -> None:
-    """The provider's checks before a run's first call; each warning said once."""
-    for warning in provider.start(_models(plan)):
+def judge_of(campaign: Campaign, registry: Registry, provider: str) -> str:
+    """The ``--score`` judge model, "" without ``--score``; an unknown or unusable one
+    stops here."""
+    from adloom.run.score import judge_model, wanted
+
+    return judge_model(campaign, registry, provider) if wanted(campaign) else ""
+
+
+def started(env: Env, provider: Provider, plan: Plan, judge: str = "") -> None:
+    """The provider's checks before a run's first call, the judge's with the models';
+    each warning said once."""
+    for warning in provider.start(_models(plan), judge=judge):
         env.warn(warning)
 
 
-def _with_account(env: Env, provider: Provider, plan: Plan, quotas: Quotas) -> Quotas:
+def _with_account(env: Env, provider: Provider, plan: Plan, quotas: Quotas, judge: str) -> Quotas:
     """``quotas`` (the settings', else the registry's) with the account's own under the
-    settings, read at run start for the models (as sent) no setting covers; why not,
-    said once."""
-    sent = [(provider.sent_id(model, kind), kind) for model, kind in _models(plan)]
+    settings, read at run start for the models (as sent; the judge too) no setting
+    covers; why not, said once."""
+    judged: list[tuple[str, Kind]] = [(judge, "text")] if judge else []
+    used = [*_models(plan), *judged]
+    sent = list(dict.fromkeys((provider.sent_id(model, kind), kind) for model, kind in used))
     account = provider.account_quotas(quotas.unset(sent))
     for warning in account.warnings:
         env.warn(warning)
@@ -281,7 +292,7 @@ def settle(
     from adloom.run.keep import require_scores
     from adloom.run.pipeline import RunOptions
     from adloom.run.plan import make_plan
-    from adloom.run.score import check_judge, judge_model, wanted
+    from adloom.run.score import check_judge, wanted
 
     # Per-model quotas: --set quota.<model-id>.tpm=N, else the account's, else the
     # registry's. Read first: a bad one is the user's to fix, before any credentials.
@@ -293,9 +304,9 @@ def settle(
     config = provider_config(choices, campaign, registry)
     plan = make_plan(campaign, registry, name)
     provider, batches = _batched(env, choices, campaign, config, plan)
+    judge = judge_of(campaign, registry, name)
     provider.check()
-    started(env, provider, plan)
-    judge = judge_model(campaign, registry, name) if wanted(campaign) else ""
+    started(env, provider, plan, judge)
     for warning in check_judge(provider, registry, judge) if judge else ():
         env.warn(warning)
     budget = choices.max_cost if choices.max_cost is not None else campaign.settings.max_cost_usd
@@ -307,7 +318,7 @@ def settle(
         concurrency=choices.concurrency or DEFAULT_CONCURRENCY,
         max_cost_usd=budget,
         templates=choices.templates,
-        quotas=_with_account(env, provider, plan, quotas),
+        quotas=_with_account(env, provider, plan, quotas, judge),
         # The batch settings too: `adloom jobs` reaches the run's jobs with them.
         settings={**choices.record(), **({"batch": _batch_settings(campaign)} if batches else {})},
         keep=keep,

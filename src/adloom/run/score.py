@@ -38,7 +38,9 @@ def judge_model(campaign: Campaign, registry: Registry, provider: str) -> str:
     """The ``judge_model`` setting (``--judge-model``), else the registry's default judge."""
     chosen = campaign.settings.extra.get("judge_model", "").strip()
     model = chosen or registry.default(provider, "judge") or registry.default(provider, "text")
-    registry.get(model, kind="text")  # an unknown or image model stops here, named
+    where = campaign.cells.get("judge_model", "--judge-model") if chosen else ""
+    # An unknown, image or unreachable model stops here, named.
+    registry.callable(model, kind="text", where=where)
     return model
 
 
@@ -164,12 +166,14 @@ def summary(ads: Sequence[Ad]) -> Mapping[str, object]:
     }
 
 
-def estimate(plan: Plan, registry: Registry, provider: str, judge: str) -> dict[str, object]:
+def estimate(plan: Plan, registry: Registry, provider: Provider, judge: str) -> dict[str, object]:
     """What scoring ``plan`` would ask for and cost at most (for ``adloom plan``): one
     judge request per ad, its copy at the placement's limits, its creative at the
-    placement's size. No model calls; the draft provider's heuristic costs nothing."""
-    info = registry.get(judge, kind="text")
-    if provider == "draft":  # the offline heuristic: no model, no tokens, no cost
+    placement's size, priced as the id the judge is sent with. No model calls; the draft
+    provider's heuristic costs nothing."""
+    sent = provider.sent_id(judge, "text")
+    info = registry.get(sent, kind="text")
+    if provider.draft:  # the offline heuristic: no model, no tokens, no cost
         return {"model": judging.HEURISTIC, "requests": len(plan.ads), "cost_usd_max": 0.0}
     from adloom.providers.bedrock import text  # boto3 only where a model is asked
 
@@ -191,6 +195,7 @@ def estimate(plan: Plan, registry: Registry, provider: str, judge: str) -> dict[
     cost = worst_text_cost(info, input_tokens, output)
     return {
         "model": judge,
+        "sent_as": sent,
         "requests": len(plan.ads),
         "input_tokens": input_tokens,
         "output_tokens_max": output,
@@ -199,10 +204,10 @@ def estimate(plan: Plan, registry: Registry, provider: str, judge: str) -> dict[
     }
 
 
-def scoring_report(plan: Plan, registry: Registry, provider: str) -> dict[str, object]:
+def scoring_report(plan: Plan, registry: Registry, provider: Provider) -> dict[str, object]:
     """``adloom plan``'s part for ``--score``: the judge requests and their cost, added
     to the plan's worst case; nothing without ``--score``."""
     if not wanted(plan.campaign):
         return {}
-    judge = judge_model(plan.campaign, registry, provider)
+    judge = judge_model(plan.campaign, registry, provider.name)
     return {"judge": estimate(plan, registry, provider, judge)}

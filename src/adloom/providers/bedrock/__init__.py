@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
@@ -97,9 +98,10 @@ class BedrockProvider(Provider):
     # ------------------------------------------------------------ building
 
     def _model(self, model_id: str, kind: Kind) -> tuple[ModelInfo, str]:
-        """The model's registry entry and the id to send (a profile picked if needed)."""
-        info = self.registry.get(model_id, kind=kind)
-        return info, self._choice(model_id, info).model_id
+        """The id to send (a profile picked if needed) and the model's registry entry,
+        priced as that id is (a ``global.`` profile may cost less than a geographic one)."""
+        sent = self._choice(model_id, self.registry.get(model_id, kind=kind)).model_id
+        return self.registry.get(sent, kind=kind), sent
 
     def _choice(self, model_id: str, info: ModelInfo) -> profiles.Choice:
         choice = self._choices.get(model_id)
@@ -111,19 +113,33 @@ class BedrockProvider(Provider):
             self._choices[model_id] = choice
         return choice
 
-    def start(self, models: Sequence[tuple[str, Kind]]) -> list[str]:
-        """Before the first call: the profile each model goes through, and its lifecycle
-        from the control plane (exit 3 past end of life). Returns what to tell the user."""
+    def start(self, models: Sequence[tuple[str, Kind]], judge: str = "") -> list[str]:
+        """Before the first call: the profile each model (and the ``--score`` judge) goes
+        through, and its lifecycle from the control plane (exit 3 past end of life).
+        Returns what to tell the user."""
         notes = []
         for model_id, kind in models:
             info = self.registry.get(model_id, kind=kind)
             if kind == "text":  # refused offline, before the control plane is asked
                 self._check_latency(model_id, info)
                 self._check_tier(model_id, info)
-            note = self._choice(model_id, info).note
-            if note:
-                notes.append(note)
-        return [*notes, *lifecycle.check(models, self.registry, self.clients)]
+            notes.append(self._choice(model_id, info).note)
+        if judge:
+            info = self.registry.callable(judge, kind="text", where="--judge-model")
+            notes += [self._choice(judge, info).note, self._judge_tier(judge, info)]
+        checked = lifecycle.check(models, self.registry, self.clients, judge_model=judge)
+        return [*dict.fromkeys(n for n in notes if n), *checked]
+
+    def _judge_tier(self, judge: str, info: ModelInfo) -> str:
+        """The judge is asked in the run's tier only if it takes it (the service would
+        refuse every score); else in the default tier, which is said once."""
+        tier = self.options.tier
+        if tier == "default" or tier in info.tiers():
+            return ""
+        return (
+            f'judge model "{judge}" does not offer the {tier} service tier: its requests go '
+            "in the default tier, at the default price."
+        )
 
     def _check_latency(self, model_id: str, info: ModelInfo) -> None:
         if self.options.latency != "optimized":
@@ -169,7 +185,9 @@ class BedrockProvider(Provider):
 
     def judge_request(self, job: JudgeJob) -> Request:
         info, model_id = self._model(job.model, "text")
-        return self._converse(info, model_id, text.build_judge(job, info, self.options), job.name)
+        tier = self.options.tier if self.options.tier in info.tiers() else "default"
+        options = replace(self.options, tier=tier)  # the judge's tier: ``_judge_tier``
+        return self._converse(info, model_id, text.build_judge(job, info, options), job.name)
 
     def _converse(self, info: ModelInfo, model_id: str, built: text.Built, label: str) -> Request:
         """A Converse request, reserving its worst case (every answer at its token limit,

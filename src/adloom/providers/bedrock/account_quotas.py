@@ -6,11 +6,11 @@ the registry carries. ``ListServiceQuotas`` (service code ``bedrock``) lists the
 name; the names carry the model's display name, not its id:
 
     On-demand InvokeModel tokens per minute for Anthropic Claude 3.5 Haiku
-    Cross-region model inference requests per minute for Amazon Nova Lite
+    Cross-region model inference images per minute for Amazon Nova Canvas
     Global cross-Region model inference tokens per minute for Anthropic Claude Sonnet 4.5 V1
 
 How a name maps to a model id (docs/bedrock.md):
-- A name is ``<scope> (tokens|requests) per minute for <model name>``. The scope
+- A name is ``<scope> (tokens|images) per minute for <model name>``. The scope
   says which ids it applies to: "On-demand InvokeModel", "On-demand model
   inference" or plain "InvokeModel" to base ids; "Cross-Region InvokeModel" or
   "Cross-region model inference" to geographic profiles (``us.``, ``eu.``, ``jp.``...);
@@ -20,8 +20,10 @@ How a name maps to a model id (docs/bedrock.md):
   case, repeated spaces and a trailing "V1" (AWS writes "Claude Sonnet 4 V1" and
   "Claude Sonnet 4" for the same model). Nothing else matches: "Claude Sonnet 4.5 V1
   1M Context Length" is another quota, "Claude 3.5 Sonnet V2" another model.
-- A text model is paced on its tokens quota (its requests quota is shown); an image
-  model on its requests quota (one image a request).
+- A text model is paced on its tokens quota, an image model on its images quota.
+  Requests-per-minute quotas were removed from bedrock-runtime in 2026 (AWS's quotas
+  page lists token quotas only): names in "requests per minute", which an account may
+  still list, are not read.
 
 Batch jobs' limits come from the same list (``batch_limits``): "Minimum number of
 records per batch inference job for <model>", "Records per batch inference job for
@@ -64,7 +66,7 @@ _SCOPES: dict[str, str] = {
     "global cross-region invokemodel": "global",
     "global cross-region model inference": "global",
 }
-_NAME = re.compile(r"^(?P<scope>.+?) (?P<unit>tokens|requests) per minute for (?P<model>.+)$")
+_NAME = re.compile(r"^(?P<scope>.+?) (?P<unit>tokens|images) per minute for (?P<model>.+)$")
 # A batch job quota's name -> what it limits (BatchLimits' fields; the file size in GB).
 _BATCH = re.compile(
     r"^(?P<what>minimum number of records per batch inference job|records per batch inference "
@@ -83,7 +85,7 @@ GB = 1_000_000_000  # AWS's GB; the smaller reading of it, as it is a hard limit
 @dataclass(frozen=True)
 class Parsed:
     scope: str  # "on-demand" | "cross-region" | "global"
-    unit: str  # "tokens" | "requests"
+    unit: str  # "tokens" | "images"
     model: str  # normalised model name
 
 
@@ -121,7 +123,7 @@ def _scope_of(model_id: str) -> str:
 def match(
     listed: Sequence[tuple[str, float]], registry: Registry, models: Sequence[tuple[str, Kind]]
 ) -> dict[str, dict[str, Applied]]:
-    """model id -> unit (tpm, rpm, ipm) -> the account's quota, for ``models``."""
+    """model id -> unit (tpm, ipm) -> the account's quota, for ``models``."""
     index: dict[tuple[str, str, str], tuple[str, float]] = {}
     for name, value in listed:
         parsed = parse(name)
@@ -132,13 +134,12 @@ def match(
         info = registry.find(model)
         if info is None:
             continue
-        units = {"requests": "ipm"} if kind == "image" else {"tokens": "tpm", "requests": "rpm"}
-        for word, unit in units.items():
-            for quota_name in info.quota_names:
-                hit = index.get((_scope_of(model), word, _normalise(quota_name)))
-                if hit is not None:
-                    found.setdefault(model, {})[unit] = Applied(int(hit[1]), hit[0])
-                    break
+        word, unit = ("images", "ipm") if kind == "image" else ("tokens", "tpm")
+        for quota_name in info.quota_names:
+            hit = index.get((_scope_of(model), word, _normalise(quota_name)))
+            if hit is not None:
+                found.setdefault(model, {})[unit] = Applied(int(hit[1]), hit[0])
+                break
     return found
 
 

@@ -102,7 +102,8 @@ def ask(clients: Clients, model_id: str) -> dict[str, str]:
 
 
 def alternatives(registry: Registry, kind: str, today: date, exclude: str) -> list[str]:
-    """Active bedrock models of ``kind``: the registry's default first."""
+    """Active bedrock models of ``kind`` adloom can call, the registry's default first
+    (never one past its end of life, nor one served outside Converse)."""
     default = base_id(registry.default("bedrock", kind))
     found = [
         m.id
@@ -111,14 +112,19 @@ def alternatives(registry: Registry, kind: str, today: date, exclude: str) -> li
         and m.kind == kind
         and m.id != base_id(exclude)
         and m.lifecycle.status_on(today) == "active"
+        and not m.unreachable()
     ]
     return sorted(found, key=lambda mid: mid != default)[:3]
 
 
-def judge(model_id: str, kind: str, life: Life, registry: Registry, today: date) -> str | None:
-    """A warning for a LEGACY model, None when ACTIVE; past end of life, refuse (exit 3)."""
+def judge(
+    model_id: str, kind: str, life: Life, registry: Registry, today: date, *, option: str = ""
+) -> str | None:
+    """A warning for a LEGACY model, None when ACTIVE; past end of life, refuse (exit 3).
+    ``option``: the option that chooses the model (default ``--text-model`` or
+    ``--image-model``), named with the alternatives."""
     others = alternatives(registry, kind, today, model_id)
-    instead = f"e.g. --{kind}-model {others[0]}" + (
+    instead = f"e.g. {option or f'--{kind}-model'} {others[0]}" + (
         f" (or {', '.join(others[1:])})" if len(others) > 1 else ""
     )
     if life.eol is not None and today >= life.eol:
@@ -144,13 +150,18 @@ def check(
     registry: Registry,
     clients: Clients,
     today: date | None = None,
+    *,
+    judge_model: str = "",
 ) -> list[str]:
-    """Warnings for the run (each said once); ``ModelAccessError`` past end of life."""
+    """Warnings for the run (each said once); ``ModelAccessError`` past end of life.
+    ``judge_model``: the ``--score`` judge, checked like the others."""
     day = today or date.today()
     warnings: list[str] = []
     unavailable = ""
     seen: set[str] = set()
-    for model_id, kind in models:
+    uses = [(m, k, "") for m, k in models]
+    uses += [(judge_model, "text", "--judge-model")] if judge_model else []
+    for model_id, kind, option in uses:
         if model_id in seen:
             continue
         seen.add(model_id)
@@ -163,7 +174,7 @@ def check(
                 unavailable = str(exc)
         if life is None:
             life = Life.from_registry(info.lifecycle, day)
-        warning = judge(model_id, kind, life, registry, day)
+        warning = judge(model_id, kind, life, registry, day, option=option)
         if warning:
             warnings.append(warning)
     if unavailable:

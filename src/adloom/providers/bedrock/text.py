@@ -147,9 +147,7 @@ def build_judge(job: judging.JudgeJob, info: ModelInfo, options: TextOptions) ->
     content: list[dict[str, Any]] = [{"text": user}]
     size = None
     if job.image is not None:
-        data = job.image.read_bytes()
-        with Image.open(io.BytesIO(data)) as img:
-            fmt, size = (img.format or "PNG").lower(), img.size
+        data, fmt, size = within_limits(job.image.read_bytes())
         source = {"bytes": base64.b64encode(data).decode("ascii")}
         content.insert(0, {"image": {"format": fmt, "source": source}})
     body: dict[str, Any] = {
@@ -161,6 +159,38 @@ def build_judge(job: judging.JudgeJob, info: ModelInfo, options: TextOptions) ->
     if options.tier != "default":
         body["serviceTier"] = {"type": options.tier}
     return Built(body, judge_tokens(job, info, size), JUDGE_MAX_TOKENS)
+
+
+# What Converse takes in an image block (botocore's bedrock-runtime service model, the
+# documentation of Message.content: "each image's size, height, and width must be no
+# more than 3.75 MB, 8000 px, and 8000 px"), the MB read as 10^6 bytes, the smaller
+# reading. A creative outside them is re-encoded (JPEG) and, if need be, scaled down.
+IMAGE_MAX_BYTES = 3_750_000
+IMAGE_MAX_SIDE = 8000
+_IMAGE_FORMATS = {"PNG": "png", "JPEG": "jpeg", "GIF": "gif", "WEBP": "webp"}
+
+
+def within_limits(data: bytes) -> tuple[bytes, str, tuple[int, int]]:
+    """(bytes, Converse format, size) of an image a Converse image block takes: ``data``
+    as it is when it fits, else re-encoded as JPEG at falling quality, and scaled down
+    (to 8,000 px a side, then by quarters) until it does."""
+    with Image.open(io.BytesIO(data)) as img:
+        fmt = _IMAGE_FORMATS.get(img.format or "")
+        if fmt and len(data) <= IMAGE_MAX_BYTES and max(img.size) <= IMAGE_MAX_SIDE:
+            return data, fmt, img.size
+        picture = img.convert("RGBA")
+    flat = Image.new("RGB", picture.size, "white")  # JPEG has no alpha: onto white
+    flat.paste(picture, mask=picture.getchannel("A"))
+    scale = min(1.0, IMAGE_MAX_SIDE / max(flat.size))
+    while True:
+        size = (max(1, int(flat.width * scale)), max(1, int(flat.height * scale)))
+        shown = flat if size == flat.size else flat.resize(size, Image.Resampling.LANCZOS)
+        for quality in (90, 80, 70, 60):
+            out = io.BytesIO()
+            shown.save(out, "JPEG", quality=quality, optimize=True)
+            if out.tell() <= IMAGE_MAX_BYTES:
+                return out.getvalue(), "jpeg", size
+        scale *= 0.75
 
 
 def judge_tokens(job: judging.JudgeJob, info: ModelInfo, image: tuple[int, int] | None) -> int:
