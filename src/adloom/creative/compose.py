@@ -21,7 +21,7 @@ from PIL import Image, ImageDraw
 
 from adloom import safepath
 from adloom.brief.inputs import IMAGE_FORMATS
-from adloom.creative import checks, focal, typeset
+from adloom.creative import checks, focal, measures, typeset
 from adloom.creative.layout import (
     RGB,
     AdCopy,
@@ -275,7 +275,7 @@ def compose(
     _paint_under(canvas, layout, logo)
     layout, measured = checks.legible(canvas, layout, brand, placement)
     _paint_texts(canvas, layout)
-    found, problems = checks.report(layout, placement, measured, crop)
+    found, problems = measures.report(layout, placement, measured, crop)
     issues.extend(problems)
 
     data, ext, issue = _encode(canvas, placement.max_kb * 1024)

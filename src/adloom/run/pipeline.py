@@ -26,7 +26,7 @@ from PIL import Image
 
 from adloom import __version__, outdir
 from adloom.console import Tracker
-from adloom.creative import checks, focal, layout, typeset
+from adloom.creative import checks, focal, layout, measures, typeset
 from adloom.creative import compose as compose_module
 from adloom.creative.compose import CREATIVES, AdCopy, compose, creative_stem
 from adloom.delivery.export import THUMBS, export_workbook
@@ -134,6 +134,8 @@ def _composer_version() -> str:
     digest = hashlib.sha256(__version__.encode())
     for module in (compose_module, layout, checks, focal, typeset):
         digest.update(Path(str(module.__file__)).read_bytes())
+    for path in sorted(Path(str(measures.__file__)).parent.glob("*.py")):  # every check
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -234,7 +236,7 @@ class _Assembler:
             for spec in ready:
                 placed = self._placed(spec)
                 key = _creative_key(master, brand, placed)
-                reused = None if self.fresh else self.journal.creative(key)
+                reused = None if self.fresh else self.journal.creative(key, measures.restore)
                 if reused is None:
                     todo.append((spec, placed, key))
                 else:
@@ -442,6 +444,17 @@ def _run_claimed(
     return summary
 
 
+def held_back(ads: Sequence[Ad]) -> dict[str, int]:
+    """Per creative check, by name, how many of ``ads``' creatives it held back; empty
+    when no ad has a measured creative."""
+    findings = [
+        f for a in ads if a.creative and a.creative.checks for f in a.creative.checks.findings
+    ]
+    if not findings:
+        return {}
+    return {c.name: sum(f.holds for f in findings if f.check == c.name) for c in measures.CHECKS}
+
+
 def _summary(
     plan: Plan,
     provider: Provider,
@@ -471,6 +484,7 @@ def _summary(
             "run again: what was generated is reused, not paid for twice."
         )
     return RunSummary(
+        checks=held_back(ads),
         campaign=plan.campaign.settings.name,
         out=out,
         preview=out / "index.html",

@@ -72,7 +72,7 @@ from adloom.model import (
 )
 from adloom.providers.base import Provider, Request, Response
 from adloom.providers.judging import JudgeJob
-from adloom.run.pipeline import RunOptions, run_plan, write_deliverables
+from adloom.run.pipeline import RunOptions, held_back, run_plan, write_deliverables
 
 APPROVED, REJECTED = "Approved", "Rejected"
 Decision = Literal["approved", "rejected", ""]
@@ -363,6 +363,7 @@ def _deliver(job: _Round, made: Sequence[Ad], summary: RunSummary) -> RunSummary
         not_generated=sum(1 for a in ads if a.status == "skipped"),
         warnings=(*job.reviewed.warnings, *job.warnings, *summary.warnings),
         review={"round": job.number, **counts},
+        checks=held_back(ads),
     )
     write_deliverables(
         ads,
