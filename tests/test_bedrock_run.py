@@ -129,8 +129,9 @@ def test_native_output_default_models_english_and_japanese(
     code, summary, err = run(tmp_path / "out")
     assert code == ExitCode.OK, err
     assert summary["failed"] == 0
-    # Stability's aspect ratios give display_300x250 (6:5) its own 5:4 master.
-    assert summary["model_calls"] == {"text": 16, "image": 12}
+    # display_300x250 (6:5) shares the 1:1 master: its crop keeps 83%, within the crop
+    # bound (aspects.CROP_BOUND); the nearest of Stability's ratios, 5:4, would keep 96%.
+    assert summary["model_calls"] == {"text": 16, "image": 8}
     converse = fake_bedrock.calls("converse")
     # The default text model is named by its base id; from us-east-1 it goes through us.
     assert {r.model for r in converse} == {"us.anthropic.claude-haiku-4-5-20251001-v1:0"}
@@ -182,7 +183,8 @@ def test_tool_use_output_and_stability_images(fake_bedrock: FakeBedrock, tmp_pat
     assert {r.model for r in invokes} == {image_model}
     for r in invokes:
         check_image(r.body, "stability")
-    assert {r.body["aspect_ratio"] for r in invokes} == {"1:1", "9:16", "5:4"}
+    # The fewest families within the crop bound: the 300x250 banner shares the 1:1 master.
+    assert {r.body["aspect_ratio"] for r in invokes} == {"1:1", "9:16"}
     assert summary["creatives"] == 4 * 3
 
 

@@ -18,10 +18,13 @@ from adloom.creative.compose import (
     Layout,
     TextElement,
     compose,
+    compose_twin,
+    composed,
     contrast_ratio,
     parse_color,
     plan_layout,
     readable_color,
+    twin_key,
 )
 from adloom.creative.typeset import Box
 from adloom.model import BrandKit, Placement
@@ -416,3 +419,23 @@ def test_draft_master_is_deterministic_and_varied() -> None:
         r, g, b = ImageStat.Stat(image.convert("RGB")).mean
     assert g > r
     assert g > b
+
+
+def test_a_twin_is_the_same_file_linked_with_its_own_placements_issues(tmp_path: Path) -> None:
+    """linkedin_single and x_card of one headline: one file, each ad's issues its own."""
+    linkedin, x_card = builtin_placements()["linkedin_single"], builtin_placements()["x_card"]
+    copy = AdCopy("Lighter every mile", "Shop now " * 10, "Terms apply.", "en")  # CTA too long
+    assert twin_key(copy, linkedin, False) == twin_key(copy, x_card, False)
+    assert twin_key(copy, linkedin, False) != twin_key(
+        copy, builtin_placements()["meta_feed"], False
+    )
+    brand, out = BrandKit(), tmp_path
+    first = composed(None, copy, brand, linkedin, out / "c" / "first", draft=False, out=out)
+    twin = compose_twin(first, copy, brand, x_card, out / "c" / "twin", draft=False, out=out)
+    alone = compose(None, copy, brand, x_card, out / "c" / "alone", draft=False, out=out)
+    assert twin.path.name == "twin" + alone.path.suffix
+    assert twin.path.stat().st_ino == first.creative.path.stat().st_ino  # linked, not made
+    assert twin.path.read_bytes() == alone.path.read_bytes()  # what composing it would give
+    assert (twin.issues, twin.checks) == (alone.issues, alone.checks)
+    assert any("x_card" in issue for issue in twin.issues)
+    assert not any("linkedin_single" in issue for issue in twin.issues)

@@ -61,3 +61,28 @@ def test_deleted_file_and_fresh_recompose(tmp_path: Path) -> None:
     first = stamps(out)
     run(brief, out, "--fresh")
     assert all(stamps(out)[n] != t for n, t in first.items())
+
+
+def test_identical_creatives_are_composed_once_and_linked_under_each_name(
+    tmp_path: Path,
+) -> None:
+    brief, out = tmp_path / "brief.xlsx", tmp_path / "out"
+    # Same size, same headline and CTA (the draft copy is the same at both limits).
+    campaign = {**CAMPAIGN, "placements": "linkedin_single,x_card", "variants": "2"}
+    write_brief(brief, campaign=campaign, briefs=BRIEFS)
+    run(brief, out)
+    linkedin = sorted((out / "creatives" / "linkedin_single").iterdir())
+    x_card = sorted((out / "creatives" / "x_card").iterdir())
+    assert len(linkedin) == len(x_card) == 4
+    for a, b in zip(linkedin, x_card, strict=True):
+        assert a.name.replace("linkedin_single", "x_card") == b.name  # each its own name
+        assert a.stat().st_ino == b.stat().st_ino  # one file, composed once
+    # One thumbnail per distinct creative.
+    assert len(list((out / "thumbs").iterdir())) == 4
+    # A rerun reuses both names; deleting one name makes just that one again.
+    first = stamps(out)
+    run(brief, out)
+    assert stamps(out) == first
+    x_card[0].unlink()
+    run(brief, out)
+    assert x_card[0].read_bytes() == linkedin[0].read_bytes()

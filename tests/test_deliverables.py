@@ -49,7 +49,7 @@ def test_declared_names_are_written_and_a_new_declaration_admits_its_file(
             "index.html",
             "preview/brief-001-cold-brew.html",
             "variants-round-3.xlsx",
-            "thumbs/creatives/meta_feed/a.b.jpg",
+            "thumbs/0123456789abcdef0123456789abcdef.jpg",
             "exports/meta-images/Ad 1.jpg",
             "masters/ab/abcdef.png",
         ):

@@ -37,9 +37,9 @@ BRIEFS = [
     {"id": "b1", "product": "Cold brew", "message": "Fast coffee"},
     {"id": "b2", "product": "Tea kit", "message": "Slow tea"},
 ]
-# 2 briefs x 2 variants: 8 copy requests (2 copy formats) and 8 master images (1:1 for
-# the feed, 5:4 for the 300x250 banner).
-TEXT_REQUESTS, IMAGE_REQUESTS = 8, 8
+# 2 briefs x 2 variants: 8 copy requests (2 copy formats) and 4 master images (1:1: the
+# 300x250 banner shares the feed's master, within the crop bound, aspects.CROP_BOUND).
+TEXT_REQUESTS, IMAGE_REQUESTS = 8, 4
 
 
 def brief(tmp_path: Path, briefs: list[dict[str, str]] = BRIEFS, **settings: Any) -> Path:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import io
 import json
-import os
 import re
 import zipfile
 from dataclasses import replace
@@ -16,9 +16,11 @@ import pytest
 from PIL import Image
 
 from adloom import __version__
+from adloom.delivery import thumbs
 from adloom.delivery.cells import neutralise
 from adloom.delivery.export import export_workbook
-from adloom.delivery.workbook import COLUMN_NAMES, THUMB_PX, generated_state
+from adloom.delivery.thumbs import THUMB_PX
+from adloom.delivery.workbook import COLUMN_NAMES, generated_state
 from adloom.model import Ad, Creative
 from factories import (
     AdCopy,
@@ -222,40 +224,60 @@ def test_a_thumbnail_per_creative_anchored_in_its_row(run: Run) -> None:
     for img in images:
         assert max(img.width, img.height) <= THUMB_PX
 
-    thumbs = sorted((run.out / "thumbs").rglob("*.jpg"))
-    assert len(thumbs) == len(with_image)
-    for thumb in thumbs:
+    # One thumbnail per distinct creative (identical files share one).
+    made = sorted((run.out / "thumbs").rglob("*.jpg"))
+    contents = {a.creative.path.read_bytes() for a in run.ads if a.creative}
+    assert len(made) == len(contents)
+    for thumb in made:
         with Image.open(thumb) as im:
             assert im.format == "JPEG"
             assert max(im.size) == THUMB_PX
         assert thumb.stat().st_size < 8_000
 
 
-def test_thumbnails_are_made_once_per_creative_file(tmp_path: Path) -> None:
+def test_thumbnails_are_made_once_per_creative_content(tmp_path: Path) -> None:
     campaign = make_campaign(tmp_path)
     out = tmp_path / "out"
     shared = write_creative(out / "creatives" / "meta_feed" / "shared.png", 1080, 1080)
+    twin = out / "creatives" / "x_card" / "twin.png"
+    twin.parent.mkdir(parents=True)
+    twin.write_bytes(shared.path.read_bytes())
     ads = [
         make_ad(campaign, out, variant=v, creative_path=shared.path, with_creative=False)
         for v in (1, 2, 3)
-    ]
+    ] + [make_ad(campaign, out, variant=4, creative_path=twin, with_creative=False)]
     summary = make_summary(ads, out)
     export_workbook(ads, summary, campaign, out)
-    thumbs = list((out / "thumbs").rglob("*"))
-    assert [t.relative_to(out).as_posix() for t in thumbs if t.is_file()] == [
-        "thumbs/creatives/meta_feed/shared.jpg"
-    ]
-    # A rerun keeps a thumbnail that is newer than its creative...
-    made = thumbs[-1].stat().st_mtime_ns
+    # One thumbnail for four rows: three point at one file, the fourth at a copy of it.
+    (thumb,) = (out / "thumbs").iterdir()
+    assert thumb == thumbs.path_for(out, thumbs.digest(shared.path.read_bytes()))
+    # A rerun keeps it...
+    made = thumb.stat().st_mtime_ns
     export_workbook(ads, summary, campaign, out)
-    assert (out / "thumbs/creatives/meta_feed/shared.jpg").stat().st_mtime_ns == made
-    # ...and remakes it when the creative changed.
+    assert thumb.stat().st_mtime_ns == made
+    # ...and a creative whose content changed gets its own.
     write_creative(shared.path, 1080, 1080, color="#000000")
-    later = made / 1e9 + 5  # explicit: file systems differ in mtime resolution
-    os.utime(shared.path, (later, later))
     export_workbook(ads, summary, campaign, out)
-    with Image.open(out / "thumbs/creatives/meta_feed/shared.jpg") as im:
+    changed = thumbs.path_for(out, thumbs.digest(shared.path.read_bytes()))
+    with Image.open(changed) as im:
         assert im.getpixel((10, 10)) == (0, 0, 0)
+
+
+def test_the_thumbnail_compose_made_is_used_without_decoding_the_creative(
+    tmp_path: Path,
+) -> None:
+    campaign = make_campaign(tmp_path)
+    out = tmp_path / "out"
+    made = write_creative(out / "creatives" / "meta_feed" / "made.png", 1080, 1080)
+    thumb = out / "thumbs" / "from-compose.jpg"
+    thumb.parent.mkdir(parents=True)
+    Image.new("RGB", (96, 96), "#00FF00").save(thumb)
+    ad = make_ad(campaign, out, creative_path=made.path, with_creative=False)
+    ad = replace(ad, creative=replace(made, thumb=thumb))
+    ws, _ = variants(export_workbook([ad], make_summary([ad], out), campaign, out))
+    (image,) = ws._images
+    assert Image.open(io.BytesIO(image._data())).getpixel((5, 5))[1] > 250  # the green one
+    assert list((out / "thumbs").iterdir()) == [thumb]
 
 
 def test_a_creative_outside_the_out_folder_keeps_its_thumbnail_inside(tmp_path: Path) -> None:
@@ -285,7 +307,7 @@ def test_transparent_and_broken_creatives(tmp_path: Path) -> None:
     # The broken file costs its thumbnail only; its row and path are still there.
     assert len(ws._images) == 1
     assert rows[1]["image"] == "creatives/meta_feed/broken.jpg"
-    with Image.open(out / "thumbs/creatives/meta_feed/clear.jpg") as im:
+    with Image.open(thumbs.path_for(out, thumbs.digest(clear.read_bytes()))) as im:
         assert im.getpixel((5, 5)) == (255, 255, 255)  # on white, not black
 
 
@@ -455,7 +477,8 @@ def test_ten_thousand_rows(tmp_path: Path) -> None:
     out = tmp_path / "out"
     template = make_ad(campaign, out, with_creative=False)
     files = [
-        write_creative(out / "creatives" / "meta_feed" / f"c{i}.jpg", 1080, 1080) for i in range(20)
+        write_creative(out / "creatives" / "meta_feed" / f"c{i}.jpg", 1080, 1080, f"#{i:02X}3A93")
+        for i in range(20)
     ]
     ads: list[Ad] = [
         replace(

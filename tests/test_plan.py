@@ -1,8 +1,17 @@
+from itertools import combinations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from adloom.aspects import master_size, nearest_aspect
+from adloom.aspects import (
+    CROP_BOUND,
+    choose_families,
+    draft_size,
+    kept,
+    master_size,
+    nearest_aspect,
+    parse_ratio,
+)
 from adloom.errors import BriefError, ModelAccessError
 from adloom.model import Brief
 from adloom.registry import load_registry
@@ -20,9 +29,10 @@ def test_copy_shared_by_placements_with_equal_limits() -> None:
     assert len(plan.ads) == 1 * 1 * 2 * 3 * 4
     # Meta placements share limits; display has its own: 2 formats x 2 langs x 3 variants.
     assert len(plan.copy_jobs) == 12
-    # Images per concept and aspect family, not per language or placement.
-    assert {j.aspect for j in plan.image_jobs} == {"1:1", "4:5", "9:16", "5:4"}
-    assert len(plan.image_jobs) == 3 * 4
+    # Images per concept and aspect family, not per language or placement: the fewest
+    # families within the crop bound (4:5 and 300x250 share the square master).
+    assert {j.aspect for j in plan.image_jobs} == {"1:1", "9:16"}
+    assert len(plan.image_jobs) == 3 * 2
 
 
 def test_names_and_utm() -> None:
@@ -58,6 +68,58 @@ def test_aspect_helpers() -> None:
     w, h = master_size("9:16")
     assert (w, h) == (576, 1024)
     assert w % 16 == 0
+
+
+SIX = ("meta_feed", "meta_story", "linkedin_single", "display_300x250", "display_728x90", "x_card")
+
+
+@pytest.mark.parametrize("image_model", ["stability.stable-image-core-v1:1", "draft-image"])
+def test_the_fewest_aspect_families_within_the_crop_bound(image_model: str) -> None:
+    registry = load_registry()
+    supported = registry.get(image_model).aspect_ratios
+    provider = "draft" if image_model == "draft-image" else "bedrock"
+    plan = make_plan(make_campaign(placements=SIX, image_model=image_model), registry, provider)
+    chosen = {j.aspect for j in plan.image_jobs}
+    aspects = {a.placement.aspect for a in plan.ads}
+    for spec in plan.ads:
+        assert spec.image_job is not None
+        best = max(kept(parse_ratio(r), spec.placement.aspect) for r in supported)
+        share = kept(parse_ratio(spec.image_job.aspect), spec.placement.aspect)
+        assert share >= CROP_BOUND * best - 1e-9, spec.placement.id
+    # No smaller set of the model's ratios keeps every placement within the bound.
+    for smaller in combinations(supported, len(chosen) - 1):
+        assert any(
+            kept(parse_ratio(nearest_aspect(a, smaller)), a)
+            < CROP_BOUND * max(kept(parse_ratio(r), a) for r in supported) - 1e-9
+            for a in aspects
+        )
+    assert len(chosen) == 3  # the draft model: five a concept before (nearest of all ratios)
+
+
+def test_paid_masters_keep_the_family_size_and_draft_ones_shrink_to_their_placements() -> None:
+    registry = load_registry()
+    banners = ("display_728x90", "display_970x250")
+    bedrock = make_plan(make_campaign(placements=banners), registry, "bedrock")
+    draft = make_plan(make_campaign(placements=banners), registry, "draft")
+    (family,) = {j.aspect for j in bedrock.image_jobs}
+    # A paid master is asked for as before: its request (and journal key) depends on
+    # the family alone, so an old out folder's masters are found where it is unchanged.
+    assert {(j.width, j.height) for j in bedrock.image_jobs} == {master_size(family)}
+    (size,) = {(j.width, j.height) for j in draft.image_jobs}
+    assert size == draft_size(family, [(728, 90), (970, 250)])
+    assert size[0] < master_size(family)[0]
+    # ...and still covers each placement at its own size (no enlarging in compose).
+    ratio = parse_ratio(family)
+    for w, h in ((728, 90), (970, 250)):
+        assert (size[0] >= w) if w / h >= ratio else (size[1] >= h)
+    assert draft_size("1:1", [(1080, 1080)]) == master_size("1:1")  # never above it
+
+
+def test_families_for_titan_are_those_of_before_for_the_default_placements() -> None:
+    supported = load_registry().get("amazon.titan-image-generator-v2:0").aspect_ratios
+    aspects = [1080 / 1080, 1080 / 1920, 1200 / 628, 300 / 250, 728 / 90]
+    nearest_of_all = {nearest_aspect(a, supported) for a in aspects}
+    assert set(choose_families(aspects, supported)) == nearest_of_all
 
 
 def test_draft_ignores_bedrock_models_but_bedrock_checks_them() -> None:

@@ -8,9 +8,16 @@ size or ratio a model accepts, the composition it is asked for).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from functools import cache
+from itertools import combinations
 
 MASTER_LONG_SIDE = 1024
+# The crop bound for sharing a master: a placement composed from a family keeps at least
+# this share of what the nearest supported ratio would keep of its master (a cover crop
+# keeps min(a/b, b/a) of a master of ratio a for a placement of ratio b). Fewer families
+# are fewer masters: fewer image calls and less to draw, store and decode.
+CROP_BOUND = 0.8
 
 
 def parse_ratio(ratio: str) -> float:
@@ -21,6 +28,53 @@ def parse_ratio(ratio: str) -> float:
 def nearest_aspect(aspect: float, families: Sequence[str]) -> str:
     """The family whose ratio is closest on a log scale (so 2:1 and 1:2 are equally far)."""
     return min(families, key=lambda r: abs(math.log(parse_ratio(r)) - math.log(aspect)))
+
+
+def kept(master: float, placement: float) -> float:
+    """The share of a master of aspect ``master`` a cover crop to ``placement`` keeps."""
+    return min(master / placement, placement / master)
+
+
+def choose_families(aspects: Iterable[float], supported: Sequence[str]) -> tuple[str, ...]:
+    """The fewest of the ``supported`` ratios that keep every placement aspect within
+    ``CROP_BOUND`` (among equally few, the set keeping the most); each placement then
+    takes the nearest chosen family (``nearest_aspect``)."""
+    return _choose(tuple(sorted(set(aspects))), tuple(supported))
+
+
+@cache
+def _choose(aspects: tuple[float, ...], supported: tuple[str, ...]) -> tuple[str, ...]:
+    ratios = {r: parse_ratio(r) for r in supported}
+    best = {a: max(kept(ratios[r], a) for r in supported) for a in aspects}
+
+    def keeps(chosen: tuple[str, ...]) -> float | None:
+        total = 0.0
+        for a in aspects:
+            share = kept(ratios[nearest_aspect(a, chosen)], a)
+            if share < CROP_BOUND * best[a] - 1e-9:
+                return None
+            total += share
+        return total
+
+    for size in range(1, len(supported) + 1):
+        fits = [(k, c) for c in combinations(supported, size) if (k := keeps(c)) is not None]
+        if fits:
+            return max(fits, key=lambda fit: fit[0])[1]
+    return tuple(supported)  # unreachable: all of them keep every aspect at its best
+
+
+def draft_size(ratio: str, placements: Iterable[tuple[int, int]]) -> tuple[int, int]:
+    """A draft master's size: what its placements need (each covered at its own size),
+    never more than ``master_size``. Drawn, not bought: a smaller one costs less to
+    draw, keep and compose from."""
+    r = parse_ratio(ratio)
+    width = 16
+    for pw, ph in placements:
+        width = max(width, pw if pw / ph >= r else math.ceil(ph * r))
+    full_w, full_h = master_size(ratio)
+    if width >= full_w:
+        return full_w, full_h
+    return width, max(16, math.ceil(width / r))
 
 
 def master_size(ratio: str) -> tuple[int, int]:

@@ -19,18 +19,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from adloom import __version__, values
+from adloom import values
 from adloom.console import Env
-from adloom.engine.core import DEFAULT_CONCURRENCY
 from adloom.errors import AdloomError, BriefError, ExitCode, InputError, Interrupted
 from adloom.lifeline import interrupted_exit, sigterm_stops
-from adloom.model import Campaign
-from adloom.providers import make_provider, plugin_models
-from adloom.providers.base import Kind
-from adloom.registry import Registry, load_registry
-from adloom.run.runsettings import overrides
+from adloom.values import DEFAULT_CONCURRENCY, overrides
 
+# Each command imports what it uses when it runs: the engine, the registry (pydantic),
+# boto3 and the package metadata are not loaded for `--version` or `validate`
+# (benchmarks/README.md, "Start-up").
 if TYPE_CHECKING:
+    from adloom.model import Campaign
+    from adloom.providers.base import Kind
+    from adloom.registry import Registry
     from adloom.run.review import Reviewed
     from adloom.run.runsettings import Settled
 
@@ -150,6 +151,9 @@ def _read(env: Env, brief: Path, settings: Mapping[str, str]) -> Campaign:
 
 
 def _registry(models: Sequence[Path] | None) -> Registry:
+    from adloom.providers import plugin_models
+    from adloom.registry import load_registry
+
     return load_registry(models or (), plugin_files=plugin_models())
 
 
@@ -177,6 +181,8 @@ def _go(env: Env, settled: Settled, as_json: bool, review: Reviewed | None = Non
 def _print_version(ctx: typer.Context, value: bool) -> None:
     # Eager, so `adloom --version` needs no command (a plain option would ask for one).
     if value:
+        from adloom import __version__
+
         _env(ctx).out(f"adloom {__version__}")
         raise typer.Exit()
 
@@ -253,6 +259,7 @@ def plan(
     as_json: JsonOpt = False,
 ) -> None:
     """The variant matrix, the requests it takes and what it would cost; no model calls."""
+    from adloom.providers import make_provider
     from adloom.run.generate import estimate
     from adloom.run.plan import make_plan
     from adloom.run.report import plan_report, print_plan

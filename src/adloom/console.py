@@ -12,11 +12,14 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO, Any
+from functools import cache
+from typing import IO, TYPE_CHECKING, Any
 
-from rich.console import Console, RenderableType
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.text import Text
+# rich is imported where it draws: `adloom --version` and a valid `adloom validate`
+# print without it (see benchmarks/README.md, "Start-up").
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
 
 
 @dataclass
@@ -46,6 +49,9 @@ class Env:
         self.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
 
     def err(self, text: str, *, style: str | None = None) -> None:
+        if not self.stderr.isatty():  # no colours to draw: what rich would print, as is
+            print(text, file=self.stderr)
+            return
         self.err_console.print(text, style=style, markup=False)
 
     def warn(self, text: str) -> None:
@@ -56,7 +62,10 @@ class Env:
         if not self.progress_enabled:
             yield Tracker(None, self.err)
             return
-        bar = _Progress(
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+
+        bar = _progress_class()(
             TextColumn("{task.description:<8}"),
             BarColumn(),
             MofNCompleteColumn(),
@@ -71,27 +80,36 @@ class Env:
 
 
 def _console(file: IO[str]) -> Console:
+    from rich.console import Console
+
     # Piped or captured output keeps whole model ids rather than wrapping at 80 columns.
     width = None if file.isatty() else 200
     return Console(file=file, highlight=False, soft_wrap=True, width=width)
 
 
-class _Progress(Progress):
-    """Progress bars with a status line under them, read at every refresh."""
+@cache
+def _progress_class() -> type[Progress]:
+    """rich's Progress with a status line under the bars, read at every refresh."""
+    from rich.console import RenderableType
+    from rich.progress import Progress
+    from rich.text import Text
 
-    status: Callable[[], str] = staticmethod(lambda: "")
+    class StatusProgress(Progress):
+        status: Callable[[], str] = staticmethod(lambda: "")
 
-    def get_renderables(self) -> Iterable[RenderableType]:
-        yield self.make_tasks_table(self.tasks)
-        line = self.status()
-        if line:
-            yield Text(line, style="dim", overflow="ellipsis", no_wrap=True)
+        def get_renderables(self) -> Iterable[RenderableType]:
+            yield self.make_tasks_table(self.tasks)
+            line = self.status()
+            if line:
+                yield Text(line, style="dim", overflow="ellipsis", no_wrap=True)
+
+    return StatusProgress
 
 
 class Tracker:
     """Named progress counters and a status line; a no-op when progress is not shown."""
 
-    def __init__(self, bar: _Progress | None, err: Callable[[str], None]) -> None:
+    def __init__(self, bar: Progress | None, err: Callable[[str], None]) -> None:
         self._bar = bar
         self._err = err
         self._tasks: dict[str, Any] = {}
@@ -107,7 +125,7 @@ class Tracker:
     def watch(self, status: Callable[[], str]) -> None:
         """Show ``status()`` under the bars (requests in flight, pace, cost)."""
         if self._bar is not None:
-            self._bar.status = status
+            self._bar.status = status  # type: ignore[attr-defined]  # a _progress_class()
 
     def note(self, message: str) -> None:
         """A message for the user, printed above the bars when they are shown."""

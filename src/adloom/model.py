@@ -423,6 +423,9 @@ class Creative:
     bytes: int
     issues: tuple[str, ...] = ()
     checks: CreativeChecks | None = None
+    # The workbook's thumbnail, made by compose from the same pixels (adloom.thumbs);
+    # None when not made with it (a creative from the journal or a review round).
+    thumb: Path | None = None
 
 
 Change = Literal["", "regenerated", "edited", "retried"]

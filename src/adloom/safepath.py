@@ -19,6 +19,7 @@ import contextlib
 import errno
 import os
 import re
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -175,6 +176,20 @@ def write_with(out: Path, path: Path, write: Callable[[Path], object]) -> Path:
 
 def write_bytes(out: Path, path: Path, data: bytes) -> Path:
     return write_with(out, path, lambda tmp: tmp.write_bytes(data))
+
+
+def link(out: Path, source: Path, path: Path) -> Path:
+    """``path`` made the same file as ``source`` (both in ``out``): a hard link, or a
+    copy where the file system has none; in place of what was there, atomically."""
+    inside(out, source)
+
+    def same(tmp: Path) -> None:
+        try:
+            os.link(source, tmp)
+        except OSError:  # no hard links here (some network and FAT file systems)
+            shutil.copyfile(source, tmp)
+
+    return write_with(out, path, same)
 
 
 def remove(out: Path, path: Path) -> None:

@@ -10,10 +10,15 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from adloom.errors import InputError
+
+# Requests in flight per model unless --concurrency says; here, not in the engine, so the
+# CLI can show it in --help without loading the engine.
+DEFAULT_CONCURRENCY = 16
 
 MAX_DIGITS = 32  # characters of a number as written; more is never a real setting
 # AWS region names: us-east-1, eu-central-2, us-gov-west-1, us-iso-east-1, us-isob-east-1.
@@ -106,3 +111,14 @@ def folder(path: Path | None, where: str) -> None:
     if path is not None and not path.is_dir():
         state = "is not a folder" if path.exists() else "does not exist"
         raise InputError(f'{where} "{path}": {state} — give an existing folder')
+
+
+def overrides(pairs: Sequence[str] | None) -> dict[str, str]:
+    """``--set key=value`` options as settings."""
+    out = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f'--set "{pair}": expected key=value, e.g. --set variants=2')
+        out[key.strip()] = value.strip()
+    return out

@@ -33,7 +33,6 @@ from adloom.model import (
     Settings,
 )
 from adloom.naming import NAME_FIELDS, slugify
-from adloom.registry import TIERS
 from adloom.values import BUDGET_USD, KEEP, MAX_DIGITS, parse
 
 DEFAULT_PLACEMENTS = (
@@ -294,6 +293,9 @@ class _Reader(TableRules):
         return provider
 
     def _tier(self, text: str, where: str) -> str:
+        # Only for a brief naming a tier: the registry loads pydantic, slow to import.
+        from adloom.registry import TIERS
+
         tier = text.lower()
         if tier and tier not in TIERS:
             self.error(

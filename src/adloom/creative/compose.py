@@ -12,8 +12,11 @@ Steps, so tests can check each without the others:
 
 from __future__ import annotations
 
+import hashlib
 import io
 import math
+from collections.abc import Hashable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -67,6 +70,8 @@ _JPEG_LADDER: tuple[tuple[int, str], ...] = (
 # Art with at most this many distinct colours (no photo behind it) is "flat": PNG keeps
 # its text sharp and is usually smaller than JPEG.
 _FLAT_COLORS = 4096
+# zlib levels tried in order for flat art: the cheap one, then the smallest, before JPEG.
+_PNG_LEVELS = (6, 9)
 
 
 # ---------------------------------------------------------------- painting
@@ -186,23 +191,23 @@ def _logo(path: Path, mtime_ns: int) -> Image.Image:
 
 
 def _encode(image: Image.Image, cap_bytes: int) -> tuple[bytes, str, str | None]:
-    """(file bytes, extension, issue): PNG for flat art under the cap, else stepped JPEG."""
+    """(file bytes, extension, issue): PNG for flat art under the cap, else stepped JPEG.
+
+    Settings by measurement (benchmarks/bench_encoders.py, benchmarks/README.md): zlib
+    level 6 costs a fraction of level 9 for files a few percent larger, so 9 is tried
+    only when 6 misses the cap; baseline optimized JPEG costs half of progressive for
+    files about 2% larger, and decodes faster.
+    """
     if image.getcolors(_FLAT_COLORS) is not None:
-        buffer = io.BytesIO()
-        image.save(buffer, "PNG", optimize=False, compress_level=9)
-        if buffer.tell() <= cap_bytes:
-            return buffer.getvalue(), ".png", None
+        for level in _PNG_LEVELS:
+            buffer = io.BytesIO()
+            image.save(buffer, "PNG", optimize=False, compress_level=level)
+            if buffer.tell() <= cap_bytes:
+                return buffer.getvalue(), ".png", None
     data = b""
     for quality, subsampling in _JPEG_LADDER:
         buffer = io.BytesIO()
-        image.save(
-            buffer,
-            "JPEG",
-            quality=quality,
-            subsampling=subsampling,
-            optimize=True,
-            progressive=True,
-        )
+        image.save(buffer, "JPEG", quality=quality, subsampling=subsampling, optimize=True)
         data = buffer.getvalue()
         if len(data) <= cap_bytes:
             return data, ".jpg", None
@@ -229,11 +234,39 @@ def _write(out: Path, stem: Path, data: bytes, ext: str) -> Path:
     # not with_suffix: names may contain dots; written then renamed, so a killed run
     # never leaves a half-written ad behind
     path = safepath.write_bytes(out, stem.parent / (stem.name + ext), data)
-    # A rerun may switch PNG <-> JPEG; the other file would be a stale duplicate.
+    _remove_other(out, stem, ext)
+    return path
+
+
+def _remove_other(out: Path, stem: Path, ext: str) -> None:
+    """A rerun may switch PNG <-> JPEG; the other file would be a stale duplicate."""
     for other in (".png", ".jpg"):
         if other != ext:
             safepath.remove(out, stem.parent / (stem.name + other))
-    return path
+
+
+@dataclass(frozen=True)
+class Composed:
+    """A composed ad, and what another placement of the same pixels needs to share it."""
+
+    creative: Creative
+    layout: Layout  # as drawn (after the checks' repairs)
+    measured: tuple[checks.Measured, ...]
+    crop: tuple[int, int, int, int] | None
+    logo_issues: tuple[str, ...]
+    encode_issue: str | None  # over the cap even at the lowest quality; None: within it
+    # The pixels written (for the workbook's thumbnail, made from them: delivery.thumbs)
+    # and the SHA-256 of the file's bytes; None once the thumbnail is made.
+    canvas: Image.Image | None
+    content: str
+
+
+def twin_key(copy: AdCopy, placement: Placement, draft: bool) -> Hashable:
+    """Equal for two ads of one master whose files are byte for byte the same: the same
+    copy, the same placement shape (the layout, crop and checks depend on nothing else
+    of it but its name) and the same size cap."""
+    shape = (placement.width, placement.height, placement.safe_top, placement.safe_bottom)
+    return (copy, draft, shape, placement.max_kb, checks.min_text_px(placement))
 
 
 def compose(
@@ -252,7 +285,20 @@ def compose(
     ``master`` is an image file, an already opened image (cheaper when one master serves
     many placements; it is not modified), or None for a flat brand-colour background.
     """
-    issues: list[str] = []
+    return composed(master, copy, brand, placement, out_stem, draft=draft, out=out).creative
+
+
+def composed(
+    master: Path | Image.Image | None,
+    copy: AdCopy,
+    brand: BrandKit,
+    placement: Placement,
+    out_stem: Path,
+    *,
+    draft: bool,
+    out: Path | None = None,
+) -> Composed:
+    """``compose``, keeping what ``compose_twin`` needs."""
     primary = parse_color(brand.primary_color)
     size = (placement.width, placement.height)
     crop = None
@@ -263,28 +309,57 @@ def compose(
         canvas, box = _cover(image, *size, primary)
         crop = (round(box[0]), round(box[1]), round(box[2]), round(box[3]))
 
-    logo = None
-    if brand.logo is not None:
-        try:
-            logo = _logo(brand.logo, _mtime(brand.logo))
-        except (OSError, ValueError) as exc:
-            issues.append(f"logo {brand.logo} cannot be read ({exc}); ad made without it")
-
+    logo, logo_issues = _brand_logo(brand)
     layout = plan_layout(copy, brand, placement, logo_size=logo.size if logo else None, draft=draft)
-    issues.extend(layout.issues)
     _paint_under(canvas, layout, logo)
-    layout, measured = checks.legible(canvas, layout, brand, placement)
-    _paint_texts(canvas, layout)
-    found, problems = measures.report(layout, placement, measured, crop)
-    issues.extend(problems)
+    drawn, measured = checks.legible(canvas, layout, brand, placement)
+    _paint_texts(canvas, drawn)
+    found, problems = measures.report(drawn, placement, measured, crop)
 
-    data, ext, issue = _encode(canvas, placement.max_kb * 1024)
-    if issue:
-        issues.append(f"{issue} of {placement.id}")
+    data, ext, encode_issue = _encode(canvas, placement.max_kb * 1024)
+    issues = [*logo_issues, *layout.issues, *problems]
+    if encode_issue:
+        issues.append(f"{encode_issue} of {placement.id}")
     path = _write(out or out_stem.parent, out_stem, data, ext)
-    with Image.open(path) as written:
-        width, height = written.size
-    return Creative(path, width, height, path.stat().st_size, tuple(issues), found)
+    creative = Creative(path, *canvas.size, len(data), tuple(issues), found)
+    content = hashlib.sha256(data).hexdigest()
+    return Composed(creative, drawn, measured, crop, logo_issues, encode_issue, canvas, content)
+
+
+def compose_twin(
+    first: Composed,
+    copy: AdCopy,
+    brand: BrandKit,
+    placement: Placement,
+    out_stem: Path,
+    *,
+    draft: bool,
+    out: Path,
+) -> Creative:
+    """The ad ``placement`` would get when ``first`` (of the same master) has the same
+    ``twin_key``: its file is ``first``'s, linked under its own name (nothing composed
+    or encoded again); its issues and checks are its own, naming its placement."""
+    logo, _ = _brand_logo(brand)
+    layout = plan_layout(copy, brand, placement, logo_size=logo.size if logo else None, draft=draft)
+    found, problems = measures.report(first.layout, placement, first.measured, first.crop)
+    issues = [*first.logo_issues, *layout.issues, *problems]
+    if first.encode_issue:
+        issues.append(f"{first.encode_issue} of {placement.id}")
+    source = first.creative.path
+    path = out_stem.parent / (out_stem.name + source.suffix)
+    safepath.link(out, source, path)
+    _remove_other(out, out_stem, source.suffix)
+    c = first.creative
+    return Creative(path, c.width, c.height, c.bytes, tuple(issues), found, c.thumb)
+
+
+def _brand_logo(brand: BrandKit) -> tuple[Image.Image | None, tuple[str, ...]]:
+    if brand.logo is None:
+        return None, ()
+    try:
+        return _logo(brand.logo, _mtime(brand.logo)), ()
+    except (OSError, ValueError) as exc:
+        return None, (f"logo {brand.logo} cannot be read ({exc}); ad made without it",)
 
 
 def _mtime(path: Path) -> int:

@@ -19,10 +19,12 @@ brief is never taken for a formula.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
+from copy import copy
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import cast
+from weakref import WeakKeyDictionary
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell, WriteOnlyCell
@@ -31,14 +33,15 @@ from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, OneCellAnchor
 from openpyxl.drawing.xdr import XDRPositiveSize2D
 from openpyxl.formatting.rule import Rule
 from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
-from PIL import Image
 
 from adloom import __version__, safepath
 from adloom.copy import rsa
+from adloom.delivery import thumbs
 from adloom.delivery.cells import set_text_cell
 from adloom.delivery.present import (
     models_used,
@@ -65,7 +68,6 @@ from adloom.delivery.workbook import (
     SEARCH_SLOTS,
     SUMMARY_SHEET,
     THUMB_PAD_PX,
-    THUMB_PX,
     VARIANTS_SHEET,
     WORKBOOK_FILE,
     Value,
@@ -75,16 +77,10 @@ from adloom.delivery.workbook import (
     in_order,
     reasons_cell,
 )
-from adloom.errors import MachineError
 from adloom.model import Ad, Campaign, Creative, RunSummary
-from adloom.outdir import Deliverable
-
-THUMBS_DIR = "thumbs"
-# One small JPEG per creative, at the creative's path under thumbs/ (``_Thumbs``).
-THUMBS = Deliverable("workbook thumbnails", (f"{THUMBS_DIR}/**.jpg",))
 
 # Rows are made tall enough for the thumbnail's box plus a margin.
-ROW_HEIGHT_PT = (THUMB_PX + 2 * THUMB_PAD_PX) * 0.75  # Excel row heights are in points
+ROW_HEIGHT_PT = (thumbs.THUMB_PX + 2 * THUMB_PAD_PX) * 0.75  # Excel row heights are in points
 EMU_PER_PX = 9525  # drawing offsets are in EMU: 914,400 per inch, 96 px per inch
 
 
@@ -210,15 +206,36 @@ def _more_check_columns(ads: Sequence[Ad]) -> list[str]:
     return list(dict.fromkeys(c for a in ads for c in _check_cells(a) if c not in COLUMN_NAMES))
 
 
-def _cell(ws: Worksheet, value: str | int | float, alignment: Alignment) -> Cell:
+def _cell(
+    ws: Worksheet, value: str | int | float, alignment: Alignment, font: Font | None = None
+) -> Cell:
     cell = WriteOnlyCell(ws)
+    # First: set_text_cell may add to it. (_style: openpyxl's StyleArray, not in its stubs.)
+    cell._style = copy(_style(ws, alignment, font))  # type: ignore[attr-defined]
     if isinstance(value, str):
         if value:  # an empty cell stays truly empty (None), only styled
             set_text_cell(cell, value)
     else:
         cell.value = value
-    cell.alignment = alignment
     return cell
+
+
+# A style's place in its workbook, found once: assigning a style object to a cell makes
+# openpyxl hash it, and everything in it, to find that place (a quarter of the export's
+# time before). Keyed by workbook (weakly) and by the module's own style constants.
+_STYLES: WeakKeyDictionary[Workbook, dict[tuple[int, int], StyleArray]] = WeakKeyDictionary()
+
+
+def _style(ws: Worksheet, alignment: Alignment, font: Font | None) -> StyleArray:
+    known = _STYLES.setdefault(cast(Workbook, ws.parent), {})
+    key = (id(alignment), id(font))
+    if key not in known:
+        cell = WriteOnlyCell(ws)
+        cell.alignment = alignment
+        if font is not None:
+            cell.font = font
+        known[key] = cell._style  # type: ignore[attr-defined]
+    return known[key]
 
 
 def _write_variants(
@@ -243,10 +260,11 @@ def _write_variants(
         # Row heights, like widths, must be known before the row is streamed.
         ws.row_dimensions[row].height = ROW_HEIGHT_PT
         cells = [
-            _cell(ws, value, align)
-            for value, align in zip(_row_values(ad, campaign, out, more), alignments, strict=True)
+            _cell(ws, value, align, _STATUS_FONTS[ad.status] if i == STATUS_INDEX else None)
+            for i, (value, align) in enumerate(
+                zip(_row_values(ad, campaign, out, more), alignments, strict=True)
+            )
         ]
-        cells[STATUS_INDEX].font = _STATUS_FONTS[ad.status]
         ws.append(cells)
         thumb = thumbnails.get(ad.creative) if ad.creative else None
         if thumb:
@@ -311,53 +329,19 @@ def _anchored(thumb: Path, col: int, row: int) -> SheetImage:
 
 
 class _Thumbnails:
-    """One small JPEG per creative file under ``out/thumbs/``, made once and reused.
-
-    A thumbnail newer than its creative is kept from an earlier export, so a rerun
-    only pays for creatives that changed.
-    """
+    """The thumbnail of each creative: the one compose made with it, else the one its
+    content already has (``delivery.thumbs``), else one made now."""
 
     def __init__(self, out: Path) -> None:
         self.out = out
-        self.made: dict[Path, Path | None] = {}
+        self.found: dict[Path, Path | None] = {}
 
     def get(self, creative: Creative) -> Path | None:
-        if creative.path not in self.made:
-            self.made[creative.path] = self._make(creative.path)
-        return self.made[creative.path]
-
-    def _target(self, source: Path) -> Path:
-        rel = relative_link(source, self.out)
-        if rel.startswith("../"):  # a creative outside the out folder: a stable unique name
-            rel = hashlib.sha256(str(source.resolve()).encode()).hexdigest()[:20]
-        return (self.out / THUMBS_DIR / rel).with_suffix(".jpg")
-
-    def _make(self, source: Path) -> Path | None:
-        target = self._target(source)
-        try:
-            if target.exists() and target.stat().st_mtime >= source.stat().st_mtime:
-                return target
-            with Image.open(source) as img:
-                # JPEG decodes straight at 1/2..1/8 scale: far cheaper than full size.
-                img.draft("RGB", (THUMB_PX, THUMB_PX))
-                img.thumbnail((THUMB_PX, THUMB_PX))
-                flat = _on_white(img)
-            safepath.write_with(self.out, target, lambda tmp: flat.save(tmp, "JPEG", quality=80))
-        except (OSError, MachineError):
-            # A missing or unreadable creative costs its thumbnail, not the export;
-            # the image column and the preview still point at it.
-            return None
-        return target
-
-
-def _on_white(img: Image.Image) -> Image.Image:
-    """JPEG has no alpha: composite transparent creatives onto white, as a page shows them."""
-    if img.mode in ("RGBA", "LA", "P", "PA"):
-        rgba = img.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, "white")
-        flat.paste(rgba, mask=rgba.getchannel("A"))
-        return flat
-    return img.convert("RGB")
+        if creative.thumb is not None and creative.thumb.is_file():
+            return creative.thumb
+        if creative.path not in self.found:
+            self.found[creative.path] = thumbs.of_file(self.out, creative.path)
+        return self.found[creative.path]
 
 
 # ---------------------------------------------------------------- Search ads
@@ -384,8 +368,11 @@ def _write_search_ads(ws: Worksheet, ads: Sequence[Ad]) -> None:
             "pins": rsa.pins_text(search) if search else "",
         }
         values = in_order(fields, SEARCH_COLUMN_NAMES)
-        cells = [_cell(ws, v, a) for v, a in zip(values, alignments, strict=True)]
-        cells[SEARCH_STATUS_INDEX].font = _STATUS_FONTS[ad.status]
+        status = _STATUS_FONTS[ad.status]
+        cells = [
+            _cell(ws, v, a, status if i == SEARCH_STATUS_INDEX else None)
+            for i, (v, a) in enumerate(zip(values, alignments, strict=True))
+        ]
         ws.append(cells)
     ws.auto_filter.ref = f"A1:{get_column_letter(len(SEARCH_COLUMNS))}{len(ads) + 1}"
 

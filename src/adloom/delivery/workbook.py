@@ -31,6 +31,7 @@ from typing import Any
 from adloom.brief.sheets import Table, header_key, read_xlsx, table, text_sheet
 from adloom.copy import rsa
 from adloom.delivery.cells import cell_text
+from adloom.delivery.thumbs import THUMB_PX
 from adloom.errors import InputError
 from adloom.model import MAX_DESCRIPTIONS, MAX_HEADLINES, Ad, Campaign, Criterion, Score
 from adloom.outdir import Deliverable
@@ -57,8 +58,7 @@ BRIEF_PATH = "Brief path"
 ROUND = "Round"
 PROVIDER = "Provider"
 
-# Thumbnails fit a square box; the thumbnail column is as wide as the box plus a margin.
-THUMB_PX = 96
+# The thumbnail column is as wide as the thumbnail's box plus a margin.
 THUMB_PAD_PX = 4
 
 

@@ -9,10 +9,11 @@ workers  Workers: daemon threads that can be abandoned on Ctrl-C
 """
 
 from adloom.engine.budget import Budget
-from adloom.engine.core import DEFAULT_CONCURRENCY, Engine, ModelPace, Outcome, Runner, Stats
+from adloom.engine.core import Engine, ModelPace, Outcome, Runner, Stats
 from adloom.engine.pacing import Clock, Pacer, ScaledClock, SystemClock
 from adloom.engine.quotas import Account, Applied, Quota, Quotas, Source
 from adloom.engine.retry import RetryPolicy
+from adloom.values import DEFAULT_CONCURRENCY
 
 __all__ = [
     "DEFAULT_CONCURRENCY",

@@ -34,10 +34,10 @@ from adloom.engine.retry import RetryPolicy
 from adloom.engine.workers import Workers
 from adloom.model import Usage
 from adloom.providers.base import Provider, Request, RequestFailed, TransientError
+from adloom.values import DEFAULT_CONCURRENCY  # the Bedrock provider sizes its pool to match
 
 OutcomeStatus = Literal["ok", "blocked", "filtered", "failed", "skipped"]
 
-DEFAULT_CONCURRENCY = 16  # per model; the Bedrock provider sizes its connection pool to match
 BUDGET_SKIPPED = "not generated: the budget would be exceeded"
 STOP_GRACE_S = 10.0  # on Ctrl-C, how long requests in flight may finish (and be kept)
 

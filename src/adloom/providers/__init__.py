@@ -26,10 +26,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from adloom.errors import InputError, ProviderError
 from adloom.providers.base import Provider
-from adloom.registry import Registry
+
+if TYPE_CHECKING:  # not imported for `adloom validate`: the registry loads pydantic
+    from adloom.registry import Registry
 
 __all__ = [
     "ENTRY_POINTS",

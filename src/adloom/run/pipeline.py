@@ -13,10 +13,10 @@ import os
 import signal
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache, partial
 from pathlib import Path
@@ -28,8 +28,17 @@ from adloom import __version__, outdir
 from adloom.console import Tracker
 from adloom.creative import checks, focal, layout, measures, typeset
 from adloom.creative import compose as compose_module
-from adloom.creative.compose import CREATIVES, AdCopy, compose, creative_stem
-from adloom.delivery.export import THUMBS, export_workbook
+from adloom.creative.compose import (
+    CREATIVES,
+    AdCopy,
+    Composed,
+    compose_twin,
+    composed,
+    creative_stem,
+    twin_key,
+)
+from adloom.delivery import thumbs
+from adloom.delivery.export import export_workbook
 from adloom.delivery.pages import PAGES
 from adloom.delivery.platforms import UPLOADS, export_platforms
 from adloom.delivery.render import PREVIEW, render_preview
@@ -70,7 +79,7 @@ DELIVERABLES: tuple[outdir.Deliverable, ...] = (
     PREVIEW,
     PAGES,
     WORKBOOKS,
-    THUMBS,
+    thumbs.THUMBS,
     UPLOADS,
     CREATIVES,
     MASTERS,
@@ -119,13 +128,37 @@ class _Placed:
 
 
 def _compose_from(master: Path, brand: BrandKit, ads: Sequence[_Placed]) -> list[Creative]:
-    """In a worker process: every ad of one master, which is decoded once for all of them."""
+    """In a worker process: every ad of one master, which is decoded once for all of them.
+    Ads whose files would be byte for byte the same (e.g. linkedin_single and x_card with
+    the same headline) are composed once; the others link that file (``compose_twin``)."""
+    made: dict[Hashable, Composed] = {}
+    creatives = []
     with Image.open(master) as image:
         image.load()
-        return [
-            compose(image, a.copy, brand, a.placement, a.stem, draft=a.draft, out=a.out)
-            for a in ads
-        ]
+        for a in ads:
+            key = twin_key(a.copy, a.placement, a.draft)
+            first = made.get(key)
+            if first is None:
+                fresh = composed(
+                    image, a.copy, brand, a.placement, a.stem, draft=a.draft, out=a.out
+                )
+                made[key] = first = _with_thumb(fresh, a.out)
+                creatives.append(first.creative)
+            else:
+                creatives.append(
+                    compose_twin(
+                        first, a.copy, brand, a.placement, a.stem, draft=a.draft, out=a.out
+                    )
+                )
+    return creatives
+
+
+def _with_thumb(made: Composed, out: Path) -> Composed:
+    """The workbook's thumbnail from the pixels in hand (not by decoding the file again);
+    the pixels are let go."""
+    assert made.canvas is not None  # noqa: S101 - a fresh composition holds its pixels
+    thumb = thumbs.write(out, made.content, made.canvas)
+    return replace(made, creative=replace(made.creative, thumb=thumb), canvas=None)
 
 
 @cache
@@ -204,10 +237,14 @@ class _Assembler:
         self.creatives: dict[str, Creative | tuple[Future[list[Creative]], int, str]] = {}
         self.by_copy: dict[CopyJob, list[AdSpec]] = defaultdict(list)
         self.by_image: dict[ImageJob, list[AdSpec]] = defaultdict(list)
+        # The ads of one master in one language: composed in one task once all their
+        # copy is in, so that identical files among them are made once (_compose_from).
+        self.by_group: dict[tuple[ImageJob, str], list[AdSpec]] = defaultdict(list)
         for spec in plan.ads:
             self.by_copy[spec.copy_job].append(spec)
             if spec.image_job is not None:
                 self.by_image[spec.image_job].append(spec)
+                self.by_group[(spec.image_job, spec.language)].append(spec)
 
     def on_copy(self, result: CopyResult) -> None:
         self.copies[result.job] = result
@@ -219,17 +256,33 @@ class _Assembler:
         self.tracker.advance("images", result.job.label)
         self._compose_ready(self.by_image[result.job])
 
-    def _compose_ready(self, specs: Sequence[AdSpec]) -> None:
+    def flush(self) -> None:
+        """Compose what waits for copy that will not come (the run ended without it)."""
+        self._compose_ready(self.plan.ads, held=False)
+
+    def _compose_ready(self, specs: Sequence[AdSpec], *, held: bool = True) -> None:
         by_master: dict[Path, list[AdSpec]] = defaultdict(list)
-        for spec in specs:
-            copy = self.copies.get(spec.copy_job)
-            image = self.images.get(spec.image_job) if spec.image_job else None
-            # A flagged ad is composed too: the reviewer fixing it sees it as it would run.
-            if spec.placement.text_only or copy is None or copy.status not in WRITTEN:
-                continue
-            if image is None or image.status != "ok" or image.path is None:
-                continue
-            by_master[image.path].append(spec)
+        groups = {(s.image_job, s.language) for s in specs if s.image_job is not None}
+        for group in groups:
+            members = self.by_group[group]
+            if held and any(m.copy_job not in self.copies for m in members):
+                continue  # its siblings' copy is still to come
+            for spec in members:
+                if spec.name not in self.creatives:
+                    self._add_ready(spec, by_master)
+        self._submit(by_master)
+
+    def _add_ready(self, spec: AdSpec, by_master: dict[Path, list[AdSpec]]) -> None:
+        copy = self.copies.get(spec.copy_job)
+        image = self.images.get(spec.image_job) if spec.image_job else None
+        # A flagged ad is composed too: the reviewer fixing it sees it as it would run.
+        if spec.placement.text_only or copy is None or copy.status not in WRITTEN:
+            return
+        if image is None or image.status != "ok" or image.path is None:
+            return
+        by_master[image.path].append(spec)
+
+    def _submit(self, by_master: Mapping[Path, Sequence[AdSpec]]) -> None:
         brand = self.plan.campaign.brand
         for master, ready in by_master.items():
             todo: list[tuple[AdSpec, _Placed, str]] = []
@@ -423,6 +476,7 @@ def _run_claimed(
                     on_copy=assembler.on_copy,
                     on_image=assembler.on_image,
                 )
+                assembler.flush()
                 ads = assembler.ads()
                 if options.judge:
                     ads = score.score_ads(

@@ -2,9 +2,10 @@
 
 Copy is written once per (brief, audience, language, variant, copy limits): all
 placements with the same limits share it. Master images are made once per (brief,
-audience, variant, aspect family), where the families are the few aspect ratios
-the image model supports that the placements need; every placement is composed
-from its nearest family, so image calls scale with concepts, not placements.
+audience, variant, aspect family), where the families are the fewest aspect ratios
+the image model supports that keep every placement within the crop bound
+(``aspects.CROP_BOUND``); every placement is composed from its nearest family, so
+image calls scale with concepts, not placements.
 """
 
 from __future__ import annotations
@@ -14,14 +15,17 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from adloom import safepath
-from adloom.aspects import master_size, nearest_aspect
+from adloom.aspects import choose_families, draft_size, master_size, nearest_aspect
 from adloom.copy import platforms
 from adloom.errors import BriefError, ModelAccessError, Problem
 from adloom.model import AdSpec, Audience, Brief, Campaign, CopyJob, ImageJob, Placement, Plan
 from adloom.naming import ad_name, with_utm
-from adloom.registry import ModelInfo, Registry
+
+if TYPE_CHECKING:  # `adloom validate` checks names without the registry (pydantic)
+    from adloom.registry import ModelInfo, Registry
 
 SEED_RANGE = 858_993_459  # the narrowest seed range of the image models (Nova Canvas)
 
@@ -86,6 +90,7 @@ def make_plan(campaign: Campaign, registry: Registry, provider: str) -> Plan:
             text_model=text.id,
             image_model=image.id,
             families=families,
+            draft=provider == "draft",
         )
     _check_names([a.name for a in m.ads], campaign)
     return Plan(
@@ -148,6 +153,7 @@ def _add_ad(
     text_model: str,
     image_model: str,
     families: Sequence[str],
+    draft: bool,
 ) -> None:
     brief, audience, language, variant = slot.brief, slot.audience, slot.language, slot.variant
     placement, placements = slot.placement, slot.placements
@@ -167,7 +173,9 @@ def _add_ad(
             campaign=s.name,
         )
     image_job = (
-        None if placement.text_only else _image_job(m, campaign, slot, image_model, families)
+        None
+        if placement.text_only
+        else _image_job(m, campaign, slot, image_model, families, draft=draft)
     )
     name = _name(campaign, slot)
     utm = {
@@ -192,15 +200,30 @@ def _add_ad(
 
 
 def _image_job(
-    m: _Matrix, campaign: Campaign, slot: _Slot, image_model: str, families: Sequence[str]
+    m: _Matrix,
+    campaign: Campaign,
+    slot: _Slot,
+    image_model: str,
+    supported: Sequence[str],
+    *,
+    draft: bool,
 ) -> ImageJob:
     """The master image ``slot`` is composed from: one per (brief, audience, variant,
-    aspect family), shared by every placement nearest that family."""
+    aspect family), shared by every placement nearest that family. The families are the
+    fewest of the model's ratios that keep each of the brief's placements within the
+    crop bound (``aspects.choose_families``). A paid master is asked for at the family's
+    full size (what it came as is the record of what was bought); a draft one is drawn
+    at the size its placements need."""
     brief, audience, variant = slot.brief, slot.audience, slot.variant
+    pictured = [p for p in slot.placements if not p.text_only]
+    families = choose_families([p.aspect for p in pictured], supported)
     aspect = nearest_aspect(slot.placement.aspect, families)
     key = (brief.id, audience.id, variant, aspect)
     if key not in m.image_jobs:
-        w, h = master_size(aspect)
+        sizes = [
+            (p.width, p.height) for p in pictured if nearest_aspect(p.aspect, families) == aspect
+        ]
+        w, h = draft_size(aspect, sizes) if draft else master_size(aspect)
         m.image_jobs[key] = ImageJob(
             brief=brief,
             audience=audience,

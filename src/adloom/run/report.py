@@ -8,6 +8,7 @@ from typing import Any
 
 from rich.table import Table
 
+from adloom.aspects import CROP_BOUND, kept, parse_ratio
 from adloom.console import Env
 from adloom.model import Plan, RunSummary
 from adloom.registry import Registry, base_id, profile_of, worst_text_cost
@@ -134,7 +135,20 @@ def plan_report(
         "global_option": global_option(est, registry, sent, tier),
         "cost_usd_max_by_mode": _mode_costs(plan, est, batch, registry, batch_model),
         "prompt_cache_tokens": est.text_cache_tokens,
+        "masters": masters_report(plan),
     }
+
+
+def masters_report(plan: Plan) -> dict[str, Any]:
+    """Which aspect family each image placement is composed from, and the share of its
+    master the crop keeps, under ``aspects.CROP_BOUND``."""
+    families: dict[str, dict[str, float]] = {}
+    for spec in plan.ads:
+        job = spec.image_job
+        if job is not None:
+            share = kept(parse_ratio(job.aspect), spec.placement.aspect)
+            families.setdefault(job.aspect, {})[spec.placement.id] = round(share, 3)
+    return {"crop_bound": CROP_BOUND, "families": families}
 
 
 def _counts_table(title: str, counts: dict[str, int]) -> Table:
@@ -195,6 +209,18 @@ def print_plan(env: Env, r: dict[str, Any]) -> None:
             f"Scoring (--score): {judge['requests']} judge request(s) to {judge['model']}, "
             f"at most ${judge['cost_usd_max']:.4f} more"
             + (" (sees each creative)." if judge.get("sees_images") else ".")
+        )
+    masters = r["masters"]
+    if masters["families"]:
+        uses = "; ".join(
+            f"{family}: " + ", ".join(f"{p} {share:.0%}" for p, share in kept_by.items())
+            for family, kept_by in masters["families"].items()
+        )
+        c.print(
+            f"Masters in {len(masters['families'])} aspect famil"
+            f"{'y' if len(masters['families']) == 1 else 'ies'}, each placement with the share "
+            f"of its master its crop keeps: {uses} (the fewest families keeping every "
+            f"placement within {masters['crop_bound']:.0%} of its best fit)."
         )
     if r["prompt_cache_tokens"]:
         c.print(

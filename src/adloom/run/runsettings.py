@@ -9,7 +9,7 @@ review round inherits them from the journal next to the reviewed workbook
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,17 +48,6 @@ INHERITED: dict[str, type | tuple[type, ...]] = {
 }
 
 
-def overrides(pairs: Sequence[str] | None) -> dict[str, str]:
-    """``--set key=value`` options as settings."""
-    out = {}
-    for pair in pairs or ():
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f'--set "{pair}": expected key=value, e.g. --set variants=2')
-        out[key.strip()] = value.strip()
-    return out
-
-
 @dataclass(frozen=True)
 class Choices:
     """What the user chose for a run; None where nothing was chosen, so that a review
@@ -83,7 +72,7 @@ class Choices:
     @classmethod
     def given(cls, params: Mapping[str, Any]) -> Choices:
         """The choices among a command's parsed parameters (typer's ``ctx.params``)."""
-        sets = overrides(params.get("set_"))
+        sets = values.overrides(params.get("set_"))
         for key in ("text_model", "image_model", "judge_model"):
             if params.get(key):
                 sets[key] = params[key]
