@@ -7,7 +7,7 @@ and 6 photo-like ones (noise under a blurred gradient: the worst case for the fo
 point's edge map and the contrast percentiles) — with a headline, CTA and disclaimer,
 on one core, as the pipeline does (one decoded master per batch). The time of the
 checks' three steps — ``focal.crop_box`` (content-aware crop), ``checks.legible``
-(contrast measured and repaired) and ``checks.report`` (safe zone, sizes, text share)
+(contrast measured and repaired) and ``measures.report`` (safe zone, sizes, text share)
 — is summed by wrapping them with a timer; compose's total is timed around each call.
 The fastest of 3 passes is kept.
 """
@@ -24,7 +24,7 @@ from typing import Any
 from PIL import Image, ImageFilter
 
 from adloom.brief.placements import builtin_placements
-from adloom.creative import checks, focal
+from adloom.creative import checks, focal, measures
 from adloom.creative.compose import AdCopy, compose
 from adloom.model import BrandKit
 from adloom.providers.draft_art import draft_master
@@ -64,8 +64,8 @@ class Timer:
 
 def one_pass(images: list[Image.Image], out: Path) -> tuple[float, float, int]:
     timer = Timer()
-    saved = focal.crop_box, checks.legible, checks.report
-    focal.crop_box, checks.legible, checks.report = (timer.wrap(f) for f in saved)
+    saved = focal.crop_box, checks.legible, measures.report
+    focal.crop_box, checks.legible, measures.report = (timer.wrap(f) for f in saved)
     total, n = 0.0, 0
     try:
         for i, image in enumerate(images):
@@ -75,7 +75,7 @@ def one_pass(images: list[Image.Image], out: Path) -> tuple[float, float, int]:
                 total += time.perf_counter() - start
                 n += 1
     finally:
-        focal.crop_box, checks.legible, checks.report = saved
+        focal.crop_box, checks.legible, measures.report = saved
     return total, timer.seconds, n
 
 

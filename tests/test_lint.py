@@ -14,10 +14,10 @@ from adloom.copy.lint import (
     CopyContext,
     Violation,
     check_copy,
-    contains_term,
     names_phrase,
     near_duplicates,
 )
+from adloom.copy.terms import contains_term
 from adloom.model import BrandKit, Brief
 from briefs import write_brief
 

@@ -4,21 +4,30 @@ from __future__ import annotations
 
 import codecs
 import csv
+import json
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from adloom.brief.placements import builtin_placements
 from adloom.copy import textlen
-from adloom.delivery.platforms import (
+from adloom.copy.lint import CopyContext, check_copy
+from adloom.copy.platforms import (
     GOOGLE_COLUMNS,
+    GOOGLE_FILE,
     META_COLUMNS,
+    META_FILE,
     META_IMAGES,
-    export_platforms,
+    MICROSOFT_COLUMNS,
+    MICROSOFT_FILE,
     meta_cta,
 )
-from adloom.model import Ad, SearchAd
+from adloom.delivery import platforms
+from adloom.model import Ad, Campaign, SearchAd
+from briefs import write_brief
 from factories import (
     JA_COPY,
     AdCopy,
@@ -29,6 +38,14 @@ from factories import (
     make_search_ad,
     make_summary,
 )
+from test_cli import run_cli
+
+
+def export_platforms(ads: Sequence[Ad], campaign: Campaign, out: Path) -> tuple[Path, Path]:
+    """Google's and Meta's files, of all the upload files written."""
+    written = platforms.export_platforms(ads, campaign, out)
+    return written[GOOGLE_FILE], written[META_FILE]
+
 
 # From the Marketing API's AdCreativeLinkDataCallToAction enum: the types adloom maps to.
 META_CTA_TYPES = {
@@ -253,3 +270,94 @@ def test_only_meta_image_ads_with_a_creative_go_to_meta(run: Run) -> None:
                        creative=None)  # fmt: skip
     _, meta = export_platforms([no_image], run.campaign, run.out)
     assert read(meta)[1] == []
+
+
+# ---------------------------------------------------------------- Microsoft Advertising
+
+
+def _on_microsoft(ad: Ad) -> Ad:
+    microsoft = builtin_placements()["microsoft_rsa"]
+    return replace(ad, spec=replace(ad.spec, placement=microsoft))
+
+
+def test_microsoft_bulk_file_reads_back_as_the_bulk_schema_says(tmp_path: Path) -> None:
+    """The Responsive Search Ad record of Microsoft's bulk file schema: header, Format
+    Version row, one record per ad with its headlines and descriptions as JSON lists
+    (pins as Headline1-3 / Description1-2); Google's file keeps only Google's ads."""
+    out = tmp_path / "out"
+    campaign = make_campaign(tmp_path, name="春のセール 2025")
+    pinned = SearchAd(
+        headlines=("エアロランナー2", "Light as air", "Runs all day"),
+        descriptions=("Up to 12% lighter.", "Free returns."),
+        path1="shoes",
+        path2="",
+        headline_pins=(1, 0, 2),
+        description_pins=(0, 1),
+    )
+    microsoft = _on_microsoft(make_search_ad(campaign, out, pinned, language="ja"))
+    google = make_search_ad(campaign, out, variant=2)
+    written = platforms.export_platforms([microsoft, google], campaign, out)
+    path = written[MICROSOFT_FILE]
+    assert path == out / "exports" / "microsoft-ads-bulk.csv"
+    header, rows = read(path)
+    assert header == list(MICROSOFT_COLUMNS)
+    version, record = rows
+    assert version["Type"] == "Format Version"
+    assert version["Name"] == "6.0"
+    assert record["Type"] == "Responsive Search Ad"
+    assert record["Status"] == "Active"
+    assert record["Id"] == record["Parent Id"] == ""
+    assert record["Campaign"] == "春のセール 2025"
+    assert record["Ad Group"] == "spring-runner_runners_ja"
+    assert record["Final Url"] == microsoft.spec.landing_url
+    assert json.loads(record["Headline"]) == [
+        {"text": "エアロランナー2", "pinnedField": "Headline1"},
+        {"text": "Light as air"},
+        {"text": "Runs all day", "pinnedField": "Headline2"},
+    ]
+    assert json.loads(record["Description"]) == [
+        {"text": "Up to 12% lighter."},
+        {"text": "Free returns.", "pinnedField": "Description1"},
+    ]
+    assert (record["Path 1"], record["Path 2"]) == ("shoes", "")
+    (google_row,) = read(written[GOOGLE_FILE])[1]
+    assert google_row["Final URL"] == google.spec.landing_url
+
+
+def test_microsoft_limits_count_double_width_as_two() -> None:
+    """Microsoft's own limits (bulk schema, Headline and Description text): 30 and 90
+    final characters, 15 and 45 double-width ones; paths 15 (7 double-width)."""
+    microsoft = builtin_placements()["microsoft_rsa"]
+    limits = microsoft.limits
+    assert (limits.headline_max, limits.body_max, limits.path_max) == (30, 90, 15)
+    assert limits.width_rule == "double_width"
+    assert (limits.headline_count, limits.description_count) == (15, 4)
+    assert microsoft.text_only
+    assert textlen.measure("エ" * 15, limits.width_rule) == 30
+    assert textlen.measure("エ" * 16, limits.width_rule) > limits.headline_max
+
+
+def test_a_microsoft_run_plans_lints_and_exports_through_the_table(tmp_path: Path) -> None:
+    """A draft run on Google's and Microsoft's search placements: utm_medium cpc, each
+    platform's ads in its own file, and a too-long headline named as Microsoft's."""
+    campaign = {"name": "Bing", "brand": "Lumen", "provider": "draft",
+                "placements": "google_rsa,microsoft_rsa"}  # fmt: skip
+    brief = {"id": "b1", "product": "Cold brew", "message": "Café-strength in 30 seconds",
+             "landing_url": "https://shop.example.com/cold-brew"}  # fmt: skip
+    path = write_brief(tmp_path / "brief.xlsx", campaign=campaign, briefs=[brief])
+    out = tmp_path / "out"
+    code, _, err = run_cli("run", path, "--out", out)
+    assert code == 0, err
+    _, google_rows = read(out / "exports" / GOOGLE_FILE)
+    _, (version, *records) = read(out / "exports" / MICROSOFT_FILE)
+    assert version["Type"] == "Format Version"
+    assert len(records) == len(google_rows) > 0
+    for record in records:
+        assert utm(record["Final Url"])["utm_source"] == ["microsoft"]
+        assert utm(record["Final Url"])["utm_medium"] == ["cpc"]
+        for asset in json.loads(record["Headline"]):
+            assert textlen.measure(asset["text"], "double_width") <= 30
+    assert all(utm(r["Final URL"])["utm_source"] == ["google"] for r in google_rows)
+    microsoft = builtin_placements()["microsoft_rsa"]
+    found = check_copy({"headline": "x" * 31}, microsoft.limits, CopyContext((microsoft,)))
+    assert "Microsoft's limit of 30" in str(found[0])

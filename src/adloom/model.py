@@ -113,6 +113,10 @@ class Audience:
 
 
 PinField = Literal["headline", "description"]
+# The most headlines and descriptions a responsive search ad takes, Google's and
+# Microsoft's alike (``copy.rsa``; the platforms' upload columns).
+MAX_HEADLINES = 15
+MAX_DESCRIPTIONS = 4
 
 
 @dataclass(frozen=True)
@@ -456,24 +460,48 @@ class ImageResult:
 # ---------------------------------------------------------------- compose / deliver
 
 
+CheckValue = float | int | str | tuple[int, ...] | tuple[str, ...] | None
+"""One number (or list of names, or box) a creative check measured: JSON as journalled."""
+Cell = str | int | float
+BadgeState = Literal["ok", "bad", "fixed", ""]
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A check's badge on the preview's card: its text, tooltip and colour."""
+
+    text: str
+    title: str
+    state: BadgeState = ""  # "" : a plain report, neither good nor bad
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What one creative check (``creative/measures/``) makes of what it measured, by
+    name: the workbook cells it fills, its badge, whether it holds the ad back."""
+
+    check: str
+    cells: Mapping[str, Cell]  # workbook column -> value
+    badge: Badge | None = None
+    holds: bool = False
+
+
 @dataclass(frozen=True)
 class CreativeChecks:
-    """What ``adloom.creative.checks`` measured on a composed image (docs/output.md, columns)."""
+    """What the checks measured on a composed image (``values``, journalled) and each
+    check's finding, in the checks' order (docs/output.md, columns)."""
 
-    contrast: float  # the worst text line's measured WCAG ratio (21 when there is no text)
-    contrast_needed: float  # what that line needs: 4.5, or 3 for large text
-    repaired: int  # text elements the measurement found unreadable and compose repaired
-    text_px: int  # the smallest text size set, px (0: no text)
-    min_text_px: int  # the placement's minimum
-    outside_safe: tuple[str, ...]  # elements outside the placement's safe zone
-    text_share: float  # glyph boxes' share of the image area, 0-1
-    crop: tuple[int, int, int, int] | None  # the part of the master used, master px
+    values: Mapping[str, CheckValue]
+    findings: tuple[Finding, ...]
 
     @property
     def holds_back(self) -> bool:
         """Text a viewer cannot read (too faint, too small, under the platform's UI)."""
-        too_small = 0 < self.text_px < self.min_text_px
-        return self.contrast < self.contrast_needed or too_small or bool(self.outside_safe)
+        return any(f.holds for f in self.findings)
+
+    def cells(self) -> dict[str, Cell]:
+        """Every check's workbook cells, by column name."""
+        return {name: value for f in self.findings for name, value in f.cells.items()}
 
 
 @dataclass(frozen=True)
@@ -648,6 +676,8 @@ class RunSummary:
     batch_jobs: tuple[BatchJobReport, ...] = ()  # --mode batch: what became of each job
     # What a provider plugin did wrong (providers.guard), each once: the run exits 3.
     provider_faults: tuple[str, ...] = ()
+    # The creative checks by name: how many creatives each held back (with creatives).
+    checks: Mapping[str, int] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
         extra: dict[str, object] = {"review": dict(self.review)} if self.review else {}
@@ -657,6 +687,8 @@ class RunSummary:
             extra["scores"] = dict(self.scores)
         if self.batch_jobs:
             extra["batch_jobs"] = [job.as_json() for job in self.batch_jobs]
+        if self.checks:
+            extra["checks"] = dict(self.checks)
         return {
             "campaign": self.campaign,
             "out": str(self.out),

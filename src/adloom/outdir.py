@@ -4,7 +4,15 @@ never over a file it did not write, and one run at a time.
 An adloom folder is recognised positively: by the marker file adloom writes into
 it (``.adloom``), or, for a folder an older version made, by an adloom journal.
 ``--force`` lets a run share a folder with other files, as long as none of them
-takes a name adloom writes (``OWNED``): those are never replaced or deleted.
+takes a name adloom writes: those are never replaced or deleted.
+
+What adloom writes is declared, not listed here: each deliverable (the workbook, the
+preview, each platform's upload files, the creatives, ...) declares the names it
+owns as a ``Deliverable`` next to its writer, and the run hands them all to
+``claimed``. While a folder is claimed, ``safepath`` refuses to write or delete a
+name no deliverable owns (``safepath.owning``), so a new file cannot go undeclared:
+the names ``--force`` protects, the marker's list and docs/safety.md's table (a test
+compares it) all come from the declarations.
 
 The lock is an ``flock`` on ``.adloom.lock`` held for the whole run; the kernel
 releases it when the process ends however it ends, so a killed run never leaves a
@@ -13,16 +21,19 @@ stale lock. The file says who holds it, for the message a second run prints.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
+import re
 import shutil
 import socket
 import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from adloom import safepath
@@ -31,26 +42,51 @@ from adloom.errors import Busy, InputError, MachineError
 MARKER = ".adloom"
 LOCK = ".adloom.lock"
 JOURNAL = "journal.sqlite"
-# Every name adloom writes at the top of an out folder (review rounds add
-# variants-round-N.xlsx; the journal keeps its -wal and -shm files beside it).
-OWNED = (
-    MARKER,
-    LOCK,
-    JOURNAL,
-    f"{JOURNAL}-wal",
-    f"{JOURNAL}-shm",
-    "index.html",
-    "variants.xlsx",
-    "creatives",
-    "masters",
-    "thumbs",
-    "exports",
-    # adloom results (docs/results.md)
-    "results.json",
-    "results.xlsx",
-    "results.html",
-    "style-guide.md",
+
+
+@dataclass(frozen=True)
+class Deliverable:
+    """One thing a run keeps in the out folder and the names it owns there.
+
+    ``names`` are patterns relative to the out folder, with ``/`` between folders:
+    ``*`` stands for any part of one name, ``**`` for any part of a path (folders
+    included). The first part of each is what ``--force`` never lets a user's file
+    take: ``preview/brief-*.html`` protects the whole ``preview`` folder.
+    """
+
+    what: str  # as docs/safety.md names it
+    names: tuple[str, ...]
+
+    def tops(self) -> tuple[str, ...]:
+        """The names (or patterns) this deliverable takes at the top of the out folder."""
+        return tuple(dict.fromkeys(name.split("/", 1)[0] for name in self.names))
+
+
+# The out folder's own files: the marker says it is adloom's, the lock who writes it.
+FOLDER = Deliverable("the out folder's marker and lock", (MARKER, LOCK))
+JOURNAL_FILES = Deliverable(
+    "the journal (SQLite keeps its -wal and -shm files beside it)",
+    (JOURNAL, f"{JOURNAL}-wal", f"{JOURNAL}-shm"),
 )
+
+
+def tops(deliverables: Iterable[Deliverable]) -> tuple[str, ...]:
+    """Every name (or pattern) the deliverables take at the top of the out folder."""
+    return tuple(dict.fromkeys(top for d in deliverables for top in d.tops()))
+
+
+def owner(deliverables: Iterable[Deliverable]) -> re.Pattern[str]:
+    """One pattern matching every path (relative to the out folder, ``/``-separated)
+    that one of ``deliverables`` owns."""
+    return re.compile("|".join(_regex(name) for d in deliverables for name in d.names))
+
+
+def _regex(pattern: str) -> str:
+    parts = re.split(r"(\*\*|\*)", pattern)
+    wild = {"**": ".*", "*": "[^/]*"}
+    return "(?:" + "".join(wild.get(part) or re.escape(part) for part in parts) + ")"
+
+
 # A folder holding only these counts as empty: the lock of a run killed before it
 # marked the folder, and what file browsers leave in every folder they open.
 _NOT_CONTENT = frozenset({LOCK, ".DS_Store", "Thumbs.db", "desktop.ini"})
@@ -74,20 +110,23 @@ os.register_at_fork(after_in_child=_forget_in_child)
 @contextmanager
 def claimed(
     out: Path,
+    deliverables: Iterable[Deliverable],
     *,
     force: bool,
     wait: bool,
     notify: Callable[[str], None],
 ) -> Iterator[None]:
-    """Hold ``out`` for one run: checked, created, marked as adloom's, and locked.
+    """Hold ``out`` for one run: checked, created, marked as adloom's, and locked;
+    while held, only the names ``deliverables`` own are written in it.
     ``notify`` hears that the run waits for another (``wait``)."""
-    _check_folder(out, force=force)
+    owned = (FOLDER, JOURNAL_FILES, *deliverables)
+    _check_folder(out, owned, force=force)
     safepath.make_dirs(out, out)
-    with _locked(out, wait=wait, notify=notify):
+    with _locked(out, wait=wait, notify=notify), safepath.owning(out, owner(owned)):
         _sweep(out)
         marker = out / MARKER
         if not marker.exists():
-            about = {"made_by": "adloom", "owns": list(OWNED)}
+            about = {"made_by": "adloom", "owns": list(tops(owned))}
             safepath.write_bytes(out, marker, json.dumps(about, indent=1).encode())
         yield
 
@@ -100,7 +139,7 @@ def _sweep(out: Path) -> None:
             safepath.remove(out, path)
 
 
-def _check_folder(out: Path, *, force: bool) -> None:
+def _check_folder(out: Path, owned: Iterable[Deliverable], *, force: bool) -> None:
     try:
         entries = _entries(out)
     except OSError as err:  # e.g. a name too long, a folder it may not read
@@ -117,7 +156,7 @@ def _check_folder(out: Path, *, force: bool) -> None:
             f"--out {out}: the folder holds files adloom did not write ({_some(entries)})",
             hint="choose a new or empty folder, or add --force to write beside those files",
         )
-    taken = [name for name in entries if name in OWNED or name.startswith("variants-round-")]
+    taken = [n for n in entries if any(fnmatch.fnmatchcase(n, top) for top in tops(owned))]
     if taken:
         raise InputError(
             f"--out {out}: {_some(taken)} would be replaced, and adloom did not write it",

@@ -6,6 +6,11 @@ below use it, write next to the target and rename (a killed run never leaves hal
 a file), never leave their temporary file behind, and turn what the machine
 refuses (a full disk, a read-only folder, a name too long) into a ``MachineError``
 that names the path and what to do.
+
+While a run holds an out folder (``outdir.claimed``), writes and deletes in it are
+also checked against the names its deliverables declared (``owning``): a name none
+of them owns is a bug (an undeclared deliverable, which ``--force`` would not
+protect), and stops the run before a byte of it is written.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from adloom.errors import MachineError
@@ -38,6 +43,10 @@ _RESERVED = frozenset(
     ["CON", "PRN", "AUX", "NUL"] + [f"{port}{n}" for port in ("COM", "LPT") for n in "123456789¹²³"]
 )
 _FORBIDDEN = re.compile(r'[/\\:*?"<>|\x00-\x1f\x7f]')
+
+# The out folders this process holds, each with the pattern of the names it owns
+# (relative, "/"-separated). Forked compose workers inherit it with the claim.
+_owners: dict[Path, re.Pattern[str]] = {}
 
 _DENIED = (
     "you may not write there: choose a writable --out or fix its permissions"
@@ -111,6 +120,33 @@ def inside(out: Path, path: Path) -> Path:
     return target
 
 
+@contextlib.contextmanager
+def owning(out: Path, owned: re.Pattern[str]) -> Iterator[None]:
+    """While held, a write or delete in ``out`` must name a path ``owned`` matches."""
+    root = out.resolve()
+    _owners[root] = owned
+    try:
+        yield
+    finally:
+        _owners.pop(root, None)
+
+
+class Undeclared(RuntimeError):
+    """A write to a name no deliverable owns: a bug in adloom, not the user's doing."""
+
+
+def _check_owned(root: Path, target: Path) -> None:
+    owned = _owners.get(root)
+    if owned is None or target == root:
+        return
+    rel = target.relative_to(root).as_posix()
+    if owned.fullmatch(rel) is None:
+        raise Undeclared(
+            f"{rel}: no deliverable owns this name; declare it (outdir.Deliverable) beside "
+            "its writer and add it to the run's deliverables"
+        )
+
+
 def machine_error(err: OSError, path: Path) -> MachineError:
     """What the machine refused, about ``path``, as the user can act on it."""
     what = err.strerror or type(err).__name__
@@ -131,6 +167,7 @@ def write_with(out: Path, path: Path, write: Callable[[Path], object]) -> Path:
     """Have ``write`` fill a temporary file beside ``path``, then rename it to ``path``;
     return ``path`` as given (callers keep their paths relative to ``out``)."""
     target = inside(out, path)
+    _check_owned(out.resolve(), target)
     # Unique per process and thread: two writers of one file never share a temporary.
     unique = f"{os.getpid()}.{threading.get_ident()}"
     tmp = target.with_name(f".{target.name[:MAX_NAME_BYTES]}.{unique}{TEMPORARY}")
@@ -167,6 +204,8 @@ def link(out: Path, source: Path, path: Path) -> Path:
 def remove(out: Path, path: Path) -> None:
     """Delete ``path`` (a file adloom wrote) if it is there."""
     target = inside(out, path)
+    if not TEMPORARY_NAME.fullmatch(target.name):  # a killed run's temporary: swept
+        _check_owned(out.resolve(), target)
     try:
         target.unlink(missing_ok=True)
     except OSError as err:

@@ -14,6 +14,7 @@ from victims import leftover_temporaries, plant_victim, run_cli, tree
 
 from adloom import outdir
 from adloom.errors import ExitCode
+from adloom.run.pipeline import DELIVERABLES
 from test_bedrock_run import BRIEF, SMALL
 from test_resume import (
     campaign,
@@ -85,7 +86,7 @@ def test_wait_says_whom_it_waits_for_and_sends_nothing_meanwhile(
     brief, out = campaign(tmp_path), tmp_path / "out"
     release(tmp_path).touch()  # the fake answers all: the folder is held here instead
     errors = tmp_path / "stderr.txt"
-    with outdir.claimed(out, force=False, wait=False, notify=print):
+    with outdir.claimed(out, DELIVERABLES, force=False, wait=False, notify=print):
         run = start_run(brief, out, url, "--wait", stderr=errors)
         # After any warning (the profile picked).
         line = wait_for_line(run, errors, "Waiting:")

@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 from victims import leftover_temporaries, outside, plant_victim, tree
 
-from adloom.delivery.platforms import META_FILE, META_IMAGES, STAGED, export_platforms
+from adloom.copy.platforms import META_FILE, META_IMAGE_ADS, META_IMAGES
+from adloom.delivery.platforms import export_platforms, staged_name
 from adloom.errors import ExitCode
 from adloom.safepath import TEMPORARY_NAME
 from fakebedrock import FakeBedrock
@@ -219,7 +220,7 @@ def test_kill_9_at_any_point_of_an_export_leaves_the_sheet_and_its_images_agreei
         left = {p.name for p in images.iterdir()} - final - {mine.name}
         # Only a temporary file of the killed write, which the next run's start removes.
         assert all(TEMPORARY_NAME.fullmatch(n) for n in left), left
-        assert not (folder / STAGED).exists()
+        assert not (folder / staged_name(META_IMAGE_ADS)).exists()
         shutil.rmtree(run.out)
         shutil.copytree(snapshot, run.out)
     assert steps > 2 * len(names)  # every link, the sheet's rename and every removal

@@ -11,8 +11,87 @@ from pathlib import Path
 import pytest
 from victims import leftover_temporaries, outside, plant_victim, run_cli, tree
 
+from adloom import outdir
 from adloom.errors import ExitCode
+from adloom.run.pipeline import DELIVERABLES
 from briefs import write_brief
+
+_PATTERNS = sorted({name for d in (outdir.JOURNAL_FILES, *DELIVERABLES) for name in d.names})
+
+
+def _owns(pattern: str, rel: str) -> bool:
+    return outdir.owner([outdir.Deliverable("", (pattern,))]).fullmatch(rel) is not None
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """Every file a real run writes (a brief "cold-brew", an image ad and a search ad),
+    relative to its out folder."""
+    root = tmp_path_factory.mktemp("written")
+    path = write_brief(root / "brief.xlsx", campaign=_CAMPAIGN, briefs=[_COLD_BREW])
+    assert run_cli("run", path, "--out", root / "out")[0] == ExitCode.OK
+    return sorted(
+        str(p.relative_to(root / "out")) for p in (root / "out").rglob("*") if p.is_file()
+    )
+
+
+@pytest.mark.parametrize("pattern", _PATTERNS)
+def test_force_leaves_a_users_file_under_every_name_adloom_writes(
+    tmp_path: Path, pattern: str, written: list[str]
+) -> None:
+    """A user's file under a name a run writes (the first file of each deliverable's
+    declarations, as a real run names it: ``preview/brief-001-cold-brew.html``,
+    ``exports/meta-bulk.csv``, a creative, a thumbnail, a master ...) makes ``--force``
+    refuse the folder, and is left byte for byte."""
+    name = next((rel for rel in written if _owns(pattern, rel)), pattern.replace("*", "2"))
+    out = tmp_path / "mine"
+    (out / name).parent.mkdir(parents=True, exist_ok=True)
+    (out / name).write_bytes(b"mine, not adloom's: " + name.encode())
+    (out / "notes.txt").write_text("mine")
+    mine = tree(out)
+    brief = write_brief(tmp_path / "brief.xlsx", campaign=_CAMPAIGN, briefs=[_COLD_BREW])
+    code, _, err = run_cli("run", brief, "--out", out, "--force")
+    assert code == ExitCode.BAD_INPUT, err
+    top = name.split("/")[0]  # a journal.sqlite of the user's has its own message
+    assert f"{top} would be replaced" in err or f"{top} there is not an adloom journal" in err
+    assert tree(out) == mine
+
+
+def test_every_file_a_run_writes_is_declared_and_each_declaration_is_used(
+    written: list[str],
+) -> None:
+    """What the run above wrote is all owned (the run would have stopped otherwise),
+    and the names planted above are real: every top-level name but a review round's
+    workbook, adloom results' files, the index's later pages (and the journal's -wal
+    and -shm, there only while it is open) matched a file of that run."""
+    assert "preview/brief-001-cold-brew.html" in written
+    used = {p.split("/")[0] for p in _PATTERNS if any(_owns(p, rel) for rel in written)}
+    unused = {p.split("/")[0] for p in _PATTERNS} - used
+    assert unused == {
+        "journal.sqlite-shm",
+        "journal.sqlite-wal",
+        "variants-round-*.xlsx",
+        # adloom results writes these, never a run
+        "results.json",
+        "results.xlsx",
+        "results.html",
+        "style-guide.md",
+        # the index's later pages: only past 1,000 briefs (test_preview_pages)
+        "index-*.html",
+    }
+    assert all(
+        any(_owns(p, rel) for p in _PATTERNS) or rel in (".adloom", ".adloom.lock")
+        for rel in written
+    )
+
+
+_CAMPAIGN = {
+    "name": "Folder",
+    "brand": "Lumen",
+    "provider": "draft",
+    "placements": "meta_feed,google_rsa",
+}
+_COLD_BREW = {"id": "cold-brew", "product": "Cold brew", "message": "Café-strength in 30 seconds"}
 
 
 def _user_folder(out: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from victims import leftover_temporaries, outside, plant_victim, run_cli
 
+from adloom.creative import measures
 from adloom.engine.journal import Journal
 from adloom.errors import ExitCode
 from briefs import MINIMAL_CAMPAIGN, write_brief
@@ -163,7 +164,7 @@ def test_paths_in_the_journal_are_trusted_only_inside_the_out_folder(tmp_path: P
     journal = Journal(out)
     try:
         assert keys
-        assert all(journal.creative(key) is None for key in keys)
+        assert all(journal.creative(key, measures.restore) is None for key in keys)
         assert all(journal.lookup(key) is None for key in images)
     finally:
         journal.close()

@@ -11,15 +11,15 @@ docs/rules.md lists every rule with its thresholds.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
 from typing import Literal, cast
 
 import regex
 from rapidfuzz.distance import Indel
 
-from adloom.copy import rulepacks, textlen
+from adloom.copy import platforms, rulepacks, textlen
+from adloom.copy.terms import IS_SPACED, SPACED_WORD_CHAR, TERM_PARTS, contains_term, fold
 from adloom.model import BrandKit, Brief, Campaign, CopyLimits, GlossaryTerm, Placement
 
 COPY_FIELDS = ("headline", "body", "cta")
@@ -62,31 +62,12 @@ ACRONYMS = frozenset(
     ).split()
 )
 
-_PLATFORM_NAMES = {
-    "google": "Google",
-    "meta": "Meta",
-    "linkedin": "LinkedIn",
-    "x": "X",
-    "microsoft": "Microsoft",
-}
 _DOUBLE_WIDTH_LANGUAGES = {
     "ja": "Japanese",
     "ko": "Korean",
     "zh-Hans": "Chinese",
     "zh-Hant": "Chinese",
 }
-
-# Scripts written without spaces between words (and Korean, which glues particles to
-# words): a term in them has no word boundary to wait for, so 無料 is found inside
-# 今なら無料体験 and "free" inside 今ならfree体験. Script extensions (scx) take in
-# the marks those scripts share, such as the prolonged sound mark ー.
-_UNSPACED = (
-    r"\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}\p{scx=Hangul}"
-    r"\p{scx=Thai}\p{scx=Lao}\p{scx=Khmer}\p{scx=Myanmar}"
-)
-_SPACED_WORD_CHAR = rf"[\w--[{_UNSPACED}]]"
-_TERM_PARTS = regex.compile(rf"{_SPACED_WORD_CHAR}+|[{_UNSPACED}]+", regex.V1)
-_IS_SPACED = regex.compile(rf"{_SPACED_WORD_CHAR}+", regex.V1)
 
 _CAPS_WORD = regex.compile(rf"(?<!\w)[^\W\d_]{{{CAPS_MIN_WORD},}}(?!\w)")
 _REPEATED_PUNCTUATION = regex.compile(
@@ -97,8 +78,8 @@ _REPEATED_PUNCTUATION = regex.compile(
 )
 _SEPARATORS = " .\\-ー−‐"  # after NFKC; Japanese often separates with the long-vowel mark
 _PHONE_RUN = regex.compile(
-    rf"(?<!{_SPACED_WORD_CHAR}|[.,])\+?[\d(](?:[\d()]|[{_SEPARATORS}](?=[\d(]))*"
-    rf"(?!{_SPACED_WORD_CHAR})",
+    rf"(?<!{SPACED_WORD_CHAR}|[.,])\+?[\d(](?:[\d()]|[{_SEPARATORS}](?=[\d(]))*"
+    rf"(?!{SPACED_WORD_CHAR})",
     regex.V1,
 )
 _DATE = regex.compile(r"\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}")
@@ -178,10 +159,6 @@ class CopyContext:
         )
 
     @property
-    def google(self) -> bool:
-        return any(_is_google(p) for p in self.placements)
-
-    @property
     def scope(self) -> rulepacks.Scope:
         """What decides which rules of the Japanese pack apply."""
         return rulepacks.Scope(
@@ -193,21 +170,26 @@ class CopyContext:
             disclaimer=self.disclaimer,
         )
 
-
-def _is_google(placement: Placement) -> bool:
-    return placement.platform == "google" or placement.platform.startswith("google_")
-
-
-def fold(text: str) -> str:
-    """NFKC and case folding: full-width, half-width and case variants compare equal.
-
-    Folding can leave text that NFKC would change again (``ﬃ`` folds through
-    ``ffi``), so it is normalised on both sides.
-    """
-    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    @property
+    def rules(self) -> frozenset[str]:
+        """The editorial rules (``platforms.EDITORIAL``) the placements' platforms enforce."""
+        return frozenset(
+            rule for p in self.placements if (own := platforms.of(p)) for rule in own.rules
+        )
 
 
 # ---------------------------------------------------------------- one piece of copy
+
+
+# The rules a platform's table may ask for (``platforms.EDITORIAL``), in the order
+# their findings are listed.
+_EDITORIAL: tuple[tuple[str, Callable[[str, str, CopyContext], Violation | None]], ...] = (
+    ("exclamation", lambda name, text, _: _exclamation(name, text)),
+    ("punctuation", lambda name, text, _: _repeated_punctuation(name, text)),
+    ("capitals", lambda name, text, context: _capitals(name, text, context.names)),
+    ("phone", lambda name, text, _: _phone(name, text)),
+    ("characters", lambda name, text, _: _characters(name, text)),
+)
 
 
 def check_copy(
@@ -226,14 +208,8 @@ def check_copy(
             _banned(name, text, context.banned_words),
             _glossary(name, text, context),
         ]
-        if context.google:
-            rules += [
-                _exclamation(name, text),
-                _repeated_punctuation(name, text),
-                _capitals(name, text, context.names),
-                _phone(name, text),
-                _characters(name, text),
-            ]
+        editorial = context.rules
+        rules += [check(name, text, context) for r, check in _EDITORIAL if r in editorial]
         supplied = name in context.supplied
         found += [replace(v, supplied=supplied) for v in rules if v is not None]
     for rule in (_named(copy, context), _disclaimer(copy, context)):
@@ -274,7 +250,7 @@ def _length(name: str, text: str, limits: CopyLimits, context: CopyContext) -> V
 
 def _the_limit(limit: int, placements: Sequence[Placement]) -> str:
     """ "Google's limit of 30", or the placements' ids when they are not one known platform."""
-    names = {_PLATFORM_NAMES.get(p.platform.split("_")[0]) for p in placements}
+    names = {own.name if (own := platforms.of(p)) else None for p in placements}
     if len(names) == 1 and None not in names:
         return f"{names.pop()}'s limit of {limit}"
     ids = f" for {', '.join(p.id for p in placements)}" if placements else ""
@@ -282,32 +258,6 @@ def _the_limit(limit: int, placements: Sequence[Placement]) -> str:
 
 
 # ---------------------------------------------------------------- terms
-
-
-@cache
-def _term_pattern(term: str) -> regex.Pattern[str] | None:
-    """How ``term`` is found in folded text: whole words where its script spaces words.
-
-    A trailing ``*`` also takes longer words (``guarantee*`` finds "guaranteed").
-    """
-    folded = fold(term).strip()
-    prefix = folded.endswith("*")
-    words = folded.rstrip("*").split()
-    if not words:
-        return None
-    core = " ".join(words)
-    pattern = r"\s+".join(regex.escape(w) for w in words)
-    if _IS_SPACED.match(core[0]):
-        pattern = rf"(?<!{_SPACED_WORD_CHAR}){pattern}"
-    if _IS_SPACED.match(core[-1]) and not prefix:
-        pattern = rf"{pattern}(?!{_SPACED_WORD_CHAR})"
-    return regex.compile(pattern, regex.V1)
-
-
-def contains_term(text: str, term: str) -> bool:
-    """Whether ``term`` occurs in ``text`` after NFKC and case folding (see ``_term_pattern``)."""
-    pattern = _term_pattern(term)
-    return pattern is not None and pattern.search(fold(text)) is not None
 
 
 def _banned(name: str, text: str, banned: Iterable[str]) -> Violation | None:
@@ -484,9 +434,9 @@ def names_phrase(text: str, phrase: str) -> bool:
     if not terms:
         return True
     folded = fold(text)
-    words = set(_IS_SPACED.findall(folded))
+    words = set(IS_SPACED.findall(folded))
     found = sum(
-        _word_in(term, words) if _IS_SPACED.fullmatch(term) else term in folded for term in terms
+        _word_in(term, words) if IS_SPACED.fullmatch(term) else term in folded for term in terms
     )
     return found / len(terms) >= NAMED_SHARE
 
@@ -494,8 +444,8 @@ def names_phrase(text: str, phrase: str) -> bool:
 def _terms(phrase: str) -> list[str]:
     words: list[str] = []
     pairs: list[str] = []
-    for part in _TERM_PARTS.findall(fold(phrase)):
-        if _IS_SPACED.fullmatch(part):
+    for part in TERM_PARTS.findall(fold(phrase)):
+        if IS_SPACED.fullmatch(part):
             words.append(part)
         else:
             pairs += [part[i : i + 2] for i in range(max(1, len(part) - 1))]

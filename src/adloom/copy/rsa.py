@@ -18,16 +18,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
-from adloom.copy.lint import CopyContext, Violation, check_copy, fold
-from adloom.model import Brief, CopyJob, CopyLimits, PinField, SearchAd
+from adloom.copy.lint import CopyContext, Violation, check_copy
+from adloom.copy.terms import fold
+from adloom.model import (
+    MAX_DESCRIPTIONS,
+    MAX_HEADLINES,
+    Brief,
+    CopyJob,
+    CopyLimits,
+    PinField,
+    SearchAd,
+)
 
 # Google Ads API, responsive search ads overview: at least 3 headlines and 2
 # descriptions, at most 15 and 4 (the placement table's counts); pins to headline
 # positions 1-3 and description positions 1-2.
 MIN_HEADLINES = 3
 MIN_DESCRIPTIONS = 2
-MAX_HEADLINES = 15
-MAX_DESCRIPTIONS = 4
 PIN_POSITIONS: Mapping[PinField, int] = {"headline": 3, "description": 2}
 
 SEPARATOR = " | "  # between the headlines of a search result, as the preview draws one

@@ -6,11 +6,10 @@
   repaired — another colour of the brand kit (its text, secondary and primary colours,
   then black or white), else an opaque brand-colour backing behind it — and measured
   again. What is still below holds the ad back (``flagged``) with the measured ratio.
-- Safe zone: every text, logo and button box inside the placement's safe zone (the
-  bands the platform's own interface covers, ``Placement.safe_top``/``safe_bottom``).
-- Text size: no text smaller than the placement's minimum (``min_text_px``).
-- Text share: the glyph boxes' share of the image, reported (Meta and Google advise
-  little text on images; neither rejects an ad for it any more).
+
+What each check reports on the composed creative (contrast, safe zone, text size,
+text share, crop) is a module of ``creative/measures``; this module holds the
+measuring and repair compose needs while it paints, and WCAG's sizes.
 
 The DRAFT tag is not checked: it marks an offline draft, is no part of the ad, and is
 white on a 60% black chip, at least 5.9:1 over any picture.
@@ -36,10 +35,9 @@ from adloom.creative.layout import (
     luminance,
     parse_color,
     readable_color,
-    safe_zone,
 )
 from adloom.creative.typeset import Box
-from adloom.model import BrandKit, Creative, CreativeChecks, Placement, Status
+from adloom.model import BrandKit, Creative, Placement, Status
 
 NORMAL_RATIO = 4.5  # WCAG 2.x SC 1.4.3 (AA)
 LARGE_RATIO = 3.0  # for large text: >= 18 pt, or >= 14 pt bold
@@ -211,54 +209,6 @@ def legible(
         texts.append(fixed)
         measured.append(result)
     return replace(layout, texts=tuple(texts)), tuple(measured)
-
-
-# ---------------------------------------------------------------- the report
-
-
-def report(
-    layout: Layout,
-    placement: Placement,
-    measured: Sequence[Measured],
-    crop: tuple[int, int, int, int] | None,
-) -> tuple[CreativeChecks, tuple[str, ...]]:
-    """The checks of one creative, and an issue for each that holds it back."""
-    issues: list[str] = []
-    worst = min(measured, key=lambda m: m.ratio / m.needed, default=None)
-    for m in measured:
-        if m.ratio < m.needed:
-            issues.append(
-                f"{m.role} text is unreadable: contrast {m.ratio:.2f}:1 against the picture "
-                f"behind it, under WCAG's {m.needed:g}:1 even after repair"
-            )
-    zone = safe_zone(placement)
-    boxes: list[tuple[str, Box]] = [(t.role, t.block.ink) for t in layout.texts]
-    boxes += [("logo", layout.logo)] if layout.logo else []
-    boxes += [("button", layout.button.box)] if layout.button else []
-    outside = tuple(dict.fromkeys(name for name, box in boxes if not zone.contains(box)))
-    if outside:
-        issues.append(
-            f"{', '.join(outside)} outside {placement.id}'s safe zone "
-            f"(y {zone.y0}-{zone.y1}): the platform's interface covers it"
-        )
-    sizes = [t.block.size for t in layout.texts]
-    smallest, floor = min(sizes, default=0), min_text_px(placement)
-    if 0 < smallest < floor:
-        issues.append(f"text set at {smallest} px, under {placement.id}'s minimum of {floor} px")
-    bounds = Box(0, 0, layout.width, layout.height)
-    area = sum(b.width * b.height for t in layout.texts for b in line_boxes(t, bounds))
-    checks = CreativeChecks(
-        # Rounded down: a ratio shown as 4.50 has reached 4.5.
-        contrast=math.floor(worst.ratio * 100) / 100 if worst else 21.0,
-        contrast_needed=worst.needed if worst else NORMAL_RATIO,
-        repaired=sum(1 for m in measured if m.repair),
-        text_px=smallest,
-        min_text_px=floor,
-        outside_safe=outside,
-        text_share=round(area / (layout.width * layout.height), 4),
-        crop=crop,
-    )
-    return checks, tuple(issues)
 
 
 def status_with(status: Status, creative: Creative | None) -> Status:

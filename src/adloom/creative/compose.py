@@ -24,7 +24,7 @@ from PIL import Image, ImageDraw
 
 from adloom import safepath
 from adloom.brief.inputs import IMAGE_FORMATS
-from adloom.creative import checks, focal, typeset
+from adloom.creative import checks, focal, measures, typeset
 from adloom.creative.layout import (
     RGB,
     AdCopy,
@@ -38,7 +38,8 @@ from adloom.creative.layout import (
     readable_color,
 )
 from adloom.creative.typeset import Box
-from adloom.model import BrandKit, Creative, Placement
+from adloom.model import AdSpec, BrandKit, Creative, Placement
+from adloom.outdir import Deliverable
 
 # Re-exported: what callers of compose (tests, benchmarks) took from here before the split.
 __all__ = [
@@ -217,6 +218,18 @@ def _encode(image: Image.Image, cap_bytes: int) -> tuple[bytes, str, str | None]
     return data, ".jpg", issue
 
 
+CREATIVES_DIR = "creatives"
+# One finished image per ad, by placement: ``creatives/<placement>/<ad name>.png|.jpg``.
+CREATIVES = Deliverable(
+    "composed creatives", (f"{CREATIVES_DIR}/*/*.png", f"{CREATIVES_DIR}/*/*.jpg")
+)
+
+
+def creative_stem(out: Path, spec: AdSpec) -> Path:
+    """Where ``spec``'s creative goes, without its extension (``_write`` adds it)."""
+    return out / CREATIVES_DIR / spec.placement.id / spec.name
+
+
 def _write(out: Path, stem: Path, data: bytes, ext: str) -> Path:
     # not with_suffix: names may contain dots; written then renamed, so a killed run
     # never leaves a half-written ad behind
@@ -301,7 +314,7 @@ def composed(
     _paint_under(canvas, layout, logo)
     drawn, measured = checks.legible(canvas, layout, brand, placement)
     _paint_texts(canvas, drawn)
-    found, problems = checks.report(drawn, placement, measured, crop)
+    found, problems = measures.report(drawn, placement, measured, crop)
 
     data, ext, encode_issue = _encode(canvas, placement.max_kb * 1024)
     issues = [*logo_issues, *layout.issues, *problems]
@@ -328,7 +341,7 @@ def compose_twin(
     or encoded again); its issues and checks are its own, naming its placement."""
     logo, _ = _brand_logo(brand)
     layout = plan_layout(copy, brand, placement, logo_size=logo.size if logo else None, draft=draft)
-    found, problems = checks.report(first.layout, placement, first.measured, first.crop)
+    found, problems = measures.report(first.layout, placement, first.measured, first.crop)
     issues = [*first.logo_issues, *layout.issues, *problems]
     if first.encode_issue:
         issues.append(f"{first.encode_issue} of {placement.id}")

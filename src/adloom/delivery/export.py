@@ -164,8 +164,9 @@ def export_workbook(
 # ---------------------------------------------------------------- Variants
 
 
-def _row_values(ad: Ad, campaign: Campaign, out: Path) -> list[Value]:
+def _row_values(ad: Ad, campaign: Campaign, out: Path, more: Sequence[str]) -> list[Value]:
     spec = ad.spec
+    checks = _check_cells(ad)
     ours: dict[str, Value] = {
         "ad_name": spec.name,
         "brief_id": spec.brief.id,
@@ -188,34 +189,24 @@ def _row_values(ad: Ad, campaign: Campaign, out: Path) -> list[Value]:
         "changed": ad.review.change,
         "thumbnail": "",  # an image over the cell
         "generated": generated_cell(ad),
-        **dict(zip(CHECK_COLUMNS, _check_values(ad.creative), strict=True)),
+        **{name: checks.get(name, "") for name in CHECK_COLUMNS},
         "score": ad.score.overall if ad.score else "",
         "score_reasons": reasons_cell(ad.score),
     }
     extra = [spec.brief.extra.get(c, "") for c in campaign.extra_columns]
-    return [*in_order(ours, COLUMN_NAMES), *extra]
+    return [*in_order(ours, COLUMN_NAMES), *(checks.get(c, "") for c in more), *extra]
 
 
-def _check_values(creative: Creative | None) -> list[Value]:
-    """The checks' columns: contrast (the worst line's ratio), legibility, safe zone,
-    smallest text px, text share and crop box; empty for an ad without them."""
-    checks = creative.checks if creative else None
-    if checks is None:
-        return ["", "", "", "", "", ""]
-    if checks.contrast < checks.contrast_needed:
-        legibility = f"unreadable (needs {checks.contrast_needed:g}:1)"
-    elif checks.repaired:
-        legibility = f"repaired ({checks.repaired})"
-    else:
-        legibility = "ok"
-    return [
-        checks.contrast,
-        legibility,
-        f"outside: {', '.join(checks.outside_safe)}" if checks.outside_safe else "ok",
-        checks.text_px,
-        checks.text_share,
-        ",".join(map(str, checks.crop)) if checks.crop else "",
-    ]
+def _check_cells(ad: Ad) -> dict[str, Value]:
+    """The creative checks' workbook cells by column name (none for an ad without them)."""
+    checks = ad.creative.checks if ad.creative else None
+    return checks.cells() if checks else {}
+
+
+def _more_check_columns(ads: Sequence[Ad]) -> list[str]:
+    """Columns of checks the workbook has no fixed place for, in the checks' order:
+    after the known columns, before the brief's own."""
+    return list(dict.fromkeys(c for a in ads for c in _check_cells(a) if c not in COLUMN_NAMES))
 
 
 def _cell(
@@ -257,16 +248,16 @@ def _write_variants(
     out: Path,
 ) -> None:
     """Sheet Variants, or sheet Candidates (the same columns)."""
-    headers = [*COLUMN_NAMES, *brief_headers(campaign)]
-    widths = [c.width for c in COLUMNS] + [EXTRA_WIDTH] * len(campaign.extra_columns)
+    more = _more_check_columns(ads)
+    headers = [*COLUMN_NAMES, *more, *brief_headers(campaign)]
+    widths = [c.width for c in COLUMNS] + [EXTRA_WIDTH] * (len(more) + len(campaign.extra_columns))
     _layout(ws, widths)
     # The reviewer's view stays the same; `adloom review` reads the column by its header.
     ws.column_dimensions[GENERATED_COL].hidden = True
     _header(ws, headers)
 
-    alignments = [_WRAP if c.wrap else _TOP for c in COLUMNS] + [_WRAP] * len(
-        campaign.extra_columns
-    )
+    alignments = [_WRAP if c.wrap else _TOP for c in COLUMNS] + [_TOP] * len(more)
+    alignments += [_WRAP] * len(campaign.extra_columns)
     thumbnails = _Thumbnails(out)
     for row, ad in enumerate(ads, start=2):
         # Row heights, like widths, must be known before the row is streamed.
@@ -274,7 +265,7 @@ def _write_variants(
         cells = [
             _cell(ws, value, align, _STATUS_FONTS[ad.status] if i == STATUS_INDEX else None)
             for i, (value, align) in enumerate(
-                zip(_row_values(ad, campaign, out), alignments, strict=True)
+                zip(_row_values(ad, campaign, out, more), alignments, strict=True)
             )
         ]
         ws.append(cells)

@@ -30,6 +30,7 @@ from typing import TypeVar
 
 from adloom import safepath
 from adloom.naming import slugify
+from adloom.outdir import Deliverable
 
 PAGES_DIR = "preview"
 CARDS_PER_PAGE = 500  # ads on one page at most
@@ -41,6 +42,16 @@ MANIFEST = ".adloom-pages"  # the page files the last render wrote, one a line
 # What adloom names its pages, so only those are ever removed: pages of ads in
 # preview/, the index's later pages beside index.html.
 _PAGE_NAME = re.compile(r"(brief-\d+-[\w-]+|briefs-\d+-\d+|index-\d+)\.html")
+PAGES = Deliverable(
+    "the preview's pages",
+    (
+        f"{PAGES_DIR}/brief-*.html",
+        f"{PAGES_DIR}/briefs-*.html",
+        f"{PAGES_DIR}/{MANIFEST}",
+        "index-*.html",
+        MANIFEST,  # the index's own pages, listed beside index.html
+    ),
+)
 
 T = TypeVar("T")
 Render = Callable[[Sequence[T], int, int], str]

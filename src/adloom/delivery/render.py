@@ -66,6 +66,7 @@ from adloom.model import (
     SearchAd,
     Status,
 )
+from adloom.outdir import Deliverable
 from adloom.resources import template_env, template_place
 
 # A page of ads; its name is from when the preview was one page, so templates made
@@ -73,6 +74,7 @@ from adloom.resources import template_env, template_place
 INDEX_TEMPLATE = "preview/index.html.j2"
 CONTENTS_TEMPLATE = "preview/contents.html.j2"  # index.html: every brief, linked
 PREVIEW_FILE = "index.html"
+PREVIEW = Deliverable("the preview's index", (PREVIEW_FILE,))
 
 # The box an ad is drawn in: larger creatives scale down to fit it, smaller ones
 # (320x50, 300x250) keep their real pixel size so they look as small as they are.

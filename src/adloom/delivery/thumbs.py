@@ -17,8 +17,11 @@ from PIL import Image
 
 from adloom import safepath
 from adloom.errors import MachineError
+from adloom.outdir import Deliverable
 
 THUMBS_DIR = "thumbs"
+# One small JPEG per distinct creative, named by the hash of its bytes (``path_for``).
+THUMBS = Deliverable("workbook thumbnails", (f"{THUMBS_DIR}/*.jpg",))
 # Thumbnails fit a square box; the workbook's thumbnail column is sized to it.
 THUMB_PX = 96
 _QUALITY = 80

@@ -33,11 +33,21 @@ from adloom.copy import rsa
 from adloom.delivery.cells import cell_text
 from adloom.delivery.thumbs import THUMB_PX
 from adloom.errors import InputError
-from adloom.model import Ad, Campaign, Criterion, Score
+from adloom.model import MAX_DESCRIPTIONS, MAX_HEADLINES, Ad, Campaign, Criterion, Score
+from adloom.outdir import Deliverable
 from adloom.providers.judging import HEURISTIC, HEURISTIC_LABEL
 from adloom.values import kind_of
 
 WORKBOOK_FILE = "variants.xlsx"
+# The first round's workbook, and each review round's beside it (never over the one reviewed).
+WORKBOOKS = Deliverable("the workbooks", (WORKBOOK_FILE, "variants-round-*.xlsx"))
+
+
+def round_file(number: int) -> str:
+    """The workbook of review round ``number`` (2, 3, ...)."""
+    return f"{Path(WORKBOOK_FILE).stem}-round-{number}.xlsx"
+
+
 VARIANTS_SHEET = "Variants"
 SEARCH_SHEET = "Search ads"
 SUMMARY_SHEET = "Summary"
@@ -106,8 +116,8 @@ _HEURISTIC = f"[{HEURISTIC_LABEL}]"
 
 # Sheet "Search ads": one row per responsive search ad, every slot in its own column.
 SEARCH_SLOTS = (
-    *(f"headline {i}" for i in range(1, rsa.MAX_HEADLINES + 1)),
-    *(f"description {i}" for i in range(1, rsa.MAX_DESCRIPTIONS + 1)),
+    *(f"headline {i}" for i in range(1, MAX_HEADLINES + 1)),
+    *(f"description {i}" for i in range(1, MAX_DESCRIPTIONS + 1)),
     "path 1",
     "path 2",
 )

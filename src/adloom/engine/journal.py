@@ -18,17 +18,21 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from adloom import safepath
 from adloom.errors import InputError, MachineError
-from adloom.model import Creative, CreativeChecks, Usage, checked_usage
+from adloom.model import CheckValue, Creative, CreativeChecks, Usage, checked_usage
+from adloom.outdir import Deliverable
 from adloom.providers.base import BatchSubmission, Request, Response, Submitted
 
 REUSABLE = ("ok", "blocked", "filtered")
 USAGE_REJECTED = "usage_rejected"  # in an answer's meta: why its usage was not believed
+MASTERS_DIR = "masters"
+# The master images, kept by request key (``_master``): what a rerun reuses unpaid.
+MASTERS = Deliverable("master images", (f"{MASTERS_DIR}/*/*.png", f"{MASTERS_DIR}/*/*.jpg"))
 # SQLite's primary result codes for the machine's problems: READONLY, IOERR, FULL,
 # CANTOPEN (https://sqlite.org/rescode.html).
 _MACHINE_CODES = frozenset({8, 10, 13, 14})
@@ -281,7 +285,7 @@ class Journal:
 
     def __init__(self, out: Path) -> None:
         self.out = out
-        self.blobs = out / "masters"
+        self.blobs = out / MASTERS_DIR
         safepath.make_dirs(out, out)
         self.path = out / "journal.sqlite"
         safepath.inside(out, self.path)  # a link planted there is not followed out
@@ -568,9 +572,12 @@ class Journal:
 
     # ------------------------------------------------------------ creatives
 
-    def creative(self, key: str) -> Creative | None:
+    def creative(
+        self, key: str, present: Callable[[Mapping[str, CheckValue]], CreativeChecks | None]
+    ) -> Creative | None:
         """A composed ad from an earlier run with exactly these inputs, if its file is
-        still the one written then (same size on disk)."""
+        still the one written then (same size on disk); ``present`` makes its checks'
+        findings from their values (``creative.measures.restore``)."""
         with self._lock, self._machine():
             row = self._db.execute(
                 "SELECT path, width, height, bytes, issues, checks FROM creatives WHERE key=?",
@@ -581,7 +588,8 @@ class Journal:
         path = safepath.trusted(self.out, row[0])
         if path is None or not path.is_file() or path.stat().st_size != row[3]:
             return None
-        checks = _checks(row[5]) if row[5] else None
+        values = _checks(row[5]) if row[5] else None
+        checks = present(values) if values is not None else None
         if checks is None:
             return None  # composed before the checks: compose it again, and check it
         return Creative(path, row[1], row[2], row[3], tuple(json.loads(row[4])), checks)
@@ -598,7 +606,7 @@ class Journal:
                     creative.height,
                     creative.bytes,
                     json.dumps(list(creative.issues), ensure_ascii=False),
-                    json.dumps(asdict(creative.checks)) if creative.checks else None,
+                    json.dumps(dict(creative.checks.values)) if creative.checks else None,
                 ),
             )
 
@@ -621,12 +629,13 @@ def _believed(response: Response, worst_usd: float) -> Response:
     return replace(response, usage=usage, meta={**response.meta, USAGE_REJECTED: reason})
 
 
-def _checks(text: str) -> CreativeChecks | None:
-    """A creative's checks as recorded; None for a row this version cannot read."""
+def _checks(text: str) -> dict[str, CheckValue] | None:
+    """A creative's checks' values as recorded (lists as tuples); None for a row this
+    version cannot read."""
     try:
         raw = json.loads(text)
-        crop = raw.pop("crop")
-        outside = tuple(raw.pop("outside_safe"))
-        return CreativeChecks(**raw, outside_safe=outside, crop=tuple(crop) if crop else None)
-    except (ValueError, TypeError, KeyError, AttributeError):
+    except ValueError:
         return None
+    if not isinstance(raw, dict):
+        return None
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()}

@@ -17,15 +17,19 @@ from typing import Any
 from adloom.brief.inputs import check_file_size
 from adloom.console import Env
 from adloom.errors import InputError
-from adloom.outdir import claimed
+from adloom.outdir import Deliverable, claimed
 from adloom.results.analysis import Analysis, analyse
 from adloom.results.columns import FIELDS, Field
 from adloom.results.join import Joined, join, run_ads
-from adloom.results.page import write_page
+from adloom.results.page import PAGE, write_page
 from adloom.results.reports import Report, read_report
-from adloom.results.sheet import write_sheet
-from adloom.results.store import write_results
-from adloom.results.styleguide import GUIDE_FILE, distil, write_guide
+from adloom.results.sheet import SHEET, write_sheet
+from adloom.results.store import STORED, write_results
+from adloom.results.styleguide import GUIDE, GUIDE_FILE, distil, write_guide
+
+# What ``adloom results`` writes into a run's out folder (the run's own deliverables
+# list these too, so --force protects them).
+RESULTS: tuple[Deliverable, ...] = (STORED, GUIDE, SHEET, PAGE)
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,7 @@ def results(
     joined = join(reports, ads)
     analysis = analyse(ads, joined.counts)
     campaign = workbook.said("Campaign") or out.name
-    with claimed(out, force=False, wait=False, notify=notify):
+    with claimed(out, RESULTS, force=False, wait=False, notify=notify):
         stored = write_results(
             out,
             joined.counts,

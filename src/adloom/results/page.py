@@ -18,12 +18,14 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
 
 from adloom import safepath
 from adloom.errors import InputError
+from adloom.outdir import Deliverable
 from adloom.resources import template_dirs
 from adloom.results.analysis import Analysis, Comparison, Line
 from adloom.results.join import Joined
 from adloom.results.stats import MetricName, Rate
 
 PAGE_FILE = "results.html"
+PAGE = Deliverable("the results page (adloom results)", (PAGE_FILE,))
 TEMPLATE = "preview/results.html.j2"
 LABEL_W, PLOT_W, ROW_H, PAD = 260, 420, 22, 24
 METRICS: tuple[MetricName, ...] = ("ctr", "cvr")

@@ -21,11 +21,13 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from adloom import safepath
 from adloom.delivery.cells import set_text_cell
+from adloom.outdir import Deliverable
 from adloom.results.analysis import Analysis, Comparison
 from adloom.results.join import Unmatched
 
 RESULTS_SHEET = "Results"
 SHEET_FILE = "results.xlsx"
+SHEET = Deliverable("the Results sheet (adloom results)", (SHEET_FILE,))
 COLUMNS = (
     ("comparison", 34),
     ("kind", 10),

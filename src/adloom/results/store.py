@@ -15,9 +15,11 @@ from typing import Any
 
 from adloom import safepath
 from adloom.errors import InputError
+from adloom.outdir import Deliverable
 from adloom.results.stats import Counts
 
 RESULTS_FILE = "results.json"
+STORED = Deliverable("the results' counts (adloom results)", (RESULTS_FILE,))
 VERSION = 1
 
 

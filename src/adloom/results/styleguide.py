@@ -20,11 +20,13 @@ from pathlib import Path
 
 from adloom import safepath
 from adloom.copy import textlen
+from adloom.outdir import Deliverable
 from adloom.results.analysis import Analysis
 from adloom.results.join import AdInfo
 from adloom.results.stats import MIN_TRIALS
 
 GUIDE_FILE = "style-guide.md"
+GUIDE = Deliverable("the style guide (adloom results)", (GUIDE_FILE,))
 _STAMP = re.compile(r"<!-- adloom style guide, generated: sha256 ([0-9a-f]{64})\b.*?-->\n?")
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 LOSER_P_BEST = 0.05  # a loser: in a slot with enough data, best in under 5% of draws

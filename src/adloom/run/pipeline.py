@@ -28,16 +28,25 @@ from PIL import Image
 
 from adloom import __version__, outdir
 from adloom.console import Tracker
-from adloom.creative import checks, focal, layout, typeset
+from adloom.creative import checks, focal, layout, measures, typeset
 from adloom.creative import compose as compose_module
-from adloom.creative.compose import AdCopy, Composed, compose_twin, composed, twin_key
+from adloom.creative.compose import (
+    CREATIVES,
+    AdCopy,
+    Composed,
+    compose_twin,
+    composed,
+    creative_stem,
+    twin_key,
+)
 from adloom.delivery import thumbs
 from adloom.delivery.export import export_workbook
-from adloom.delivery.platforms import export_platforms
-from adloom.delivery.render import render_preview
-from adloom.delivery.workbook import WORKBOOK_FILE
+from adloom.delivery.pages import PAGES
+from adloom.delivery.platforms import UPLOADS, export_platforms
+from adloom.delivery.render import PREVIEW, render_preview
+from adloom.delivery.workbook import WORKBOOK_FILE, WORKBOOKS
 from adloom.engine import DEFAULT_CONCURRENCY, Budget, Engine, Quotas, RetryPolicy, Source
-from adloom.engine.journal import Journal
+from adloom.engine.journal import MASTERS, Journal
 from adloom.errors import Interrupted, MachineError
 from adloom.lifeline import worker_init
 from adloom.model import (
@@ -56,12 +65,28 @@ from adloom.model import (
     Status,
 )
 from adloom.providers.base import Batches, Provider
+from adloom.results.command import RESULTS
 from adloom.run import score
 from adloom.run.batching import Batcher, BatchOptions
 from adloom.run.generate import generate
 from adloom.run.keep import select
 
 WRITTEN: tuple[Status, ...] = ("ok", "flagged")  # copy there is, to show and compose
+
+
+# Everything a run keeps in its out folder besides the folder's marker, lock and journal
+# (``outdir``): each declared beside its writer. ``--force`` protects their names and
+# nothing else may be written while the folder is claimed.
+DELIVERABLES: tuple[outdir.Deliverable, ...] = (
+    PREVIEW,
+    PAGES,
+    WORKBOOKS,
+    thumbs.THUMBS,
+    UPLOADS,
+    CREATIVES,
+    MASTERS,
+    *RESULTS,
+)
 
 
 @dataclass(frozen=True)
@@ -144,6 +169,8 @@ def _composer_version() -> str:
     digest = hashlib.sha256(__version__.encode())
     for module in (compose_module, layout, checks, focal, typeset):
         digest.update(Path(str(module.__file__)).read_bytes())
+    for path in sorted(Path(str(measures.__file__)).parent.glob("*.py")):  # every check
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -345,7 +372,7 @@ class _Assembler:
             for spec in ready:
                 placed = self._placed(spec)
                 key = _creative_key(master, brand, placed)
-                reused = None if self.fresh else self.journal.creative(key)
+                reused = None if self.fresh else self.journal.creative(key, measures.restore)
                 if reused is None:
                     todo.append((spec, placed, key))
                 else:
@@ -368,7 +395,7 @@ class _Assembler:
         copy = self.copies[spec.copy_job]
         image = self.images[spec.image_job] if spec.image_job else None
         ad_copy = AdCopy(copy.headline, copy.cta, _disclaimer(spec, self.plan), spec.language)
-        stem = self.out / "creatives" / spec.placement.id / spec.name
+        stem = creative_stem(self.out, spec)
         draft = copy.draft or bool(image and image.draft)
         return _Placed(ad_copy, spec.placement, stem, draft, self.out)
 
@@ -482,7 +509,9 @@ def run_plan(
 ) -> RunSummary:
     """Generate and compose every ad of ``plan``, then ``deliver`` them (by default
     ``deliver_run``; ``adloom review`` merges them into the next round instead)."""
-    claim = outdir.claimed(options.out, force=options.force, wait=options.wait, notify=tracker.note)
+    claim = outdir.claimed(
+        options.out, DELIVERABLES, force=options.force, wait=options.wait, notify=tracker.note
+    )
     with claim:
         return _run_claimed(plan, provider, options, tracker, deliver)
 
@@ -555,6 +584,17 @@ def _run_claimed(
     return summary
 
 
+def held_back(ads: Sequence[Ad]) -> dict[str, int]:
+    """Per creative check, by name, how many of ``ads``' creatives it held back; empty
+    when no ad has a measured creative."""
+    findings = [
+        f for a in ads if a.creative and a.creative.checks for f in a.creative.checks.findings
+    ]
+    if not findings:
+        return {}
+    return {c.name: sum(f.holds for f in findings if f.check == c.name) for c in measures.CHECKS}
+
+
 def _summary(
     plan: Plan,
     provider: Provider,
@@ -584,6 +624,7 @@ def _summary(
             "run again: what was generated is reused, not paid for twice."
         )
     return RunSummary(
+        checks=held_back(ads),
         campaign=plan.campaign.settings.name,
         out=out,
         preview=out / "index.html",

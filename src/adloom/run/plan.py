@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 
 from adloom import safepath
 from adloom.aspects import choose_families, draft_size, master_size, nearest_aspect
-from adloom.copy import rulepacks
-from adloom.copy.lint import CopyContext, contains_term
+from adloom.copy import platforms, rulepacks
+from adloom.copy.lint import CopyContext
+from adloom.copy.terms import contains_term
 from adloom.errors import BriefError, ModelAccessError, Problem
 from adloom.model import AdSpec, Audience, Brief, Campaign, CopyJob, ImageJob, Placement, Plan
 from adloom.naming import ad_name, with_utm
@@ -29,7 +30,6 @@ if TYPE_CHECKING:  # `adloom validate` checks names without the registry (pydant
     from adloom.registry import ModelInfo, Registry
 
 SEED_RANGE = 858_993_459  # the narrowest seed range of the image models (Nova Canvas)
-_MEDIUM = {"google_display": "display", "google": "cpc"}
 
 
 def _stable_seed(*parts: object) -> int:
@@ -206,7 +206,7 @@ def _add_ad(
     name = _name(campaign, slot)
     utm = {
         "utm_source": s.utm_source or placement.platform,
-        "utm_medium": s.utm_medium or _MEDIUM.get(placement.platform, "paid_social"),
+        "utm_medium": s.utm_medium or platforms.medium(placement),
         "utm_campaign": s.utm_campaign or s.slug,
         "utm_content": name,
     }

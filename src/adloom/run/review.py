@@ -40,18 +40,18 @@ from adloom.copy import rsa
 from adloom.copy.lint import CopyContext, Violation, check_copy
 from adloom.copy.verdict import judge, judge_search
 from adloom.creative import checks
-from adloom.creative.compose import AdCopy, compose
+from adloom.creative.compose import AdCopy, compose, creative_stem
 from adloom.delivery.workbook import (
     BRIEF_FILE,
     BRIEF_PATH,
     PROVIDER,
     SEARCH_SLOTS,
-    WORKBOOK_FILE,
     AdRow,
     Variants,
     fingerprint,
     read_score,
     read_variants,
+    round_file,
 )
 from adloom.delivery.workbook import find_brief as find_brief_of
 from adloom.engine.journal import Journal
@@ -72,7 +72,7 @@ from adloom.model import (
 )
 from adloom.providers.base import Provider, Request, Response
 from adloom.providers.judging import JudgeJob
-from adloom.run.pipeline import RunOptions, run_plan, write_deliverables
+from adloom.run.pipeline import RunOptions, held_back, run_plan, write_deliverables
 
 APPROVED, REJECTED = "Approved", "Rejected"
 Decision = Literal["approved", "rejected", ""]
@@ -288,7 +288,7 @@ class _Round:
 
     @property
     def workbook(self) -> Path:
-        return self.options.out / f"{Path(WORKBOOK_FILE).stem}-round-{self.number}.xlsx"
+        return self.options.out / round_file(self.number)
 
 
 def run_review(
@@ -363,6 +363,7 @@ def _deliver(job: _Round, made: Sequence[Ad], summary: RunSummary) -> RunSummary
         not_generated=sum(1 for a in ads if a.status == "skipped"),
         warnings=(*job.reviewed.warnings, *job.warnings, *summary.warnings),
         review={"round": job.number, **counts},
+        checks=held_back(ads),
     )
     write_deliverables(
         ads,
@@ -491,7 +492,7 @@ def _edited(job: _Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
             issues.append("the master image is not in the journal: the creative was not recomposed")
         else:
             words = AdCopy(copy.headline, copy.cta, _disclaimer(spec, job.campaign), spec.language)
-            stem = job.options.out / "creatives" / spec.placement.id / spec.name
+            stem = creative_stem(job.options.out, spec)
             brand, out = job.campaign.brand, job.options.out
             creative = compose(master, words, brand, spec.placement, stem, draft=draft, out=out)
             issues += creative.issues
