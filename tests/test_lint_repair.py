@@ -35,6 +35,7 @@ from adloom.run.pipeline import RunOptions, run_plan
 from adloom.run.plan import make_plan
 from briefs import write_brief
 from campaigns import make_campaign
+from conftest import user_environ
 from fakebedrock import FakeBedrock
 
 SEARCH = Placement(
@@ -224,7 +225,7 @@ def fake_run(tmp_path: Path) -> tuple[int, str, dict[str, Any]]:
         },
         briefs=[{"id": "cold-brew", "product": "Cold brew", "message": "Fast coffee"}],
     )
-    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ={})
+    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ=user_environ())
     code = main(["run", str(brief), "--out", str(tmp_path / "out"), "--json"], env=env)
     assert isinstance(env.stderr, io.StringIO)
     (row,) = variants(tmp_path / "out" / "variants.xlsx")

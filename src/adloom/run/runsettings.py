@@ -151,9 +151,13 @@ def for_review(env: Env, choices: Choices, reviewed: Reviewed) -> Choices:
     return choices
 
 
-def provider_config(choices: Choices, campaign: Campaign, registry: Registry) -> ProviderConfig:
+def provider_config(
+    choices: Choices, campaign: Campaign, registry: Registry, *, cache: Path | None
+) -> ProviderConfig:
+    """The provider's configuration; ``cache``: the user cache's folder (Env.cache_dir)."""
     return ProviderConfig(
         registry=registry,
+        cache=cache,
         templates=choices.templates,
         region=choices.region,
         profile=choices.profile,
@@ -301,7 +305,7 @@ def settle(
     where = "--keep" if choices.keep else campaign.cells.get("keep", "keep")
     require_scores(keep, scoring=wanted(campaign), where=where)
     name = provider_name(choices, campaign)
-    config = provider_config(choices, campaign, registry)
+    config = provider_config(choices, campaign, registry, cache=env.cache_dir)
     plan = make_plan(campaign, registry, name)
     provider, batches = _batched(env, choices, campaign, config, plan)
     judge = judge_of(campaign, registry, name)

@@ -174,10 +174,10 @@ def read(clients: Clients, registry: Registry, models: Sequence[tuple[str, Kind]
 def _listed(clients: Clients, region: str) -> list[tuple[str, float]]:
     """The per-minute inference quotas of Bedrock in ``region``, from the cache when fresh."""
     name = f"service-quotas.bedrock.{region}.{clients.session().profile_name}"
-    rows = _rows(usercache.load(name))
+    rows = _rows(usercache.load(clients.cache, name))
     if rows is None:
         rows = _fetch(clients)
-        usercache.save(name, [list(row) for row in rows])
+        usercache.save(clients.cache, name, [list(row) for row in rows])
     return rows
 
 

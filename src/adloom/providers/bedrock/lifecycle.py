@@ -97,7 +97,7 @@ def ask(clients: Clients, model_id: str) -> dict[str, str]:
             raise Unavailable(str(exc)) from None
         return _as_json(details.get("modelDetails", {}).get("modelLifecycle") or {})
 
-    value: dict[str, str] = usercache.cached(f"lifecycle-{region}-{base}", fetch)
+    value: dict[str, str] = usercache.cached(clients.cache, f"lifecycle-{region}-{base}", fetch)
     return value
 
 
