@@ -2,9 +2,9 @@
 
 Copy that breaks a rule goes back to the model with the violations, a bounded number
 of times; what still breaks a rule is delivered flagged, never cut. Twice: with
-``adloom.providers.testing.MockProvider`` registered like any other provider (real
-prompts from the shipped templates; the answers scripted per request), and with the
-real Bedrock provider against the fake Bedrock server over HTTP.
+``adloom.providers.testing.MockProvider`` (real prompts from the shipped templates;
+the answers scripted per request), and with the real Bedrock provider against the
+fake Bedrock server over HTTP.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import io
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from adloom.errors import ExitCode
 from adloom.model import Brief, Campaign, Placement, Usage
 from adloom.providers import ProviderConfig, make_provider
 from adloom.providers.base import Provider, Request, Response
-from adloom.providers.testing import MockProvider, registered
+from adloom.providers.testing import MockProvider
 from adloom.registry import load_registry
 from adloom.run.generate import MAX_REPAIRS
 from adloom.run.pipeline import RunOptions, run_plan
@@ -107,10 +106,9 @@ def writer() -> Copywriter:
 
 
 @pytest.fixture
-def copywriter(writer: Copywriter) -> Iterator[MockProvider]:
-    with registered(MockProvider(writer, name="copywriter")) as mock:
-        assert make_provider("copywriter", ProviderConfig(registry=load_registry())) is mock
-        yield mock
+def copywriter(writer: Copywriter) -> MockProvider:
+    """The provider ``run_plan`` is handed, as the CLI hands it the one it made."""
+    return MockProvider(writer, name="copywriter")
 
 
 def campaign(variants: int = 1, **brief: Any) -> Campaign:
