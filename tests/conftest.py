@@ -57,29 +57,38 @@ def _no_real_aws(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempP
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
 
 
+_SESSION: dict[str, str] = {}  # the session's folders (module-scoped fixtures use them)
+_USER: dict[str, str] = {}  # this test's folders, set by ``_user_folders``
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    """Before collection too (test modules read the registry at import), the user's
-    config and cache folders are out of the way: a malformed
-    ~/.config/adloom/models.json must not fail the suite. Each test then gets fresh
-    ones of its own (``_no_user_folders``); a subprocess a test starts inherits them."""
+    """The user's config and cache folders are out of the way of any adloom process a
+    test starts (which reads its environment as a user's shell gives it): a malformed
+    ~/.config/adloom/models.json must not fail the suite. In-process adloom reads no
+    environment variable but through the ``Env`` it is given (``user_environ``)."""
     session = Path(tempfile.mkdtemp(prefix="adloom-tests-user-"))
     config.add_cleanup(lambda: shutil.rmtree(session, ignore_errors=True))
+    _SESSION.update(XDG_CONFIG_HOME=str(session / "config"), XDG_CACHE_HOME=str(session / "cache"))
     os.environ.pop("ADLOOM_MODELS", None)
-    os.environ["XDG_CONFIG_HOME"] = str(session / "config")
-    os.environ["XDG_CACHE_HOME"] = str(session / "cache")
+    os.environ.update(_SESSION)
+
+
+def user_environ() -> dict[str, str]:
+    """The environment that gives adloom this test's own config and cache folders (the
+    session's, outside a test): for ``Env(environ=user_environ())`` in-process, or
+    added to a subprocess's environment. The user's own folders never take part (a
+    malformed ~/.config/adloom/models.json or a cached quota must not change a test)."""
+    return dict(_USER or _SESSION)
 
 
 @pytest.fixture(autouse=True)
-def _no_user_folders(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    """The user's own config and cache folders never take part: a malformed
-    ~/.config/adloom/models.json or a cached quota must not change a test. They are
-    fresh for each test and lie outside its ``tmp_path``, which tests snapshot."""
+def _user_folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Fresh config and cache folders for each test, outside its ``tmp_path`` (which
+    tests snapshot), handed to adloom through ``user_environ``."""
     home = tmp_path_factory.mktemp("user")
-    monkeypatch.delenv("ADLOOM_MODELS", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+    _USER.update(XDG_CONFIG_HOME=str(home / "config"), XDG_CACHE_HOME=str(home / "cache"))
+    yield
+    _USER.clear()
 
 
 def point_at(monkeypatch: pytest.MonkeyPatch, fake: FakeBedrock, region: str = "us-east-1") -> None:

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-from adloom import usercache
 from adloom.brief.read import read_campaign
 from adloom.cli import main
 from adloom.console import Env
@@ -27,6 +26,7 @@ from adloom.providers.bedrock.account_quotas import match, parse
 from adloom.registry import load_registry
 from adloom.run.plan import make_plan
 from briefs import write_brief
+from conftest import user_environ
 from fakebedrock import FakeBedrock
 from fakebedrock.quotas import PAGE, applied, name_for
 
@@ -55,7 +55,7 @@ def brief(tmp_path: Path) -> Path:
 
 def cli(*args: str | Path) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = main([str(a) for a in args], env=Env(stdout=out, stderr=err, environ={}))
+    code = main([str(a) for a in args], env=Env(stdout=out, stderr=err, environ=user_environ()))
     return code, out.getvalue(), err.getvalue()
 
 
@@ -244,7 +244,7 @@ def test_the_answer_is_cached_for_a_day(fake_bedrock: FakeBedrock, tmp_path: Pat
     assert code == ExitCode.OK, err
     assert len(fake_bedrock.calls("list_service_quotas")) == asked  # not asked again
     assert quota_of(summary, TEXT)["per_minute"] == ACCOUNT_TPM
-    cached = usercache.cache_dir().glob("service-quotas.*.json")
+    cached = (Path(user_environ()["XDG_CACHE_HOME"]) / "adloom").glob("service-quotas.*.json")
     assert [p.name for p in cached] == ["service-quotas.bedrock.us-east-1.default.json"]
 
 

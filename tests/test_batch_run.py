@@ -25,6 +25,7 @@ import pytest
 from adloom.errors import ExitCode
 from adloom.registry import load_registry
 from briefs import write_brief
+from conftest import user_environ
 from fakebedrock import FakeBedrock
 from s3server import S3Bucket
 from test_batch_mode import adloom
@@ -256,7 +257,7 @@ def waiting_run(brief: Path, out: Path, s3: S3Bucket) -> subprocess.Popen[str]:
         "--json",
         *batch(s3),
     ]
-    proc = subprocess.Popen(command, env=dict(os.environ), stdout=subprocess.PIPE,
+    proc = subprocess.Popen(command, env=os.environ | user_environ(), stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)  # fmt: skip
     deadline = time.monotonic() + WAIT
     while not _submitted(out) and proc.poll() is None and time.monotonic() < deadline:

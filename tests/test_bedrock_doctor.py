@@ -11,7 +11,7 @@ import pytest
 from adloom.cli import main
 from adloom.console import Env
 from adloom.errors import ExitCode
-from conftest import FAKE_SECRET
+from conftest import FAKE_SECRET, user_environ
 from fakebedrock import FakeBedrock
 
 HAIKU45 = "anthropic.claude-haiku-4-5-20251001-v1:0"
@@ -21,7 +21,7 @@ STABLE_CORE = "stability.stable-image-core-v1:1"
 
 def cli(*args: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    code = main(list(args), env=Env(stdout=out, stderr=err))
+    code = main(list(args), env=Env(stdout=out, stderr=err, environ=user_environ()))
     return code, out.getvalue(), err.getvalue()
 
 

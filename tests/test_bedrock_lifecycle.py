@@ -19,6 +19,7 @@ from adloom.console import Env
 from adloom.errors import ExitCode
 from adloom.registry import load_registry
 from briefs import write_brief
+from conftest import user_environ
 from fakebedrock import FakeBedrock
 from fakebedrock.catalogue import resolve
 from fakebedrock.control import lifecycle
@@ -35,9 +36,7 @@ ONE_BRIEF = {"id": "b1", "product": "Cold brew", "message": "Fast coffee"}
 
 
 @pytest.fixture(autouse=True)
-def _images_unpaced(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake_bedrock: FakeBedrock
-) -> None:
+def _images_unpaced(fake_bedrock: FakeBedrock) -> None:
     """The default image model's images-per-minute quota lifted in the account (its
     Service Quotas value beats the registry's) and in the user's registry file (for runs
     that cannot ask the account); not with --set: the example brief runs with none. The
@@ -45,14 +44,14 @@ def _images_unpaced(
     fake_bedrock.behaviour.service_quotas[name_for(STABLE_CORE)] = 100_000
     entry = load_registry().get(STABLE_CORE).model_dump(mode="json")
     entry["ipm"] = 100_000
-    path = tmp_path / "user-models.json"
+    path = Path(user_environ()["XDG_CONFIG_HOME"]) / "adloom" / "models.json"
+    path.parent.mkdir(parents=True)
     path.write_text(json.dumps({"models": [entry]}), encoding="utf-8")
-    monkeypatch.setenv("ADLOOM_MODELS", str(path))
 
 
 def cli(*args: str) -> tuple[int, dict[str, Any], str]:
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = main(list(args), env=Env(stdout=stdout, stderr=stderr))
+    code = main(list(args), env=Env(stdout=stdout, stderr=stderr, environ=user_environ()))
     text = stdout.getvalue().strip()
     return code, json.loads(text) if text else {}, stderr.getvalue()
 

@@ -23,6 +23,7 @@ from adloom.console import Env
 from adloom.engine.journal import Journal
 from adloom.errors import ExitCode
 from adloom.registry import load_registry
+from conftest import user_environ
 from factories import preview_html
 from fakebedrock import FakeBedrock
 from test_bedrock_provider import LLAMA, NOVA_CANVAS, NOVA_LITE, STABILITY
@@ -47,7 +48,7 @@ def run(out: Path, *args: str) -> tuple[int, dict[str, Any], str]:
     fast = ("--set", f"quota.{image}.ipm=100000")
     argv = ["run", str(BRIEF), "--provider", "bedrock", "--out", str(out), "--json",
             *SMALL, *fast, *args]  # fmt: skip
-    code = main(argv, env=Env(stdout=stdout, stderr=stderr))
+    code = main(argv, env=Env(stdout=stdout, stderr=stderr, environ=user_environ()))
     text = stdout.getvalue().strip()
     return code, json.loads(text) if text else {}, stderr.getvalue()
 

@@ -21,6 +21,7 @@ from adloom.creative.typeset import Box, TextBlock
 from adloom.engine.journal import Journal
 from adloom.model import BrandKit, Placement
 from briefs import write_brief
+from conftest import user_environ
 
 PLACEMENTS = builtin_placements()
 EN = AdCopy("Run farther with featherlight trail shoes", "Shop now", "Offer ends June 30.", "en")
@@ -251,7 +252,7 @@ def test_checks_and_crop_are_journalled(tmp_path: Path) -> None:
 
 
 def run_cli(*args: str | Path) -> tuple[int, str, str]:
-    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ={})
+    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ=user_environ())
     code = main([str(a) for a in args], env=env)
     assert isinstance(env.stdout, io.StringIO)
     assert isinstance(env.stderr, io.StringIO)

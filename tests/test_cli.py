@@ -20,13 +20,14 @@ from adloom.brief.placements import builtin_placements
 from adloom.cli import main
 from adloom.console import Env
 from briefs import write_brief
+from conftest import user_environ
 from factories import preview_pages
 
 EXAMPLE = Path(__file__).parents[1] / "campaigns" / "spring-launch.xlsx"
 
 
 def run_cli(*args: str | Path) -> tuple[int, str, str]:
-    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ={})
+    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ=user_environ())
     code = main([str(a) for a in args], env=env)
     assert isinstance(env.stdout, io.StringIO)
     assert isinstance(env.stderr, io.StringIO)
@@ -179,7 +180,7 @@ def test_real_subprocess_run(tmp_path: Path) -> None:
     exe = shutil.which("adloom")
     cmd = [exe] if exe else [sys.executable, "-m", "adloom"]
     out = tmp_path / "sub"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")} | user_environ()
     proc = subprocess.run(
         [*cmd, "run", str(EXAMPLE), "--out", str(out), "--json", "--set", "variants=1",
          "--set", "languages=en", "--set", "placements=meta_feed,display_300x250"],

@@ -8,6 +8,7 @@ from pathlib import Path
 from adloom.cli import main
 from adloom.console import Env
 from briefs import write_brief
+from conftest import user_environ
 
 BRIEFS = [
     {"id": "mug", "product": "Travel Mug", "message": "Hot for six hours", "cta": "Shop now"},
@@ -23,7 +24,7 @@ CAMPAIGN = {
 
 
 def run(brief: Path, out: Path, *extra: str) -> None:
-    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ={})
+    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ=user_environ())
     assert main(["run", str(brief), "--out", str(out), "--json", *extra], env=env) == 0
 
 

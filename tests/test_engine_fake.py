@@ -25,6 +25,7 @@ from adloom.registry import load_registry
 from adloom.run.pipeline import RunOptions, run_plan
 from adloom.run.plan import make_plan
 from briefs import write_brief
+from conftest import user_environ
 from fakebedrock import FakeBedrock, Fault
 
 HAIKU = "anthropic.claude-haiku-4-5-20251001-v1:0"
@@ -56,7 +57,7 @@ def brief(tmp_path: Path, briefs: list[dict[str, str]] = BRIEFS, **settings: Any
 
 
 def cli(*args: str | Path) -> tuple[int, dict[str, Any], str]:
-    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ={})
+    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ=user_environ())
     code = main(["run", *map(str, args), "--json"], env=env)
     assert isinstance(env.stdout, io.StringIO)
     assert isinstance(env.stderr, io.StringIO)

@@ -28,6 +28,7 @@ from adloom.copy.verdict import Verdict, judge_search
 from adloom.errors import ExitCode
 from adloom.model import Audience, BrandKit, Brief, CopyJob, Pin, SearchAd
 from briefs import write_brief
+from conftest import user_environ
 from factories import preview_html
 from fakebedrock import FakeBedrock
 
@@ -57,7 +58,7 @@ RSA = builtin_placements()["google_rsa"]
 
 def cli(*args: str) -> tuple[int, dict[str, Any], str]:
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = main([*args, "--json"], env=Env(stdout=stdout, stderr=stderr))
+    code = main([*args, "--json"], env=Env(stdout=stdout, stderr=stderr, environ=user_environ()))
     text = stdout.getvalue().strip()
     return code, json.loads(text) if text else {}, stderr.getvalue()
 

@@ -29,6 +29,7 @@ from adloom.providers.bedrock import BedrockProvider
 from adloom.providers.bedrock.text import IMAGE_MAX_BYTES, IMAGE_MAX_SIDE, within_limits
 from adloom.providers.judging import JudgeJob
 from adloom.registry import load_registry
+from conftest import user_environ
 from fakebedrock import FakeBedrock
 from fakebedrock.quotas import name_for
 
@@ -45,7 +46,7 @@ RUNTIME = ("converse", "invoke")
 
 def adloom(*argv: str) -> tuple[int, dict[str, Any], str]:
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = main([*argv, "--json"], env=Env(stdout=stdout, stderr=stderr))
+    code = main([*argv, "--json"], env=Env(stdout=stdout, stderr=stderr, environ=user_environ()))
     text = stdout.getvalue().strip()
     return code, json.loads(text) if text else {}, stderr.getvalue()
 

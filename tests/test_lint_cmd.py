@@ -16,6 +16,7 @@ from adloom.cli import main
 from adloom.console import Env
 from adloom.errors import ExitCode
 from briefs import write_brief, write_csv_brief
+from conftest import user_environ
 
 CAMPAIGN = {
     "name": "Lint",
@@ -37,7 +38,7 @@ LONG = "Smooth cold brew coffee, zero effort today"  # 42 characters: over Meta'
 
 
 def lint(*args: str | Path) -> tuple[int, str, str]:
-    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ={})
+    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ=user_environ())
     code = main(["lint", *map(str, args)], env=env)
     assert isinstance(env.stdout, io.StringIO)
     assert isinstance(env.stderr, io.StringIO)
@@ -54,7 +55,7 @@ def delivered(tmp_path_factory: pytest.TempPathFactory) -> Path:
     brief = write_brief(
         root / "brief.xlsx", campaign=CAMPAIGN, briefs=[BRIEF], brand={"banned_words": "miracle"}
     )
-    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ={})
+    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ=user_environ())
     assert main(["run", str(brief), "--out", str(root / "out")], env=env) == ExitCode.OK
     return root
 
@@ -278,7 +279,7 @@ def searched(tmp_path_factory: pytest.TempPathFactory) -> Path:
     columns H-V are headline 1-15 (headline 1 pinned, from the brief)."""
     root = tmp_path_factory.mktemp("search")
     brief = write_brief(root / "brief.xlsx", campaign=SEARCH_CAMPAIGN, briefs=[SEARCH_BRIEF])
-    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ={})
+    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ=user_environ())
     assert main(["run", str(brief), "--out", str(root / "out")], env=env) == ExitCode.OK
     return root / "out" / "variants.xlsx"
 

@@ -1,16 +1,17 @@
 """Auto-repair through the real generate, engine, journal and export code.
 
 Copy that breaks a rule goes back to the model with the violations, a bounded number
-of times; what still breaks a rule is delivered flagged, never cut. Twice: with a
-provider registered like any other, scripted per request, and with the real Bedrock
-provider against the fake Bedrock server over HTTP.
+of times; what still breaks a rule is delivered flagged, never cut. Twice: with
+``adloom.providers.testing.MockProvider`` (real prompts from the shipped templates;
+the answers scripted per request), and with the real Bedrock provider against the
+fake Bedrock server over HTTP.
 """
 
 from __future__ import annotations
 
 import io
 import threading
-from collections.abc import Iterator, Sequence
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -23,15 +24,17 @@ from adloom.console import Env, Tracker
 from adloom.copy.textlen import measure
 from adloom.engine.journal import Journal
 from adloom.errors import ExitCode
-from adloom.model import Brief, Campaign, CopyJob, ImageJob, Placement, Usage
-from adloom.providers import ProviderConfig, make_provider, register, unregister
+from adloom.model import Brief, Campaign, Placement, Usage
+from adloom.providers import ProviderConfig, make_provider
 from adloom.providers.base import Provider, Request, Response
+from adloom.providers.testing import MockProvider
 from adloom.registry import load_registry
 from adloom.run.generate import MAX_REPAIRS
 from adloom.run.pipeline import RunOptions, run_plan
 from adloom.run.plan import make_plan
 from briefs import write_brief
 from campaigns import make_campaign
+from conftest import user_environ
 from fakebedrock import FakeBedrock
 
 SEARCH = Placement(
@@ -73,45 +76,39 @@ def told(body: str) -> str:
     return f'{length_problem(body)} (your body: "{body}")'
 
 
-class Copywriter(Provider):
-    """Writes a Japanese body too long for Google, and a fitting one when told what is
-    wrong, unless ``stubborn``: then each answer is a little shorter, never enough."""
-
-    name = "copywriter"
+class Copywriter:
+    """The model's side: a Japanese body too long for Google, and a fitting one when
+    told what is wrong, unless ``stubborn``: then each answer is a little shorter,
+    never enough."""
 
     def __init__(self) -> None:
         self.stubborn = False
         self.same_copy = False  # every variant gets the same copy
-        self.requests: list[Request] = []
+        self.attempts: Counter[str] = Counter()
         self._lock = threading.Lock()
 
-    def text_request(self, job: CopyJob, feedback: Sequence[str] = ()) -> Request:
-        body = {"job": job.label, "variant": job.variant, "feedback": list(feedback)}
-        return Request("text", job.model, body, input_tokens=50, max_tokens=200, label=job.label)
-
-    def image_request(self, job: ImageJob) -> Request:
-        raise AssertionError("these campaigns are text-only")
-
-    def send(self, request: Request) -> Response:
+    def __call__(self, request: Request) -> Response:
         with self._lock:
-            attempt = sum(1 for r in self.requests if r.label == request.label)
-            self.requests.append(request)
+            attempt = self.attempts[request.label]
+            self.attempts[request.label] += 1
         if self.stubborn:
             body = OVERLONG[: len(OVERLONG) - attempt]
         else:
             body = FITS if request.body["feedback"] else OVERLONG
-        variant = "" if self.same_copy else f"（{request.body['variant']}）"
+        variant = "" if self.same_copy else f"（{request.label.split('/')[3]}）"  # v1, v2...
         output = {"headline": HEADLINE + variant, "body": body, "cta": "詳しく見る"}
         return Response("ok", output=output, usage=Usage(50, 40, 0.0001))
 
 
 @pytest.fixture
-def copywriter() -> Iterator[Copywriter]:
-    register("copywriter")(lambda _config: Copywriter())
-    made = make_provider("copywriter", ProviderConfig(registry=load_registry()))
-    assert isinstance(made, Copywriter)
-    yield made
-    unregister("copywriter")
+def writer() -> Copywriter:
+    return Copywriter()
+
+
+@pytest.fixture
+def copywriter(writer: Copywriter) -> MockProvider:
+    """The provider ``run_plan`` is handed, as the CLI hands it the one it made."""
+    return MockProvider(writer, name="copywriter")
 
 
 def campaign(variants: int = 1, **brief: Any) -> Campaign:
@@ -141,12 +138,13 @@ def feedback_of(request: Request) -> list[str]:
 
 
 def test_overlong_japanese_copy_is_sent_back_with_the_violation(
-    copywriter: Copywriter, tmp_path: Path
+    copywriter: MockProvider, tmp_path: Path
 ) -> None:
     (row,) = run(campaign(), copywriter, tmp_path / "out")
     first, second = copywriter.requests
     assert feedback_of(first) == []
     assert feedback_of(second) == [told(OVERLONG)]
+    assert told(OVERLONG) in second.body["user"]  # the prompt the model reads says it
     assert told(OVERLONG).startswith(
         "body is 98 width units, over Google's limit of 90 (Japanese counts 2 per character)"
         " — shorten it by 8"
@@ -161,9 +159,9 @@ def test_overlong_japanese_copy_is_sent_back_with_the_violation(
 
 
 def test_copy_that_keeps_failing_is_delivered_flagged_not_cut(
-    copywriter: Copywriter, tmp_path: Path
+    copywriter: MockProvider, writer: Copywriter, tmp_path: Path
 ) -> None:
-    copywriter.stubborn = True
+    writer.stubborn = True
     (row,) = run(campaign(), copywriter, tmp_path / "out")
     answers = [OVERLONG[: len(OVERLONG) - n] for n in range(1 + MAX_REPAIRS)]
     assert len(copywriter.requests) == 1 + MAX_REPAIRS
@@ -175,7 +173,7 @@ def test_copy_that_keeps_failing_is_delivered_flagged_not_cut(
 
 
 def test_supplied_headline_is_flagged_but_never_sent_back(
-    copywriter: Copywriter, tmp_path: Path
+    copywriter: MockProvider, tmp_path: Path
 ) -> None:
     supplied = "コールドブリュー、朝の新しい習慣になります"  # 42 width units
     (row,) = run(campaign(headline=supplied), copywriter, tmp_path / "out")
@@ -189,9 +187,9 @@ def test_supplied_headline_is_flagged_but_never_sent_back(
 
 
 def test_near_duplicate_variants_are_flagged_once_all_are_in(
-    copywriter: Copywriter, tmp_path: Path
+    copywriter: MockProvider, writer: Copywriter, tmp_path: Path
 ) -> None:
-    copywriter.same_copy = True
+    writer.same_copy = True
     rows = run(campaign(variants=3), copywriter, tmp_path / "out")
     issues = {row["variant"]: row["issues"] for row in rows}
     assert issues[1] is None
@@ -225,7 +223,7 @@ def fake_run(tmp_path: Path) -> tuple[int, str, dict[str, Any]]:
         },
         briefs=[{"id": "cold-brew", "product": "Cold brew", "message": "Fast coffee"}],
     )
-    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ={})
+    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ=user_environ())
     code = main(["run", str(brief), "--out", str(tmp_path / "out"), "--json"], env=env)
     assert isinstance(env.stderr, io.StringIO)
     (row,) = variants(tmp_path / "out" / "variants.xlsx")

@@ -16,6 +16,7 @@ from adloom.cli import main
 from adloom.console import Env
 from adloom.errors import ExitCode
 from briefs import write_brief
+from conftest import user_environ
 from factories import preview_html
 
 CAMPAIGN = {
@@ -37,7 +38,7 @@ STAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
 def cli(*args: str) -> tuple[int, dict[str, Any], str]:
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = main([*args, "--json"], env=Env(stdout=stdout, stderr=stderr))
+    code = main([*args, "--json"], env=Env(stdout=stdout, stderr=stderr, environ=user_environ()))
     text = stdout.getvalue().strip()
     return code, json.loads(text) if text else {}, stderr.getvalue()
 

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from briefs import write_brief
-from conftest import FAKE_KEY_ID
+from conftest import FAKE_KEY_ID, user_environ
 from fakebedrock.behaviour import body_hash
 
 TESTS = Path(__file__).parent
@@ -86,6 +86,7 @@ def start_run(
     """``adloom run`` as a process; its stderr piped, or written to ``stderr``."""
     env = {
         **os.environ,
+        **user_environ(),
         "AWS_ACCESS_KEY_ID": FAKE_KEY_ID,
         "AWS_SECRET_ACCESS_KEY": "fake-secret-never-sent",
         "AWS_DEFAULT_REGION": "us-east-1",

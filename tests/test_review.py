@@ -19,6 +19,7 @@ from adloom.console import Env
 from adloom.errors import ExitCode
 from adloom.run.review import decision
 from briefs import write_brief
+from conftest import user_environ
 from factories import preview_html
 from fakebedrock import FakeBedrock
 
@@ -47,7 +48,7 @@ PRICE = "Lead with the price"
 
 def cli(*args: str) -> tuple[int, dict[str, Any], str]:
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = main([*args, "--json"], env=Env(stdout=stdout, stderr=stderr))
+    code = main([*args, "--json"], env=Env(stdout=stdout, stderr=stderr, environ=user_environ()))
     text = stdout.getvalue().strip()
     return code, json.loads(text) if text else {}, stderr.getvalue()
 

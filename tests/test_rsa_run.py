@@ -16,6 +16,7 @@ from adloom.console import Env
 from adloom.copy import textlen
 from adloom.errors import ExitCode
 from briefs import write_brief
+from conftest import user_environ
 from factories import preview_html
 from fakebedrock import FakeBedrock
 
@@ -45,7 +46,7 @@ BRIEF = {
 def run(brief: Path, out: Path, *args: str) -> tuple[int, dict[str, Any], str]:
     stdout, stderr = io.StringIO(), io.StringIO()
     code = main(["run", str(brief), "--out", str(out), "--json", *args],
-                env=Env(stdout=stdout, stderr=stderr))  # fmt: skip
+                env=Env(stdout=stdout, stderr=stderr, environ=user_environ()))  # fmt: skip
     text = stdout.getvalue().strip()
     return code, json.loads(text) if text else {}, stderr.getvalue()
 

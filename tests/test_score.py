@@ -27,6 +27,7 @@ from adloom.cli import main
 from adloom.console import Env
 from adloom.errors import ExitCode
 from adloom.providers.judging import HEURISTIC_LABEL, heuristic
+from conftest import user_environ
 from factories import preview_html
 from fakebedrock import FakeBedrock
 
@@ -53,7 +54,7 @@ def brief_with_policies(tmp_path: Path) -> Path:
 
 def run(*argv: str) -> tuple[int, dict[str, Any], str]:
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = main([*argv, "--json"], env=Env(stdout=stdout, stderr=stderr))
+    code = main([*argv, "--json"], env=Env(stdout=stdout, stderr=stderr, environ=user_environ()))
     text = stdout.getvalue().strip()
     return code, json.loads(text) if text else {}, stderr.getvalue()
 

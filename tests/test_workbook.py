@@ -27,6 +27,7 @@ from adloom.errors import ExitCode, InputError
 from adloom.run.lintcmd import lint_file
 from adloom.run.review import read_reviewed
 from briefs import write_brief
+from conftest import user_environ
 from factories import Run, sample_run
 
 
@@ -122,7 +123,7 @@ BRIEF = {"id": "cold-brew", "product": "Cold Brew Kit", "message": "Smooth coffe
 
 
 def _draft_run(brief: Path, out: Path) -> Path:
-    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ={})
+    env = Env(stdout=io.StringIO(), stderr=io.StringIO(), environ=user_environ())
     assert main(["run", str(brief), "--out", str(out)], env=env) == ExitCode.OK
     return out / "variants.xlsx"
 

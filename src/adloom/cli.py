@@ -150,11 +150,11 @@ def _read(env: Env, brief: Path, settings: Mapping[str, str]) -> Campaign:
     return campaign
 
 
-def _registry(models: Sequence[Path] | None) -> Registry:
+def _registry(env: Env, models: Sequence[Path] | None) -> Registry:
     from adloom.providers import plugin_models
     from adloom.registry import load_registry
 
-    return load_registry(models or (), plugin_files=plugin_models())
+    return load_registry(models or (), plugin_files=plugin_models(), user_file=env.models_file)
 
 
 def _go(env: Env, settled: Settled, as_json: bool, review: Reviewed | None = None) -> None:
@@ -276,9 +276,9 @@ def plan(
     env = _env(ctx)
     choices = Choices.given(ctx.params)
     campaign = _read(env, brief, choices.sets)
-    registry = _registry(models)
+    registry = _registry(env, models)
     name = provider_name(choices, campaign)
-    config = provider_config(choices, campaign, registry)
+    config = provider_config(choices, campaign, registry, cache=env.cache_dir)
     the_provider = make_provider(name, config)  # an unknown provider: exit 2
     the_plan = make_plan(campaign, registry, name)
     started(env, the_provider, the_plan, judge_of(campaign, registry, name))
@@ -341,7 +341,9 @@ def run(
     choices.check()
     campaign = _read(env, brief, choices.sets)
     out_dir = out_dir or default_out(campaign)
-    settled = settle(env, campaign, _registry(models), choices, out=out_dir, force=force, wait=wait)
+    settled = settle(
+        env, campaign, _registry(env, models), choices, out=out_dir, force=force, wait=wait
+    )
     if learn_from is not None:
         settled = _learned(env, settled, learn_from, every=False)
     _go(env, settled, as_json)
@@ -410,7 +412,9 @@ def review(
     choices = for_review(env, Choices.given(ctx.params), reviewed)
     choices.check()
     campaign = _read(env, find_brief(reviewed, brief), choices.sets)
-    settled = settle(env, campaign, _registry(models), choices, out=out_dir, force=force, wait=wait)
+    settled = settle(
+        env, campaign, _registry(env, models), choices, out=out_dir, force=force, wait=wait
+    )
     # What ran teaches the ads this round writes again: the given folder's results,
     # else those of the workbook's own folder when it has some.
     source = learn_from or (workbook.parent if has_results(workbook.parent) else None)
@@ -477,15 +481,15 @@ def models_cmd(
         from adloom.run.doctor import as_json as rows_json
         from adloom.run.doctor import check_models, print_access
 
-        clients = Clients(profile=profile, region=region)
+        clients = Clients(profile=profile, region=region, cache=env.cache_dir)
         clients.check()
-        rows = check_models(_registry(models), clients, show_all=show_all)
+        rows = check_models(_registry(env, models), clients, show_all=show_all)
         if as_json:
             env.json({"region": clients.region(), "models": rows_json(rows)})
         else:
             print_access(env, rows, clients.region())
         return
-    report = models_report(_registry(models), show_all=show_all)
+    report = models_report(_registry(env, models), show_all=show_all)
     if as_json:
         env.json(report)
     else:
@@ -506,7 +510,9 @@ def jobs(
     from adloom.run.report import print_jobs
 
     env = _env(ctx)
-    states = job_states(out, _registry(models), profile=profile, stop=stop)
+    states = job_states(
+        out, _registry(env, models), profile=profile, stop=stop, cache=env.cache_dir
+    )
     if as_json:
         env.json({"out": str(out), "jobs": [s.as_json() for s in states]})
     else:
@@ -536,7 +542,7 @@ def doctor(
 
     env = _env(ctx)
     values.region(region)
-    registry = _registry(models)
+    registry = _registry(env, models)
     settings = _read(env, brief, overrides(set_)).settings if brief else None
     text_id = text_model or (settings.text_model if settings else "")
     image_id = image_model or (settings.image_model if settings else "")
@@ -544,7 +550,7 @@ def doctor(
         (text_id or registry.default("bedrock", "text"), "text"),
         (image_id or registry.default("bedrock", "image"), "image"),
     ]
-    clients = Clients(profile=profile, region=region)
+    clients = Clients(profile=profile, region=region, cache=env.cache_dir)
     checks = run_checks(registry, clients, chosen)
     quotas, warnings = applied_quotas(
         registry, clients, chosen, settings.extra if settings else None

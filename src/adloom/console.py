@@ -1,7 +1,10 @@
-"""Terminal I/O in one injectable object, so the real CLI runs in-process in tests.
+"""Terminal I/O and the environment in one injectable object, so the real CLI runs
+in-process in tests.
 
 Results go to stdout (one JSON object with ``--json``); messages, warnings and
-progress go to stderr, progress only when stderr is a terminal.
+progress go to stderr, progress only when stderr is a terminal. ``Env`` is the only
+reader of environment variables in adloom (``tests/test_environment.py``): what the
+rest needs from them (the user's models file, the cache folder) it is handed.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
 # rich is imported where it draws: `adloom --version` and a valid `adloom validate`
@@ -30,6 +34,29 @@ class Env:
     stderr: IO[str] = field(default_factory=lambda: sys.stderr)
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     debug: bool = False
+
+    @property
+    def models_file(self) -> Path | None:
+        """The user's models file: ``$ADLOOM_MODELS``, else ``adloom/models.json`` in
+        ``$XDG_CONFIG_HOME`` (``~/.config``); None without a home to find it in."""
+        given = self.environ.get("ADLOOM_MODELS")
+        if given:
+            return Path(given)
+        base = self.environ.get("XDG_CONFIG_HOME") or self._home(".config")
+        return Path(base) / "adloom" / "models.json" if base else None
+
+    @property
+    def cache_dir(self) -> Path | None:
+        """The user cache's folder: ``adloom`` in ``$XDG_CACHE_HOME`` (``~/.cache``);
+        None without a home: nothing is cached then. A relative XDG_CACHE_HOME is
+        ignored, as the XDG spec says (it would put the cache wherever adloom runs)."""
+        given = self.environ.get("XDG_CACHE_HOME", "")
+        base = given if os.path.isabs(given) else self._home(".cache")
+        return Path(base) / "adloom" if base else None
+
+    def _home(self, folder: str) -> str:
+        home = self.environ.get("HOME", "")
+        return str(Path(home) / folder) if home else ""
 
     @property
     def out_console(self) -> Console:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import os
 from collections.abc import Iterable, Mapping
 from datetime import date
 from importlib.resources import files
@@ -372,23 +371,18 @@ def _read_json(path: Path) -> Mapping[str, Any]:
     return data
 
 
-def _user_models_file() -> Path:
-    env = os.environ.get("ADLOOM_MODELS")
-    if env:
-        return Path(env)
-    base = Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
-    return base / "adloom" / "models.json"
-
-
-def load_registry(extra_files: Iterable[Path] = (), plugin_files: Iterable[Path] = ()) -> Registry:
+def load_registry(
+    extra_files: Iterable[Path] = (),
+    plugin_files: Iterable[Path] = (),
+    user_file: Path | None = None,
+) -> Registry:
     """The shipped models, then ``plugin_files`` (the models files of provider plugins,
     which the caller gathers: providers build on the registry, not the other way round),
-    the user's file and ``extra_files`` (``--models``), each adding to or replacing what
-    came before."""
+    ``user_file`` (the user's own, ``Env.models_file``; read if it exists) and
+    ``extra_files`` (``--models``), each adding to or replacing what came before."""
     raw = json.loads(files("adloom").joinpath("data/models.json").read_text(encoding="utf-8"))
     registry = Registry(_parse(raw, "models.json"), raw.get("defaults", {}))
-    user = _user_models_file()
-    paths = [user] if user.is_file() else []
+    paths = [user_file] if user_file is not None and user_file.is_file() else []
     for path in [*plugin_files, *paths, *extra_files]:
         registry = registry.merged(_read_json(path), str(path))
     return registry

@@ -2,9 +2,10 @@
 
 What the account can tell at run time (model lifecycle, applied quotas) changes
 rarely and costs a round trip per model, so it is asked at most once a day per
-(what, region) and kept as JSON in ``$XDG_CACHE_HOME/adloom`` (``~/.cache/adloom``).
-A cache that cannot be read or written is only a cache: the answer is asked again,
-never an error. What it holds is read like input, since anyone (or anything) may
+(what, region) and kept as JSON in the folder each call is given (the CLI's is
+``console.Env.cache_dir``: ``$XDG_CACHE_HOME/adloom``, ``~/.cache/adloom``; None keeps
+nothing). A cache that cannot be read or written is only a cache: the answer is asked
+again, never an error. What it holds is read like input, since anyone (or anything) may
 have written it: only a regular file is opened (a FIFO there must not hang the run),
 at most ``MAX_BYTES`` of it, and every value goes through the reader's ``valid``,
 whose None means "ask again".
@@ -27,27 +28,27 @@ MAX_BYTES = 4_000_000  # the quota list of a region is some 100 KB
 T = TypeVar("T")
 
 
-def cache_dir() -> Path:
-    # The XDG spec: a relative path in XDG_CACHE_HOME is invalid and ignored (it would
-    # put the cache in whatever folder adloom runs from).
-    base = os.environ.get("XDG_CACHE_HOME", "")
-    return (Path(base) if os.path.isabs(base) else Path.home() / ".cache") / "adloom"
-
-
-def _path(name: str) -> Path:
+def _path(folder: Path, name: str) -> Path:
     # Names are built by adloom from fixed words and region/model ids; anything else
     # is replaced so a name can never leave the cache folder.
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name).lstrip(".")
-    return cache_dir() / f"{safe or '_'}.json"
+    return folder / f"{safe or '_'}.json"
 
 
 def load(
-    name: str, valid: Callable[[Any], T | None], *, max_age: float = DAY, now: float | None = None
+    folder: Path | None,
+    name: str,
+    valid: Callable[[Any], T | None],
+    *,
+    max_age: float = DAY,
+    now: float | None = None,
 ) -> T | None:
     """The value stored under ``name`` if younger than ``max_age`` seconds and ``valid``
     takes it (returning what to use), else None."""
+    if folder is None:
+        return None
     try:
-        stored = json.loads(_read(_path(name)))
+        stored = json.loads(_read(_path(folder, name)))
         saved_at = float(stored["saved_at"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -69,9 +70,11 @@ def _read(path: Path) -> str:
         os.close(fd)
 
 
-def save(name: str, value: Any) -> None:
+def save(folder: Path | None, name: str, value: Any) -> None:
     """Store ``value`` (JSON-serialisable) under ``name``; silently skipped on failure."""
-    path = _path(name)
+    if folder is None:
+        return
+    path = _path(folder, name)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
@@ -87,15 +90,20 @@ def save(name: str, value: Any) -> None:
 
 
 def cached(
-    name: str, fetch: Callable[[], T], valid: Callable[[Any], T | None], *, max_age: float = DAY
+    folder: Path | None,
+    name: str,
+    fetch: Callable[[], T],
+    valid: Callable[[Any], T | None],
+    *,
+    max_age: float = DAY,
 ) -> T:
     """``fetch()``'s answer, from the cache when fresh and ``valid``; a fresh answer is
     stored.
 
     ``fetch`` raising means nothing is stored: the next call asks again.
     """
-    value = load(name, valid, max_age=max_age)
+    value = load(folder, name, valid, max_age=max_age)
     if value is None:
         value = fetch()
-        save(name, value)
+        save(folder, name, value)
     return value

@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 
 import adloom
-from adloom import usercache
 from adloom.errors import ExitCode
 from adloom.providers.bedrock import account_quotas
 from adloom.providers.bedrock.client import Clients
 from adloom.registry import load_registry
+from conftest import user_environ
 from fakebedrock import FakeBedrock
 from fakebedrock.quotas import name_for
 from test_account_quotas import HAIKU45, TEXT, brief, cli
@@ -36,8 +36,13 @@ QUOTAS_FILE = "service-quotas.bedrock.us-east-1.default.json"
 WAIT = 120  # seconds: an upper bound for a stalled machine, not a speed requirement
 
 
+def _cache_dir() -> Path:
+    """This test's cache folder, as adloom's Env works it out (conftest.user_environ)."""
+    return Path(user_environ()["XDG_CACHE_HOME"]) / "adloom"
+
+
 def _plant(name: str, value: Any) -> Path:
-    path = usercache.cache_dir() / name
+    path = _cache_dir() / name
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"saved_at": time.time(), "value": value}), encoding="utf-8")
     return path
@@ -64,7 +69,7 @@ def test_a_broken_lifecycle_entry_is_asked_again(
     fake_bedrock: FakeBedrock, tmp_path: Path, value: Any
 ) -> None:
     _clean(*cli("plan", brief(tmp_path), "--json")[::2])  # the cache filled
-    cached = sorted(usercache.cache_dir().glob("lifecycle-*.json"))
+    cached = sorted(_cache_dir().glob("lifecycle-*.json"))
     assert cached
     for command in (("plan", brief(tmp_path)), ("doctor", brief(tmp_path)),
                     ("run", brief(tmp_path), "--out", tmp_path / "out")):  # fmt: skip
@@ -104,10 +109,17 @@ def test_batch_limits_that_contradict_each_other_are_not_believed(
         [f"Minimum number of records per batch inference job for {model}", 5000.0],
         [f"Records per batch inference job for {model}", 100.0],
     ])  # fmt: skip
-    assert account_quotas.batch_limits(Clients(profile=None, region="us-east-1"), info) == {}
+    assert (
+        account_quotas.batch_limits(
+            Clients(profile=None, region="us-east-1", cache=_cache_dir()), info
+        )
+        == {}
+    )
     # Either alone is believed.
     _plant(QUOTAS_FILE, [[f"Records per batch inference job for {model}", 40_000.0]])
-    limits = account_quotas.batch_limits(Clients(profile=None, region="us-east-1"), info)
+    limits = account_quotas.batch_limits(
+        Clients(profile=None, region="us-east-1", cache=_cache_dir()), info
+    )
     assert limits == {"max_records": 40_000}
     _clean(*cli("plan", brief(tmp_path), "--json")[::2])
 
@@ -115,11 +127,12 @@ def test_batch_limits_that_contradict_each_other_are_not_believed(
 def test_a_fifo_in_the_cache_folder_does_not_hang_the_run(
     fake_bedrock: FakeBedrock, tmp_path: Path
 ) -> None:
-    folder = usercache.cache_dir()
+    folder = _cache_dir()
     folder.mkdir(parents=True)
     os.mkfifo(folder / QUOTAS_FILE)
     command = [sys.executable, "-m", "adloom", "doctor", str(brief(tmp_path)), "--json"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=WAIT, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=WAIT,
+                          env=os.environ | user_environ(), check=False)  # fmt: skip
     _clean(done.returncode, done.stderr)
     assert fake_bedrock.calls("list_service_quotas")  # asked, as if nothing were cached
     assert (folder / QUOTAS_FILE).is_file()  # and kept, as a file
@@ -152,7 +165,8 @@ def test_a_cached_quota_that_would_wait_for_days_is_said_before_waiting(
     command = [sys.executable, "-m", "adloom", "run", str(brief(tmp_path)), "--out", str(out),
                "--json"]  # fmt: skip
     with errors.open("w") as stderr:
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True)
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True,
+                                env=os.environ | user_environ())  # fmt: skip
     line = wait_for_line(proc, errors, "warning: 1 request(s) to ")
     assert f"{TEXT}: 1 tokens/min (account: {name_for(TEXT)})" in line
     hours = re.search(r"take about ([\d.,]+) hours at that pace", line)

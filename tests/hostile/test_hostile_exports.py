@@ -26,6 +26,7 @@ from adloom.copy.verdict import holds_back
 from adloom.errors import ExitCode
 from adloom.model import BrandKit, Brief
 from briefs import write_brief
+from conftest import user_environ
 from fakebedrock import FakeBedrock
 
 PLACEMENTS = builtin_placements()
@@ -58,7 +59,7 @@ HOSTILE = {
 
 def cli(*args: str) -> tuple[int, dict[str, Any], str]:
     stdout, stderr = io.StringIO(), io.StringIO()
-    code = main([*args, "--json"], env=Env(stdout=stdout, stderr=stderr))
+    code = main([*args, "--json"], env=Env(stdout=stdout, stderr=stderr, environ=user_environ()))
     text = stdout.getvalue().strip()
     return code, json.loads(text) if text else {}, stderr.getvalue()
 

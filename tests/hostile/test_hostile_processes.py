@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import user_environ
 from fakebedrock import FakeBedrock
 from test_resume import campaign, release, wait_for_line  # a brief of 32 requests, unpaced
 
@@ -74,12 +75,18 @@ def _start(brief: Path, out: Path, stderr: Path | None = None) -> subprocess.Pop
     """The run; its stderr piped, or written to ``stderr``."""
     command = [sys.executable, "-m", "adloom", "run", str(brief), "--out", str(out), "--json"]
     command += ["--concurrency", "2"]
-    # The environment holds the fake's endpoint and dummy credentials (point_at).
+    # The environment holds the fake's endpoint and dummy credentials (point_at), and
+    # this test's user folders.
     # Its own process group, so a test can signal the group as `timeout` or a shell does.
     with ExitStack() as files:  # the child keeps its own copy of the file
         err = subprocess.PIPE if stderr is None else files.enter_context(stderr.open("w"))
         return subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=err, text=True, start_new_session=True
+            command,
+            env=os.environ | user_environ(),
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            start_new_session=True,
         )
 
 

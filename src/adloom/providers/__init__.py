@@ -65,6 +65,7 @@ class ProviderConfig:
     guardrail: str | None = None  # "ID:VERSION"
     tier: str = "default"  # Converse serviceTier: default | flex | priority
     image_quality: str = "standard"
+    cache: Path | None = None  # the user cache's folder (``console.Env.cache_dir``); None: none
     # Copy requests go in batch jobs (``--mode batch``): built with the structured output
     # a batch job takes, and no on-demand-only fields.
     batch: bool = False

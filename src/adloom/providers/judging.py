@@ -20,6 +20,9 @@ from adloom.model import RUBRIC, Criterion, Score
 JUDGE_TOOL = "rate_ad"  # the tool (and schema) name that marks a judge request
 HEURISTIC = "heuristic"
 HEURISTIC_LABEL = "heuristic score, not a model's judgement"
+# Output tokens a judge's answer takes at most: six one-sentence reasons, the scores
+# and a few policy issues, in JSON.
+JUDGE_MAX_TOKENS = 1000
 _CRITERIA = {
     "message_clear": "Is the message clear at a glance?",
     "fits_audience": "Does it speak to the audience described?",

@@ -44,10 +44,15 @@ class JobState:
 
 
 def job_states(
-    out: Path, registry: Registry, *, profile: str | None = None, stop: bool = False
+    out: Path,
+    registry: Registry,
+    *,
+    profile: str | None = None,
+    stop: bool = False,
+    cache: Path | None = None,
 ) -> list[JobState]:
     """Every batch job of ``out``'s runs, oldest first, with its state now; with
-    ``stop``, those not ended are asked to stop."""
+    ``stop``, those not ended are asked to stop. ``cache``: the user cache's folder."""
     if not (out / "journal.sqlite").is_file():
         raise InputError(
             f"{out}: no journal.sqlite here — not an adloom output folder",
@@ -59,7 +64,7 @@ def job_states(
         if not job.job_id:  # never accepted by the service: nothing to ask
             states.append(JobState(job, BatchProgress(job.status, job.message)))
             continue
-        batches = services.get(job.run_id) or _batches(out, job.run_id, registry, profile)
+        batches = services.get(job.run_id) or _batches(out, job.run_id, registry, profile, cache)
         services[job.run_id] = batches
         progress = batches.progress(job.job_id)
         stopping = stop and not progress.ended
@@ -69,7 +74,9 @@ def job_states(
     return states
 
 
-def _batches(out: Path, run_id: str, registry: Registry, profile: str | None) -> Batches:
+def _batches(
+    out: Path, run_id: str, registry: Registry, profile: str | None, cache: Path | None
+) -> Batches:
     """The batch jobs of the provider the run ``run_id`` used, set up as it was."""
     recorded = run_settings(out, run_id) or {}
     batch = recorded.get("batch")
@@ -80,6 +87,7 @@ def _batches(out: Path, run_id: str, registry: Registry, profile: str | None) ->
         profile=profile,
         settings=dict(batch) if isinstance(batch, dict) else {},
         batch=True,
+        cache=cache,
     )
     name = recorded.get("provider")
     provider = make_provider(name if isinstance(name, str) else "bedrock", config)

@@ -140,9 +140,13 @@ def for_review(env: Env, choices: Choices, reviewed: Reviewed) -> Choices:
     return choices
 
 
-def provider_config(choices: Choices, campaign: Campaign, registry: Registry) -> ProviderConfig:
+def provider_config(
+    choices: Choices, campaign: Campaign, registry: Registry, *, cache: Path | None
+) -> ProviderConfig:
+    """The provider's configuration; ``cache``: the user cache's folder (Env.cache_dir)."""
     return ProviderConfig(
         registry=registry,
+        cache=cache,
         templates=choices.templates,
         region=choices.region,
         profile=choices.profile,
@@ -291,7 +295,7 @@ def settle(
     require_scores(keep, scoring=wanted(campaign), where=where)
     name = provider_name(choices, campaign)
     require(name)  # as `plan` does: an unknown provider is named before its models are
-    config = provider_config(choices, campaign, registry)
+    config = provider_config(choices, campaign, registry, cache=env.cache_dir)
     plan = make_plan(campaign, registry, name)
     provider, batches = _batched(env, choices, campaign, config, plan)
     judge = judge_of(campaign, registry, name)

@@ -191,7 +191,7 @@ def estimate(plan: Plan, registry: Registry, provider: Provider, judge: str) -> 
         input_tokens += text.judge_tokens(
             job, info, (placement.width, placement.height) if shown else None
         )
-    output = text.JUDGE_MAX_TOKENS * len(plan.ads)
+    output = judging.JUDGE_MAX_TOKENS * len(plan.ads)
     cost = worst_text_cost(info, input_tokens, output)
     return {
         "model": judge,

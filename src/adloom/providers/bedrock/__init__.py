@@ -73,6 +73,7 @@ class BedrockProvider(Provider):
             profile=config.profile,
             region=config.region,
             timeouts=timeouts or Timeouts.from_settings(config.settings),
+            cache=config.cache,
         )
         self._choices: dict[str, profiles.Choice] = {}
         self._batches: BedrockBatches | None = None

@@ -181,10 +181,10 @@ def read(clients: Clients, registry: Registry, models: Sequence[tuple[str, Kind]
 def _listed(clients: Clients, region: str) -> list[tuple[str, float]]:
     """The per-minute inference quotas of Bedrock in ``region``, from the cache when fresh."""
     name = f"service-quotas.bedrock.{region}.{clients.session().profile_name}"
-    rows = usercache.load(name, _rows)
+    rows = usercache.load(clients.cache, name, _rows)
     if rows is None:
         rows = _fetch(clients)
-        usercache.save(name, [list(row) for row in rows])
+        usercache.save(clients.cache, name, [list(row) for row in rows])
     return rows
 
 

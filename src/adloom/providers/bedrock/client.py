@@ -27,6 +27,7 @@ import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
@@ -120,10 +121,16 @@ class Clients:
     """The boto3 session and clients of one provider, created once, shared by threads."""
 
     def __init__(
-        self, *, profile: str | None, region: str | None, timeouts: Timeouts = Timeouts()
+        self,
+        *,
+        profile: str | None,
+        region: str | None,
+        timeouts: Timeouts = Timeouts(),
+        cache: Path | None = None,
     ) -> None:
         self.profile = profile
         self.timeouts = timeouts
+        self.cache = cache  # the user cache's folder for the account's answers; None: none
         self._region = region
         self._lock = threading.Lock()
         self._session: boto3.Session | None = None

@@ -98,7 +98,7 @@ def ask(clients: Clients, model_id: str) -> dict[str, str]:
             raise Unavailable(str(exc)) from None
         return _as_json(details.get("modelDetails", {}).get("modelLifecycle") or {})
 
-    return usercache.cached(f"lifecycle-{region}-{base}", fetch, _valid)
+    return usercache.cached(clients.cache, f"lifecycle-{region}-{base}", fetch, _valid)
 
 
 def _valid(cached: Any) -> dict[str, str] | None:

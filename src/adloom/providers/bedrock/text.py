@@ -129,9 +129,6 @@ _COPY_TOOL = _Tool(TOOL_NAME, "Deliver the copy for one ad.", "ad_copy", "Copy f
 _JUDGE_TOOL = _Tool(
     judging.JUDGE_TOOL, "Deliver the rating of one ad.", judging.JUDGE_TOOL, "Rating of one ad"
 )
-# Output tokens a judge's answer takes at most: six one-sentence reasons, the scores
-# and a few policy issues, in JSON.
-JUDGE_MAX_TOKENS = 1000
 # Anthropic's documented estimate for an image's input tokens: width * height / 750,
 # for images within its 1.15 megapixel budget (larger ones are scaled down to it).
 _IMAGE_TOKEN_PIXELS = 750
@@ -155,12 +152,12 @@ def build_judge(job: judging.JudgeJob, info: ModelInfo, options: TextOptions) ->
     body: dict[str, Any] = {
         "system": [{"text": system}],
         "messages": [{"role": "user", "content": content}],
-        "inferenceConfig": {"maxTokens": JUDGE_MAX_TOKENS, "temperature": 0},
+        "inferenceConfig": {"maxTokens": judging.JUDGE_MAX_TOKENS, "temperature": 0},
     }
     _structured(body, schema, info.structured_output, _JUDGE_TOOL)
     if options.tier != "default":
         body["serviceTier"] = {"type": options.tier}
-    return Built(body, judge_tokens(job, info, size), JUDGE_MAX_TOKENS)
+    return Built(body, judge_tokens(job, info, size), judging.JUDGE_MAX_TOKENS)
 
 
 # What Converse takes in an image block (botocore's bedrock-runtime service model, the
