@@ -106,7 +106,7 @@ def test_sigterm_while_waiting_for_the_folder_exits_143_and_says_so(
     url, log = fake
     brief, out = campaign(tmp_path), tmp_path / "out"
     errors = tmp_path / "stderr.txt"
-    with outdir.claimed(out, force=False, wait=False, notify=print):
+    with outdir.claimed(out, DELIVERABLES, force=False, wait=False, notify=print):
         run = start_run(brief, out, url, "--wait", stderr=errors)
         assert wait_for_line(run, errors, "Waiting:")
         run.send_signal(signal.SIGTERM)
