@@ -4,7 +4,7 @@
 
     python benchmarks/bench_local.py MASTERS_DIR --variants 1000 --runs 1   # quicker
 
-Compose: every image placement (11 sizes) from each master, as the pipeline does it
+Compose: every image placement (12 sizes) from each master, as the pipeline does it
 (``_compose_from``: one task per master, which is decoded once), against raw Pillow
 doing only the unavoidable part of the same job: decode the master once, cover-crop
 resize to each size with the same filter, draw the same three lines of copy (headline,
@@ -53,7 +53,7 @@ from adloom.run.pipeline import _compose_from, _Placed
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
-MASTERS = 12  # x 11 placements = 132 ads per pass
+MASTERS = 12  # x 12 placements = 144 ads per pass
 RUNS = 3  # each pass timed this many times, the fastest kept
 PLACEMENTS = [p for p in builtin_placements().values() if not p.text_only]
 COPY = AdCopy("Lighter every mile", "Shop now", "Offer valid while stocks last.", "en")
@@ -193,7 +193,7 @@ def export_child(mode: str, listing: Path, out: Path) -> None:
                 creative=creative)
         for i, creative in enumerate(creatives)
     ]  # fmt: skip
-    values = [_row_values(ad, campaign, out) for ad in ads] if mode == "openpyxl" else []
+    values = [_row_values(ad, campaign, out, ()) for ad in ads] if mode == "openpyxl" else []
     before = rss_mb()
     started = time.perf_counter()
     cpu = time.process_time()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from adloom.brief.placements import builtin_placements
 from briefs import write_brief
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,7 +58,8 @@ def test_the_local_stages_and_encoder_benchmarks_run(tmp_path: Path) -> None:
     result = json.loads(
         bench("benchmarks/bench_local.py", str(masters), "--variants", "30", "--runs", "1")
     )
-    assert result["compose"]["ads"] == 2 * 11
+    image_placements = [p for p in builtin_placements().values() if not p.text_only]
+    assert result["compose"]["ads"] == 2 * len(image_placements)
     assert {m: result["export"][m]["variants"] for m in ("adloom", "decode again", "openpyxl")} \
         == {"adloom": 30, "decode again": 30, "openpyxl": 30}  # fmt: skip
     assert "| flat art | PNG level 6 |" in bench("benchmarks/bench_encoders.py")

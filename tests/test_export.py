@@ -477,7 +477,9 @@ def test_ten_thousand_rows(tmp_path: Path) -> None:
     out = tmp_path / "out"
     template = make_ad(campaign, out, with_creative=False)
     files = [
-        write_creative(out / "creatives" / "meta_feed" / f"c{i}.jpg", 1080, 1080, f"#{i:02X}3A93")
+        write_creative(
+            out / "creatives" / "meta_feed" / f"c{i}.jpg", 1080, 1080, f"#{i * 12:02X}3A93"
+        )
         for i in range(20)
     ]
     ads: list[Ad] = [
