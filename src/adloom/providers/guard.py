@@ -83,22 +83,34 @@ class Plugin:
 
 
 class _Marked(io.TextIOBase):
-    """A text stream that writes each line to ``target`` marked as the plugin's."""
+    """A text stream that writes each line to ``target`` marked as the plugin's.
+
+    Each thread's text is held until its line ends (``print`` writes the text and the
+    newline apart), so lines the plugin prints from many threads at once never run
+    into each other."""
 
     def __init__(self, target: IO[str], name: str) -> None:
         self.target, self.mark = target, f"[plugin {name}] "
-        self._line_start = True
+        self._pending = threading.local()
         self._lock = threading.Lock()
 
     def write(self, text: str) -> int:
-        with self._lock:
-            for piece in str(text).splitlines(keepends=True):
-                self.target.write((self.mark if self._line_start else "") + piece)
-                self._line_start = piece.endswith("\n")
+        *lines, rest = (getattr(self._pending, "text", "") + str(text)).split("\n")
+        self._pending.text = rest
+        if lines:
+            self._emit(lines)
         return len(text)
 
     def flush(self) -> None:
+        rest = getattr(self._pending, "text", "")
+        if rest:  # a line flushed before it ends is shown as it is
+            self._pending.text = ""
+            self._emit([rest])
         self.target.flush()
+
+    def _emit(self, lines: list[str]) -> None:
+        with self._lock:
+            self.target.write("".join(f"{self.mark}{line}\n" for line in lines))
 
     def isatty(self) -> bool:
         return False
