@@ -9,6 +9,7 @@ this module: ``set_text_cell`` for openpyxl cells, ``neutralise`` for CSV fields
 from __future__ import annotations
 
 import re
+from copy import copy
 
 from openpyxl.cell.cell import Cell
 
@@ -51,4 +52,7 @@ def set_text_cell(cell: Cell, value: str) -> None:
     cell.value = cell_text(value)
     cell.data_type = "s"
     if value.startswith(FORMULA_PREFIXES):
+        # Its own style first: the export streams every cell of a column with one
+        # shared style object, which the flag must not change for the others.
+        cell._style = copy(cell._style)  # type: ignore[attr-defined]  # openpyxl's StyleArray
         cell.quotePrefix = True

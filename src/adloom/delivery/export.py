@@ -19,9 +19,9 @@ brief is never taken for a formula.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from copy import copy
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import cast
 from weakref import WeakKeyDictionary
@@ -37,6 +37,7 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.styles.differential import DifferentialStyle
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.dimensions import RowDimension
 from openpyxl.worksheet.worksheet import Worksheet
 
 from adloom import __version__, safepath
@@ -138,16 +139,16 @@ def export_workbook(
     # them over); the helpers are typed with Worksheet because the stubs declare them there.
     wb = Workbook(write_only=True)
     delivered = [a for a in ads if not a.candidate]
-    _write_variants(wb.create_sheet(VARIANTS_SHEET), delivered, campaign, out)
+    _write_variants(_streamed(wb.create_sheet(VARIANTS_SHEET)), delivered, campaign, out)
     candidates = [a for a in ads if a.candidate]
     if candidates:
-        _write_variants(wb.create_sheet(CANDIDATES_SHEET), candidates, campaign, out)
+        _write_variants(_streamed(wb.create_sheet(CANDIDATES_SHEET)), candidates, campaign, out)
     # Every search ad's slots, candidates' too: a promoted candidate keeps all of them.
     search_ads = [a for a in ads if a.spec.placement.limits.responsive]
     if search_ads:
-        _write_search_ads(wb.create_sheet(SEARCH_SHEET), search_ads)
+        _write_search_ads(_streamed(wb.create_sheet(SEARCH_SHEET)), search_ads)
     _write_summary(
-        wb.create_sheet(SUMMARY_SHEET),
+        _streamed(wb.create_sheet(SUMMARY_SHEET)),
         ads,
         summary,
         campaign,
@@ -209,12 +210,11 @@ def _more_check_columns(ads: Sequence[Ad]) -> list[str]:
     return list(dict.fromkeys(c for a in ads for c in _check_cells(a) if c not in COLUMN_NAMES))
 
 
-def _cell(
-    ws: Worksheet, value: str | int | float, alignment: Alignment, font: Font | None = None
-) -> Cell:
+def _cell(ws: Worksheet, value: str | int | float, style: StyleArray) -> Cell:
+    """A streamed cell holding ``value`` in ``style`` (``_style``; shared, never changed:
+    ``set_text_cell`` gives a formula-like text its own copy before marking it)."""
     cell = WriteOnlyCell(ws)
-    # First: set_text_cell may add to it. (_style: openpyxl's StyleArray, not in its stubs.)
-    cell._style = copy(_style(ws, alignment, font))  # type: ignore[attr-defined]
+    cell._style = style  # type: ignore[attr-defined]  # openpyxl's StyleArray, not in its stubs
     if isinstance(value, str):
         if value:  # an empty cell stays truly empty (None), only styled
             set_text_cell(cell, value)
@@ -226,19 +226,45 @@ def _cell(
 # A style's place in its workbook, found once: assigning a style object to a cell makes
 # openpyxl hash it, and everything in it, to find that place (a quarter of the export's
 # time before). Keyed by workbook (weakly) and by the module's own style constants.
-_STYLES: WeakKeyDictionary[Workbook, dict[tuple[int, int], StyleArray]] = WeakKeyDictionary()
+_STYLES: WeakKeyDictionary[Workbook, dict[tuple[object, ...], StyleArray]] = WeakKeyDictionary()
 
 
-def _style(ws: Worksheet, alignment: Alignment, font: Font | None) -> StyleArray:
+def _style(
+    ws: Worksheet,
+    alignment: Alignment,
+    font: Font | None = None,
+    fill: PatternFill | None = None,
+    number_format: str | None = None,
+) -> StyleArray:
     known = _STYLES.setdefault(cast(Workbook, ws.parent), {})
-    key = (id(alignment), id(font))
+    key = (id(alignment), id(font), id(fill), number_format)
     if key not in known:
         cell = WriteOnlyCell(ws)
         cell.alignment = alignment
         if font is not None:
             cell.font = font
+        if fill is not None:
+            cell.fill = fill
+        if number_format is not None:
+            cell.number_format = number_format
         known[key] = cell._style  # type: ignore[attr-defined]
     return known[key]
+
+
+def _streamed(ws: Worksheet) -> Worksheet:
+    """``ws`` taking the cells of each appended row as they are. openpyxl's own step
+    first tries every item as a plain value (a cell raises and is caught) and makes a
+    fresh blank cell after each styled one: a third of the cost of a styled row, for
+    rows that are all cells. Should a later openpyxl not call this step, its own takes
+    cells too: only the speed would change."""
+
+    def as_given(cells: Sequence[Cell], row: int) -> Iterator[Cell]:
+        for column, cell in enumerate(cells, 1):
+            cell.column, cell.row = column, row
+            yield cell
+
+    ws._values_to_row = as_given  # type: ignore[attr-defined]
+    return ws
 
 
 def _write_variants(
@@ -258,17 +284,15 @@ def _write_variants(
 
     alignments = [_WRAP if c.wrap else _TOP for c in COLUMNS] + [_TOP] * len(more)
     alignments += [_WRAP] * len(campaign.extra_columns)
+    styles = _styles_by_status(ws, alignments, STATUS_INDEX)
+    # Row heights, like widths, must be known before the row is streamed. One dimension
+    # serves every row: openpyxl writes its height with each row, never its index.
+    tall = RowDimension(ws, ht=ROW_HEIGHT_PT)
     thumbnails = _Thumbnails(out)
     for row, ad in enumerate(ads, start=2):
-        # Row heights, like widths, must be known before the row is streamed.
-        ws.row_dimensions[row].height = ROW_HEIGHT_PT
-        cells = [
-            _cell(ws, value, align, _STATUS_FONTS[ad.status] if i == STATUS_INDEX else None)
-            for i, (value, align) in enumerate(
-                zip(_row_values(ad, campaign, out, more), alignments, strict=True)
-            )
-        ]
-        ws.append(cells)
+        ws.row_dimensions[row] = tall
+        values = _row_values(ad, campaign, out, more)
+        ws.append([_cell(ws, v, st) for v, st in zip(values, styles(ad.status), strict=True)])
         thumb = thumbnails.get(ad.creative) if ad.creative else None
         if thumb:
             ws.add_image(_anchored(thumb, THUMB_COL, row))
@@ -287,13 +311,24 @@ def _layout(ws: Worksheet, widths: Sequence[float]) -> None:
 
 
 def _header(ws: Worksheet, names: Sequence[str]) -> None:
-    header_cells = []
-    for name in names:
-        cell = _cell(ws, name, _TOP)
-        cell.font = _HEADER_FONT
-        cell.fill = _HEADER_FILL
-        header_cells.append(cell)
-    ws.append(header_cells)
+    style = _style(ws, _TOP, _HEADER_FONT, _HEADER_FILL)
+    ws.append([_cell(ws, name, style) for name in names])
+
+
+def _styles_by_status(
+    ws: Worksheet, alignments: Sequence[Alignment], status_at: int
+) -> Callable[[str], list[StyleArray]]:
+    """Each column's style for a row of a status: its alignment, and the status cell
+    (column ``status_at``) in the status's colour. Made at a status's first row, so
+    the workbook's style table holds only what its cells use, as before."""
+
+    @cache
+    def of(status: str) -> list[StyleArray]:
+        styles = [_style(ws, a) for a in alignments]
+        styles[status_at] = _style(ws, alignments[status_at], _STATUS_FONTS[status])
+        return styles
+
+    return of
 
 
 def _add_approval(ws: Worksheet, cells: str) -> None:
@@ -320,15 +355,29 @@ def _add_approval(ws: Worksheet, cells: str) -> None:
 
 
 def _anchored(thumb: Path, col: int, row: int) -> SheetImage:
-    # A str path, not a Path: openpyxl then closes the file after reading its size,
-    # instead of holding one open file per row until the workbook is saved.
-    image = SheetImage(str(thumb))
+    image = _Thumb(thumb)
     pad = THUMB_PAD_PX * EMU_PER_PX
     image.anchor = OneCellAnchor(
         _from=AnchorMarker(col=col - 1, colOff=pad, row=row - 1, rowOff=pad),
         ext=XDRPositiveSize2D(image.width * EMU_PER_PX, image.height * EMU_PER_PX),
     )
     return image
+
+
+class _Thumb(SheetImage):
+    """A thumbnail put in the workbook as its file holds it: openpyxl would open it with
+    Pillow once more on saving, only to copy the same bytes of a JPEG, PNG or GIF."""
+
+    def __init__(self, path: Path) -> None:
+        # A str, not a Path: openpyxl then closes the file after reading its size,
+        # instead of holding one open file per row until the workbook is saved.
+        super().__init__(str(path))
+        self.file = path
+
+    def _data(self) -> bytes:
+        if self.format in ("jpeg", "png", "gif"):
+            return self.file.read_bytes()
+        return cast(bytes, super()._data())  # type: ignore[misc]  # not in openpyxl's stubs
 
 
 class _Thumbnails:
@@ -354,7 +403,9 @@ def _write_search_ads(ws: Worksheet, ads: Sequence[Ad]) -> None:
     """Every slot of each search ad in its own cell, where a reviewer edits them."""
     _layout(ws, [c.width for c in SEARCH_COLUMNS])
     _header(ws, SEARCH_COLUMN_NAMES)
-    alignments = [_WRAP if c.wrap else _TOP for c in SEARCH_COLUMNS]
+    styles = _styles_by_status(
+        ws, [_WRAP if c.wrap else _TOP for c in SEARCH_COLUMNS], SEARCH_STATUS_INDEX
+    )
     for ad in ads:
         spec = ad.spec
         search = ad.copy.search
@@ -371,12 +422,7 @@ def _write_search_ads(ws: Worksheet, ads: Sequence[Ad]) -> None:
             "pins": rsa.pins_text(search) if search else "",
         }
         values = in_order(fields, SEARCH_COLUMN_NAMES)
-        status = _STATUS_FONTS[ad.status]
-        cells = [
-            _cell(ws, v, a, status if i == SEARCH_STATUS_INDEX else None)
-            for i, (v, a) in enumerate(zip(values, alignments, strict=True))
-        ]
-        ws.append(cells)
+        ws.append([_cell(ws, v, st) for v, st in zip(values, styles(ad.status), strict=True)])
     ws.auto_filter.ref = f"A1:{get_column_letter(len(SEARCH_COLUMNS))}{len(ads) + 1}"
 
 
@@ -434,12 +480,14 @@ def _write_summary(
         ),
         *(("Warning", w) for w in summary.warnings),
     ]
+    label_style = _style(ws, _TOP, _HEADER_FONT)
     for label, value in rows:
-        key = _cell(ws, label, _TOP)
-        key.font = _HEADER_FONT
-        cell = _cell(ws, value, _VALUE)
-        if isinstance(value, float):
-            cell.number_format = "0.0000"
-        elif isinstance(value, int):
-            cell.number_format = "#,##0"
-        ws.append([key, cell])
+        number_format = (
+            "0.0000" if isinstance(value, float) else "#,##0" if isinstance(value, int) else None
+        )
+        ws.append(
+            [
+                _cell(ws, label, label_style),
+                _cell(ws, value, _style(ws, _VALUE, None, None, number_format)),
+            ]
+        )
