@@ -12,21 +12,30 @@ CTA, disclaimer) on a panel, encode in the format and settings compose chose (PN
 ``compose._PNG_LEVELS[0]``, baseline optimized JPEG), write the file. Both on one core,
 then on both cores (a process per core).
 
-Export: ``--variants`` (10,000) ads, each pointing at its own composed creative (real
-distinct files: each master x placement x a numbered headline, composed with their
-thumbnails as a run makes them), three ways, each in a child process so its peak
-memory (ru_maxrss) is its own: adloom's export with the thumbnails compose made;
-the same export when every creative must be decoded again for its thumbnail (what
-every export did before thumbnails came from compose); and raw openpyxl writing the
-same rows (the same text values, write-only) and the same thumbnail images.
+Export: ``--variants`` (10,000) ads, each pointing at its own creative file, three
+ways, each in a child process so its peak memory (ru_maxrss) is its own: adloom's
+export with the thumbnails compose made; the same export when every creative must be
+decoded again for its thumbnail (what every export did before thumbnails came from
+compose); and raw openpyxl writing the same rows (the same text values, write-only)
+and the same thumbnail images. ``--repeat`` times each way that often, interleaved;
+``--src`` runs the two adloom ways from another source tree too (before and after).
+
+The creatives are distinct files, not a few reused (an export that reads 132 files for
+10,000 rows measures the wrong thing), made cheaply and once: every master x image
+placement is composed for real (copy, checks, thumbnail), then each variant is such a
+composition with its own number stamped on, encoded by compose's own encoder within
+the placement's cap, its thumbnail made from those pixels as a compose worker makes
+it. They are kept in ``CACHE`` by masters, for the next run.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import os
+import pickle
 import resource
 import subprocess
 import sys
@@ -41,12 +50,13 @@ from typing import Any
 from openpyxl import Workbook
 from openpyxl.drawing.image import Image as SheetImage
 from openpyxl.utils import get_column_letter
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageDraw, ImageFont, ImageOps
 
 from adloom.brief.placements import builtin_placements
 from adloom.creative import compose as compose_module
 from adloom.creative import typeset
 from adloom.creative.compose import AdCopy
+from adloom.delivery import thumbs
 from adloom.delivery.export import THUMB_COL, _row_values
 from adloom.model import BrandKit, Creative, Placement
 from adloom.run.pipeline import _compose_from, _Placed
@@ -58,6 +68,10 @@ RUNS = 3  # each pass timed this many times, the fastest kept
 PLACEMENTS = [p for p in builtin_placements().values() if not p.text_only]
 COPY = AdCopy("Lighter every mile", "Shop now", "Offer valid while stocks last.", "en")
 VARIANTS = 10_000
+REPEAT = 1
+# Distinct creatives, made once per masters and count (``distinct_creatives``).
+CACHE = Path(tempfile.gettempdir()) / "adloom-bench-creatives"
+_CACHE_VERSION = "1"  # bump when the way they are made changes
 
 
 def compose_master(master: Path, out: Path, copies: Sequence[AdCopy] = (COPY,)) -> list[Creative]:
@@ -159,18 +173,68 @@ def rss_mb() -> float:
     return 0.0
 
 
-def distinct_creatives(masters: Sequence[Path], out: Path, variants: int) -> list[Creative]:
-    """``variants`` real, distinct creatives: masters x placements x numbered headlines,
-    composed (with their thumbnails) as a run composes them, on both cores."""
-    per_copy = len(masters) * len(PLACEMENTS)
-    copies = [
-        AdCopy(f"Lighter every mile, no. {i}", COPY.cta, COPY.disclaimer, COPY.language)
-        for i in range(-(-variants // per_copy))
-    ]
+def _stamped(task: tuple[Creative, Placement, list[tuple[int, Path]]]) -> list[Creative]:
+    """In a worker: one composed creative, decoded once, as many distinct files as it
+    has numbers, each with its number drawn on, encoded as compose encodes, its
+    thumbnail made from the pixels in hand."""
+    base, placement, numbered = task
+    made = []
+    font = ImageFont.load_default(size=max(12, placement.height // 10))
+    with Image.open(base.path) as image:
+        image.load()
+        pixels = image.convert("RGB")
+    for number, stem in numbered:
+        canvas = pixels.copy()
+        draw = ImageDraw.Draw(canvas)
+        draw.rectangle((0, 0, placement.width // 3, placement.height // 8), fill="#FFFFFF")
+        draw.text((4, 2), f"no. {number}", font=font, fill="#111111")
+        data, ext, _ = compose_module._encode(canvas, placement.max_kb * 1024)
+        path = stem.with_suffix(ext)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        thumb = thumbs.write(stem.parents[2], thumbs.digest(data), canvas)
+        made.append(replace(base, path=path, bytes=len(data), thumb=thumb))
+    return made
+
+
+def _private(folder: Path) -> Path:
+    """``folder``, made if need be, refused unless it is this user's alone: the cache
+    lives in the shared temporary folder and holds pickles."""
+    folder.mkdir(mode=0o700, exist_ok=True)
+    st = folder.lstat()
+    if not folder.is_dir() or folder.is_symlink() or st.st_uid != os.getuid() or st.st_mode & 0o077:
+        raise SystemExit(f"{folder}: not a folder of this user's alone; remove it or set TMPDIR")
+    return folder
+
+
+def distinct_creatives(masters: Sequence[Path], variants: int) -> list[Creative]:
+    """``variants`` distinct creatives with their thumbnails, made as the module's
+    docstring says, on both cores, once: kept in ``CACHE`` for the same masters."""
+    key = hashlib.sha256(_CACHE_VERSION.encode())
+    for master in masters:
+        key.update(hashlib.sha256(master.read_bytes()).digest())
+    folder = _private(CACHE) / key.hexdigest()[:16]
+    listing = folder / "creatives.pickle"
+    if listing.is_file():
+        # Only this user can have written it (``_private``), so unpickling it is safe.
+        cached: list[Creative] = pickle.loads(listing.read_bytes())[:variants]  # noqa: S301
+        if len(cached) == variants and all(
+            c.path.is_file() and c.thumb and c.thumb.is_file() for c in cached
+        ):
+            return cached  # the first n of a larger set are those a set of n would be
     with ProcessPoolExecutor(2) as pool:
-        jobs = [pool.submit(compose_master, m, out, copies) for m in masters]
-        made = [c for job in jobs for c in job.result()]
-    return made[:variants]
+        bases = [c for made in pool.map(compose_master, masters, [folder / "bases"] * len(masters))
+                 for c in made]  # fmt: skip
+        places = [p for _ in masters for p in PLACEMENTS]
+        tasks = [
+            (base, place, [(n, folder / "creatives" / place.id / f"v{n:05d}")
+                           for n in range(i, variants, len(bases))])
+            for i, (base, place) in enumerate(zip(bases, places, strict=True))
+        ]  # fmt: skip
+        by_base = list(pool.map(_stamped, tasks))
+    made = [by_base[n % len(bases)][n // len(bases)] for n in range(variants)]
+    listing.write_bytes(pickle.dumps(made))
+    return made
 
 
 def export_child(mode: str, listing: Path, out: Path) -> None:
@@ -179,26 +243,22 @@ def export_child(mode: str, listing: Path, out: Path) -> None:
     from adloom.delivery.export import export_workbook
     from factories import make_ad, make_campaign, make_summary
 
-    rows = json.loads(listing.read_text())
-    creatives = [
-        Creative(Path(r["path"]), r["width"], r["height"], r["bytes"],
-                 thumb=Path(r["thumb"]) if mode == "adloom" else None)
-        for r in rows
-    ]  # fmt: skip
+    # Written by ``export_all`` into its own temporary folder (mode 0700).
+    made: list[Creative] = pickle.loads(listing.read_bytes())  # noqa: S301
     out.mkdir(parents=True, exist_ok=True)
     campaign = make_campaign(out, placement_ids=("meta_feed",))
     template = make_ad(campaign, out, with_creative=False)
     ads = [
         replace(template, spec=replace(template.spec, name=f"bench_ad_{i:05d}", variant=i),
-                creative=creative)
-        for i, creative in enumerate(creatives)
+                creative=creative if mode != "decode again" else replace(creative, thumb=None))
+        for i, creative in enumerate(made)
     ]  # fmt: skip
     values = [_row_values(ad, campaign, out, ()) for ad in ads] if mode == "openpyxl" else []
     before = rss_mb()
     started = time.perf_counter()
     cpu = time.process_time()
     if mode == "openpyxl":
-        raw_openpyxl(values, [Path(r["thumb"]) for r in rows], out / "raw.xlsx")
+        raw_openpyxl(values, [c.thumb for c in made if c.thumb], out / "raw.xlsx")
     else:
         export_workbook(ads, make_summary(ads, out), campaign, out)
     seconds = time.perf_counter() - started
@@ -221,36 +281,67 @@ def raw_openpyxl(rows: Sequence[Sequence[object]], thumbs: Sequence[Path], path:
     wb.save(path)
 
 
-def export_all(masters: Sequence[Path], out: Path, variants: int) -> dict[str, dict[str, float]]:
-    made = distinct_creatives(masters, out / "creatives", variants)
-    listing = out / "creatives.json"
-    listing.write_text(json.dumps([
-        {"path": str(c.path), "width": c.width, "height": c.height, "bytes": c.bytes,
-         "thumb": str(c.thumb)}
-        for c in made
-    ]))  # fmt: skip
-    results = {}
-    for mode in ("adloom", "decode again", "openpyxl"):
-        folder = out / mode.replace(" ", "-")
-        folder.mkdir()
-        done = subprocess.run(
-            [sys.executable, __file__, "--export-child", mode, str(listing), str(folder)],
-            check=True, stdout=subprocess.PIPE, text=True,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(HERE)])},
-        )  # fmt: skip
-        results[mode] = json.loads(done.stdout.splitlines()[-1])
+MODES = ("adloom", "decode again", "openpyxl")
+
+
+def export_all(
+    masters: Sequence[Path],
+    out: Path,
+    variants: int,
+    *,
+    modes: Sequence[str] = MODES,
+    repeat: int = REPEAT,
+    before: Path | None = None,
+) -> dict[str, Any]:
+    """Each of ``modes`` ``repeat`` times, interleaved; with ``before`` (another source
+    tree) its two adloom ways too. Per way: every timing and the median's row."""
+    made = distinct_creatives(masters, variants)
+    listing = out / "creatives.pickle"
+    listing.parent.mkdir(parents=True, exist_ok=True)
+    listing.write_bytes(pickle.dumps(made))
+    ways = [(mode, ROOT / "src") for mode in modes]
+    if before is not None:
+        ways += [(f"{mode} (before)", before) for mode in modes if mode != "openpyxl"]
+    timings: dict[str, list[dict[str, Any]]] = {way: [] for way, _ in ways}
+    for turn in range(repeat):
+        for way, src in ways:
+            folder = out / f"{way.replace(' ', '-').strip('()')}-{turn}"
+            done = subprocess.run(
+                [sys.executable, __file__, "--export-child", way.removesuffix(" (before)"),
+                 str(listing), str(folder)],
+                check=True, stdout=subprocess.PIPE, text=True,
+                env={**os.environ, "PYTHONPATH": os.pathsep.join([str(src), str(HERE)])},
+            )  # fmt: skip
+            timings[way].append(json.loads(done.stdout.splitlines()[-1]))
+    results: dict[str, Any] = {
+        way: {**sorted(runs, key=lambda r: r["cpu_s"])[len(runs) // 2],
+              "cpu_s_all": [r["cpu_s"] for r in runs]}
+        for way, runs in timings.items()
+    }  # fmt: skip
+    cpu = {way: r["cpu_s"] for way, r in results.items()}
     results["ratios"] = {
-        "adloom / openpyxl": results["adloom"]["cpu_s"] / results["openpyxl"]["cpu_s"],
-        "decode again / adloom": results["decode again"]["cpu_s"] / results["adloom"]["cpu_s"],
-    }
+        f"{a} / {b}": cpu[a] / cpu[b]
+        for a, b in [("adloom", "openpyxl"), ("decode again", "adloom"),
+                     ("adloom (before)", "openpyxl"), ("adloom (before)", "adloom")]
+        if a in cpu and b in cpu
+    }  # fmt: skip
     return results
 
 
-def measure(masters: Sequence[Path], variants: int = VARIANTS) -> dict[str, Any]:
+def measure(
+    masters: Sequence[Path],
+    variants: int = VARIANTS,
+    *,
+    compose: bool = True,
+    modes: Sequence[str] = MODES,
+    repeat: int = REPEAT,
+    before: Path | None = None,
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="adloom-bench-local-") as tmp:
         out = Path(tmp)
-        composed = compose_vs_pillow(masters, out / "compose")
-        exported = export_all(list(masters)[:MASTERS], out / "export", variants)
+        composed = compose_vs_pillow(masters, out / "compose") if compose else {}
+        exported = export_all(list(masters)[:MASTERS], out / "export", variants,
+                              modes=modes, repeat=repeat, before=before)  # fmt: skip
     return {"compose": composed, "export": exported}
 
 
@@ -259,6 +350,10 @@ if __name__ == "__main__":
     parser.add_argument("masters", nargs="?", type=Path)
     parser.add_argument("--variants", type=int, default=VARIANTS)
     parser.add_argument("--runs", type=int, default=RUNS)
+    parser.add_argument("--export-only", action="store_true", help="skip compose vs Pillow")
+    parser.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
+    parser.add_argument("--repeat", type=int, default=REPEAT, help="timings of each way")
+    parser.add_argument("--src", type=Path, help="another adloom source tree (before)")
     parser.add_argument("--export-child", nargs=3)
     args = parser.parse_args()
     RUNS = args.runs
@@ -266,4 +361,7 @@ if __name__ == "__main__":
         mode, listing, out = args.export_child
         export_child(mode, Path(listing), Path(out))
     else:
-        print(json.dumps(measure(sorted(args.masters.rglob("*.png")), args.variants), indent=2))
+        found = measure(sorted(args.masters.rglob("*.png")), args.variants,
+                        compose=not args.export_only, modes=args.modes, repeat=args.repeat,
+                        before=args.src)  # fmt: skip
+        print(json.dumps(found, indent=2))
