@@ -3,7 +3,9 @@ the statistics checked against independent computations (scipy)."""
 
 from __future__ import annotations
 
+import re
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -93,8 +95,10 @@ def test_meta_and_google_reports_join_by_name_and_utm_content(out: Path, tmp_pat
         "meta.csv!5": 'ad name "autumn_sale_v1" is not an ad of this run',
         "google.csv!7": "no ad name, and its URL has no utm_content (was the URL changed?)",
     }
-    for name in ("results.json", "results.xlsx", "results.html", "style-guide.md"):
+    for name in ("results.json", "results.html", "style-guide.md"):
         assert (out / name).is_file()
+    assert "Results" in openpyxl.load_workbook(out / "variants.xlsx", read_only=True).sheetnames
+    assert not (out / "results.xlsx").exists()  # only when the workbook cannot take the sheet
 
 
 def test_japanese_headers_yen_and_totals_rows(out: Path, tmp_path: Path) -> None:
@@ -228,7 +232,7 @@ def test_one_clear_winner_and_one_tie(out: Path, tmp_path: Path) -> None:
     assert "more impressions each" in data["verdicts"][rsa_slot]["ctr"]
 
     # The sheet's intervals against scipy's Wilson interval, computed independently.
-    ws = openpyxl.load_workbook(out / "results.xlsx")["Results"]
+    ws = openpyxl.load_workbook(out / "variants.xlsx")["Results"]
     header = [c.value for c in ws[1]]
     rows = [dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)]
     checked = 0
@@ -246,6 +250,107 @@ def test_one_clear_winner_and_one_tie(out: Path, tmp_path: Path) -> None:
     html = (out / "results.html").read_text(encoding="utf-8")
     assert html.count("<svg") >= 4  # CTR and conversion rate, per slot at least
     assert "not significant" in html
+
+
+def pictures(path: Path) -> tuple[int, int]:
+    """The pictures placed in the thumbnail column (T) of the workbook's drawings, and
+    its image files."""
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        drawings = b"".join(
+            archive.read(n) for n in names if re.fullmatch(r"xl/drawings/drawing\d+\.xml", n)
+        )
+        placed = re.findall(rb"<(?:\w+:)?from><(?:\w+:)?col>19<.*?<(?:\w+:)?pic>", drawings)
+        return len(placed), sum(1 for n in names if n.startswith("xl/media/"))
+
+
+def test_the_results_sheet_goes_into_the_workbook_as_marked_up(
+    made: Path, out: Path, tmp_path: Path
+) -> None:
+    workbook = out / "variants.xlsx"
+    book = openpyxl.load_workbook(workbook)  # a reviewer's marks, before the results come in
+    ws = book["Variants"]
+    header = [c.value for c in ws[1]]
+    row_of = {ws.cell(row=r, column=1).value: r for r in range(2, ws.max_row + 1)}
+    ws.cell(row=row_of[META[0]], column=header.index("approval") + 1).value = "Approved"
+    ws.cell(row=row_of[META[1]], column=header.index("notes") + 1).value = "Try the carafe"
+    ws.cell(row=1, column=len(header) + 1).value = "owner"  # a column of the team's own
+    ws.cell(row=row_of[META[0]], column=len(header) + 1).value = "Aiko"
+    book.save(workbook)
+    before = pictures(workbook)
+    assert before == (3, 3)  # a thumbnail per Meta ad (search ads have none)
+    meta = meta_csv(tmp_path / "meta.csv", [
+        (META[0], 20000, 800, 40, 100.0),
+        (META[1], 20000, 400, 10, 100.0),
+    ])  # fmt: skip
+
+    for _ in range(2):  # a second reading replaces the sheet, never adds one
+        code, data, text = results(out, meta)
+        assert code == ExitCode.OK, text
+        assert data["results_sheet"] == {"file": "variants.xlsx", "why_apart": ""}
+        assert pictures(workbook) == before
+        book = openpyxl.load_workbook(workbook)
+        assert book.sheetnames == ["Variants", "Search ads", "Summary", "Results"]
+    ws = book["Variants"]
+    assert ws.cell(row=row_of[META[0]], column=header.index("approval") + 1).value == "Approved"
+    assert ws.cell(row=row_of[META[1]], column=header.index("notes") + 1).value == "Try the carafe"
+    assert ws.cell(row=row_of[META[0]], column=len(header) + 1).value == "Aiko"
+    assert ws.column_dimensions["U"].hidden  # the generated fingerprints stay hidden
+    assert ws.data_validations.dataValidation  # and the approval drop-down stays
+    sheet = book["Results"]
+    head = [c.value for c in sheet[1]]
+    lines = {
+        r[2]: dict(zip(head, r, strict=True)) for r in sheet.iter_rows(min_row=2, values_only=True)
+    }
+    first = lines[f"{META[0]} (winner)"]
+    assert (first["impressions"], first["clicks"], first["conversions"]) == (20000, 800, 40)
+    assert first["ctr"] == pytest.approx(0.04)
+    assert first["cost_per_result"] == pytest.approx(2.5)
+    assert lines[META[1]]["ctr"] == pytest.approx(0.02)
+    assert not (out / "results.xlsx").exists()
+
+    code, summary, text = run_json(  # the next round reads it
+        "review", workbook, "--brief", made.parent / "brief.xlsx", "--json"
+    )
+    assert code == ExitCode.OK, text
+    assert summary["review"]["approved"] == 1
+    round2 = openpyxl.load_workbook(out / "variants-round-2.xlsx")["Variants"]
+    approvals = {
+        r[0]: r[header.index("approval")] for r in round2.iter_rows(min_row=2, values_only=True)
+    }
+    assert approvals[META[0]] == "Approved"
+
+
+def test_a_workbook_holding_what_a_rewrite_would_lose_is_left_alone(
+    out: Path, tmp_path: Path
+) -> None:
+    """Excel keeps newer data validations in an extension list openpyxl drops: the
+    workbook stays byte for byte as it was, and the sheet goes to results.xlsx."""
+    workbook = out / "variants.xlsx"
+    extended = tmp_path / "extended.xlsx"
+    ext = (
+        b'<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}"'
+        b' xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+        b'<x14:dataValidations count="0"/></ext></extLst></worksheet>'
+    )
+    with zipfile.ZipFile(workbook) as src, zipfile.ZipFile(extended, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</worksheet>", ext)
+            dst.writestr(item, data)
+    shutil.copyfile(extended, workbook)
+    meta = meta_csv(tmp_path / "meta.csv", [(META[0], 2000, 80, 4, 10.0),
+                                            (META[1], 2100, 40, 1, 10.0)])  # fmt: skip
+    code, data, text = results(out, meta)
+    assert code == ExitCode.OK, text
+    assert workbook.read_bytes() == extended.read_bytes()
+    why = data["results_sheet"]["why_apart"]
+    assert data["results_sheet"]["file"] == "results.xlsx"
+    assert "1 Excel extension(s)" in why
+    assert why in text  # warned on the terminal too
+    ws = openpyxl.load_workbook(out / "results.xlsx")["Results"]
+    assert {r[3] for r in ws.iter_rows(min_row=2, values_only=True)} >= {2000, 2100}
 
 
 def test_too_little_data_says_how_much_more(out: Path, tmp_path: Path) -> None:

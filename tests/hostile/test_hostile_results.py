@@ -68,7 +68,7 @@ def test_a_formula_as_an_ad_name_stays_text(out: Path, tmp_path: Path) -> None:
     code, _, err = run_cli("results", out, report)
     _quiet(err)
     assert code == ExitCode.OK, err
-    ws = openpyxl.load_workbook(out / "results.xlsx")["Results"]
+    ws = openpyxl.load_workbook(out / "variants.xlsx")["Results"]
     written = [c for row in ws.iter_rows() for c in row if c.value == INJECTION]
     assert written  # reported as not matched, as text
     assert all(c.data_type == "s" and c.quotePrefix for c in written)
