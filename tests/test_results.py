@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import zipfile
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -351,6 +352,55 @@ def test_a_workbook_holding_what_a_rewrite_would_lose_is_left_alone(
     assert why in text  # warned on the terminal too
     ws = openpyxl.load_workbook(out / "results.xlsx")["Results"]
     assert {r[3] for r in ws.iter_rows(min_row=2, values_only=True)} >= {2000, 2100}
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.hrefs += [v for k, v in attrs if k == "href" and v]
+
+
+def links(page: Path) -> list[str]:
+    parser = _Links()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser.hrefs
+
+
+def test_the_preview_and_the_results_page_link_each_other(out: Path, tmp_path: Path) -> None:
+    # A second index page, as a campaign of over 1,000 briefs has (test_preview_pages).
+    shutil.copyfile(out / "index.html", out / "index-2.html")
+    with (out / ".adloom-pages").open("a", encoding="utf-8") as manifest:
+        manifest.write("index-2.html\n")
+    assert "results.html" not in links(out / "index.html")  # no results yet, no link
+    meta = meta_csv(tmp_path / "meta.csv", [(META[0], 2000, 80, 4, 10.0),
+                                            (META[1], 2100, 40, 1, 10.0)])  # fmt: skip
+    for _ in range(2):  # read twice: still one link
+        code, data, text = results(out, meta)
+        assert code == ExitCode.OK, text
+        assert data["warnings"] == []
+        for index in ("index.html", "index-2.html"):
+            assert links(out / index).count("results.html") == 1, index
+    assert "index.html" in links(out / "results.html")
+    assert "preview/brief-001-cold-brew.html" in links(out / "index.html")  # the rest as it was
+
+
+def test_an_index_template_without_the_place_for_the_link_is_said(
+    made: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(made, out)
+    page = (out / "index.html").read_text(encoding="utf-8")
+    page = page.replace("<!--adloom:results-->", "").replace("<!--/adloom:results-->", "")
+    (out / "index.html").write_text(page, encoding="utf-8")
+    meta = meta_csv(tmp_path / "meta.csv", [(META[0], 2000, 80, 4, 10.0)])
+    code, data, text = results(out, meta)
+    assert code == ExitCode.OK, text
+    assert (out / "index.html").read_text(encoding="utf-8") == page  # left as it is
+    assert any("index.html: no place for a link to results.html" in w for w in data["warnings"])
 
 
 def test_too_little_data_says_how_much_more(out: Path, tmp_path: Path) -> None:

@@ -17,13 +17,15 @@ from typing import Any
 
 from adloom.brief.inputs import check_file_size
 from adloom.console import Env
+from adloom.delivery.pages import PAGES
+from adloom.delivery.render import PREVIEW, link_results
 from adloom.delivery.workbook import WORKBOOKS
 from adloom.errors import InputError
 from adloom.outdir import Deliverable, claimed
 from adloom.results.analysis import Analysis, analyse
 from adloom.results.columns import FIELDS, Field
 from adloom.results.join import Joined, join, run_ads
-from adloom.results.page import PAGE, write_page
+from adloom.results.page import PAGE, PAGE_FILE, write_page
 from adloom.results.reports import Report, read_report
 from adloom.results.sheet import SHEET, write_sheet
 from adloom.results.store import STORED, write_results
@@ -42,6 +44,7 @@ class Outcome:
     files: tuple[Path, ...]
     guide_edited: bool
     sheet_apart: str = ""  # why the Results sheet is not in the run's workbook
+    warnings: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         j = self.joined
@@ -67,6 +70,7 @@ class Outcome:
             ),
             "style_guide": {"file": GUIDE_FILE, "edited": self.guide_edited},
             "results_sheet": {"file": self.files[2].name, "why_apart": self.sheet_apart},
+            "warnings": list(self.warnings),
             "files": [str(p) for p in self.files],
         }
 
@@ -121,8 +125,10 @@ def results(
     joined = join(reports, ads)
     analysis = analyse(ads, joined.counts)
     campaign = workbook.said("Campaign") or out.name
-    # The run's workbooks too: the Results sheet goes into the newest.
-    with claimed(out, (*RESULTS, WORKBOOKS), force=False, wait=False, notify=notify):
+    # The run's workbooks and index pages too: the Results sheet goes into the newest
+    # workbook, and every index page links the results page.
+    owned = (*RESULTS, WORKBOOKS, PREVIEW, PAGES)
+    with claimed(out, owned, force=False, wait=False, notify=notify):
         stored = write_results(
             out,
             joined.counts,
@@ -134,8 +140,15 @@ def results(
         page = write_page(
             out, analysis, joined, reports=names, campaign=campaign, templates=templates
         )
+        unlinked = link_results(out, templates)
     files = (stored, out / GUIDE_FILE, sheet.path, page)
-    return Outcome(reports, joined, analysis, files, guide.edited, sheet.why_apart)
+    warnings: tuple[str, ...] = (sheet.why_apart,) if sheet.why_apart else ()
+    if unlinked:
+        warnings += (
+            f"{', '.join(unlinked)}: no place for a link to {PAGE_FILE} (a contents.html.j2 of"
+            " your own without the adloom:results markers?): open it from the out folder",
+        )
+    return Outcome(reports, joined, analysis, files, guide.edited, sheet.why_apart, warnings)
 
 
 def print_outcome(env: Env, outcome: Outcome) -> None:
@@ -165,8 +178,8 @@ def print_outcome(env: Env, outcome: Outcome) -> None:
     if judge is not None:
         rho = f"{judge.rho:.2f}" if judge.rho is not None else "too few to say"
         env.out(f"judge scores vs CTR over {judge.ads} ads: Spearman {rho}")
-    if outcome.sheet_apart:
-        env.warn(outcome.sheet_apart)
+    for warning in outcome.warnings:
+        env.warn(warning)
     if outcome.guide_edited:
         env.out(f"{GUIDE_FILE}: edited by hand, kept as it is")
     for path in outcome.files:
