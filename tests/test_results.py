@@ -17,7 +17,15 @@ from scipy import integrate, stats
 from adloom.errors import ExitCode
 from adloom.results.numbers import parse_number
 from adloom.results.reports import read_report
-from adloom.results.stats import Counts, decide, probability_best, spearman, wilson
+from adloom.results.stats import (
+    REACH,
+    Counts,
+    decide,
+    probability_best,
+    spearman,
+    trials_to_separate,
+    wilson,
+)
 from briefs import write_brief
 from reports import generic_csv, google_csv, meta_csv, meta_xlsx_ja, yahoo_csv
 from test_cli import run_cli, run_json
@@ -230,7 +238,12 @@ def test_one_clear_winner_and_one_tie(out: Path, tmp_path: Path) -> None:
     assert data["winners"][meta_slot]["ctr"] == META[0]
     assert data["winners"][rsa_slot]["ctr"] is None
     assert data["verdicts"][rsa_slot]["ctr"].startswith("not significant")
-    assert "more impressions each" in data["verdicts"][rsa_slot]["ctr"]
+    tie = data["verdicts"][rsa_slot]["ctr"]
+    # 3.02% against 3.00% would take some 11 million more impressions each: no guide to
+    # anything, so the verdict says the two are level at this traffic instead.
+    assert "are level at this traffic" in tie
+    assert "more than 10 times the impressions they have had" in tie
+    assert "more impressions each" not in tie
 
     # The sheet's intervals against scipy's Wilson interval, computed independently.
     ws = openpyxl.load_workbook(out / "variants.xlsx")["Results"]
@@ -413,6 +426,28 @@ def test_too_little_data_says_how_much_more(out: Path, tmp_path: Path) -> None:
     said = data["verdicts"]["cold-brew / general / en / meta_feed"]["ctr"]
     assert said.startswith("not enough data yet")
     assert "about 600 more impressions each" in said  # 1,000 - 400
+
+
+def test_how_much_more_is_named_only_within_reach() -> None:
+    near = decide({"a": Counts(5000, 170), "b": Counts(5000, 150)}, "ctr")
+    assert near.more == 25_387  # the docs' example (docs/results.md)
+    assert "about 25,387 more impressions each would tell the top two apart" in near.said
+    level = decide({"a": Counts(6000, 181), "b": Counts(6000, 180)}, "ctr")
+    assert level.more is None
+    assert "(3.02% and 3.00%) are level at this traffic" in level.said
+    assert not re.search(r"\d{1,3}(,\d{3}){2,}", level.said)  # no figure in the millions
+    # The line is REACH times what the less tried of the two has had, on either side.
+    sides = set()
+    for clicks in range(150, 200):
+        verdict = decide({"a": Counts(5000, clicks), "b": Counts(4000, 150)}, "ctr")
+        if verdict.winner is None:
+            needed = trials_to_separate(clicks / 5000, 150 / 4000)
+            assert needed is not None
+            assert (verdict.more is not None) == (needed <= REACH * 4000), clicks
+            if verdict.more is not None:
+                assert verdict.more == needed - 4000
+            sides.add(verdict.more is None)
+    assert sides == {True, False}
 
 
 def test_wilson_matches_scipy() -> None:
