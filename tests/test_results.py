@@ -239,7 +239,7 @@ def test_one_clear_winner_and_one_tie(out: Path, tmp_path: Path) -> None:
     assert data["winners"][rsa_slot]["ctr"] is None
     assert data["verdicts"][rsa_slot]["ctr"].startswith("not significant")
     tie = data["verdicts"][rsa_slot]["ctr"]
-    # 3.02% against 3.00% would take some 11 million more impressions each: no guide to
+    # 3.02% against 3.00% would take some 16 million more impressions each: no guide to
     # anything, so the verdict says the two are level at this traffic instead.
     assert "are level at this traffic" in tie
     assert "more than 10 times the impressions they have had" in tie
