@@ -3,6 +3,7 @@ the statistics checked against independent computations (scipy)."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import zipfile
@@ -27,7 +28,7 @@ from adloom.results.stats import (
     wilson,
 )
 from briefs import write_brief
-from reports import generic_csv, google_csv, meta_csv, meta_xlsx_ja, yahoo_csv
+from reports import generic_csv, google_csv, google_csv_ja, meta_csv, meta_xlsx_ja, yahoo_csv
 from test_cli import run_cli, run_json
 
 CAMPAIGN = {"name": "Spring Launch", "brand": "Lumen", "provider": "draft", "variants": 3,
@@ -132,6 +133,35 @@ def test_japanese_headers_yen_and_totals_rows(out: Path, tmp_path: Path) -> None
     stored = (out / "results.json").read_text(encoding="utf-8")
     assert '"cost": 1200.0' in stored  # ￥1,200 as yen, not 1.2
     assert '"cost": 4500.0' in stored  # ¥4,500 in Shift_JIS
+
+
+def test_google_japanese_ad_report_joins_by_its_final_url(out: Path, tmp_path: Path) -> None:
+    link = urls(out)
+    google = google_csv_ja(tmp_path / "google-ja.csv", [
+        (link[RSA[0]], 4000, 120, 3, 9600),
+        (link[RSA[1]], 4000, 80, 0, 8800),
+    ])  # fmt: skip
+    code, data, text = results(out, google)
+    assert code == ExitCode.OK, text
+    assert data["reports"][0]["platform"] == "google"
+    assert data["matched_by"] == {"ad_name": 0, "utm_content": 2}
+    stored = json.loads((out / "results.json").read_text(encoding="utf-8"))["ads"]
+    assert stored[RSA[0]] == {"impressions": 4000, "clicks": 120, "conversions": 3.0,
+                              "cost": 9600.0}  # fmt: skip
+
+
+def test_meta_japanese_link_clicks_spelled_without_no(out: Path, tmp_path: Path) -> None:
+    """リンククリック, as some Japanese exports (and tools reading them) spell it."""
+    report = generic_csv(
+        tmp_path / "meta-ja.csv",
+        ["広告名", "インプレッション", "リンククリック", "結果", "消化金額 (JPY)"],
+        [[META[0], "2,000", "40", "1", "￥1,200"], [META[1], "2,000", "20", "", "￥1,100"]],
+    )
+    code, data, text = results(out, report)
+    assert code == ExitCode.OK, text
+    assert data["reports"][0]["platform"] == "meta"
+    stored = json.loads((out / "results.json").read_text(encoding="utf-8"))["ads"]
+    assert stored[META[0]]["clicks"] == 40
 
 
 def test_generic_csv_with_a_column_mapping_and_european_numbers(out: Path, tmp_path: Path) -> None:
