@@ -129,13 +129,15 @@ def results(
     # workbook, and every index page links the results page.
     owned = (*RESULTS, WORKBOOKS, PREVIEW, PAGES)
     with claimed(out, owned, force=False, wait=False, notify=notify):
+        # First: a workbook that cannot be replaced (a link, open in Excel) stops the
+        # command before anything else is written.
+        sheet = write_sheet(out, workbook.path, analysis, joined.unmatched)
         stored = write_results(
             out,
             joined.counts,
             [_report_json(r) for r in reports],
         )
         guide = write_guide(out, distil(analysis, campaign))
-        sheet = write_sheet(out, workbook.path, analysis, joined.unmatched)
         names = [r.path.name for r in reports]
         page = write_page(
             out, analysis, joined, reports=names, campaign=campaign, templates=templates
