@@ -124,6 +124,20 @@ class Pin:
 
 
 @dataclass(frozen=True)
+class BriefImage:
+    """One of the brand's own pictures a brief supplies (Briefs column ``images``)."""
+
+    path: Path  # resolved, checked readable within the image limits
+    aspect: str = ""  # "9:16": only for that aspect family; "": for any
+
+
+ImageKind = Literal["generated", "composite", "own"]
+"""How a creative's picture was made (IPTC DigitalSourceType, docs/output.md): fully by
+an image model, the brand's product composited on a generated scene, or the brand's
+own photo."""
+
+
+@dataclass(frozen=True)
 class Brief:
     id: str
     product: str
@@ -139,6 +153,8 @@ class Brief:
     pins: tuple[Pin, ...] = ()  # search-ad copy the marketer pins (pin_headline_1, ...)
     placements: tuple[str, ...] = ()  # empty: the campaign's
     languages: tuple[str, ...] = ()  # empty: the campaign's
+    images: tuple[BriefImage, ...] = ()  # the brand's own photos: no image generation
+    product_image: Path | None = None  # a packshot composited on generated scenes
     # Columns adloom does not know, kept so the export carries them through. Not part
     # of equality/hash: they never change what is generated.
     extra: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -251,10 +267,17 @@ class ImageJob:
     seed: int
     model: str
     brand: BrandKit
+    source: Path | None = None  # the brand's own photo that is this master: no request
 
     @property
     def label(self) -> str:
         return f"{self.brief.id}/{self.audience.id}/v{self.variant}/{self.aspect}"
+
+    @property
+    def kind(self) -> ImageKind:
+        if self.source is not None:
+            return "own"
+        return "composite" if self.brief.product_image is not None else "generated"
 
 
 @dataclass(frozen=True)
@@ -377,6 +400,7 @@ class CreativeChecks:
     outside_safe: tuple[str, ...]  # elements outside the placement's safe zone
     text_share: float  # glyph boxes' share of the image area, 0-1
     crop: tuple[int, int, int, int] | None  # the part of the master used, master px
+    product: tuple[int, int, int, int] | None = None  # where the brand's product stands, px
 
     @property
     def holds_back(self) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -351,9 +351,9 @@ class _Reader(TableRules):
                 else:
                     values[key] = color
             elif key == "font":
-                values[key] = self._file(pair.value, pair.value_ref, "font", _font_problem)
+                values[key] = self.file(pair.value, pair.value_ref, "font", _font_problem)
             elif key == "logo":
-                values[key] = self._file(pair.value, pair.value_ref, "logo", image_problem)
+                values[key] = self.file(pair.value, pair.value_ref, "logo", image_problem)
             elif key == "banned_words":
                 values[key] = list_items(pair.value)
             elif key == "policies":
@@ -362,26 +362,6 @@ class _Reader(TableRules):
             else:
                 values[key] = pair.value
         return BrandKit(**values)
-
-    def _file(
-        self, text: str, where: str, what: str, problem: Callable[[Path, str], str | None]
-    ) -> Path | None:
-        """The file a cell names, relative to the brief's folder, if ``problem`` finds
-        nothing wrong with it."""
-        path = Path(text).expanduser()
-        path = (path if path.is_absolute() else self.path.parent / path).resolve()
-        if not path.is_file():
-            self.error(
-                where,
-                f'{what} "{text}" not found (looked for {path})'
-                " — put the file there; paths are relative to the workbook's folder",
-            )
-            return None
-        found = problem(path, f'{what} "{text}"')
-        if found:
-            self.error(where, found)
-            return None
-        return path
 
 
 def _font_problem(path: Path, label: str) -> str | None:

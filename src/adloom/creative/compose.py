@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from PIL import Image, ImageDraw
 
 from adloom import safepath
 from adloom.brief.inputs import IMAGE_FORMATS
-from adloom.creative import checks, focal, typeset
+from adloom.creative import checks, focal, product, typeset
 from adloom.creative.layout import (
     RGB,
     AdCopy,
@@ -184,9 +185,12 @@ def _logo(path: Path, mtime_ns: int) -> Image.Image:
         return image.convert("RGBA")
 
 
-def _encode(image: Image.Image, cap_bytes: int) -> tuple[bytes, str, str | None]:
-    """(file bytes, extension, issue): PNG for flat art under the cap, else stepped JPEG."""
-    if image.getcolors(_FLAT_COLORS) is not None:
+def _encode(
+    image: Image.Image, cap_bytes: int, *, lossless: bool = False
+) -> tuple[bytes, str, str | None]:
+    """(file bytes, extension, issue): PNG for flat art under the cap, else stepped JPEG.
+    ``lossless`` tries PNG first for any picture (a brand's product, kept exact)."""
+    if lossless or image.getcolors(_FLAT_COLORS) is not None:
         buffer = io.BytesIO()
         image.save(buffer, "PNG", optimize=False, compress_level=9)
         if buffer.tell() <= cap_bytes:
@@ -232,12 +236,16 @@ def compose(
     *,
     draft: bool,
     out: Path | None = None,
+    packshot: Path | None = None,
 ) -> Creative:
     """Compose one finished ad and write it next to ``out_stem`` (.png or .jpg), which
     must lie in ``out`` (the out folder; by default the folder of ``out_stem``).
 
     ``master`` is an image file, an already opened image (cheaper when one master serves
     many placements; it is not modified), or None for a flat brand-colour background.
+    ``packshot`` is the brand's product image, cut out (``adloom.creative.product``) and
+    set where the layout reserves room, its pixels only scaled; such a creative is a
+    PNG when the placement's cap allows, so they stay exact.
     """
     issues: list[str] = []
     primary = parse_color(brand.primary_color)
@@ -257,15 +265,32 @@ def compose(
         except (OSError, ValueError) as exc:
             issues.append(f"logo {brand.logo} cannot be read ({exc}); ad made without it")
 
-    layout = plan_layout(copy, brand, placement, logo_size=logo.size if logo else None, draft=draft)
+    cut = None
+    if packshot is not None:
+        try:
+            cut = product.cutout(packshot)
+        except (OSError, ValueError) as exc:
+            issues.append(f"product image {packshot} cannot be used ({exc}); ad made without it")
+    layout = plan_layout(
+        copy,
+        brand,
+        placement,
+        logo_size=logo.size if logo else None,
+        draft=draft,
+        product_aspect=cut.width / cut.height if cut else None,
+    )
     issues.extend(layout.issues)
     _paint_under(canvas, layout, logo)
+    placed = None
+    if cut is not None and layout.product is not None:
+        placed = product.place(canvas, cut, layout.product).tuple()
     layout, measured = checks.legible(canvas, layout, brand, placement)
     _paint_texts(canvas, layout)
     found, problems = checks.report(layout, placement, measured, crop)
+    found = replace(found, product=placed)
     issues.extend(problems)
 
-    data, ext, issue = _encode(canvas, placement.max_kb * 1024)
+    data, ext, issue = _encode(canvas, placement.max_kb * 1024, lossless=placed is not None)
     if issue:
         issues.append(f"{issue} of {placement.id}")
     path = _write(out or out_stem.parent, out_stem, data, ext)

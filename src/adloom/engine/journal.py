@@ -574,7 +574,13 @@ def _checks(text: str) -> CreativeChecks | None:
     try:
         raw = json.loads(text)
         crop = raw.pop("crop")
+        product = raw.pop("product", None)
         outside = tuple(raw.pop("outside_safe"))
-        return CreativeChecks(**raw, outside_safe=outside, crop=tuple(crop) if crop else None)
+        return CreativeChecks(
+            **raw,
+            outside_safe=outside,
+            crop=tuple(crop) if crop else None,
+            product=tuple(product) if product else None,
+        )
     except (ValueError, TypeError, KeyError, AttributeError):
         return None

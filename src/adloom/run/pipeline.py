@@ -26,7 +26,7 @@ from PIL import Image
 
 from adloom import __version__, outdir
 from adloom.console import Tracker
-from adloom.creative import checks, focal, layout, typeset
+from adloom.creative import checks, focal, layout, product, typeset
 from adloom.creative import compose as compose_module
 from adloom.creative.compose import AdCopy, compose
 from adloom.delivery.export import export_workbook
@@ -99,6 +99,7 @@ class _Placed:
     stem: Path
     draft: bool
     out: Path
+    product: Path | None = None  # the brief's product image, set on the master
 
 
 def _compose_from(master: Path, brand: BrandKit, ads: Sequence[_Placed]) -> list[Creative]:
@@ -106,7 +107,16 @@ def _compose_from(master: Path, brand: BrandKit, ads: Sequence[_Placed]) -> list
     with Image.open(master) as image:
         image.load()
         return [
-            compose(image, a.copy, brand, a.placement, a.stem, draft=a.draft, out=a.out)
+            compose(
+                image,
+                a.copy,
+                brand,
+                a.placement,
+                a.stem,
+                draft=a.draft,
+                out=a.out,
+                packshot=a.product,
+            )
             for a in ads
         ]
 
@@ -115,18 +125,19 @@ def _compose_from(master: Path, brand: BrandKit, ads: Sequence[_Placed]) -> list
 def _composer_version() -> str:
     """The compose code itself: a change to it must recompose, not reuse old files."""
     digest = hashlib.sha256(__version__.encode())
-    for module in (compose_module, layout, checks, focal, typeset):
+    for module in (compose_module, layout, checks, focal, typeset, product):
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()
 
 
 def _creative_key(master: Path, brand: BrandKit, placed: _Placed) -> str:
     """Everything a composed file depends on; a rerun reuses the file only if all of
-    it is unchanged. The master's file name is its request's content hash; brand
-    files are taken by path, size and modification time."""
+    it is unchanged. A generated master's file name is its request's content hash; the
+    brand's own files (photo masters, product, font, logo) are taken by path, size and
+    modification time."""
     files = [
         (str(p), p.stat().st_size, p.stat().st_mtime_ns)
-        for p in (brand.font, brand.logo)
+        for p in (master, brand.font, brand.logo, placed.product)
         if p is not None and p.is_file()
     ]
     blob = repr((_composer_version(), master.name, brand, files, placed))
@@ -240,7 +251,7 @@ class _Assembler:
         ad_copy = AdCopy(copy.headline, copy.cta, _disclaimer(spec, self.plan), spec.language)
         stem = self.out / "creatives" / spec.placement.id / spec.name
         draft = copy.draft or bool(image and image.draft)
-        return _Placed(ad_copy, spec.placement, stem, draft, self.out)
+        return _Placed(ad_copy, spec.placement, stem, draft, self.out, spec.brief.product_image)
 
     def ads(self) -> list[Ad]:
         out = []

@@ -490,8 +490,9 @@ def _edited(job: _Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
     issues = list(verdict.issues)
     image, creative = None, None
     if spec.image_job is not None:
-        record = journal.lookup(job.provider.image_request(spec.image_job).key)
-        master = record.image_path if record else None
+        source = spec.image_job.source
+        record = None if source else journal.lookup(job.provider.image_request(spec.image_job).key)
+        master = source or (record.image_path if record else None)
         image = _image(spec, draft, image_model, master)
         if master is None:
             issues.append("the master image is not in the journal: the creative was not recomposed")
@@ -499,7 +500,16 @@ def _edited(job: _Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
             words = AdCopy(copy.headline, copy.cta, _disclaimer(spec, job.campaign), spec.language)
             stem = job.options.out / "creatives" / spec.placement.id / spec.name
             brand, out = job.campaign.brand, job.options.out
-            creative = compose(master, words, brand, spec.placement, stem, draft=draft, out=out)
+            creative = compose(
+                master,
+                words,
+                brand,
+                spec.placement,
+                stem,
+                draft=draft,
+                out=out,
+                packshot=spec.brief.product_image,
+            )
             issues += creative.issues
     return Ad(
         spec=spec,
