@@ -16,12 +16,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from openpyxl import load_workbook
 from PIL import Image
 
 from adloom.brief.read import read_campaign
 from adloom.cli import main
 from adloom.console import Env
-from adloom.creative import product
+from adloom.creative import product, provenance
 from adloom.engine.journal import Journal
 from adloom.errors import BriefError
 from adloom.model import BriefImage
@@ -29,6 +30,9 @@ from adloom.registry import load_registry
 from adloom.run.plan import make_plan
 from brandart import mixed_brief, packshot, photo
 from briefs import MINIMAL_CAMPAIGN, write_brief
+from fakebedrock import FakeBedrock
+
+STABILITY = "stability.stable-image-core-v1:1"  # Bedrock's default image model
 
 
 def cli(*argv: str) -> tuple[int, dict[str, Any], str]:
@@ -217,3 +221,82 @@ def _product_box(path: Path) -> tuple[int, int, int, int]:
     with Image.open(path) as image:
         assert image.convert("RGB").getpixel(((x0 + x1) // 2, y1 - 5)) == (120, 70, 30)
     return x0, y0, x1, y1
+
+
+# ---------------------------------------------------------------- provenance
+
+
+def _kinds(out: Path) -> dict[str, set[str | None]]:
+    """brief id -> the IPTC DigitalSourceType terms its creatives' XMP name."""
+    found: dict[str, set[str | None]] = {}
+    for path in (out / "creatives").glob("*/*"):
+        brief = path.name.split("_")[1]
+        found.setdefault(brief, set()).add(provenance.read_source_type(path))
+    return found
+
+
+def _workbook_column(out: Path, name: str) -> dict[str, set[str]]:
+    sheet = load_workbook(out / "variants.xlsx", read_only=True)["Variants"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = list(rows[0])
+    at, brief = header.index(name), header.index("brief_id")
+    found: dict[str, set[str]] = {}
+    for row in rows[1:]:
+        found.setdefault(str(row[brief]), set()).add(str(row[at]))
+    return found
+
+
+def test_draft_creatives_say_how_they_were_made(drafted: tuple[Path, dict[str, Any]]) -> None:
+    out = drafted[0] / "out"
+    # Draft art is procedural, not a trained model's: no AI marker anywhere.
+    assert _kinds(out) == {
+        "own": {"compositeSynthetic"},
+        "pack": {"compositeSynthetic"},
+        "gen": {"algorithmicMedia"},
+    }
+    assert _workbook_column(out, "ai_generated") == {"own": {"no"}, "pack": {"no"}, "gen": {"no"}}
+    alt = _workbook_column(out, "alt_text")
+    assert all(0 < len(text) <= 125 for texts in alt.values() for text in texts)
+    assert all(text.startswith("Coffee bag") for text in alt["pack"])
+    preview = "\n".join(p.read_text() for p in (out / "preview").glob("*.html"))
+    assert "no AI imagery" in preview
+    assert 'alt="Coffee bag. ' in preview
+
+
+def test_the_fake_bedrock_run_of_all_three_kinds(tmp_path: Path, fake_bedrock: FakeBedrock) -> None:
+    brief = mixed_brief(tmp_path, provider="bedrock", image_model=STABILITY)
+    fast = f"quota.{STABILITY}.ipm=100000"
+    code, summary, err = cli("run", str(brief), "--out", str(tmp_path / "out"), "--set", fast)
+    assert code == 0, err
+    assert summary["failed"] == 0
+    invokes = fake_bedrock.calls("invoke")
+    prompts = [r.body["prompt"] for r in invokes]
+    # No image is asked for the brief with its own photos; the packshot's scenes are
+    # asked without a product in them.
+    assert not [p for p in prompts if "Cold brew" in p]
+    scenes = [r for r in invokes if "Coffee bag" in r.body["prompt"]]
+    assert scenes
+    for r in scenes:
+        assert "An empty setting for Coffee bag" in r.body["prompt"]
+        assert "the product itself is not in the picture" in r.body["prompt"]
+        assert "Coffee bag, product, packaging" in r.body["negative_prompt"]
+    out = tmp_path / "out"
+    cut = product.cutout(tmp_path / "bag.png")
+    packs = sorted((out / "creatives").glob("*/mix_pack_*"))
+    assert len(packs) == 10
+    for path in packs:
+        _assert_product_exact(path, cut)
+    assert _kinds(out) == {
+        "own": {"compositeSynthetic"},
+        "pack": {"compositeWithTrainedAlgorithmicMedia"},
+        "gen": {"trainedAlgorithmicMedia"},
+    }
+    assert _workbook_column(out, "ai_generated") == {
+        "own": {"no"},
+        "pack": {"yes"},
+        "gen": {"yes"},
+    }
+    preview = "\n".join(p.read_text() for p in (out / "preview").glob("*.html"))
+    assert (
+        'title="IPTC DigitalSourceType: compositeWithTrainedAlgorithmicMedia">AI imagery' in preview
+    )

@@ -136,6 +136,29 @@ ImageKind = Literal["generated", "composite", "own"]
 an image model, the brand's product composited on a generated scene, or the brand's
 own photo."""
 
+IPTC_SOURCE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+# IPTC Digital Source Type terms (cv.iptc.org/newscodes/digitalsourcetype, 2024-09):
+# a model's picture is trainedAlgorithmicMedia, the real product set on one is
+# compositeWithTrainedAlgorithmicMedia (the two Meta reads as AI markers); the draft
+# provider's procedural art is algorithmicMedia (no training data); a real photo (the
+# brand's own, or a packshot on draft art) with adloom's type and logo laid over it is
+# compositeSynthetic ("several elements, at least one of which is synthetic": the
+# typography, not a model's).
+_SOURCE_TYPES: Mapping[tuple[ImageKind, bool], str] = {
+    ("generated", False): "trainedAlgorithmicMedia",
+    ("composite", False): "compositeWithTrainedAlgorithmicMedia",
+    ("own", False): "compositeSynthetic",
+    ("generated", True): "algorithmicMedia",
+    ("composite", True): "compositeSynthetic",
+    ("own", True): "compositeSynthetic",
+}
+AI_SOURCE_TYPES = frozenset({"trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia"})
+
+
+def source_type(kind: ImageKind, draft: bool) -> str:
+    """The IPTC DigitalSourceType term (without its URI prefix) of a creative's picture."""
+    return _SOURCE_TYPES[kind, draft]
+
 
 @dataclass(frozen=True)
 class Brief:
@@ -384,6 +407,11 @@ class ImageResult:
     draft: bool = False
     model: str = ""
 
+    @property
+    def source_type(self) -> str:
+        """The IPTC DigitalSourceType of the pictures composed from this master."""
+        return source_type(self.job.kind, self.draft)
+
 
 # ---------------------------------------------------------------- compose / deliver
 
@@ -448,6 +476,12 @@ class Ad:
     provider: str
     review: ReviewMark = ReviewMark()
     score: Score | None = None  # with --score
+
+    @property
+    def ai_generated(self) -> bool:
+        """Whether the ad's picture holds imagery an AI model made (docs/output.md)."""
+        return self.image is not None and self.image.source_type in AI_SOURCE_TYPES
+
     candidate: bool = False  # with --keep: not among the best K of its slot
 
     @property

@@ -19,10 +19,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw
+from PIL.PngImagePlugin import PngInfo
 
 from adloom import safepath
 from adloom.brief.inputs import IMAGE_FORMATS
-from adloom.creative import checks, focal, product, typeset
+from adloom.creative import checks, focal, product, provenance, typeset
 from adloom.creative.layout import (
     RGB,
     AdCopy,
@@ -186,13 +187,17 @@ def _logo(path: Path, mtime_ns: int) -> Image.Image:
 
 
 def _encode(
-    image: Image.Image, cap_bytes: int, *, lossless: bool = False
+    image: Image.Image, cap_bytes: int, *, lossless: bool = False, xmp: bytes = b""
 ) -> tuple[bytes, str, str | None]:
     """(file bytes, extension, issue): PNG for flat art under the cap, else stepped JPEG.
-    ``lossless`` tries PNG first for any picture (a brand's product, kept exact)."""
+    ``lossless`` tries PNG first for any picture (a brand's product, kept exact); ``xmp``
+    is the metadata packet either format carries (``adloom.creative.provenance``)."""
     if lossless or image.getcolors(_FLAT_COLORS) is not None:
         buffer = io.BytesIO()
-        image.save(buffer, "PNG", optimize=False, compress_level=9)
+        info = PngInfo()
+        if xmp:
+            info.add_itxt(provenance.PNG_KEY, xmp.decode("utf-8"))
+        image.save(buffer, "PNG", optimize=False, compress_level=9, pnginfo=info)
         if buffer.tell() <= cap_bytes:
             return buffer.getvalue(), ".png", None
     data = b""
@@ -205,6 +210,7 @@ def _encode(
             subsampling=subsampling,
             optimize=True,
             progressive=True,
+            xmp=xmp,
         )
         data = buffer.getvalue()
         if len(data) <= cap_bytes:
@@ -237,6 +243,7 @@ def compose(
     draft: bool,
     out: Path | None = None,
     packshot: Path | None = None,
+    source_type: str = "",
 ) -> Creative:
     """Compose one finished ad and write it next to ``out_stem`` (.png or .jpg), which
     must lie in ``out`` (the out folder; by default the folder of ``out_stem``).
@@ -245,7 +252,8 @@ def compose(
     many placements; it is not modified), or None for a flat brand-colour background.
     ``packshot`` is the brand's product image, cut out (``adloom.creative.product``) and
     set where the layout reserves room, its pixels only scaled; such a creative is a
-    PNG when the placement's cap allows, so they stay exact.
+    PNG when the placement's cap allows, so they stay exact. ``source_type`` is the
+    IPTC DigitalSourceType term written into the file's XMP ("" writes none).
     """
     issues: list[str] = []
     primary = parse_color(brand.primary_color)
@@ -290,7 +298,10 @@ def compose(
     found = replace(found, product=placed)
     issues.extend(problems)
 
-    data, ext, issue = _encode(canvas, placement.max_kb * 1024, lossless=placed is not None)
+    xmp = provenance.xmp(source_type) if source_type else b""
+    data, ext, issue = _encode(
+        canvas, placement.max_kb * 1024, lossless=placed is not None, xmp=xmp
+    )
     if issue:
         issues.append(f"{issue} of {placement.id}")
     path = _write(out or out_stem.parent, out_stem, data, ext)

@@ -41,6 +41,8 @@ from adloom import __version__, safepath
 from adloom.copy import rsa
 from adloom.delivery.cells import set_text_cell
 from adloom.delivery.present import (
+    ai_label,
+    alt_text,
     models_used,
     problems,
     provider_label,
@@ -189,6 +191,8 @@ def _row_values(ad: Ad, campaign: Campaign, out: Path) -> list[Value]:
         **dict(zip(CHECK_COLUMNS, _check_values(ad.creative), strict=True)),
         "score": ad.score.overall if ad.score else "",
         "score_reasons": reasons_cell(ad.score),
+        "ai_generated": ai_label(ad),
+        "alt_text": alt_text(ad),
     }
     extra = [spec.brief.extra.get(c, "") for c in campaign.extra_columns]
     return [*in_order(ours, COLUMN_NAMES), *extra]

@@ -40,6 +40,7 @@ from adloom import __version__, safepath
 from adloom.copy import rsa, textlen
 from adloom.delivery.pages import PAGES_DIR, fit, page_name, write_pages
 from adloom.delivery.present import (
+    alt_text,
     error_text,
     issues_besides,
     models_used,
@@ -141,6 +142,7 @@ class Card:
     change: str = ""  # "regenerated", "edited" or "retried" by the latest review round
     approval: str = ""
     notes: str = ""
+    alt: str = ""  # the picture's description (present.alt_text)
 
 
 @dataclass(frozen=True)
@@ -293,6 +295,7 @@ def _card(ad: Ad, base: Path) -> Card:
         change=ad.review.change,
         approval=ad.review.approval,
         notes=ad.review.notes,
+        alt=alt_text(ad),
     )
 
 

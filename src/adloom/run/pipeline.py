@@ -26,7 +26,7 @@ from PIL import Image
 
 from adloom import __version__, outdir
 from adloom.console import Tracker
-from adloom.creative import checks, focal, layout, product, typeset
+from adloom.creative import checks, focal, layout, product, provenance, typeset
 from adloom.creative import compose as compose_module
 from adloom.creative.compose import AdCopy, compose
 from adloom.delivery.export import export_workbook
@@ -100,6 +100,7 @@ class _Placed:
     draft: bool
     out: Path
     product: Path | None = None  # the brief's product image, set on the master
+    source_type: str = ""  # IPTC DigitalSourceType written into the file
 
 
 def _compose_from(master: Path, brand: BrandKit, ads: Sequence[_Placed]) -> list[Creative]:
@@ -116,6 +117,7 @@ def _compose_from(master: Path, brand: BrandKit, ads: Sequence[_Placed]) -> list
                 draft=a.draft,
                 out=a.out,
                 packshot=a.product,
+                source_type=a.source_type,
             )
             for a in ads
         ]
@@ -125,7 +127,7 @@ def _compose_from(master: Path, brand: BrandKit, ads: Sequence[_Placed]) -> list
 def _composer_version() -> str:
     """The compose code itself: a change to it must recompose, not reuse old files."""
     digest = hashlib.sha256(__version__.encode())
-    for module in (compose_module, layout, checks, focal, typeset, product):
+    for module in (compose_module, layout, checks, focal, typeset, product, provenance):
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()
 
@@ -251,7 +253,15 @@ class _Assembler:
         ad_copy = AdCopy(copy.headline, copy.cta, _disclaimer(spec, self.plan), spec.language)
         stem = self.out / "creatives" / spec.placement.id / spec.name
         draft = copy.draft or bool(image and image.draft)
-        return _Placed(ad_copy, spec.placement, stem, draft, self.out, spec.brief.product_image)
+        return _Placed(
+            ad_copy,
+            spec.placement,
+            stem,
+            draft,
+            self.out,
+            spec.brief.product_image,
+            image.source_type if image else "",
+        )
 
     def ads(self) -> list[Ad]:
         out = []

@@ -509,6 +509,7 @@ def _edited(job: _Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
                 draft=draft,
                 out=out,
                 packshot=spec.brief.product_image,
+                source_type=image.source_type if image else "",
             )
             issues += creative.issues
     return Ad(
