@@ -1,9 +1,10 @@
-"""Regenerate the example campaign: ``spring-launch.xlsx`` and ``brand/logo.png``.
+"""Regenerate the example campaign: ``spring-launch.xlsx``, ``brand/logo.png`` and the
+product packshot ``brand/house-blend.png`` (``build_packshot.py``).
 
     python campaigns/build_spring_launch.py
 
-The workbook is the example from docs/brief-format.md: 4 briefs x 1 audience x
-2 languages x 2 variants x 5 placements = 80 ads, with the draft provider so it runs
+The workbook is the example from docs/brief-format.md: 5 briefs x 1 audience x
+2 languages x 2 variants x 5 placements = 100 ads, with the draft provider so it runs
 offline in seconds. Edit the data below rather than the workbook, so the two stay
 in step.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from build_packshot import build_packshot
 from noto_cjk_sans_jp_bold import FONT_PATH
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -64,6 +66,7 @@ BRIEF_COLUMNS = [
     "image_prompt",
     "headline",
     "disclaimer",
+    "product_image",
 ]
 
 BRIEFS = [
@@ -124,6 +127,20 @@ BRIEFS = [
         "landing_url": "https://lumencoffee.example/pour-over-kit",
         "image_prompt": "A ceramic pour-over dripper on a glass carafe, a gooseneck kettle"
         " pouring a thin stream, digital scale, soft natural light, minimal kitchen",
+    },
+    {
+        # The real product: the packshot is set, only scaled, on generated scenes.
+        "id": "house-blend",
+        "product": "Lumen House Blend, whole beans (250 g)",
+        "message": "Our everyday blend, roasted every Monday: chocolatey, smooth, never bitter.",
+        "audience": "home-baristas",
+        "benefits": "Roasted every Monday\nChocolate and hazelnut notes\nRecyclable bag",
+        "tone": "warm, down to earth",
+        "cta": "Shop beans",
+        "landing_url": "https://lumencoffee.example/house-blend",
+        "image_prompt": "A rustic wooden kitchen counter by a sunny window, a ceramic cup"
+        " and a few scattered coffee beans, soft morning light",
+        "product_image": "brand/house-blend.png",
     },
 ]
 
@@ -217,7 +234,7 @@ def build_workbook(path: Path) -> None:
     briefs.append(BRIEF_COLUMNS)
     for brief in BRIEFS:
         briefs.append([brief.get(column, "") for column in BRIEF_COLUMNS])
-    _style(briefs, [16, 30, 45, 16, 36, 24, 16, 40, 50, 28, 40])
+    _style(briefs, [16, 30, 45, 16, 36, 24, 16, 40, 50, 28, 40, 28])
 
     audiences = workbook.create_sheet("Audiences")
     audiences.append(["id", "description"])
@@ -235,6 +252,7 @@ def build_workbook(path: Path) -> None:
 
 def main() -> None:
     build_logo(HERE / "brand" / "logo.png")
+    build_packshot(HERE / "brand" / "house-blend.png")
     build_workbook(HERE / "spring-launch.xlsx")
 
 

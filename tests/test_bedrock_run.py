@@ -29,8 +29,8 @@ from test_bedrock_provider import LLAMA, NOVA_CANVAS, NOVA_LITE, STABILITY
 
 ROOT = Path(__file__).resolve().parents[1]
 BRIEF = ROOT / "campaigns" / "spring-launch.xlsx"
-# One variant, three placements (two copy formats, two aspect families): 16 copy
-# requests and 8 images for the four products in two languages.
+# One variant, three placements (two copy formats, two aspect families): 20 copy
+# requests and 10 images for the five products in two languages.
 SMALL = ("--set", "variants=1", "--set", "placements=meta_feed, meta_story, display_300x250")
 ONE_PLACEMENT = ("--set", "languages=en", "--set", "placements=meta_feed")
 NOVA_PRO = "us.amazon.nova-pro-v1:0"
@@ -130,7 +130,7 @@ def test_native_output_default_models_english_and_japanese(
     assert code == ExitCode.OK, err
     assert summary["failed"] == 0
     # Stability's aspect ratios give display_300x250 (6:5) its own 5:4 master.
-    assert summary["model_calls"] == {"text": 16, "image": 12}
+    assert summary["model_calls"] == {"text": 20, "image": 15}
     converse = fake_bedrock.calls("converse")
     # The default text model is named by its base id; from us-east-1 it goes through us.
     assert {r.model for r in converse} == {"us.anthropic.claude-haiku-4-5-20251001-v1:0"}
@@ -144,7 +144,7 @@ def test_native_output_default_models_english_and_japanese(
     ja = [
         r for r in converse if "Language: Japanese" in r.body["messages"][0]["content"][0]["text"]
     ]
-    assert len(ja) == 8
+    assert len(ja) == 10
     texts = [row for row in rows(tmp_path / "out") if row["kind"] == "text"]
     assert any("詳しく見る" in row["output"] for row in texts)
     # The supplied headline (travel mug) is never asked for, and is delivered as given.
@@ -183,7 +183,7 @@ def test_tool_use_output_and_stability_images(fake_bedrock: FakeBedrock, tmp_pat
     for r in invokes:
         check_image(r.body, "stability")
     assert {r.body["aspect_ratio"] for r in invokes} == {"1:1", "9:16", "5:4"}
-    assert summary["creatives"] == 4 * 3
+    assert summary["creatives"] == 5 * 3
 
 
 def test_prompt_mode_nova_canvas_and_a_filtered_image(
@@ -208,7 +208,7 @@ def test_prompt_mode_nova_canvas_and_a_filtered_image(
     # The filtered master fails its ads with the reason; every other ad is delivered.
     assert code == ExitCode.SOME_FAILED, err
     assert summary["failed"] == 3  # the mug's three placements (two from one master)
-    assert summary["creatives"] == 4 * 3 - 3
+    assert summary["creatives"] == 5 * 3 - 3
     filtered = [row for row in rows(tmp_path / "out") if row["status"] == "filtered"]
     assert len(filtered) == 2
     assert all("rephrase the image_prompt" in row["error"] for row in filtered)
@@ -228,7 +228,7 @@ def test_guardrail_intervention_blocks_those_variants(
     assert all('blocked word "Espresso"' in row["error"] for row in blocked)
     assert code == ExitCode.SOME_FAILED, err
     assert summary["failed"] == 1  # its ad; the other products are delivered
-    assert summary["creatives"] == 3
+    assert summary["creatives"] == 4
 
 
 def test_access_denied_model_stops_with_exit_3(fake_bedrock: FakeBedrock, tmp_path: Path) -> None:
