@@ -88,7 +88,10 @@ def test_a_1000_request_campaign_runs_in_one_batch_job(
     fake_bedrock: FakeBedrock, s3: S3Bucket, tmp_path: Path
 ) -> None:
     brief, out = campaign(tmp_path, 250, languages="en, de"), tmp_path / "out"
-    code, summary, text = adloom("run", str(brief), "--out", str(out), "--json", *batch(s3))
+    # Native structured output in the records (the fake takes it): the same bodies as
+    # on-demand, so the on-demand rerun below reuses them (prompt form would not).
+    native = batch(s3, "--set", "batch.structured_output=native")
+    code, summary, text = adloom("run", str(brief), "--out", str(out), "--json", *native)
     assert code == ExitCode.OK, text
     assert creates(fake_bedrock) == 1
     assert copy_calls(fake_bedrock) == 0  # nothing on-demand: every record was answered
@@ -120,7 +123,7 @@ def test_a_1000_request_campaign_runs_in_one_batch_job(
     assert info.batch_input_per_m < info.input_per_m
 
     # A rerun, batch or on-demand, asks nothing: the answers are the journal's.
-    code, again, _ = adloom("run", str(brief), "--out", str(out), "--json", *batch(s3))
+    code, again, _ = adloom("run", str(brief), "--out", str(out), "--json", *native)
     assert code == ExitCode.OK
     assert again["cache_hits"] == 1000
     assert "batch_jobs" not in again
@@ -304,19 +307,21 @@ def test_a_partially_completed_job_sends_errors_and_missing_records_on_demand(
     assert any("PartiallyCompleted" in w for w in summary["warnings"])
 
 
-def test_a_record_the_request_is_at_fault_for_fails_with_the_reason(
+def test_a_record_refused_with_a_400_goes_on_demand_once_and_the_journal_says_why(
     fake_bedrock: FakeBedrock, s3: S3Bucket, tmp_path: Path
 ) -> None:
+    """A batch job's 400 is no proof on-demand would refuse the request too (and a
+    refused on-demand call is not billed): it is sent on-demand, once."""
     fake_bedrock.behaviour.batch_error_records = 2
-    fake_bedrock.behaviour.batch_error_code = 400  # on-demand would be refused the same way
+    fake_bedrock.behaviour.batch_error_code = 400
     brief, out = campaign(tmp_path, 60), tmp_path / "out"
-    code, summary, _ = adloom("run", str(brief), "--out", str(out), "--json", *batch(s3))
-    assert code == ExitCode.SOME_FAILED
-    assert copy_calls(fake_bedrock) == 0
-    assert summary["failed"] == 2
-    errors = journal(out, "SELECT error FROM requests WHERE status='failed'")
-    assert len(errors) == 2
-    assert all("batch job adloom-" in e for (e,) in errors)
+    code, summary, text = adloom("run", str(brief), "--out", str(out), "--json", *batch(s3))
+    assert code == ExitCode.OK, text
+    assert copy_calls(fake_bedrock) == 2
+    assert summary["failed"] == 0
+    why = journal(out, "SELECT fallback FROM batch_records WHERE fallback IS NOT NULL")
+    assert len(why) == 2
+    assert all("(400: Malformed input request" in w for (w,) in why)
 
 
 def test_a_failed_job_is_reported_and_its_records_go_on_demand(

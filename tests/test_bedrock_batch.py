@@ -93,10 +93,17 @@ def test_batch_body_leaves_out_what_only_on_demand_takes() -> None:
     )
 
 
-def test_native_model_keeps_its_json_schema_in_batch() -> None:
+def test_a_native_model_asks_in_the_prompt_in_batch_unless_told_native() -> None:
+    """batch.structured_output: prompt by default (AWS's pages disagree on whether a
+    batch record takes outputConfig), native when asked; anything else is refused."""
     body = provider({}).text_request(copy_job(HAIKU45)).body
-    assert body["outputConfig"]["textFormat"]["type"] == "json_schema"
-    assert all("cachePoint" not in block for block in body["system"])
+    assert "outputConfig" not in body
+    assert "JSON" in body["messages"][0]["content"][0]["text"]
+    native = provider({"batch.structured_output": "native"}).text_request(copy_job(HAIKU45))
+    assert native.body["outputConfig"]["textFormat"]["type"] == "json_schema"
+    assert all("cachePoint" not in block for block in native.body["system"])
+    with pytest.raises(InputError, match=r"batch.structured_output \"tools\" is not one of"):
+        provider({"batch.structured_output": "tools"})
 
 
 def test_a_responsive_search_ad_for_batch_asks_in_the_prompt(fake_bedrock: FakeBedrock) -> None:
@@ -173,7 +180,8 @@ def test_limits_and_worst_cost_come_from_the_registry() -> None:
     limits = batches.limits(HAIKU45)
     info = registry().get(HAIKU45)
     assert limits is not None
-    assert (limits.min_records, limits.max_records, limits.max_bytes) == (100, 50_000, 1024**3)
+    # The registry's 1,024 MB, within Bedrock's input file limit of 10^9 bytes ("1 GB").
+    assert (limits.min_records, limits.max_records, limits.max_bytes) == (100, 50_000, 10**9)
     assert batches.limits(COHERE) is None
     request = provider({}).text_request(copy_job(HAIKU45))
     worst = batches.worst_cost(request)
@@ -187,23 +195,26 @@ def test_limits_and_worst_cost_come_from_the_registry() -> None:
 
 def test_the_accounts_batch_quotas_replace_the_registrys(fake_bedrock: FakeBedrock) -> None:
     """Service Quotas names batch quotas by the model without its vendor ("Nova Lite V1");
-    of two record limits (per job, per input file) the lower holds: one file a job."""
+    of two record limits (per job, per input file) the lower holds: one file a job; a
+    file is never over 10^9 bytes; the quota of jobs at once is read too."""
     fake_bedrock.behaviour.service_quotas = {
         "Minimum number of records per batch inference job for Nova Lite V1": 1000,
         "Records per batch inference job for Nova Lite V1": 40_000,
         "Records per input file per batch inference job for Nova Lite V1": 20_000,
         "Batch inference input file size (in GB) for Nova Lite V1": 2,
         "Minimum number of records per batch inference job for Nova Micro V1": 500,
+        "Sum of in-progress and submitted batch inference jobs using a base model for "
+        "Nova Lite V1": 3,
     }
     batches = provider(settings("my-bucket")).batches()
-    assert batches.limits(f"us.{NOVA_LITE}") == BatchLimits(1000, 20_000, 2 * 10**9)
-    assert batches.limits(HAIKU45) == BatchLimits(100, 50_000, 1024**3)  # none listed
+    assert batches.limits(f"us.{NOVA_LITE}") == BatchLimits(1000, 20_000, 10**9, max_jobs=3)
+    assert batches.limits(HAIKU45) == BatchLimits(100, 50_000, 10**9)  # none listed
 
 
 def test_without_service_quotas_the_registrys_limits_hold(fake_bedrock: FakeBedrock) -> None:
     fake_bedrock.behaviour.service_quotas_denied = True
     batches = provider(settings("my-bucket")).batches()
-    assert batches.limits(NOVA_LITE) == BatchLimits(100, 50_000, 1024**3)
+    assert batches.limits(NOVA_LITE) == BatchLimits(100, 50_000, 10**9)
 
 
 def test_a_model_offered_in_batch_without_a_batch_price_is_refused() -> None:
@@ -338,7 +349,7 @@ def test_a_job_is_followed_to_its_end_and_its_answers_read_at_batch_prices(
              + usage.output_tokens * info.batch_output_per_m) / 1e6
         )  # fmt: skip
         assert 0 < usage.cost_usd <= batches.worst_cost(request)
-    assert batches.skipped == []
+    assert batches.skipped.count == 0
 
 
 def test_a_tool_mode_model_built_for_batch_is_answered_by_the_job(
@@ -355,9 +366,9 @@ def test_a_tool_mode_model_built_for_batch_is_answered_by_the_job(
     assert [got[r.key].response.status for r in asked] == ["ok"] * 5  # type: ignore[union-attr]
 
 
-@pytest.mark.parametrize(("code", "retry"), [(400, False), (429, True), (500, True)])
-def test_error_records_say_whether_on_demand_could_do_better(
-    fake_bedrock: FakeBedrock, s3: S3Bucket, code: int, retry: bool
+@pytest.mark.parametrize("code", [400, 429, 500])
+def test_error_records_say_why_and_none_is_taken_for_a_structured_output_refusal(
+    fake_bedrock: FakeBedrock, s3: S3Bucket, code: int
 ) -> None:
     fake_bedrock.behaviour.batch_min_records = 1
     fake_bedrock.behaviour.batch_error_records = 2
@@ -370,7 +381,7 @@ def test_error_records_say_whether_on_demand_could_do_better(
     for request in asked[:2]:
         answer = got[request.key]
         assert answer.response is None
-        assert answer.retry is retry
+        assert not answer.structured_refused  # a prompt-form record: nothing native refused
         assert f"({code}: " in answer.error
     assert all(got[r.key].response is not None for r in asked[2:])
 
@@ -540,6 +551,6 @@ def test_lines_that_are_not_answers_are_skipped_with_a_note(
     response = got[0].response
     assert response is not None
     assert response.status == "ok", response.error
-    assert len(batches.skipped) == 2
-    assert batches.skipped[0].endswith("job-1.jsonl.out line 1: not JSON")
-    assert "line 2: record id 'fff" in batches.skipped[1]
+    assert batches.skipped.count == 2
+    assert batches.skipped.examples[0].endswith("job-1.jsonl.out line 1: not JSON")
+    assert "line 2: record id 'fff" in batches.skipped.examples[1]

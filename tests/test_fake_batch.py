@@ -245,6 +245,37 @@ def test_a_tool_config_record_is_an_error_record(fake_bedrock: FakeBedrock, s3: 
     assert "modelOutput" not in refused
 
 
+def test_members_switched_off_for_batch_are_error_records_in_the_services_shape(
+    fake_bedrock: FakeBedrock, s3: S3Bucket
+) -> None:
+    """``batch_refused_fields``: a record carrying one of them (``cachePoint`` anywhere
+    in system or messages) is a 400 error record naming it; the others are answered."""
+    members = {
+        "outputConfig": {"textFormat": {"type": "json_schema", "structure": {"jsonSchema": {
+            "schema": json.dumps(COPY_SCHEMA), "name": "ad"}}}},
+        "serviceTier": {"type": "default"},
+        "performanceConfig": {"latency": "standard"},
+        "guardrailConfig": {"guardrailIdentifier": "g1", "guardrailVersion": "1"},
+        "toolConfig": {"tools": [{"toolSpec": {"name": "ad",
+                                               "inputSchema": {"json": COPY_SCHEMA}}}]},
+    }  # fmt: skip
+    fake_bedrock.behaviour.batch_refused_fields = [*members, "cachePoint"]
+    records = [record(i) for i in range(100)]
+    records += [record(100 + i, **{name: value}) for i, (name, value) in enumerate(members.items())]
+    cached = record(199, system=[{"text": "Be brief."}, {"cachePoint": {"type": "default"}}])
+    arn = create(s3, upload(s3, [*records, cached]))
+    job = wait(arn)
+    assert (job["successRecordCount"], job["errorRecordCount"]) == (100, 6)
+    refused = {line["recordId"]: line["error"] for line in outputs(s3, arn) if "error" in line}
+    named = [*members, "cachePoint"]
+    for i, name in enumerate(named[:-1]):
+        error = refused[f"REC{100 + i:08d}"]
+        assert error["errorCode"] == 400
+        if name != "toolConfig":  # refused in its own words (always, as documented)
+            assert f"extraneous key [{name}] is not permitted" in error["errorMessage"]
+    assert "[cachePoint]" in refused["REC00000199"]["errorMessage"]
+
+
 def test_a_record_the_runtime_would_refuse_is_an_error_record(
     fake_bedrock: FakeBedrock, s3: S3Bucket
 ) -> None:

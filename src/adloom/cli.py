@@ -275,9 +275,11 @@ def plan(
     batched = make_provider(name, replace(config, batch=True)) if text and text.batch else None
     batch = estimate(the_plan, batched) if batched else None
     text_sent = the_provider.sent_id(the_plan.text_model, "text")
+    job_model = batched.batch_job_model(the_plan.text_model) if batched else None
     report = plan_report(
-        the_plan, est, name, registry, config.tier, batch=batch, text_sent=text_sent
-    )
+        the_plan, est, name, registry, config.tier,
+        batch=batch, text_sent=text_sent, batch_model=job_model,
+    )  # fmt: skip
     report |= scoring_report(the_plan, registry, the_provider)
     if as_json:
         env.json(report)

@@ -532,6 +532,7 @@ class BatchJobReport:
     message: str = ""
     # The job's manifest.json.out: the service's own counts of records and tokens.
     manifest: Mapping[str, int] = field(default_factory=dict)
+    skipped_lines: int = 0  # output lines that were no answer of the job's (not read)
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -544,6 +545,7 @@ class BatchJobReport:
             "on_demand": self.on_demand,
             "message": self.message,
             "manifest": dict(self.manifest),
+            "skipped_lines": self.skipped_lines,
         }
 
 

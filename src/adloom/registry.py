@@ -100,6 +100,9 @@ class ModelInfo(BaseModel):
     batch_min_records: Count = 100
     batch_max_records: Count = 50_000
     batch_max_file_mb: Count = 1024
+    # Regions where a batch job may name the base id; elsewhere a job names the region's
+    # inference profile. Empty: the base id in every region (docs/batch.md, by region).
+    batch_base_regions: list[str] = Field(default_factory=list)
     on_demand: bool = True
     profiles: list[str] = Field(default_factory=list)
     latency_optimized: bool = False

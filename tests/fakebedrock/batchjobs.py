@@ -36,7 +36,14 @@ Choices where the docs are silent (the exact texts are the fake's, not AWS's):
   of any status), are ConflictExceptions.
 - Models: ``BATCH_MODELS`` (text models only; image models are not offered in batch),
   less ``Behaviour.batch_refused``; others are refused at create with a
-  ValidationException. A base model id, its ARN, or one of its inference profiles.
+  ValidationException. A base model id, its ARN, or one of its inference profiles; a
+  base id of ``BASE_ID_REGIONS`` (Nova Micro/Lite/Pro, from AWS's batch support table)
+  outside its regions is a ValidationException (the wording is the fake's).
+- Jobs at once: when Service Quotas lists "Sum of in-progress and submitted batch
+  inference jobs using a base model for <model>" (``Behaviour.service_quotas``), a job
+  past it is refused with ServiceQuotaExceededException (the wording is the fake's).
+- Record members refused in batch (``Behaviour.batch_refused_fields``, for
+  ``outputConfig`` and the on-demand-only members): a 400 error record.
 - Only ``modelInvocationType="Converse"`` is served; ``InvokeModel`` (also the default
   when it is left out) is refused with a ValidationException naming the fake.
 - A role Bedrock cannot assume is refused at create (ValidationException); a caller
@@ -69,7 +76,7 @@ from typing import Any
 
 from botocore.model import ListShape, Shape, StructureShape
 
-from . import batchrun, control
+from . import batchrun, control, quotas
 from .behaviour import State
 from .catalogue import ModelSpec, resolve
 from .errors import ServiceError, invalid
@@ -90,6 +97,19 @@ BATCH_MODELS = frozenset(
         "amazon.nova-2-lite-v1:0",
         "meta.llama3-3-70b-instruct-v1:0",
     }
+)
+# Base ids a job may name only in these regions; elsewhere the job must name one of the
+# model's inference profiles (AWS's "Supported Regions and models for batch inference":
+# Nova Micro, Lite and Pro list us-east-1 and us-gov-west-1 under "Regions supporting
+# foundation model").
+BASE_ID_REGIONS = {
+    "amazon.nova-micro-v1:0": ("us-east-1", "us-gov-west-1"),
+    "amazon.nova-lite-v1:0": ("us-east-1", "us-gov-west-1"),
+    "amazon.nova-pro-v1:0": ("us-east-1", "us-gov-west-1"),
+}
+# The account's quota of jobs at once, as Service Quotas names it (``quotas.applied``).
+CONCURRENCY_QUOTA = (
+    "Sum of in-progress and submitted batch inference jobs using a base model for {}"
 )
 # Server route names -> the bedrock operation (and IAM action) each serves.
 OPS = {
@@ -229,7 +249,7 @@ def _check_request(body: Any) -> dict[str, Any]:
     return body
 
 
-def batch_model(state: State, model_id: str) -> ModelSpec:
+def batch_model(state: State, model_id: str, region: str) -> ModelSpec:
     """The model a job names, or the error the service gives for it."""
     spec, prefix = resolve(model_id)
     b = state.behaviour
@@ -243,7 +263,29 @@ def batch_model(state: State, model_id: str) -> ModelSpec:
         )
     if spec.id not in BATCH_MODELS or spec.id in b.batch_refused:
         raise invalid(f"The model {model_id} doesn't support batch inference.")
+    bases = BASE_ID_REGIONS.get(spec.id)
+    if prefix is None and bases is not None and region not in bases:
+        raise invalid(
+            f"Batch inference for the model {model_id} isn't supported in {region} with the "
+            "base model ID. Use an inference profile ID for this model instead."
+        )
     return spec
+
+
+def _check_concurrency(state: State, spec: ModelSpec) -> None:
+    """Refuse a job past the account's quota of jobs of this model submitted or running
+    (only when Service Quotas lists one: ``Behaviour.service_quotas``). Called under
+    ``state.lock``."""
+    name = CONCURRENCY_QUOTA.format(quotas.NAMES[spec.id][0])
+    limit = dict(quotas.applied(state)).get(name)
+    running = sum(1 for j in state.jobs.values() if j.spec.id == spec.id and j.status not in ENDED)
+    if limit is not None and running >= limit:
+        raise ServiceError(
+            400,
+            "ServiceQuotaExceededException",
+            f"You have reached the maximum number of in-progress and submitted batch "
+            f"inference jobs ({int(limit)}) for {spec.id}. Wait for a job to end and try again.",
+        )
 
 
 def _check_role(state: State, role: str) -> None:
@@ -271,7 +313,7 @@ def create(state: State, body: Any, region: str) -> dict[str, Any]:
             "fakebedrock serves batch jobs of modelInvocationType Converse only; "
             "InvokeModel jobs (the default) are not modelled."
         )
-    spec = batch_model(state, request["modelId"])
+    spec = batch_model(state, request["modelId"], region)
     _check_role(state, request["roleArn"])
     # botocore fills in a token when the caller gives none (an idempotency token).
     token = request.setdefault("clientRequestToken", secrets.token_hex(16))
@@ -291,6 +333,7 @@ def create(state: State, body: Any, region: str) -> dict[str, Any]:
                     "ConflictException",
                     f"A batch inference job named {request['jobName']} already exists.",
                 )
+        _check_concurrency(state, spec)
         job_id = secrets.token_hex(6)  # 12 lowercase letters and digits
         job = Job(
             id=job_id,

@@ -34,6 +34,13 @@ TOOLS_REFUSED = (
     "Tool use (toolConfig) isn't supported in batch inference jobs with the Converse "
     "invocation type. Remove toolConfig, or use the InvokeModel invocation type."
 )
+# A record carrying a member the service refuses in batch (``Behaviour.batch_refused_fields``):
+# the wording of Bedrock's validation errors for a request body ("Malformed input
+# request: ..."), with the member named as its JSON validator names extraneous keys.
+FIELD_REFUSED = (
+    "Malformed input request: #: extraneous key [{field}] is not permitted, please "
+    "reformat your input and try again."
+)
 # errorMessage of a scripted error record, by errorCode.
 ERROR_MESSAGES = {
     FAULTS[kind][0]: FAULTS[kind][2]
@@ -305,10 +312,23 @@ def _line(state: State, job: Job, index: int, record: Mapping[str, Any]) -> dict
         return line | _error(code, ERROR_MESSAGES.get(code, "The record could not be processed."))
     if "toolConfig" in body:
         return line | _error(400, TOOLS_REFUSED)
+    refused = [f for f in b.batch_refused_fields if f in _members(body)]
+    if refused:
+        return line | _error(400, FIELD_REFUSED.format(field=refused[0]))
+    if index < len(b.batch_model_outputs):
+        return line | {"modelOutput": b.batch_model_outputs[index]}
     try:
         return line | {"modelOutput": answer(state, job.spec, body, job.region, on_demand="")}
     except ServiceError as exc:
         return line | _error(exc.status, exc.message)
+
+
+def _members(body: Mapping[str, Any]) -> set[str]:
+    """A record body's top-level members, and ``cachePoint`` when a system or message
+    content block holds one."""
+    blocks = [*body.get("system", []),
+              *(b for m in body.get("messages", []) for b in m.get("content", []))]  # fmt: skip
+    return set(body) | {k for b in blocks if isinstance(b, dict) for k in b if k == "cachePoint"}
 
 
 def _answer_all(
@@ -332,15 +352,33 @@ def _answer_all(
         for name, line in lines:
             outputs[name].append(line)
             errors += "error" in line
-        usages = [line["modelOutput"]["usage"] for _, line in lines if "modelOutput" in line]
+        usages = [_usage(line) for _, line in lines]
         with state.lock:
             c = job.counts
             c["processedRecordCount"] += len(lines)
             c["errorRecordCount"] += errors
             c["successRecordCount"] += len(lines) - errors
-            job.tokens["inputTokenCount"] += sum(u["inputTokens"] for u in usages)
-            job.tokens["outputTokenCount"] += sum(u["outputTokens"] for u in usages)
+            job.tokens["inputTokenCount"] += sum(i for i, _ in usages)
+            job.tokens["outputTokenCount"] += sum(o for _, o in usages)
     return outputs, False
+
+
+def _usage(line: Mapping[str, Any]) -> tuple[int, int]:
+    """(input, output) tokens of an output line; 0 where a scripted answer has none."""
+    output = line.get("modelOutput")
+    usage = output.get("usage") if isinstance(output, dict) else None
+    if not isinstance(usage, dict):
+        return 0, 0
+    counts = [usage.get(k) for k in ("inputTokens", "outputTokens")]
+    i, o = (c if isinstance(c, int) and not isinstance(c, bool) else 0 for c in counts)
+    return i, o
+
+
+def _garbage(state: State) -> bytes:
+    """What ``Behaviour.batch_long_line_bytes`` and ``batch_junk_lines`` put first."""
+    b = state.behaviour
+    long = b"x" * b.batch_long_line_bytes + b"\n" if b.batch_long_line_bytes else b""
+    return long + b"junk\n" * b.batch_junk_lines
 
 
 def _write(state: State, job: Job, outputs: dict[str, list[dict[str, Any]]]) -> None:
@@ -363,8 +401,11 @@ def _write(state: State, job: Job, outputs: dict[str, list[dict[str, Any]]]) -> 
         s3 = _client(job)
         for name, lines in outputs.items():
             secrets.SystemRandom().shuffle(lines)  # the docs: order is not kept
-            data = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
-            s3.put_object(Bucket=bucket, Key=f"{folder}/{name}.out", Body=data.encode(), **sse)
+            data = (
+                _garbage(state)
+                + "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines).encode()
+            )
+            s3.put_object(Bucket=bucket, Key=f"{folder}/{name}.out", Body=data, **sse)
         s3.put_object(Bucket=bucket, Key=f"{folder}/manifest.json.out",
                       Body=json.dumps(manifest).encode(), **sse)  # fmt: skip
     except (ClientError, BotoCoreError) as exc:

@@ -109,6 +109,17 @@ class Behaviour:
     batch_max_records: int = 50_000  # and maximum
     batch_refused: list[str] = field(default_factory=list)  # base ids not offered in batch
     batch_s3_endpoint: str = ""  # the S3 jobs read and write; "": AWS_ENDPOINT_URL_S3
+    # Members a batch record may not carry (AWS's pages disagree on outputConfig; on-demand
+    # only: serviceTier, performanceConfig, guardrailConfig, cachePoint anywhere in
+    # system or messages; toolConfig is always refused): such a record is a 400 error
+    # record, in the service's InvokeModel validation wording.
+    batch_refused_fields: list[str] = field(default_factory=list)
+    # Output files as a broken or hostile service might write them (tests/hostile): the
+    # first records' modelOutput replaced by these values, in input order; and, before a
+    # job's own lines, one line of this many bytes and this many lines of junk.
+    batch_model_outputs: list[Any] = field(default_factory=list)
+    batch_long_line_bytes: int = 0
+    batch_junk_lines: int = 0
     # Faults: the first N records (input order) answer an error with this errorCode; the
     # last N are not processed in time (PartiallyCompleted); Failed with this message
     # once InProgress; never started (Scheduled -> Expired); iam:PassRole denied to the

@@ -55,8 +55,15 @@ class Outcome:
 class Runner(Protocol):
     """What answers a stage's requests: the engine, or ``adloom.run.batching.Batcher``."""
 
-    def run(self, requests: Sequence[Request], on_outcome: Callable[[Outcome], None]) -> None:
-        """Answer ``requests`` (each key once), handing each outcome on as it comes."""
+    def run(
+        self,
+        requests: Sequence[Request],
+        on_outcome: Callable[[Outcome], None],
+        rebuild: Callable[[Request], Request] | None = None,
+    ) -> None:
+        """Answer ``requests`` (each key once), handing each outcome on as it comes.
+        ``rebuild`` builds a request again as its provider now would: a runner may send
+        that instead (an outcome then names the rebuilt request)."""
 
 
 @dataclass
@@ -204,8 +211,14 @@ class Engine:
 
     # ------------------------------------------------------------------ public
 
-    def run(self, requests: Sequence[Request], on_outcome: Callable[[Outcome], None]) -> None:
-        """Answer ``requests`` (duplicates by key are sent once), handing each outcome on."""
+    def run(
+        self,
+        requests: Sequence[Request],
+        on_outcome: Callable[[Outcome], None],
+        rebuild: Callable[[Request], Request] | None = None,
+    ) -> None:
+        """Answer ``requests`` (duplicates by key are sent once), handing each outcome on.
+        ``rebuild`` is not used: on-demand inference takes every request as built."""
         unique: dict[str, Request] = {}
         for r in requests:
             unique.setdefault(r.key, r)

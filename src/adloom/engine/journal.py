@@ -131,6 +131,18 @@ def _m006_batch_jobs(db: sqlite3.Connection) -> None:
     )
 
 
+def _m007_batch_fallbacks(db: sqlite3.Connection) -> None:
+    """Why a batch record was sent on-demand instead (``batch_records.fallback``), and the
+    models whose batch jobs refused native structured output, so that a resumed or later
+    run builds their batch requests with the schema in the prompt from the start."""
+    if "fallback" not in _columns(db, "batch_records"):
+        db.execute("ALTER TABLE batch_records ADD COLUMN fallback TEXT")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS batch_prompt_form (model TEXT PRIMARY KEY,"
+        " reason TEXT NOT NULL, run_id TEXT NOT NULL, created_at REAL NOT NULL)"
+    )
+
+
 # Applied in order, each once: a journal at ``PRAGMA user_version`` N runs the ones after
 # the Nth. Append new migrations; never edit or reorder one that has shipped.
 MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
@@ -140,6 +152,7 @@ MIGRATIONS: tuple[Callable[[sqlite3.Connection], None], ...] = (
     _m004_run_settings,
     _m005_creative_checks,
     _m006_batch_jobs,
+    _m007_batch_fallbacks,
 )
 
 
@@ -522,6 +535,29 @@ class Journal:
         return [
             Request(kind, model, json.loads(body), label=label) for kind, model, body, label in rows
         ]
+
+    def batch_fallbacks(self, name: str, why: Mapping[str, str]) -> None:
+        """Keep why each of job ``name``'s records (by key) was sent on-demand."""
+        with self._lock, self._machine():
+            self._db.executemany(
+                "UPDATE batch_records SET fallback=? WHERE job=? AND key=?",
+                [(reason, name, key) for key, reason in why.items()],
+            )
+
+    def remember_prompt_form(self, model: str, reason: str, run_id: str) -> None:
+        """``model``'s batch jobs refused native structured output (``reason``)."""
+        with self._lock, self._machine():
+            self._db.execute(
+                "INSERT OR IGNORE INTO batch_prompt_form(model, reason, run_id, created_at)"
+                " VALUES (?,?,?,?)",
+                (model, reason, run_id, time.time()),
+            )
+
+    def batch_prompt_forms(self) -> dict[str, str]:
+        """The models whose batch jobs refused native structured output, with why."""
+        with self._lock, self._machine():
+            rows = self._db.execute("SELECT model, reason FROM batch_prompt_form").fetchall()
+        return dict(rows)
 
     # ------------------------------------------------------------ creatives
 

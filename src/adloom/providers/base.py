@@ -144,6 +144,11 @@ class Provider(ABC):
         provider picked); quotas are the sent id's. Default: the id itself."""
         return model_id
 
+    def batch_job_model(self, model_id: str) -> str | None:
+        """The id a batch job for the text model ``model_id`` would name (for ``plan``);
+        None: no batch job can run it here. Default: the id requests are sent with."""
+        return self.sent_id(model_id, "text")
+
     def account_quotas(self, models: Sequence[tuple[str, Kind]]) -> Account:
         """The per-minute quotas the account applies to ``models`` (none known: empty)."""
         return Account()
@@ -167,6 +172,7 @@ class BatchLimits:
     min_records: int  # fewer is refused by the service: such requests go on-demand
     max_records: int  # per job (adloom writes one input file a job)
     max_bytes: int  # of the job's input file
+    max_jobs: int = 0  # submitted or running at once (the account's quota); 0: not known
 
 
 @dataclass(frozen=True)
@@ -210,25 +216,52 @@ class BatchAnswer:
     """One record of a finished job, read back.
 
     ``response`` is the answer exactly as ``send`` would have returned it (validated
-    the same way, priced at the batch price); without one, ``error`` says why and
-    ``retry`` whether sending the request on-demand could give another outcome."""
+    the same way, priced at the batch price); without one, ``error`` says why (the
+    request is then sent on-demand once: a batch refusal is no proof on-demand would
+    refuse it too). ``structured_refused``: the job refused the record's native
+    structured output (the rest of the run's batch records go in prompt form)."""
 
     key: str  # the record id: the request's journal key
     response: Response | None = None
     error: str = ""
-    retry: bool = True
+    structured_refused: bool = False
+
+
+@dataclass
+class Skipped:
+    """Output lines the last ``answers`` could not use: how many, and the first few
+    ("where: why"), so that millions of junk lines cost a counter, not memory."""
+
+    count: int = 0
+    examples: list[str] = field(default_factory=list)
+
+    def add(self, where_why: str) -> None:
+        self.count += 1
+        if len(self.examples) < SKIPPED_EXAMPLES:
+            self.examples.append(where_why)
+
+
+SKIPPED_EXAMPLES = 3
 
 
 class Batches(ABC):
     """A provider's batch jobs. Every method may raise ``adloom.errors.ProviderError``
     (exit 3) for what the account or its storage refuses, naming the permission."""
 
-    # Output lines the last ``answers`` could not use, each "where: why" (told the user).
-    skipped: Sequence[str] = ()
+    # Output lines the last ``answers`` could not use (told the user).
+    skipped: Skipped = Skipped()
 
     @abstractmethod
     def limits(self, model: str) -> BatchLimits | None:
         """The job limits of ``model`` (id as sent); None: it is not offered in batch."""
+
+    def job_model(self, model: str) -> str:
+        """The id a job for ``model`` (id as sent on-demand) names; default: the same."""
+        return model
+
+    def use_prompt_form(self, model: str) -> None:  # noqa: B027 - optional hook
+        """From now on, build ``model``'s batch requests with the schema in the prompt
+        (its jobs refused native structured output). Default: nothing to change."""
 
     @abstractmethod
     def worst_cost(self, request: Request) -> float:

@@ -97,6 +97,7 @@ class _Copywriter:
         # Jobs whose requests are identical (the draft provider's, for audiences that
         # change nothing it writes) share one answer: the engine sends a key once.
         self.by_key: dict[str, list[CopyJob]] = defaultdict(list)
+        self.feedback: dict[str, tuple[str, ...]] = {}  # by request key: what it asked to fix
         self.rounds: dict[CopyJob, int] = {}
         self.spent: dict[CopyJob, Usage] = {}
         self.cached: dict[CopyJob, bool] = {}
@@ -105,12 +106,25 @@ class _Copywriter:
     def request(self, job: CopyJob, feedback: Sequence[str] = ()) -> Request:
         req = self.provider.text_request(job, feedback)
         self.by_key[req.key].append(job)
+        self.feedback[req.key] = tuple(feedback)
         self.rounds[job] = self.rounds.get(job, 0) + 1
         return req
+
+    def rebuild(self, request: Request) -> Request:
+        """``request`` built again as the provider now builds it (e.g. a batch request in
+        prompt form after its model's jobs refused native structured output); its jobs
+        wait for the new request's outcome instead. Not a new round."""
+        jobs = self.by_key.pop(request.key)
+        feedback = self.feedback.pop(request.key)
+        again = self.provider.text_request(jobs[0], feedback)  # the jobs ask the same
+        self.by_key[again.key] += jobs
+        self.feedback[again.key] = feedback
+        return again
 
     def settle(self, outcome: Outcome) -> list[CopyResult]:
         """The results this outcome completes: none while repairs or siblings are pending."""
         ready: list[CopyResult] = []
+        self.feedback.pop(outcome.request.key, None)
         for job in self.by_key.pop(outcome.request.key):
             result = self._settle(job, outcome)
             if result is not None:
@@ -244,10 +258,10 @@ def generate(
         for result in writer.settle(outcome):
             on_copy(result)
 
-    engine.run(requests, handle)
+    engine.run(requests, handle, writer.rebuild)
     while writer.repairs:
         batch, writer.repairs = writer.repairs, []
-        engine.run(batch, handle)
+        engine.run(batch, handle, writer.rebuild)
 
 
 def _feedback(violation: Violation, copy: Mapping[str, str]) -> str:

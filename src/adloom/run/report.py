@@ -49,18 +49,24 @@ def _tier_costs(plan: Plan, est: Estimate, registry: Registry, sent: str) -> dic
 
 
 def _mode_costs(
-    plan: Plan, est: Estimate, batch: Estimate | None, registry: Registry
+    plan: Plan,
+    est: Estimate,
+    batch: Estimate | None,
+    registry: Registry,
+    batch_model: str | None = None,
 ) -> dict[str, Any]:
     """The plan's worst case on-demand and with copy in batch jobs (``batch``: the
-    estimate of the requests built for batch), when its text model is offered in batch."""
+    estimate of the requests built for batch), when its text model is offered in batch
+    and a job can name it in the region (``batch_model``: the id its jobs name)."""
     info = registry.find(plan.text_model)
-    if batch is None or info is None or not info.batch:
+    if batch is None or info is None or not info.batch or batch_model is None:
         return {}
     text = info.batch_cost(batch.text_input_tokens, batch.text_output_tokens_max)
     return {
         "on-demand": round(est.cost_usd_max, 4),
         "batch": round(batch.image_cost_usd_max + text, 4),
         "batch_min_records": info.batch_min_records,
+        "batch_model": batch_model,
     }
 
 
@@ -103,6 +109,7 @@ def plan_report(
     *,
     batch: Estimate | None = None,
     text_sent: str = "",
+    batch_model: str | None = None,
 ) -> dict[str, Any]:
     """``text_sent``: the id the text model goes out with (an inference profile the
     provider picked), which prices it; default the model as configured."""
@@ -125,7 +132,7 @@ def plan_report(
         "cost_usd_max": round(est.cost_usd_max, 4),
         "cost_usd_max_by_tier": _tier_costs(plan, est, registry, sent),
         "global_option": global_option(est, registry, sent, tier),
-        "cost_usd_max_by_mode": _mode_costs(plan, est, batch, registry),
+        "cost_usd_max_by_mode": _mode_costs(plan, est, batch, registry, batch_model),
         "prompt_cache_tokens": est.text_cache_tokens,
     }
 
@@ -165,8 +172,8 @@ def print_plan(env: Env, r: dict[str, Any]) -> None:
     if by_mode:
         fewer = r["requests"]["text"] < by_mode["batch_min_records"]
         c.print(
-            f"On-demand ${by_mode['on-demand']:.4f} vs copy in batch jobs (--mode batch) "
-            f"${by_mode['batch']:.4f}"
+            f"On-demand ${by_mode['on-demand']:.4f} vs copy in batch jobs (--mode batch, "
+            f"jobs naming {by_mode['batch_model']}) ${by_mode['batch']:.4f}"
             + (
                 f"; but {r['requests']['text']} copy request(s) are fewer than the "
                 f"{by_mode['batch_min_records']} a batch job must hold: they would go on-demand."

@@ -25,7 +25,12 @@ from adloom.model import CopyJob, ImageJob, Usage
 from adloom.providers import ProviderConfig, register
 from adloom.providers.base import Account, Kind, Provider, Request, Response
 from adloom.providers.bedrock import account_quotas, images, lifecycle, profiles, text
-from adloom.providers.bedrock.batch import BatchSettings, BedrockBatches
+from adloom.providers.bedrock.batch import (
+    BatchSettings,
+    BedrockBatches,
+    job_model_id,
+    structured_output,
+)
 from adloom.providers.bedrock.client import Clients, ErrorContext, Timeouts, translate
 from adloom.providers.judging import JudgeJob
 from adloom.providers.prompts import Prompts, image_prompts
@@ -60,6 +65,9 @@ class BedrockProvider(Provider):
             guardrail=parse_guardrail(config.guardrail),
             tier=config.tier,
             batch=config.batch,
+            batch_structured=structured_output(config.settings, config.cells)
+            if config.batch
+            else "prompt",
         )
         self.clients = Clients(
             profile=config.profile,
@@ -68,6 +76,9 @@ class BedrockProvider(Provider):
         )
         self._choices: dict[str, profiles.Choice] = {}
         self._batches: BedrockBatches | None = None
+        # Models (ids as sent) whose batch jobs refused native structured output: their
+        # batch requests are built with the schema in the prompt (``BedrockBatches``).
+        self._prompt_form: set[str] = set()
 
     def check(self) -> None:
         """Region and credentials resolve (no network); else exit 3 before any work."""
@@ -81,6 +92,12 @@ class BedrockProvider(Provider):
     def sent_id(self, model_id: str, kind: Kind) -> str:
         return self._model(model_id, kind)[1]
 
+    def batch_job_model(self, model_id: str) -> str | None:
+        """By region (``batch.job_model_id``); the id as sent when no region is set up."""
+        info, sent = self._model(model_id, "text")
+        region = self.config.region or self.clients.session().region_name
+        return job_model_id(sent, info, region) if region else sent
+
     def batches(self) -> BedrockBatches:
         """Batch jobs through S3 (``batch``); the ``batch.*`` settings are checked here,
         before anything is uploaded (exit 2)."""
@@ -92,7 +109,12 @@ class BedrockProvider(Provider):
                     "guardrails for on-demand inference only.",
                     hint="Drop --guardrail, or run on-demand (--mode on-demand).",
                 )
-            self._batches = BedrockBatches(self.clients, self.registry, settings)
+            self._batches = BedrockBatches(
+                self.clients,
+                self.registry,
+                settings,
+                prompt_form=self._prompt_form,
+            )
         return self._batches
 
     # ------------------------------------------------------------ building
@@ -180,7 +202,10 @@ class BedrockProvider(Provider):
         info, model_id = self._model(job.model, "text")
         self._check_latency(job.model, info)
         self._check_tier(job.model, info)
-        built = text.build(job, feedback, info, self.prompts, self.options)
+        options = self.options
+        if model_id in self._prompt_form:
+            options = replace(options, batch_structured="prompt")
+        built = text.build(job, feedback, info, self.prompts, options)
         return self._converse(info, model_id, built, job.label)
 
     def judge_request(self, job: JudgeJob) -> Request:

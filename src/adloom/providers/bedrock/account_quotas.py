@@ -27,8 +27,10 @@ How a name maps to a model id (docs/bedrock.md):
 
 Batch jobs' limits come from the same list (``batch_limits``): "Minimum number of
 records per batch inference job for <model>", "Records per batch inference job for
-<model>", "Records per input file per batch inference job for <model>" and "Batch
-inference input file size (in GB) for <model>" ("(in GB)" is also written last). Their
+<model>", "Records per input file per batch inference job for <model>", "Batch
+inference input file size (in GB) for <model>" ("(in GB)" is also written last) and
+"Sum of in-progress and submitted batch inference jobs using a base model for <model>"
+(how many jobs may be submitted or running at once). Their
 model names leave out the vendor ("Claude 3.5 Haiku", "Nova Lite V1"), so a registry
 name matches with or without its first word.
 
@@ -70,7 +72,8 @@ _NAME = re.compile(r"^(?P<scope>.+?) (?P<unit>tokens|images) per minute for (?P<
 # A batch job quota's name -> what it limits (BatchLimits' fields; the file size in GB).
 _BATCH = re.compile(
     r"^(?P<what>minimum number of records per batch inference job|records per batch inference "
-    r"job|records per input file per batch inference job|batch inference input file size)"
+    r"job|records per input file per batch inference job|batch inference input file size"
+    r"|sum of in-progress and submitted batch inference jobs using a base model)"
     r"(?: \(in gb\))? for (?P<model>.+?)(?: \(in gb\))?$"
 )
 _BATCH_FIELDS = {
@@ -78,6 +81,8 @@ _BATCH_FIELDS = {
     "records per batch inference job": "max_records",
     "records per input file per batch inference job": "max_records",  # one file a job
     "batch inference input file size": "max_bytes",
+    # Jobs at once: more are refused (ServiceQuotaExceededException), so adloom queues.
+    "sum of in-progress and submitted batch inference jobs using a base model": "max_jobs",
 }
 GB = 1_000_000_000  # AWS's GB; the smaller reading of it, as it is a hard limit
 

@@ -32,6 +32,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, replace
+from functools import cache
 from typing import IO, TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -44,9 +45,10 @@ from adloom.providers.base import (
     BatchProgress,
     BatchSubmission,
     Request,
+    Skipped,
     Submitted,
 )
-from adloom.providers.bedrock import account_quotas, text
+from adloom.providers.bedrock import account_quotas, profiles, text
 from adloom.providers.bedrock.client import (
     BatchCall,
     Clients,
@@ -55,7 +57,7 @@ from adloom.providers.bedrock.client import (
     translate,
     wrong_region,
 )
-from adloom.registry import Registry
+from adloom.registry import ModelInfo, Registry, profile_of
 from adloom.values import BATCH_TIMEOUT_HOURS, whole
 
 if TYPE_CHECKING:
@@ -74,12 +76,25 @@ _KMS = re.compile(
     r"|([a-zA-Z0-9-]{36})|(alias/[a-zA-Z0-9-_/]+)"
 )
 _CHUNK = 1 << 20  # bytes read at a time from an output file
+# The longest output line read: a line echoes its request (a few KB of prompts) and
+# holds one answer (at most the model's output tokens, 64,000 for Claude 4.5, a few
+# hundred KB even escaped). A longer line is no answer of ours: skipped as it streams,
+# never held whole.
+MAX_LINE_BYTES = 8 * 1024 * 1024
+# Token counts in an answer past this are no service's (contexts are at most 1 M).
+_MAX_TOKENS = 10_000_000
+# Bedrock's input file limit ("1 GB", AWS's Bedrock quotas page), whatever the account says.
+MAX_FILE_BYTES = account_quotas.GB
+STRUCTURED = ("prompt", "native")  # batch.structured_output
 # Bedrock takes S3 URIs of up to 1,024 characters (botocore's S3Uri); adloom adds at
 # most "/<job name>/input/<job name>.jsonl" (job names: up to 63) to batch.s3_uri.
 _MANIFEST_BYTES = 64 * 1024  # a manifest is a handful of counts
 _MAX_URI = 1024 - (1 + 63 + len("/input/") + 63 + len(".jsonl"))
-# Record errors that sending the same request on-demand would meet again.
-_FINAL = {"400", "ValidationException"}
+# Record errors that say the request as written was refused (not a service hiccup).
+_REFUSED = {"400", "ValidationException"}
+# What a refusal of native structured output names (the wording is not documented).
+_STRUCTURED_WORDS = ("outputconfig", "textformat", "structured output", "json_schema",
+                     "response_format")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -134,6 +149,23 @@ def _required(key: str, value: str, example: str) -> str:
     return value
 
 
+def structured_output(settings: Mapping[str, str], cells: Mapping[str, str]) -> str:
+    """The ``batch.structured_output`` setting: ``prompt`` (the default) or ``native``.
+
+    ``prompt`` by default because AWS's pages disagree on whether a batch record may
+    carry ``outputConfig`` (docs/batch.md); the schema in the prompt works either way."""
+    value = settings.get("batch.structured_output", "").strip().lower() or "prompt"
+    if value not in STRUCTURED:
+        where = cells.get("batch.structured_output", "--set batch.structured_output")
+        raise InputError(
+            f'{where}: batch.structured_output "{value[:80]}" is not one of '
+            f"{', '.join(STRUCTURED)}",
+            hint="prompt (the schema in the prompt, the default) works in every batch job; "
+            "native asks for the model's own structured output (docs/batch.md).",
+        )
+    return value
+
+
 def _folder(uri: str, where: str) -> tuple[str, str]:
     """``s3://bucket/prefix`` as (bucket, prefix), checked."""
     bucket, prefix = _split(uri)
@@ -160,38 +192,71 @@ def _split(uri: str) -> tuple[str, str]:
 
 
 class BedrockBatches(Batches):
-    """Bedrock's batch jobs for one provider (its clients and registry)."""
+    """Bedrock's batch jobs for one provider (its clients and registry).
 
-    def __init__(self, clients: Clients, registry: Registry, settings: BatchSettings) -> None:
+    ``prompt_form``: the models whose batch requests the provider builds with the
+    schema in the prompt although ``batch.structured_output`` is native (their jobs
+    refused it); shared with the provider, which reads it when it builds a request."""
+
+    def __init__(
+        self,
+        clients: Clients,
+        registry: Registry,
+        settings: BatchSettings,
+        *,
+        prompt_form: set[str] | None = None,
+    ) -> None:
         self.clients = clients
         self.registry = registry
         self.settings = settings
-        # Output lines the last ``answers`` could not use (not JSON, a record id the job
-        # did not hold), each "file line N: why": for the caller to tell the user.
-        self.skipped: list[str] = []
-        self._limits: dict[str, BatchLimits] = {}  # by the model's registry id
+        self.prompt_form = prompt_form if prompt_form is not None else set()
+        self.skipped = Skipped()
+        self._limits: dict[str, BatchLimits | None] = {}  # by the model's id as sent
         self._bucket_checked = False  # its region (``_check_bucket``)
 
     # ------------------------------------------------------------ what a job may hold
 
     def limits(self, model: str) -> BatchLimits | None:
         """The account's batch quotas for the model (Service Quotas, cached a day), else
-        the registry's; None when the registry does not offer the model in batch."""
-        info = self.registry.find(model)
-        if info is None or not info.batch:
-            return None
-        if info.id not in self._limits:
-            mb = 1024 * 1024
-            registry = BatchLimits(
-                info.batch_min_records, info.batch_max_records, info.batch_max_file_mb * mb
-            )
-            account = account_quotas.batch_limits(self.clients, info)
-            self._limits[info.id] = replace(registry, **account)
-        return self._limits[info.id]
+        the registry's; None when the registry does not offer the model in batch, or
+        no id a job could name fits the region (``job_model``)."""
+        if model not in self._limits:
+            info = self.registry.find(model)
+            if info is None or not info.batch or self._job_model(model, info) is None:
+                self._limits[model] = None
+            else:
+                mb = 1024 * 1024
+                registry = BatchLimits(
+                    info.batch_min_records, info.batch_max_records, info.batch_max_file_mb * mb
+                )
+                limits = replace(registry, **account_quotas.batch_limits(self.clients, info))
+                self._limits[model] = replace(
+                    limits, max_bytes=min(limits.max_bytes, MAX_FILE_BYTES)
+                )
+        return self._limits[model]
+
+    def job_model(self, model: str) -> str:
+        """The id a job for ``model`` (as sent on-demand) names in this region: a base
+        id where the model takes base-id jobs there (the registry's
+        ``batch_base_regions``; every region when it lists none), else the inference
+        profile the region's profile logic picks (``profiles.preferred``)."""
+        info = self.registry.get(model)
+        picked = self._job_model(model, info)
+        if picked is None:  # ``limits`` said None: nothing is batched for it
+            raise InputError(f'model "{model}" takes no batch job in {self.clients.region()}')
+        return picked
+
+    def _job_model(self, model: str, info: ModelInfo) -> str | None:
+        # The region only matters (and is only asked for) when the model has base-id regions.
+        return job_model_id(model, info, self.clients.region() if info.batch_base_regions else "")
+
+    def use_prompt_form(self, model: str) -> None:
+        self.prompt_form.add(model)
 
     def worst_cost(self, request: Request) -> float:
-        """Every output token used, at the batch prices (batch bodies carry no cache point)."""
-        info = self.registry.get(request.model)
+        """Every output token used, at the batch prices of the id the job names (batch
+        bodies carry no cache point)."""
+        info = self.registry.get(self.job_model(request.model))
         return info.text_cost(request.input_tokens, request.max_tokens, batch=True)
 
     # ------------------------------------------------------------ a job's life
@@ -257,24 +322,27 @@ class BedrockBatches(Batches):
     # ------------------------------------------------------------ answers
 
     def answers(self, job: Submitted, records: Mapping[str, Request]) -> Iterator[BatchAnswer]:
-        """Every ``*.jsonl.out`` under the job's output folder, line by line; each record
-        asked for once (the first line for it wins)."""
-        self.skipped = []
-        bucket, folder = _split(job.output_uri)
+        """The job's one output file (``<output>/<job id>/<input file>.out``: nothing
+        else in the bucket is read), streamed line by line within ``MAX_LINE_BYTES``;
+        each record answered once (the first line for it wins)."""
+        self.skipped = Skipped()
+        bucket, key = _split(self._own(job, job.input_uri.rsplit("/", 1)[-1] + ".out"))
         seen: set[str] = set()
-        for key in self._outputs(bucket, folder):
-            for number, line in enumerate(self._lines(bucket, key), 1):
-                found = self._record(line, f"{key} line {number}", records)
-                if found is not None and found.key not in seen:
-                    seen.add(found.key)
-                    yield found
+        for number, line in enumerate(self._lines(bucket, key), 1):
+            where = f"{key.rsplit('/', 1)[-1]} line {number}"
+            if line is None:
+                self.skipped.add(f"{where}: longer than {MAX_LINE_BYTES:,} bytes")
+                continue
+            found = self._record(line, where, records)
+            if found is not None and found.key not in seen:
+                seen.add(found.key)
+                yield found
 
     def manifest(self, job: Submitted) -> Mapping[str, int]:
         """``manifest.json.out`` in the job's own folder (``<output>/<job id>/``): its
         whole-number counts; empty when there is none (a job that failed early) or it
         is not such a file."""
-        bucket, folder = _split(job.output_uri)
-        key = f"{folder.rstrip('/')}/{job.job_id.rsplit('/', 1)[-1]}/manifest.json.out"
+        bucket, key = _split(self._own(job, "manifest.json.out"))
         try:
             body = self.clients.s3().get_object(Bucket=bucket, Key=key)["Body"]
             with closing(body):
@@ -290,24 +358,24 @@ class BedrockBatches(Batches):
             return {}
         return {k: v for k, v in data.items() if isinstance(v, int) and not isinstance(v, bool)}
 
-    def _outputs(self, bucket: str, folder: str) -> Iterator[str]:
-        pages = self.clients.s3().get_paginator("list_objects_v2")
-        try:
-            for page in pages.paginate(Bucket=bucket, Prefix=folder):
-                for item in page.get("Contents", []):
-                    if item.get("Key", "").endswith(".jsonl.out"):
-                        yield item["Key"]
-        except (ClientError, BotoCoreError) as exc:
-            call = self._call("s3:ListBucket", f"arn:aws:s3:::{bucket}")
-            raise translate(exc, self._context(folder, call)) from exc
+    @staticmethod
+    def _own(job: Submitted, name: str) -> str:
+        """``s3://bucket/<output>/<job id>/<name>``: where Bedrock writes this job's files."""
+        return f"{job.output_uri.rstrip('/')}/{job.job_id.rsplit('/', 1)[-1]}/{name}"
 
-    def _lines(self, bucket: str, key: str) -> Iterator[bytes]:
+    def _lines(self, bucket: str, key: str) -> Iterator[bytes | None]:
+        """The object's lines (None for one longer than ``MAX_LINE_BYTES``); none when
+        the job wrote no output file."""
         call = self._call("s3:GetObject", self._objects())
         try:
             body = self.clients.s3().get_object(Bucket=bucket, Key=key)["Body"]
             with closing(body):  # also when the caller stops reading early
-                yield from body.iter_lines(chunk_size=_CHUNK)
-        except (ClientError, BotoCoreError) as exc:
+                yield from capped_lines(iter(lambda: body.read(_CHUNK), b""), MAX_LINE_BYTES)
+        except ClientError as exc:
+            if error_code(exc)[0] in ("NoSuchKey", "404"):
+                return  # a job that failed before answering: its records go on-demand
+            raise translate(exc, self._context(key, call)) from exc
+        except BotoCoreError as exc:
             raise translate(exc, self._context(key, call)) from exc
 
     def _record(
@@ -318,19 +386,28 @@ class BedrockBatches(Batches):
             return None
         try:
             data = json.loads(line)
-        except ValueError:  # UnicodeDecodeError is one
-            self.skipped.append(f"{where}: not JSON")
+        except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+            self.skipped.add(f"{where}: not JSON")
             return None
         key = data.get("recordId") if isinstance(data, dict) else None
         request = records.get(key) if isinstance(key, str) else None
         if request is None:
-            self.skipped.append(f"{where}: record id {str(key)[:80]!r} is not one of the job's")
+            self.skipped.add(f"{where}: record id {str(key)[:80]!r} is not one of the job's")
             return None
+        assert isinstance(data, dict)  # noqa: S101 - a record id was found in it
         output = data.get("modelOutput")
-        if isinstance(output, dict):
-            info = self.registry.get(request.model)
-            return BatchAnswer(request.key, response=text.answer(output, request, info, batch=True))
-        return _refused(request.key, data.get("error"))
+        if output is None:
+            return _refused(request, data.get("error"))
+        problems = shape_problems(output, request)
+        if problems:
+            return BatchAnswer(
+                request.key,
+                error="the batch job's answer is not a Converse answer ("
+                + "; ".join(problems[:3])[:300]
+                + ")",
+            )
+        info = self.registry.get(self.job_model(request.model))  # priced as the job's id
+        return BatchAnswer(request.key, response=text.answer(output, request, info, batch=True))
 
     # ------------------------------------------------------------ plumbing
 
@@ -410,16 +487,100 @@ class BedrockBatches(Batches):
         return ErrorContext(subject, self.clients.region(), self.registry, batch=call)
 
 
-def _refused(key: str, error: Any) -> BatchAnswer:
-    """A record the job answered with an error: retried on-demand unless on-demand
-    would be refused the same way (a 400: the request itself)."""
+def _refused(request: Request, error: Any) -> BatchAnswer:
+    """A record the job answered with an error (or with nothing): sent on-demand once,
+    whatever the error (a batch job's refusal is no proof on-demand refuses it too).
+    A refusal naming structured output, of a record that asked for it natively, is
+    marked so: the run's later batch records ask in the prompt instead."""
     error = error if isinstance(error, dict) else {}
-    code = str(error.get("errorCode", "")).strip()
-    message = str(error.get("errorMessage", "")).strip()
+    code = str(error.get("errorCode", "")).strip()[:40]
+    message = str(error.get("errorMessage", "")).strip()[:300]
     if not error:
         code, message = "no answer", "the output holds neither an answer nor an error"
+    native = text.mode_of(request.body) == "native"
+    said = message.lower()
     return BatchAnswer(
-        key,
+        request.key,
         error=f"the batch job did not answer this request ({code}: {message})",
-        retry=code not in _FINAL,
+        structured_refused=native
+        and code in _REFUSED
+        and any(word in said for word in _STRUCTURED_WORDS),
     )
+
+
+def job_model_id(model: str, info: ModelInfo, region: str) -> str | None:
+    """The id a batch job for ``model`` (as sent on-demand) names in ``region``: the id
+    itself when it names a profile, or the model takes base-id jobs there (its
+    ``batch_base_regions``, every region when it lists none); else the profile the
+    region's profile logic picks (``jp.`` then ``apac.`` in Tokyo); None when no
+    profile of the model fits the region."""
+    bases = info.batch_base_regions
+    if profile_of(model) is not None or model.startswith("arn:") or not bases or region in bases:
+        return model
+    for prefix in profiles.preferred(region):
+        if prefix in info.profiles:
+            return f"{prefix}.{info.id}"
+    return None
+
+
+def capped_lines(chunks: Iterator[bytes], limit: int) -> Iterator[bytes | None]:
+    """The lines of a stream of ``chunks`` (without their ends); None for a line longer
+    than ``limit`` bytes, whose bytes are dropped as they arrive: memory stays within
+    ``limit`` and a chunk whatever the stream holds."""
+    pending = bytearray()
+    dropping = False  # in a line already past the limit
+    for chunk in chunks:
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            if not dropping:
+                pending += chunk[start:end]
+            yield None if dropping or len(pending) > limit else bytes(pending)
+            pending.clear()
+            dropping, start = False, end + 1
+        if not dropping:
+            pending += chunk[start:]
+            if len(pending) > limit:
+                dropping = True
+                pending.clear()
+    if dropping:
+        yield None
+    elif pending:
+        yield bytes(pending)
+
+
+@cache
+def _converse_output() -> Any:
+    """botocore's shape of a Converse answer: what an on-demand answer is parsed by."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("bedrock-runtime")
+    return model.operation_model("Converse").output_shape
+
+
+def shape_problems(output: Any, request: Request) -> list[str]:
+    """Why a batch record's ``modelOutput`` is not a Converse answer to ``request``
+    (none: it is one). Checked like botocore parses an on-demand answer (types,
+    minimums, unions; members it does not know are ignored, as botocore does), and
+    the token counts sane: whole, finite, not negative, output within the request's
+    limit. ``metrics`` may be left out (a batch job has no latency to report)."""
+    from botocore.validate import ParamValidator
+
+    if not isinstance(output, dict):
+        return [f"modelOutput is {type(output).__name__}, not an object"]
+    report = ParamValidator().validate({"metrics": {"latencyMs": 0}, **output}, _converse_output())
+    problems = [
+        report._format_error(error)  # botocore's own wording of each problem
+        for error in report._errors
+        if error[0] != "unknown field"
+    ]
+    usage = output.get("usage")
+    if isinstance(usage, dict):
+        for name, value in usage.items():  # botocore takes true for 1, and any size
+            if isinstance(value, bool):
+                problems.append(f"usage.{name} is {value}, not a count")
+            elif isinstance(value, int) and not 0 <= value <= _MAX_TOKENS:
+                problems.append(f"usage.{name} {value} is out of range")
+        out = usage.get("outputTokens")
+        if request.max_tokens and isinstance(out, int) and out > request.max_tokens:
+            problems.append(f"usage.outputTokens {out} exceeds the request's {request.max_tokens}")
+    return [p.replace("parameter ", "") for p in problems]

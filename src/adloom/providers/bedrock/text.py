@@ -16,7 +16,8 @@ was wrong, which the copy loop in ``generate`` sends back to the model (bounded)
 
 Copy requests for batch jobs (``TextOptions.batch``) are built for a Converse-type
 job: batch rejects ``toolConfig`` (a 400 for the record), so ``tool`` becomes
-``prompt`` (``native`` stays: structured output works in both invocation types);
+``prompt``; ``native`` becomes ``prompt`` too unless ``batch.structured_output`` is
+``native`` (AWS's pages disagree on whether batch records take ``outputConfig``);
 nothing only on-demand inference knows is sent (``serviceTier``, ``performanceConfig``)
 and no ``cachePoint`` (prompt caching is not documented for batch jobs, which are
 priced at their own discount). Such a body is a valid on-demand Converse body too:
@@ -63,6 +64,7 @@ class TextOptions:
     guardrail: tuple[str, str] | None = None  # (identifier, version)
     tier: str = "default"  # Converse serviceTier: default | flex | priority
     batch: bool = False  # copy requests go in batch jobs (module docstring)
+    batch_structured: str = "prompt"  # batch.structured_output: prompt | native
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ def build(
 ) -> Built:
     """The Converse body (everything but ``modelId``) for ``job``."""
     mode: Mode = info.structured_output
-    if options.batch and mode == "tool":
+    if options.batch and (mode == "tool" or options.batch_structured != "native"):
         mode = "prompt"
     asked = copy_prompt(job, feedback, mode, prompts)
     system, user = asked.system, asked.user
