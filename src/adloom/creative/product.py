@@ -51,15 +51,17 @@ def _border_colour(rgb: np.ndarray) -> tuple[np.ndarray, float]:
 def problem(path: Path) -> str | None:
     """Why the packshot at ``path`` cannot be cut out here (None: it can)."""
     with Image.open(path, formats=IMAGE_FORMATS) as image:
-        if _transparent(image):
-            return None
-        _, share = _border_colour(np.asarray(image.convert("RGB")))
+        share = 1.0 if _transparent(image) else _border_colour(np.asarray(image.convert("RGB")))[1]
     if share < _PLAIN_SHARE:
         return (
             f"has no transparency and its background is not plain ({share:.0%} of its edge"
             " is one colour) — supply a PNG with a transparent background, or a photo on a"
             " plain white or coloured background"
         )
+    try:
+        cutout(path)
+    except ValueError as exc:
+        return f"cannot be cut out: {exc} — supply a packshot that shows the product"
     return None
 
 
