@@ -204,6 +204,9 @@ class Settings:
     utm_medium: str = ""
     utm_campaign: str = ""
     naming: str = "{campaign}_{brief}_{audience}_{language}_{placement}_v{variant}"
+    # PEM certificate chain and private key: every creative gets a signed C2PA manifest.
+    signing_cert: Path | None = None
+    signing_key: Path | None = None
     # Settings adloom does not model as fields, e.g. ``quota.<model>.tpm``.
     extra: Mapping[str, str] = field(default_factory=dict, compare=False)
 

@@ -22,7 +22,7 @@ from typing import Any
 from PIL import ImageFont
 
 from adloom import providers, safepath
-from adloom.brief.inputs import font_problem, image_problem
+from adloom.brief.inputs import font_problem, image_problem, signing_problem
 from adloom.brief.readtables import TableRules
 from adloom.brief.sheets import Book, Sheet, cell_int, header_key, list_items, load_sheets, names
 from adloom.errors import BriefError
@@ -56,7 +56,7 @@ _FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 
 _SETTING_KEYS = names(
     "name brand languages variants placements text_model image_model max_cost_usd provider"
-    " utm_source utm_medium utm_campaign naming banned_words tier keep",
+    " utm_source utm_medium utm_campaign naming banned_words tier keep signing_cert signing_key",
     campaign_name="name",
     brand_name="brand",
     language="languages",
@@ -227,8 +227,29 @@ class _Reader(TableRules):
             utm_medium=setting("utm_medium")[0],
             utm_campaign=setting("utm_campaign")[0] or slugify(name),
             naming=self._naming(*setting("naming")),
+            **self._signing(setting("signing_cert"), setting("signing_key")),
             extra=extra,
         )
+
+    def _signing(self, cert: tuple[str, str], key: tuple[str, str]) -> dict[str, Path]:
+        """The C2PA signing files, both or neither, checked before anything is made."""
+        if not cert[0] and not key[0]:
+            return {}
+        if not (cert[0] and key[0]):
+            where = (key if key[0] else cert)[1]
+            self.error(where, "signing_cert and signing_key go together — give both, or neither")
+            return {}
+        paths = {
+            name: self.file(value, where, name, lambda _path, _what: None)
+            for name, (value, where) in (("signing_cert", cert), ("signing_key", key))
+        }
+        if paths["signing_cert"] is None or paths["signing_key"] is None:
+            return {}
+        problem = signing_problem(paths["signing_cert"], paths["signing_key"])
+        if problem:
+            self.error(key[1], problem)
+            return {}
+        return {name: path for name, path in paths.items() if path is not None}
 
     def _required(self, given: tuple[str, str], key: str, what: str) -> str:
         value, where = given

@@ -244,6 +244,8 @@ def compose(
     out: Path | None = None,
     packshot: Path | None = None,
     source_type: str = "",
+    signing: tuple[Path, Path] | None = None,
+    model: str = "",
 ) -> Creative:
     """Compose one finished ad and write it next to ``out_stem`` (.png or .jpg), which
     must lie in ``out`` (the out folder; by default the folder of ``out_stem``).
@@ -254,6 +256,8 @@ def compose(
     set where the layout reserves room, its pixels only scaled; such a creative is a
     PNG when the placement's cap allows, so they stay exact. ``source_type`` is the
     IPTC DigitalSourceType term written into the file's XMP ("" writes none).
+    ``signing`` (certificate chain, private key; PEM files) adds a C2PA manifest naming
+    ``model`` as the picture's maker and compose's steps.
     """
     issues: list[str] = []
     primary = parse_color(brand.primary_color)
@@ -304,6 +308,26 @@ def compose(
     )
     if issue:
         issues.append(f"{issue} of {placement.id}")
+    if signing is not None and source_type:
+        steps = [
+            *(["cropped to the placement"] if crop else []),
+            *(["the brand's product image placed, scaled only"] if placed else []),
+            "headline, button and logo set by adloom",
+        ]
+        data = provenance.sign(
+            data,
+            ext,
+            cert=signing[0],
+            key=signing[1],
+            source_type=source_type,
+            model=model,
+            steps=steps,
+            title=out_stem.name + ext,
+        )
+        if len(data) > placement.max_kb * 1024:
+            issues.append(
+                f"signed, the file is over the {placement.max_kb} KB cap of {placement.id}"
+            )
     path = _write(out or out_stem.parent, out_stem, data, ext)
     with Image.open(path) as written:
         width, height = written.size

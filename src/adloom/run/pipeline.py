@@ -50,6 +50,7 @@ from adloom.model import (
     Placement,
     Plan,
     RunSummary,
+    Settings,
     Status,
 )
 from adloom.providers.base import Batches, Provider
@@ -101,6 +102,8 @@ class _Placed:
     out: Path
     product: Path | None = None  # the brief's product image, set on the master
     source_type: str = ""  # IPTC DigitalSourceType written into the file
+    signing: tuple[Path, Path] | None = None  # C2PA certificate chain and key (PEM)
+    model: str = ""  # the image model that made the master, for the C2PA manifest
 
 
 def _compose_from(master: Path, brand: BrandKit, ads: Sequence[_Placed]) -> list[Creative]:
@@ -118,6 +121,8 @@ def _compose_from(master: Path, brand: BrandKit, ads: Sequence[_Placed]) -> list
                 out=a.out,
                 packshot=a.product,
                 source_type=a.source_type,
+                signing=a.signing,
+                model=a.model,
             )
             for a in ads
         ]
@@ -132,6 +137,13 @@ def _composer_version() -> str:
     return digest.hexdigest()
 
 
+def signing(settings: Settings) -> tuple[Path, Path] | None:
+    """The campaign's C2PA certificate chain and key, when both are set."""
+    if settings.signing_cert is None or settings.signing_key is None:
+        return None
+    return settings.signing_cert, settings.signing_key
+
+
 def _creative_key(master: Path, brand: BrandKit, placed: _Placed) -> str:
     """Everything a composed file depends on; a rerun reuses the file only if all of
     it is unchanged. A generated master's file name is its request's content hash; the
@@ -139,7 +151,7 @@ def _creative_key(master: Path, brand: BrandKit, placed: _Placed) -> str:
     modification time."""
     files = [
         (str(p), p.stat().st_size, p.stat().st_mtime_ns)
-        for p in (master, brand.font, brand.logo, placed.product)
+        for p in (master, brand.font, brand.logo, placed.product, *(placed.signing or ()))
         if p is not None and p.is_file()
     ]
     blob = repr((_composer_version(), master.name, brand, files, placed))
@@ -261,6 +273,8 @@ class _Assembler:
             self.out,
             spec.brief.product_image,
             image.source_type if image else "",
+            signing(self.plan.campaign.settings),
+            image.model if image and image.job.source is None else "",
         )
 
     def ads(self) -> list[Ad]:

@@ -72,7 +72,7 @@ from adloom.model import (
 )
 from adloom.providers.base import Provider, Request, Response
 from adloom.providers.judging import JudgeJob
-from adloom.run.pipeline import RunOptions, run_plan, write_deliverables
+from adloom.run.pipeline import RunOptions, run_plan, signing, write_deliverables
 
 APPROVED, REJECTED = "Approved", "Rejected"
 Decision = Literal["approved", "rejected", ""]
@@ -510,6 +510,8 @@ def _edited(job: _Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
                 out=out,
                 packshot=spec.brief.product_image,
                 source_type=image.source_type if image else "",
+                signing=signing(job.campaign.settings),
+                model="" if source else image_model,
             )
             issues += creative.issues
     return Ad(
