@@ -1,6 +1,6 @@
 """Whole campaigns through ``adloom run --provider bedrock`` against the fake Bedrock.
 
-The example brief (four products, English and Japanese, a supplied headline) runs
+The example brief (five products, one a packshot, English and Japanese, a supplied headline) runs
 through the real CLI, engine, journal, compose, preview and export; the fake checks
 every request strictly, and the tests check the bodies it received against the
 documented shapes (shared/bedrock-facts.md).
