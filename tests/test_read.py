@@ -36,6 +36,10 @@ def test_example_campaign_reads_as_documented() -> None:
     assert [b.id for b in campaign.briefs if b.headline] == ["travel-mug"]
     assert [b.id for b in campaign.briefs if b.disclaimer] == ["sunrise-blend"]
     assert campaign.brand.logo == EXAMPLE.parent / "brand" / "logo.png"
+    packshot = EXAMPLE.parent / "brand" / "house-blend.png"
+    assert {b.id: b.product_image for b in campaign.briefs if b.product_image} == {
+        "house-blend": packshot
+    }
     ads = sum(
         len(b.audiences)
         * len(campaign.languages_for(b))
@@ -43,7 +47,7 @@ def test_example_campaign_reads_as_documented() -> None:
         * len(campaign.placements_for(b))
         for b in campaign.briefs
     )
-    assert ads == 80
+    assert ads == 100
 
 
 def test_headers_sheets_and_settings_match_loosely(tmp_path: Path) -> None:
@@ -435,3 +439,29 @@ def test_each_brief_keeps_the_cells_it_was_read_from(tmp_path: Path) -> None:
     assert first.cells["headline"] == f"Briefs!{column}2"
     assert second.cells["headline"] == f"Briefs!{column}3"
     assert first.cells["id"] == f"Briefs!{'ABCDEFGHIJ'[header.index('id')]}2"
+
+
+def test_an_excel_data_validation_extension_reads_without_a_warning(tmp_path: Path) -> None:
+    """Excel keeps newer drop-downs in an extension list; openpyxl warns it "will be
+    removed" though reading removes nothing: the user is not told so."""
+    import warnings
+    import zipfile
+
+    plain = write_brief(tmp_path / "plain.xlsx")
+    brief = tmp_path / "brief.xlsx"
+    ext = (
+        b'<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}"'
+        b' xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+        b'<x14:dataValidations count="0"/></ext></extLst></worksheet>'
+    )
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(brief, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                data = data.replace(b"</worksheet>", ext)
+            dst.writestr(item, data)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        campaign = read_campaign(brief)
+    assert campaign.briefs
+    assert not [w for w in caught if "Data Validation" in str(w.message)]

@@ -92,6 +92,9 @@ class Layout:
     texts: tuple[TextElement, ...]  # headline, cta, disclaimer (those that fit)
     tag: Tag | None
     issues: tuple[str, ...]
+    # Where the brand's product stands (a brief's product_image), clear of copy, logo,
+    # button and tag; None without a product or where there is no room.
+    product: Box | None = None
 
     def text(self, role: Role) -> TextElement | None:
         return next((t for t in self.texts if t.role == role), None)
@@ -131,10 +134,13 @@ def readable_color(text: RGB, background: RGB) -> RGB:
 
 
 def safe_zone(placement: Placement) -> Box:
-    """Where copy, logo and button may go: all but the bands the platform's UI covers."""
+    """Where copy, logo and button may go: all but the bands the platform's UI covers
+    or its crop may cut away."""
     top = math.ceil(placement.safe_top * placement.height)
     bottom = placement.height - math.ceil(placement.safe_bottom * placement.height)
-    return Box(0, top, placement.width, bottom)
+    left = math.ceil(placement.safe_left * placement.width)
+    right = placement.width - math.ceil(placement.safe_right * placement.width)
+    return Box(left, top, right, bottom)
 
 
 @dataclass(frozen=True)
@@ -181,8 +187,11 @@ class _Planner:
         brand: BrandKit,
         placement: Placement,
         logo_size: tuple[int, int] | None,
+        product_aspect: float | None = None,
     ) -> None:
         self.placement = placement
+        self.product_aspect = product_aspect
+        self.product_room: Box | None = None  # set by the family, cut clear of the tag
         self.w, self.h = placement.width, placement.height
         self.short = min(self.w, self.h)
         self.logo_size = logo_size
@@ -194,7 +203,9 @@ class _Planner:
         margin_x = max(margin, round(0.02 * self.w)) if placement.aspect >= 3 else margin
         zone = safe_zone(placement)
         top, bottom = max(margin, zone.y0), min(self.h - margin, zone.y1)
-        self.safe = Box(margin_x, top, self.w - margin_x, bottom)
+        left, right = max(margin_x, zone.x0), min(self.w - margin_x, zone.x1)
+        self.safe = Box(left, top, right, bottom)
+        self.margin_x = margin_x
 
         self.primary = parse_color(brand.primary_color)
         self.secondary = parse_color(brand.secondary_color)
@@ -360,6 +371,10 @@ class _Planner:
         if button is not None:
             y0 = s.y0 + (s.height - button.height) // 2
             right = self._place_button(button, s.x1 - button.width, y0).x0 - gap
+        if self.product_aspect is not None:
+            slot = min(round(self.product_aspect * s.height), round(0.18 * w))
+            self.product_room = Box(right - slot, s.y0, right, s.y1)
+            right -= slot + gap
 
         column = Box(left, s.y0, right, s.y1)
         disclaimer = None
@@ -450,6 +465,9 @@ class _Planner:
         if self.texts:
             panel = Box(0, max(0, y - gap), w, h)
             self.panels.append(Panel(panel, self.primary, (("top", round(0.16 * h)),)))
+        # The product stands on the panel, between the logo and the copy.
+        floor = max(0, y - gap) if self.texts else s.y1
+        self.product_room = Box(s.x0, top, s.x1, floor)
 
     def side(self) -> None:
         """Landscape cards (1.91:1): copy panel on the left, image on the right."""
@@ -457,7 +475,8 @@ class _Planner:
         u = h
         gap = max(4, round(0.04 * u))
         panel_w = round(0.5 * w)
-        column = Box(s.x0, s.y0, panel_w - s.x0, s.y1)
+        # The panel's inner gutter is the margin, however far a crop moves the outer edge in.
+        column = Box(s.x0, s.y0, panel_w - self.margin_x, s.y1)
 
         top = column.y0
         logo = self._logo_box(round(0.6 * column.width), round(0.12 * u))
@@ -502,6 +521,7 @@ class _Planner:
             self.panels.append(
                 Panel(Box(0, 0, panel_w, h), self.primary, (("right", round(0.1 * w)),))
             )
+        self.product_room = Box(panel_w + round(0.05 * w), s.y0, s.x1, s.y1)
 
     def draft_tag(self) -> None:
         """A small "DRAFT" chip in the top-right corner, over everything else."""
@@ -521,7 +541,24 @@ class _Planner:
         text = TextElement("draft", inner, fitted.place(inner, "center"), WHITE)
         self.tag = Tag(Chip(box, BLACK, opacity=0.6), text)
 
+    def product(self) -> Box | None:
+        """The product's room: the family's, below the DRAFT tag, at least 8 px a side."""
+        room = self.product_room
+        if self.product_aspect is None or room is None:
+            return None
+        if (
+            self.tag is not None
+            and self.tag.chip.box.x1 > room.x0
+            and room.x1 > self.tag.chip.box.x0
+        ):
+            room = Box(room.x0, max(room.y0, self.tag.chip.box.y1 + 2), room.x1, room.y1)
+        if room.width < 8 or room.height < 8:
+            self.issues.append("no room for the product on this placement; ad made without it")
+            return None
+        return room
+
     def layout(self) -> Layout:
+        product = self.product()
         return Layout(
             self.w,
             self.h,
@@ -532,6 +569,7 @@ class _Planner:
             tuple(self.texts),
             self.tag,
             tuple(self.issues),
+            product,
         )
 
 
@@ -542,13 +580,16 @@ def plan_layout(
     *,
     logo_size: tuple[int, int] | None = None,
     draft: bool = False,
+    product_aspect: float | None = None,
 ) -> Layout:
     """Where everything goes on one placement; pure apart from reading font files.
 
     ``logo_size`` is the logo's pixel size (its aspect ratio decides the box), None for
-    no logo. Elements that cannot fit are left out and explained in ``Layout.issues``.
+    no logo; ``product_aspect`` (width / height of the cut-out product) reserves room
+    for the product (``Layout.product``). Elements that cannot fit are left out and
+    explained in ``Layout.issues``.
     """
-    planner = _Planner(copy, brand, placement, logo_size)
+    planner = _Planner(copy, brand, placement, logo_size, product_aspect)
     if placement.aspect >= 3:
         planner.row()
     elif placement.aspect >= 1.5:
