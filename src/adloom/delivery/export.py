@@ -15,6 +15,13 @@ everything used here (images, validation, filter, frozen header), with one rule:
 column widths and the frozen pane are written before the first row, so they are set
 first. Every text cell goes through ``cells.set_text_cell``: copy from a model or a
 brief is never taken for a formula.
+
+A styled row is written at close to the cost of a plain one (benchmarks/README.md,
+"Local stages"): each style is found in the workbook once and shared by the cells of
+its column (``_style``, ``_styles_by_status``), rows of cells skip openpyxl's
+try-as-a-value step (``_streamed``), one row dimension serves every row, and the
+thumbnails go in as their files hold them (``_Thumb``). The file written is byte for
+byte what styling each cell the usual way writes.
 """
 
 from __future__ import annotations
