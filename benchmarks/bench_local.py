@@ -58,6 +58,7 @@ from adloom.creative import typeset
 from adloom.creative.compose import AdCopy
 from adloom.delivery import thumbs
 from adloom.delivery.export import THUMB_COL, _row_values
+from adloom.delivery.present import Links
 from adloom.model import BrandKit, Creative, Placement
 from adloom.run.pipeline import _compose_from, _Placed
 
@@ -253,7 +254,8 @@ def export_child(mode: str, listing: Path, out: Path) -> None:
                 creative=creative if mode != "decode again" else replace(creative, thumb=None))
         for i, creative in enumerate(made)
     ]  # fmt: skip
-    values = [_row_values(ad, campaign, out, ()) for ad in ads] if mode == "openpyxl" else []
+    link = Links(out)
+    values = [_row_values(ad, campaign, link, ()) for ad in ads] if mode == "openpyxl" else []
     before = rss_mb()
     started = time.perf_counter()
     cpu = time.process_time()

@@ -52,13 +52,13 @@ from adloom.copy import rsa
 from adloom.delivery import thumbs
 from adloom.delivery.cells import set_text_cell
 from adloom.delivery.present import (
+    Links,
     ai_label,
     alt_text,
     models_used,
     problems,
     provider_label,
     providers_used,
-    relative_link,
     status_counts,
     utc_stamp,
 )
@@ -174,7 +174,7 @@ def export_workbook(
 # ---------------------------------------------------------------- Variants
 
 
-def _row_values(ad: Ad, campaign: Campaign, out: Path, more: Sequence[str]) -> list[Value]:
+def _row_values(ad: Ad, campaign: Campaign, link: Links, more: Sequence[str]) -> list[Value]:
     spec = ad.spec
     checks = _check_cells(ad)
     ours: dict[str, Value] = {
@@ -189,7 +189,7 @@ def _row_values(ad: Ad, campaign: Campaign, out: Path, more: Sequence[str]) -> l
         "cta": ad.copy.cta,
         "disclaimer": ad.disclaimer,
         "landing_url": spec.landing_url,
-        "image": relative_link(ad.creative.path, out) if ad.creative else "",
+        "image": link(ad.creative.path) if ad.creative else "",
         "status": ad.status,
         "issues": "; ".join(problems(ad)),
         "provider": provider_label(ad),
@@ -300,9 +300,10 @@ def _write_variants(
     # serves every row: openpyxl writes its height with each row, never its index.
     tall = RowDimension(ws, ht=ROW_HEIGHT_PT)
     thumbnails = _Thumbnails(out)
+    link = Links(out)
     for row, ad in enumerate(ads, start=2):
         ws.row_dimensions[row] = tall
-        values = _row_values(ad, campaign, out, more)
+        values = _row_values(ad, campaign, link, more)
         ws.append([_cell(ws, v, st) for v, st in zip(values, styles(ad.status), strict=True)])
         thumb = thumbnails.get(ad.creative) if ad.creative else None
         if thumb:

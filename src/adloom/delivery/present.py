@@ -45,9 +45,28 @@ def ai_label(ad: Ad) -> str:
     return "yes" if ad.ai_generated else "no"
 
 
+class Links:
+    """Links to files relative to one out folder, with ``/`` separators (works on Windows
+    too), each through its real path. For many files (a workbook's rows): the out folder
+    and each file's folder are resolved once, the file itself checked for a link."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out.resolve()
+        self.folders: dict[Path, Path] = {}
+
+    def __call__(self, path: Path) -> str:
+        folder = self.folders.get(path.parent)
+        if folder is None:
+            folder = self.folders[path.parent] = path.parent.resolve()
+        real = folder / path.name
+        if real.is_symlink():
+            real = real.resolve()
+        return Path(os.path.relpath(real, self.out)).as_posix()
+
+
 def relative_link(path: Path, out: Path) -> str:
-    """``path`` relative to the out folder, with ``/`` separators (works on Windows too)."""
-    return Path(os.path.relpath(path.resolve(), out.resolve())).as_posix()
+    """``path`` relative to the out folder (``Links``)."""
+    return Links(out)(path)
 
 
 def error_text(ad: Ad) -> str:
