@@ -392,6 +392,25 @@ def test_plain_text_gets_no_quote_prefix(run: Run) -> None:
     assert not ws["G2"].quotePrefix  # headline "Run lighter this spring"
 
 
+def test_a_quoted_cell_leaves_the_rest_of_its_column_as_it_was(tmp_path: Path) -> None:
+    """The cells of a column share one style object; marking one formula-like text as
+    quoted must not mark its neighbours, nor lose the column's wrapping."""
+    campaign = make_campaign(tmp_path)
+    out = tmp_path / "out"
+    ads = [
+        make_ad(campaign, out, variant=1, copy=AdCopy(headline="Run lighter")),
+        make_ad(campaign, out, variant=2, copy=AdCopy(headline="=1+1 lighter")),
+        make_ad(campaign, out, variant=3, copy=AdCopy(headline="Run lighter still")),
+    ]
+    ws, _ = variants(export_workbook(ads, make_summary(ads, out), campaign, out))
+    header = [c.value for c in ws[1]]
+    headline, notes = header.index("headline") + 1, header.index("notes") + 1
+    column = [ws.cell(row=row, column=headline) for row in (2, 3, 4)]
+    assert [c.quotePrefix for c in column] == [False, True, False]
+    assert all(c.alignment.wrap_text and c.alignment.vertical == "top" for c in column)
+    assert all(ws.cell(row=r, column=notes).alignment.wrap_text for r in (2, 3, 4))
+
+
 def test_control_characters_do_not_break_the_export(tmp_path: Path) -> None:
     campaign = make_campaign(tmp_path)
     out = tmp_path / "out"
