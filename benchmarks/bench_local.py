@@ -57,8 +57,7 @@ from adloom.creative import compose as compose_module
 from adloom.creative import typeset
 from adloom.creative.compose import AdCopy
 from adloom.delivery import thumbs
-from adloom.delivery.export import THUMB_COL, _row_values
-from adloom.delivery.present import Links
+from adloom.delivery.export import THUMB_COL
 from adloom.model import BrandKit, Creative, Placement
 from adloom.run.pipeline import _compose_from, _Placed
 
@@ -254,8 +253,12 @@ def export_child(mode: str, listing: Path, out: Path) -> None:
                 creative=creative if mode != "decode again" else replace(creative, thumb=None))
         for i, creative in enumerate(made)
     ]  # fmt: skip
-    link = Links(out)
-    values = [_row_values(ad, campaign, link, ()) for ad in ads] if mode == "openpyxl" else []
+    values = []
+    if mode == "openpyxl":  # the rows as the export computes them (not timed)
+        from adloom.delivery.export import _row_values
+        from adloom.delivery.present import Links
+
+        values = [_row_values(ad, campaign, Links(out), ()) for ad in ads]
     before = rss_mb()
     started = time.perf_counter()
     cpu = time.process_time()
@@ -307,7 +310,7 @@ def export_all(
     timings: dict[str, list[dict[str, Any]]] = {way: [] for way, _ in ways}
     for turn in range(repeat):
         for way, src in ways:
-            folder = out / f"{way.replace(' ', '-').strip('()')}-{turn}"
+            folder = out / f"{way.replace(' (before)', '-before').replace(' ', '-')}-{turn}"
             done = subprocess.run(
                 [sys.executable, __file__, "--export-child", way.removesuffix(" (before)"),
                  str(listing), str(folder)],
