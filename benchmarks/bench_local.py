@@ -253,12 +253,13 @@ def export_child(mode: str, listing: Path, out: Path) -> None:
                 creative=creative if mode != "decode again" else replace(creative, thumb=None))
         for i, creative in enumerate(made)
     ]  # fmt: skip
-    values = []
+    values: list[list[object]] = []
     if mode == "openpyxl":  # the rows as the export computes them (not timed)
         from adloom.delivery.export import _row_values
         from adloom.delivery.present import Links
 
-        values = [_row_values(ad, campaign, Links(out), ()) for ad in ads]
+        link = Links(out)
+        values = [list(_row_values(ad, campaign, link, ())) for ad in ads]
     before = rss_mb()
     started = time.perf_counter()
     cpu = time.process_time()
