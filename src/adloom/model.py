@@ -271,6 +271,17 @@ class Lessons:
 
 
 @dataclass(frozen=True)
+class Adaptation:
+    """An approved ad's copy, the source a copy job adapts for another market
+    (``adloom localize``): transcreated, not translated word for word."""
+
+    language: str  # the approved ad's language
+    # Its copy by field, in order: headline, body, cta; a search ad's slots
+    # ("headline 1", ..., "path 2"), as the workbook names them. Empty fields left out.
+    fields: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class CopyJob:
     """One piece of copy to write: (brief, audience, language, variant, copy limits)."""
 
@@ -288,6 +299,7 @@ class CopyJob:
     rules: tuple[str, ...] = ()
     glossary: tuple[tuple[str, str], ...] = ()
     lessons: Lessons | None = None  # --learn-from: part of the prompt, so of the journal key
+    source: Adaptation | None = None  # adloom localize: the approved copy to adapt
 
     @property
     def label(self) -> str:
@@ -328,6 +340,7 @@ class AdSpec:
     copy_job: CopyJob
     image_job: ImageJob | None  # None for text-only placements
     landing_url: str  # with UTM parameters
+    adapted_from: str = ""  # adloom localize: the approved ad this one adapts, by name
 
 
 @dataclass(frozen=True)
@@ -519,7 +532,7 @@ class Creative:
     thumb: Path | None = None
 
 
-Change = Literal["", "regenerated", "edited", "retried"]
+Change = Literal["", "regenerated", "edited", "retried", "localized"]
 
 
 @dataclass(frozen=True)

@@ -269,7 +269,7 @@ def write_copy(
     variant = re.search(r"variant (\d+)", user)
     values = {
         "product": _line(user, "Product") or "The product",
-        "message": (_line(user, "Message") or "Made for you").rstrip("."),
+        "message": (_line(user, "Message") or "Made for you").rstrip(".。"),  # as a writer would
         "cta": re.sub(r" \(written in .*\)$", "", _line(user, "Call to action")) or "Learn more",
         "variant": variant.group(1) if variant else "1",
     }

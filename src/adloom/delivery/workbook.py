@@ -58,6 +58,8 @@ BRIEF_FILE = "Brief file"
 BRIEF_PATH = "Brief path"
 ROUND = "Round"
 PROVIDER = "Provider"
+# The hidden state's key for an ad ``adloom localize`` adapted from another.
+ADAPTED_FROM = "adapted_from"
 
 # The thumbnail column is as wide as the thumbnail's box plus a margin.
 THUMB_PAD_PX = 4
@@ -178,6 +180,13 @@ def generated_state(ad: Ad) -> dict[str, object]:
     }
     if ad.copy.search is not None:
         state["pins"] = rsa.pins(ad.copy.search)
+    source = ad.spec.copy_job.source
+    if source is not None:  # adloom localize: what a later round adapts it from again
+        state[ADAPTED_FROM] = {
+            "ad": ad.spec.adapted_from,
+            "language": source.language,
+            "copy": [list(pair) for pair in source.fields],  # a list: its order kept
+        }
     return state
 
 

@@ -23,7 +23,17 @@ from adloom.copy import platforms, rulepacks
 from adloom.copy.lint import CopyContext
 from adloom.copy.terms import contains_term
 from adloom.errors import BriefError, ModelAccessError, Problem
-from adloom.model import AdSpec, Audience, Brief, Campaign, CopyJob, ImageJob, Placement, Plan
+from adloom.model import (
+    Adaptation,
+    AdSpec,
+    Audience,
+    Brief,
+    Campaign,
+    CopyJob,
+    ImageJob,
+    Placement,
+    Plan,
+)
 from adloom.naming import ad_name, with_utm
 
 if TYPE_CHECKING:  # `adloom validate` checks names without the registry (pydantic)
@@ -147,12 +157,14 @@ def _name(campaign: Campaign, slot: _Slot) -> str:
     )
 
 
-def _glossary(campaign: Campaign, brief: Brief, language: str) -> tuple[tuple[str, str], ...]:
+def _glossary(
+    campaign: Campaign, brief: Brief, language: str, also: Sequence[str] = ()
+) -> tuple[tuple[str, str], ...]:
     """The glossary terms the model is given: those with a spelling in ``language`` that
-    the brief mentions in any language (a long glossary stays out of unrelated prompts;
-    lint checks every term all the same)."""
+    the brief (or ``also``: copy being adapted) mentions in any language (a long
+    glossary stays out of unrelated prompts; lint checks every term all the same)."""
     said = " ".join(
-        [brief.product, brief.message, brief.cta, brief.headline, *brief.benefits]
+        [brief.product, brief.message, brief.cta, brief.headline, *brief.benefits, *also]
         + [text for _, _, text in brief.localized]
     )
     return tuple(
@@ -166,6 +178,46 @@ def _glossary(campaign: Campaign, brief: Brief, language: str) -> tuple[tuple[st
     )
 
 
+def _copy_job(
+    campaign: Campaign,
+    slot: _Slot,
+    served: Sequence[Placement],
+    model: str,
+    source: Adaptation | None = None,
+) -> CopyJob:
+    """The copy job of ``slot`` for the ``served`` placements (equal limits)."""
+    brief, language = slot.brief, slot.language
+    # The model is told the rules its copy is checked against, so repair rarely has to.
+    scope = CopyContext.for_campaign(campaign, brief, served, language).scope
+    also = [text for _, text in source.fields] if source else []
+    return CopyJob(
+        brief=brief.in_language(language),
+        audience=slot.audience,
+        language=language,
+        variant=slot.variant,
+        limits=slot.placement.limits,
+        placements=tuple(p.id for p in served),
+        model=model,
+        brand=campaign.brand,
+        campaign=campaign.settings.name,
+        rules=rulepacks.prompt_lines(scope),
+        glossary=_glossary(campaign, brief, language, also),
+        source=source,
+    )
+
+
+def _landing(campaign: Campaign, slot: _Slot, name: str) -> str:
+    """The slot's landing URL with its UTM parameters (``utm_content``: the ad's name)."""
+    s, placement = campaign.settings, slot.placement
+    utm = {
+        "utm_source": s.utm_source or placement.platform,
+        "utm_medium": s.utm_medium or platforms.medium(placement),
+        "utm_campaign": s.utm_campaign or s.slug,
+        "utm_content": name,
+    }
+    return with_utm(slot.brief.landing_url, utm)
+
+
 def _add_ad(
     m: _Matrix,
     campaign: Campaign,
@@ -177,39 +229,17 @@ def _add_ad(
     draft: bool,
 ) -> None:
     brief, audience, language, variant = slot.brief, slot.audience, slot.language, slot.variant
-    placement, placements = slot.placement, slot.placements
-    s = campaign.settings
-    limits = placement.limits
+    limits = slot.placement.limits
     ckey = (brief.id, audience.id, language, variant, limits)
     if ckey not in m.copy_jobs:
-        served = [p for p in placements if p.limits == limits]
-        # The model is told the rules its copy is checked against, so repair rarely has to.
-        scope = CopyContext.for_campaign(campaign, brief, served, language).scope
-        m.copy_jobs[ckey] = CopyJob(
-            brief=brief.in_language(language),
-            audience=audience,
-            language=language,
-            variant=variant,
-            limits=limits,
-            placements=tuple(p.id for p in served),
-            model=text_model,
-            brand=campaign.brand,
-            campaign=s.name,
-            rules=rulepacks.prompt_lines(scope),
-            glossary=_glossary(campaign, brief, language),
-        )
+        served = [p for p in slot.placements if p.limits == limits]
+        m.copy_jobs[ckey] = _copy_job(campaign, slot, served, text_model)
     image_job = (
         None
-        if placement.text_only
+        if slot.placement.text_only
         else _image_job(m, campaign, slot, image_model, families, draft=draft)
     )
     name = _name(campaign, slot)
-    utm = {
-        "utm_source": s.utm_source or placement.platform,
-        "utm_medium": s.utm_medium or platforms.medium(placement),
-        "utm_campaign": s.utm_campaign or s.slug,
-        "utm_content": name,
-    }
     m.ads.append(
         AdSpec(
             name=name,
@@ -217,11 +247,41 @@ def _add_ad(
             audience=audience.id,
             language=language,
             variant=variant,
-            placement=placement,
+            placement=slot.placement,
             copy_job=m.copy_jobs[ckey],
             image_job=image_job,
-            landing_url=with_utm(brief.landing_url, utm),
+            landing_url=_landing(campaign, slot, name),
         )
+    )
+
+
+def adapted(
+    campaign: Campaign,
+    source: AdSpec,
+    language: str,
+    adaptation: Adaptation,
+    served: Sequence[Placement] = (),
+) -> AdSpec:
+    """``source``'s ad in ``language`` (``adloom localize``): the same brief, audience,
+    variant, placement and master image, named as the plan names that slot, its copy
+    adapted from ``adaptation`` under ``language``'s rules and glossary. ``served``:
+    every placement the adapted copy serves (equal limits), by default its own."""
+    job = source.copy_job
+    slot = _Slot(
+        source.brief, job.audience, source.variant, language, source.placement, (source.placement,)
+    )
+    name = _name(campaign, slot)
+    return AdSpec(
+        name=name,
+        brief=source.brief,
+        audience=source.audience,
+        language=language,
+        variant=source.variant,
+        placement=source.placement,
+        copy_job=_copy_job(campaign, slot, served or (source.placement,), job.model, adaptation),
+        image_job=source.image_job,
+        landing_url=_landing(campaign, slot, name),
+        adapted_from=source.name,
     )
 
 
