@@ -50,6 +50,8 @@ from adloom.run.review import (
 
 # Ads without written copy have nothing to adapt.
 _WRITTEN = ("ok", "flagged")
+# Country codes given for a language: the mistake is named with the code meant.
+_COUNTRIES = {"jp": "ja", "kr": "ko", "cn": "zh-Hans", "tw": "zh-Hant", "uk": "en", "br": "pt"}
 
 
 def parse_languages(text: str) -> tuple[str, ...]:
@@ -60,8 +62,10 @@ def parse_languages(text: str) -> tuple[str, ...]:
             continue
         code = normalise_language(part)
         if code is None:
+            meant = _COUNTRIES.get(part.strip().lower())
             raise InputError(
-                f'--languages: "{part.strip()}" is not a language adloom writes ads in',
+                f'--languages: "{part.strip()}" is not a language adloom writes ads in'
+                + (f' (a country code? the language is "{meant}")' if meant else ""),
                 hint=f"Use one or more of: {', '.join(LANGUAGES)} (comma-separated).",
             )
         codes.append(code)

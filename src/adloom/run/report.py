@@ -235,6 +235,9 @@ def print_summary(env: Env, s: RunSummary) -> None:
         f"[bold]{s.campaign}[/]: {s.variants} ads, {s.creatives} image files, "
         f"{s.failed} failed, {s.flagged} flagged, {s.not_generated} not generated."
     )
+    if s.review:  # a review or localize round: what it did with each ad
+        counts = ", ".join(f"{n} {kind}" for kind, n in s.review.items() if kind != "round")
+        c.print(f"Round {s.review.get('round', '')}: {counts}.", markup=False)
     if s.flagged:
         c.print(
             f"[yellow]{s.flagged} ads break a platform rule and are left out of the upload "
