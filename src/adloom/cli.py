@@ -469,11 +469,12 @@ def localize(
     tier: TierOpt = None,
     profile: ProfileOpt = None,
     region: RegionOpt = None,
+    keep: KeepOpt = None,
     mode: ModeOpt = None,
 ) -> None:
     """Adapt the approved ads for other markets, as the next round (docs/review.md).
 
-    Options as for review; those not given are the run's.
+    Options as for review (but --learn-from); those not given are the run's.
     """
     from adloom.run.localize import parse_languages, read_approved
     from adloom.run.review import find_brief
