@@ -16,6 +16,8 @@ from adloom.errors import ExitCode
 from briefs import write_brief
 from conftest import point_at
 from fakebedrock import FakeBedrock
+from test_japan import BRIEF as JA_BRIEF
+from test_japan import JA_FIELDS
 from test_review import Sheet, cli, csv_rows, rows
 
 HAIKU45 = "us.anthropic.claude-haiku-4-5-20251001-v1:0"
@@ -28,18 +30,7 @@ CAMPAIGN = {
     "languages": "en",
     "placements": "google_rsa, meta_feed",
 }
-BRIEF = {
-    "id": "cold-brew",
-    "product": "Lumen Cold Brew",
-    "message": "Café-strength iced coffee in 30 seconds",
-    "benefits": "Slow-steeped for 18 hours; No added sugar",
-    "cta": "Shop now",
-    "landing_url": "https://lumen.example/cold-brew",
-    "product@ja": "Lumen コールドブリュー",
-    "message@ja": "注ぐだけで、カフェの味のアイスコーヒー。",
-    "benefits@ja": "18時間かけて抽出; 砂糖不使用",
-    "cta@ja": "購入する",
-}
+BRIEF = {**JA_BRIEF, **JA_FIELDS}  # an English brief with its Japanese fields
 GLOSSARY = [{"term": "Lumen", "ja": "Lumen", "ko": "Lumen", "avoid": "ルーメン"}]
 PREFIX = "spring-launch_cold-brew_general"
 EDITED = "Iced coffee, café-strong"  # the reviewer's own headline, approved
@@ -274,3 +265,32 @@ def test_ads_already_in_the_language_are_left_as_they_are(tmp_path: Path) -> Non
     warned = "\n".join(summary["warnings"])
     assert f"{PREFIX}_ja_meta_feed_v1 is already in the workbook" in warned
     assert f"is adapted from {PREFIX}_en_meta_feed_v1, approved too" in warned
+
+
+def test_a_localize_round_keeps_every_other_ad_as_it_is(tmp_path: Path) -> None:
+    """Decisions, notes and failures are review's to act on: a rejected ad is not
+    regenerated, a failed one not retried (it stays failed: exit 1), nothing sent for them."""
+    brief = brief_file(tmp_path, variants=1)
+    out = tmp_path / "out"
+    assert cli("run", str(brief), "--out", str(out))[0] == ExitCode.OK
+    book = openpyxl.load_workbook(out / "variants.xlsx")
+    variants = Sheet(book, "Variants")
+    variants.set(f"{PREFIX}_en_meta_feed_v1", "approval", "Approved")
+    variants.set(f"{PREFIX}_en_google_rsa_v1", "approval", "Rejected")
+    variants.set(f"{PREFIX}_en_google_rsa_v1", "notes", "Too long")
+    variants.set(f"{PREFIX}_en_google_rsa_v1", "status", "failed")
+    book.save(out / "variants.xlsx")
+    before = rows(out / "variants.xlsx")
+    code, summary, err = cli("localize", str(out / "variants.xlsx"), "--languages", "ja")
+    assert code == ExitCode.SOME_FAILED, err
+    assert summary["review"] == {"round": 2, "kept": 2, "localized": 1, "approved": 1}
+    assert summary["failed"] == 1
+    after = rows(out / "variants-round-2.xlsx")
+    kept = after[f"{PREFIX}_en_google_rsa_v1"]
+    assert (kept["status"], kept["approval"], kept["notes"]) == ("failed", "Rejected", "Too long")
+    assert not kept["changed"]
+    for column in ("headline", "body", "cta", "approval", "round"):
+        assert (
+            after[f"{PREFIX}_en_meta_feed_v1"][column]
+            == before[f"{PREFIX}_en_meta_feed_v1"][column]
+        )

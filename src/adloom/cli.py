@@ -414,18 +414,12 @@ def review(
     Options as for run; those not given are the run's (docs/review.md).
     """
     from adloom.results.store import has_results
-    from adloom.run.review import find_brief, read_reviewed
-    from adloom.run.runsettings import Choices, for_review, settle
+    from adloom.run.review import read_reviewed
 
     env = _env(ctx)
     out_dir = _out(out) or workbook.parent
     reviewed = read_reviewed(workbook)
-    choices = for_review(env, Choices.given(ctx.params), reviewed)
-    choices.check()
-    campaign = _read(env, find_brief(reviewed, brief), choices.sets)
-    settled = settle(
-        env, campaign, _registry(env, models), choices, out=out_dir, force=force, wait=wait
-    )
+    settled = _settle_round(ctx, reviewed, brief, models, out=out_dir, force=force, wait=wait)
     # What ran teaches the ads this round writes again: the given folder's results,
     # else those of the workbook's own folder when it has some.
     source = learn_from or (workbook.parent if has_results(workbook.parent) else None)
@@ -477,20 +471,34 @@ def localize(
     Options as for review (but --learn-from); those not given are the run's.
     """
     from adloom.run.localize import parse_languages, read_approved
+
+    wanted = parse_languages(languages)
+    out_dir = _out(out) or workbook.parent
+    reviewed = read_approved(workbook)
+    settled = _settle_round(ctx, reviewed, brief, models, out=out_dir, force=force, wait=wait)
+    _go(_env(ctx), settled, as_json, review=reviewed, languages=wanted)
+
+
+def _settle_round(
+    ctx: typer.Context,
+    reviewed: Reviewed,
+    brief: Path | None,
+    models: Sequence[Path] | None,
+    *,
+    out: Path,
+    force: bool,
+    wait: bool,
+) -> Settled:
+    """The round after ``reviewed`` settled: the user's options over the run's (its
+    journal), on the brief it was made from (``review`` and ``localize``)."""
     from adloom.run.review import find_brief
     from adloom.run.runsettings import Choices, for_review, settle
 
     env = _env(ctx)
-    wanted = parse_languages(languages)
-    out_dir = _out(out) or workbook.parent
-    reviewed = read_approved(workbook)
     choices = for_review(env, Choices.given(ctx.params), reviewed)
     choices.check()
     campaign = _read(env, find_brief(reviewed, brief), choices.sets)
-    settled = settle(
-        env, campaign, _registry(env, models), choices, out=out_dir, force=force, wait=wait
-    )
-    _go(env, settled, as_json, review=reviewed, languages=wanted)
+    return settle(env, campaign, _registry(env, models), choices, out=out, force=force, wait=wait)
 
 
 @app.command()

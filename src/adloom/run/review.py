@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from adloom.brief.sheets import Table
 from adloom.console import Tracker
@@ -72,6 +72,7 @@ from adloom.model import (
     Plan,
     ReviewMark,
     RunSummary,
+    Status,
 )
 from adloom.providers.base import Provider, Request, Response
 from adloom.providers.judging import JudgeJob
@@ -319,7 +320,8 @@ def open_round(
         )
     specs = {spec.name: spec for spec in plan.ads}
     for row in reviewed.rows:
-        spec = specs.get(row.name) or _adapted(row, specs, job.campaign)
+        # An adapted ad is made as its cell says, even where the plan names its slot too.
+        spec = _adapted(row, specs, job.campaign) or specs.get(row.name)
         if spec is None:
             job.warnings.append(
                 f"{where_is(reviewed, row)}: ad {row.name} is not in the brief's plan"
@@ -496,13 +498,19 @@ def _kept(job: Round, row: Row, spec: AdSpec) -> Ad:
         image=image,
         creative=creative,
         disclaimer=_disclaimer(spec, job.campaign),
-        status="flagged" if row.status == "flagged" else "ok",
+        status=_kept_status(row),
         issues=tuple(issues),
         provider=provider,
         review=ReviewMark(row.round, "", _approval(row), row.notes),
         score=read_score(row.cells),
         candidate=row.candidate and row.decision != "approved",
     )
+
+
+def _kept_status(row: Row) -> Status:
+    """A kept ad's status as the workbook has it (a localize round keeps failed ads
+    too), ``ok`` when the cell holds something else."""
+    return next((s for s in get_args(Status) if s == row.status), "ok")
 
 
 def _by_hand(violation: Violation) -> str:
