@@ -1,9 +1,10 @@
-"""Regenerate the example campaign: ``spring-launch.xlsx`` and ``brand/logo.png``.
+"""Regenerate the example campaign: ``spring-launch.xlsx``, ``brand/logo.png`` and the
+product packshot ``brand/house-blend.png`` (``build_packshot.py``).
 
     python campaigns/build_spring_launch.py
 
-The workbook is the example from docs/brief-format.md: 4 briefs x 1 audience x
-2 languages x 2 variants x 5 placements = 80 ads, with the draft provider so it runs
+The workbook is the example from docs/brief-format.md: 5 briefs x 1 audience x
+2 languages x 2 variants x 5 placements = 100 ads, with the draft provider so it runs
 offline in seconds. Each brief also carries its fields in Japanese (``message@ja`` …),
 written for Japanese readers, so the offline run's Japanese ads are Japanese; the
 Glossary sheet says how names are written in each language. Edit the data below
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from build_packshot import build_packshot
 from noto_cjk_sans_jp_bold import FONT_PATH
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -73,6 +75,7 @@ BRIEF_COLUMNS = [
     "cta@ja",
     "headline@ja",
     "disclaimer@ja",
+    "product_image",
 ]
 
 BRIEFS = [
@@ -160,6 +163,25 @@ BRIEFS = [
         "benefits@ja": "熱を逃がしにくい陶器のドリッパー\nタイマー付きのデジタルスケール\n"
         "イラストでわかる抽出ガイド",
         "cta@ja": "キットを見る",
+    },
+    {
+        # The real product: the packshot is set, only scaled, on generated scenes.
+        "id": "house-blend",
+        "product": "Lumen House Blend, whole beans (250 g)",
+        "message": "Our everyday blend, roasted every Monday: chocolatey, smooth, never bitter.",
+        "audience": "home-baristas",
+        "benefits": "Roasted every Monday\nChocolate and hazelnut notes\nRecyclable bag",
+        "tone": "warm, down to earth",
+        "cta": "Shop beans",
+        "landing_url": "https://lumencoffee.example/house-blend",
+        "image_prompt": "A rustic wooden kitchen counter by a sunny window, a ceramic cup"
+        " and a few scattered coffee beans, soft morning light",
+        "product_image": "brand/house-blend.png",
+        "category": "foods",
+        "product@ja": "Lumen ハウスブレンド（豆・250 g）",
+        "message@ja": "毎週月曜に焙煎する、毎日のブレンド。チョコのようにまろやかで、苦すぎない。",
+        "benefits@ja": "毎週月曜に焙煎\nチョコレートとヘーゼルナッツの香り\nリサイクルできる袋",
+        "cta@ja": "豆を見る",
     },
 ]
 
@@ -262,7 +284,7 @@ def build_workbook(path: Path) -> None:
     briefs.append(BRIEF_COLUMNS)
     for brief in BRIEFS:
         briefs.append([brief.get(column, "") for column in BRIEF_COLUMNS])
-    _style(briefs, [16, 30, 45, 16, 36, 24, 16, 40, 50, 28, 40, 12, 30, 45, 36, 16, 28, 40])
+    _style(briefs, [16, 30, 45, 16, 36, 24, 16, 40, 50, 28, 40, 12, 30, 45, 36, 16, 28, 40, 28])
 
     audiences = workbook.create_sheet("Audiences")
     audiences.append(["id", "description"])
@@ -286,6 +308,7 @@ def build_workbook(path: Path) -> None:
 
 def main() -> None:
     build_logo(HERE / "brand" / "logo.png")
+    build_packshot(HERE / "brand" / "house-blend.png")
     build_workbook(HERE / "spring-launch.xlsx")
 
 

@@ -1,6 +1,6 @@
 """Whole campaigns through ``adloom run --provider bedrock`` against the fake Bedrock.
 
-The example brief (four products, English and Japanese, a supplied headline) runs
+The example brief (five products, one a packshot, English and Japanese, a supplied headline) runs
 through the real CLI, engine, journal, compose, preview and export; the fake checks
 every request strictly, and the tests check the bodies it received against the
 documented shapes (shared/bedrock-facts.md).
@@ -30,8 +30,8 @@ from test_bedrock_provider import LLAMA, NOVA_CANVAS, NOVA_LITE, STABILITY
 
 ROOT = Path(__file__).resolve().parents[1]
 BRIEF = ROOT / "campaigns" / "spring-launch.xlsx"
-# One variant, three placements (two copy formats, two aspect families): 16 copy
-# requests and 8 images for the four products in two languages.
+# One variant, three placements (two copy formats, two aspect families): 20 copy
+# requests and 10 images for the five products in two languages.
 SMALL = ("--set", "variants=1", "--set", "placements=meta_feed, meta_story, display_300x250")
 ONE_PLACEMENT = ("--set", "languages=en", "--set", "placements=meta_feed")
 NOVA_PRO = "us.amazon.nova-pro-v1:0"
@@ -132,7 +132,7 @@ def test_native_output_default_models_english_and_japanese(
     assert summary["failed"] == 0
     # display_300x250 (6:5) shares the 1:1 master: its crop keeps 83%, within the crop
     # bound (aspects.CROP_BOUND); the nearest of Stability's ratios, 5:4, would keep 96%.
-    assert summary["model_calls"] == {"text": 16, "image": 8}
+    assert summary["model_calls"] == {"text": 20, "image": 10}
     converse = fake_bedrock.calls("converse")
     # The default text model is named by its base id; from us-east-1 it goes through us.
     assert {r.model for r in converse} == {"us.anthropic.claude-haiku-4-5-20251001-v1:0"}
@@ -146,7 +146,7 @@ def test_native_output_default_models_english_and_japanese(
     ja = [
         r for r in converse if "Language: Japanese" in r.body["messages"][0]["content"][0]["text"]
     ]
-    assert len(ja) == 8
+    assert len(ja) == 10
     texts = [row for row in rows(tmp_path / "out") if row["kind"] == "text"]
     assert any("詳しく見る" in row["output"] for row in texts)
     # The supplied headline (travel mug) is never asked for, and is delivered as given.
@@ -186,7 +186,7 @@ def test_tool_use_output_and_stability_images(fake_bedrock: FakeBedrock, tmp_pat
         check_image(r.body, "stability")
     # The fewest families within the crop bound: the 300x250 banner shares the 1:1 master.
     assert {r.body["aspect_ratio"] for r in invokes} == {"1:1", "9:16"}
-    assert summary["creatives"] == 4 * 3
+    assert summary["creatives"] == 5 * 3
 
 
 def test_prompt_mode_nova_canvas_and_a_filtered_image(
@@ -211,7 +211,7 @@ def test_prompt_mode_nova_canvas_and_a_filtered_image(
     # The filtered master fails its ads with the reason; every other ad is delivered.
     assert code == ExitCode.SOME_FAILED, err
     assert summary["failed"] == 3  # the mug's three placements (two from one master)
-    assert summary["creatives"] == 4 * 3 - 3
+    assert summary["creatives"] == 5 * 3 - 3
     filtered = [row for row in rows(tmp_path / "out") if row["status"] == "filtered"]
     assert len(filtered) == 2
     assert all("rephrase the image_prompt" in row["error"] for row in filtered)
@@ -231,7 +231,7 @@ def test_guardrail_intervention_blocks_those_variants(
     assert all('blocked word "Espresso"' in row["error"] for row in blocked)
     assert code == ExitCode.SOME_FAILED, err
     assert summary["failed"] == 1  # its ad; the other products are delivered
-    assert summary["creatives"] == 3
+    assert summary["creatives"] == 4
 
 
 def test_access_denied_model_stops_with_exit_3(fake_bedrock: FakeBedrock, tmp_path: Path) -> None:

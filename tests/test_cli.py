@@ -63,8 +63,8 @@ def example_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, obj
 def test_run_json_summary(example_run: tuple[dict[str, object], Path]) -> None:
     summary, out = example_run
     assert summary["campaign"] == "Spring Launch 2026"
-    assert summary["variants"] == 80
-    assert summary["creatives"] == 80
+    assert summary["variants"] == 100
+    assert summary["creatives"] == 100
     assert summary["failed"] == 0
     assert summary["model_calls"] == {"text": 0, "image": 0}
     assert summary["cost_usd"] == 0
@@ -79,7 +79,7 @@ def test_every_creative_has_its_placement_size_and_cap(
     _, out = example_run
     placements = builtin_placements()
     files = sorted((out / "creatives").rglob("*.*"))
-    assert len(files) == 80
+    assert len(files) == 100
     for f in files:
         p = placements[f.parent.name]
         with Image.open(f) as im:
@@ -93,7 +93,7 @@ def test_workbook_rows_and_draft_label(example_run: tuple[dict[str, object], Pat
     ws = wb["Variants"]
     header = [c.value for c in ws[1]]
     rows = [dict(zip(header, r, strict=False)) for r in ws.iter_rows(min_row=2, values_only=True)]
-    assert len(rows) == 80
+    assert len(rows) == 100
     assert {r["language"] for r in rows} == {"en", "ja"}
     assert all("draft" in str(r["provider"]) for r in rows)
     assert all("utm_content=" in str(r["landing_url"]) for r in rows if r["landing_url"])
@@ -107,7 +107,7 @@ def test_preview_links_resolve(example_run: tuple[dict[str, object], Path]) -> N
         parser = _Imgs()
         parser.feed(page.read_text(encoding="utf-8"))
         creatives += [page.parent / s for s in parser.srcs if s.startswith("../creatives/")]
-    assert len(creatives) == 80
+    assert len(creatives) == 100
     assert all(path.is_file() for path in creatives)
 
 
@@ -150,8 +150,8 @@ def test_plan_json_counts() -> None:
     code, stdout, _ = run_cli("plan", EXAMPLE, "--json")
     assert code == 0
     plan = json.loads(stdout)
-    assert plan["ads"] == 80
-    assert sum(plan["by_placement"].values()) == 80
+    assert plan["ads"] == 100
+    assert sum(plan["by_placement"].values()) == 100
     assert plan["requests"]["text"] == plan["copy_jobs"]
     assert plan["cost_usd_max"] == 0
 
@@ -188,5 +188,5 @@ def test_real_subprocess_run(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     summary = json.loads(proc.stdout)  # stdout is exactly one JSON object
-    assert summary["variants"] == 8
+    assert summary["variants"] == 10
     assert "Traceback" not in proc.stderr

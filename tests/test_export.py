@@ -63,6 +63,8 @@ EXPECTED_COLUMNS = [
     "crop",
     "score",
     "score_reasons",
+    "ai_generated",
+    "alt_text",
 ]
 NOW = datetime(2025, 3, 14, 9, 26, 53, tzinfo=UTC)
 
@@ -132,6 +134,9 @@ def test_row_values(run: Run) -> None:
         "generated": json.dumps(generated_state(ad), ensure_ascii=False, sort_keys=True),
         **dict.fromkeys(("contrast", "legibility", "safe_zone", "text_px", "text_share", "crop")),
         **dict.fromkeys(("score", "score_reasons")),  # not scored: run without --score
+        # A Nova Canvas master: generated imagery; described by its subject and headline.
+        "ai_generated": "yes",
+        "alt_text": f"{ad.spec.brief.image_prompt}. {ad.copy.headline}",
         "Owner": "Mika Tanaka",
         "Budget": "=SUM(A1:A9)",
     }
@@ -195,7 +200,7 @@ def test_sheet_is_ready_for_review(run: Run) -> None:
     ws, _ = variants(export_workbook(run.ads, run.summary, run.campaign, run.out))
     last = len(run.ads) + 1
     assert ws.freeze_panes == "A2"
-    assert ws.auto_filter.ref == f"A1:AE{last}"
+    assert ws.auto_filter.ref == f"A1:AG{last}"
     assert all(c.font.bold for c in ws[1])
 
     (validation,) = ws.data_validations.dataValidation
@@ -457,7 +462,7 @@ def test_an_empty_run_exports_a_header(tmp_path: Path) -> None:
     out = tmp_path / "out"
     ws, rows = variants(export_workbook([], make_summary([], out), campaign, out))
     assert rows == []
-    assert ws.auto_filter.ref == "A1:AC1"
+    assert ws.auto_filter.ref == "A1:AE1"
     assert ws.data_validations.dataValidation == []
 
 

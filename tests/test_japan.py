@@ -394,7 +394,7 @@ def test_the_example_campaign_offline_shows_japanese_ads(tmp_path: Path) -> None
     code, _, err = cli("run", str(example), "--out", str(out))
     assert code == ExitCode.OK, err
     japanese = [r for r in rows(out) if r["language"] == "ja"]
-    assert len(japanese) == 40
+    assert len(japanese) == 50  # 5 briefs x 2 variants x 5 placements
     for row in japanese:
         assert "not translated" not in (row["issues"] or "")
         for field in ("headline", "body", "cta"):

@@ -68,15 +68,15 @@ def test_flex_copy_with_the_default_judge_scores_every_ad(
         tmp_path / "out", "--tier", "flex", "--score", "--text-model", NOVA_PRO
     )
     assert code == ExitCode.OK, err
-    assert summary["scores"]["scored"] == summary["variants"] == 8
+    assert summary["scores"]["scored"] == summary["variants"] == 10
     copy = [r.body for r in fake_bedrock.calls("converse") if r.model.endswith(NOVA_PRO)]
     assert copy
     assert all(b["serviceTier"] == {"type": "flex"} for b in copy)
     judged = judge_calls(fake_bedrock, HAIKU45)
-    assert len(judged) == 8
+    assert len(judged) == 10
     assert all("serviceTier" not in b for b in judged)
     assert err.count(f'judge model "{HAIKU45}" does not offer the flex service tier') == 1
-    assert summary["tiers"] == {"flex": len(copy), "default": 8}
+    assert summary["tiers"] == {"flex": len(copy), "default": 10}
 
 
 def test_a_judge_that_takes_the_tier_is_asked_in_it(
@@ -91,7 +91,7 @@ def test_a_judge_that_takes_the_tier_is_asked_in_it(
     bodies = [r.body for r in fake_bedrock.calls("converse")]
     assert bodies
     assert all(b["serviceTier"] == {"type": "flex"} for b in bodies)
-    assert summary["scores"]["scored"] == 4
+    assert summary["scores"]["scored"] == 5
 
 
 def test_a_judge_past_end_of_life_stops_before_any_paid_call(
@@ -140,7 +140,7 @@ def test_the_judge_is_paced_at_the_accounts_own_quota(
     quota = next(q for q in summary["quotas"] if q["model"] == sent)
     assert (quota["per_minute"], quota["source"]) == (77_000, "account")
     assert quota["detail"] == name_for(sent)
-    assert len(judge_calls(fake_bedrock, SONNET45)) == 4
+    assert len(judge_calls(fake_bedrock, SONNET45)) == 5
 
 
 # ---------------------------------------------------------------- images within limits

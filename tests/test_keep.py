@@ -133,7 +133,7 @@ def test_exactly_k_per_slot_delivered_the_rest_in_candidates(tmp_path: Path) -> 
     # The candidates keep their score and reasons, read back through the codec.
     header = Sheet(openpyxl.load_workbook(out / "variants.xlsx"), "Candidates").header
     assert "approval" in header
-    assert header[-2:] == ["score", "score_reasons"]
+    assert header[-4:] == ["score", "score_reasons", "ai_generated", "alt_text"]
     for row in candidates:
         assert read_score(row.cells) == scored(3, "variant 1")
     # The platform files hold delivered ads only, never a candidate.

@@ -43,6 +43,7 @@ def test_a_new_check_reaches_the_workbook_the_preview_and_json_by_name(
     assert code == 0, text
     assert summary["checks"] == {
         "contrast": 0, "safe_zone": 0, "text_size": 0, "text_share": 0, "crop": 0,
+        "product": 0,
         "text_lines": 0,
     }  # fmt: skip
     sheet = openpyxl.load_workbook(out / "variants.xlsx")["Variants"]

@@ -36,6 +36,10 @@ def test_example_campaign_reads_as_documented() -> None:
     assert [b.id for b in campaign.briefs if b.headline] == ["travel-mug"]
     assert [b.id for b in campaign.briefs if b.disclaimer] == ["sunrise-blend"]
     assert campaign.brand.logo == EXAMPLE.parent / "brand" / "logo.png"
+    packshot = EXAMPLE.parent / "brand" / "house-blend.png"
+    assert {b.id: b.product_image for b in campaign.briefs if b.product_image} == {
+        "house-blend": packshot
+    }
     ads = sum(
         len(b.audiences)
         * len(campaign.languages_for(b))
@@ -43,7 +47,7 @@ def test_example_campaign_reads_as_documented() -> None:
         * len(campaign.placements_for(b))
         for b in campaign.briefs
     )
-    assert ads == 80
+    assert ads == 100
 
 
 def test_headers_sheets_and_settings_match_loosely(tmp_path: Path) -> None:

@@ -94,13 +94,13 @@ def test_judge_sees_creatives_and_reports_policies_rerun_scores_nothing(
     code, summary, err = run(*argv)
     # Every ad breaks a brand policy (as scripted): each is flagged for a person.
     assert code == ExitCode.SOME_FAILED, err
-    assert summary["flagged"] == 8
+    assert summary["flagged"] == 10
     bodies = judged(fake_bedrock)
     rows = variants(out)
-    assert len(bodies) == len(rows) == 8  # four products, one image ad and one search ad each
+    assert len(bodies) == len(rows) == 10  # five products, one image ad and one search ad each
     with_image = [b for b in bodies if "image" in b["messages"][0]["content"][0]]
     copy_only = [b for b in bodies if len(b["messages"][0]["content"]) == 1]
-    assert len(with_image) == len(copy_only) == 4
+    assert len(with_image) == len(copy_only) == 5
     for body in with_image:
         block = body["messages"][0]["content"][0]["image"]
         assert "Placement: meta_feed" in body["messages"][0]["content"][1]["text"]
@@ -115,10 +115,10 @@ def test_judge_sees_creatives_and_reports_policies_rerun_scores_nothing(
         assert "brand policy: breaks" in row["issues"]
         assert HEURISTIC_LABEL not in row["score_reasons"]
     preview = preview_html(out)
-    assert preview.count("judged by anthropic.claude-haiku-4-5-20251001-v1:0") == 8
+    assert preview.count("judged by anthropic.claude-haiku-4-5-20251001-v1:0") == 10
     # The policy text is escaped on the page like everything else.
     assert "brand policy: breaks &#34;Never show a drink in a moving car&#34;" in preview
-    assert summary["scores"]["scored"] == 8
+    assert summary["scores"]["scored"] == 10
     assert summary["scores"]["heuristic"] is False
 
     fake_bedrock.reset()
@@ -160,7 +160,7 @@ def test_offline_draft_scores_are_labelled_heuristic(tmp_path: Path) -> None:
     assert code == ExitCode.SOME_FAILED, err
     assert summary["flagged"] == 1
     assert summary["scores"] == {
-        "scored": 8,
+        "scored": 10,
         "average": summary["scores"]["average"],
         "judge": "heuristic",
         "heuristic": True,
@@ -169,7 +169,7 @@ def test_offline_draft_scores_are_labelled_heuristic(tmp_path: Path) -> None:
         assert row["score_reasons"].startswith(f"[{HEURISTIC_LABEL}]")
         assert 1 <= row["score"] <= 5
     preview = preview_html(out)
-    assert preview.count(HEURISTIC_LABEL) == 8  # on every card
+    assert preview.count(HEURISTIC_LABEL) == 10  # on every card
     assert "message clear 5/5" in preview or "message clear 4/5" in preview
 
 
@@ -196,7 +196,7 @@ def test_plan_shows_the_judge_cost_one_request_per_ad() -> None:
     assert "judge" not in without
     code, report, _ = run("plan", brief, "--provider", "bedrock", "--score", *SMALL)
     judge = report["judge"]
-    assert judge["requests"] == report["ads"] == 8
+    assert judge["requests"] == report["ads"] == 10
     assert judge["model"] == "anthropic.claude-haiku-4-5-20251001-v1:0"
     assert judge["sees_images"] is True
     # Every answer at its token limit, priced as sent: through the us. profile (the fake's
@@ -272,5 +272,5 @@ def test_a_judge_without_image_input_is_said_and_shown_the_copy_only(
     assert code == ExitCode.OK, err
     assert f"judge model {judge} takes no images" in err
     judges = [r.body for r in fake_bedrock.calls("converse") if r.model.endswith(judge)]
-    assert len(judges) == summary["scores"]["scored"] == 8
+    assert len(judges) == summary["scores"]["scored"] == 10
     assert all("image" not in b["messages"][0]["content"][0] for b in judges)

@@ -40,7 +40,7 @@ def test_score_keep_2_on_bedrock_delivers_the_best_two_per_slot(
     code, summary, err = run(*argv)
     assert code == ExitCode.OK, err
     bodies = judged(fake_bedrock)
-    assert len(bodies) == summary["variants"] == 12  # 4 briefs (one audience each) x 3 variants
+    assert len(bodies) == summary["variants"] == 15  # 5 briefs (one audience each) x 3 variants
     assert all("image" in b["messages"][0]["content"][0] for b in bodies)  # the creative
 
     delivered, candidates = sheet(out, "Variants"), sheet(out, "Candidates")

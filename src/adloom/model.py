@@ -129,6 +129,43 @@ class Pin:
 
 
 @dataclass(frozen=True)
+class BriefImage:
+    """One of the brand's own pictures a brief supplies (Briefs column ``images``)."""
+
+    path: Path  # resolved, checked readable within the image limits
+    aspect: str = ""  # "9:16": only for that aspect family; "": for any
+
+
+ImageKind = Literal["generated", "composite", "own"]
+"""How a creative's picture was made (IPTC DigitalSourceType, docs/output.md): fully by
+an image model, the brand's product composited on a generated scene, or the brand's
+own photo."""
+
+IPTC_SOURCE = "http://cv.iptc.org/newscodes/digitalsourcetype/"
+# IPTC Digital Source Type terms (cv.iptc.org/newscodes/digitalsourcetype, 2024-09):
+# a model's picture is trainedAlgorithmicMedia, the real product set on one is
+# compositeWithTrainedAlgorithmicMedia (the two Meta reads as AI markers); the draft
+# provider's procedural art is algorithmicMedia (no training data); a real photo (the
+# brand's own, or a packshot on draft art) with adloom's type and logo laid over it is
+# compositeSynthetic ("several elements, at least one of which is synthetic": the
+# typography, not a model's).
+_SOURCE_TYPES: Mapping[tuple[ImageKind, bool], str] = {
+    ("generated", False): "trainedAlgorithmicMedia",
+    ("composite", False): "compositeWithTrainedAlgorithmicMedia",
+    ("own", False): "compositeSynthetic",
+    ("generated", True): "algorithmicMedia",
+    ("composite", True): "compositeSynthetic",
+    ("own", True): "compositeSynthetic",
+}
+AI_SOURCE_TYPES = frozenset({"trainedAlgorithmicMedia", "compositeWithTrainedAlgorithmicMedia"})
+
+
+def source_type(kind: ImageKind, draft: bool) -> str:
+    """The IPTC DigitalSourceType term (without its URI prefix) of a creative's picture."""
+    return _SOURCE_TYPES[kind, draft]
+
+
+@dataclass(frozen=True)
 class Brief:
     id: str
     product: str
@@ -149,6 +186,8 @@ class Brief:
     evidence: tuple[tuple[str, str], ...] = ()
     # Fields the marketer wrote in one language (``message@ja``): (language, field, text).
     localized: tuple[tuple[str, str, str], ...] = ()
+    images: tuple[BriefImage, ...] = ()  # the brand's own photos: no image generation
+    product_image: Path | None = None  # a packshot composited on generated scenes
     # Columns adloom does not know, kept so the export carries them through. Not part
     # of equality/hash: they never change what is generated.
     extra: Mapping[str, str] = field(default_factory=dict, compare=False)
@@ -218,6 +257,9 @@ class Settings:
     # Rule sets of the Japanese pack switched off by name (``rules.off``; rulepacks.SETS).
     rules_off: tuple[str, ...] = ()
     source_language: str = "en"  # the language of the Briefs' unsuffixed fields
+    # PEM certificate chain and private key: every creative gets a signed C2PA manifest.
+    signing_cert: Path | None = None
+    signing_key: Path | None = None
     # Settings adloom does not model as fields, e.g. ``quota.<model>.tpm``.
     extra: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -321,10 +363,17 @@ class ImageJob:
     seed: int
     model: str
     brand: BrandKit
+    source: Path | None = None  # the brand's own photo that is this master: no request
 
     @property
     def label(self) -> str:
         return f"{self.brief.id}/{self.audience.id}/v{self.variant}/{self.aspect}"
+
+    @property
+    def kind(self) -> ImageKind:
+        if self.source is not None:
+            return "own"
+        return "composite" if self.brief.product_image is not None else "generated"
 
 
 @dataclass(frozen=True)
@@ -469,6 +518,11 @@ class ImageResult:
     draft: bool = False
     model: str = ""
 
+    @property
+    def source_type(self) -> str:
+        """The IPTC DigitalSourceType of the pictures composed from this master."""
+        return source_type(self.job.kind, self.draft)
+
 
 # ---------------------------------------------------------------- compose / deliver
 
@@ -559,6 +613,12 @@ class Ad:
     provider: str
     review: ReviewMark = ReviewMark()
     score: Score | None = None  # with --score
+
+    @property
+    def ai_generated(self) -> bool:
+        """Whether the ad's picture holds imagery an AI model made (docs/output.md)."""
+        return self.image is not None and self.image.source_type in AI_SOURCE_TYPES
+
     candidate: bool = False  # with --keep: not among the best K of its slot
 
     @property

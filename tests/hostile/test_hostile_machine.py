@@ -47,7 +47,7 @@ def test_a_write_refused_after_paying_then_a_rerun_pays_nothing(
     assert "internal error" not in err
     settled()
     paid = _model_calls(fake_bedrock)
-    assert paid == 4 + 4  # four products in English, one placement
+    assert paid == 5 + 5  # five products in English, one placement
     assert leftover_temporaries(tmp_path) == []
     assert outside(tmp_path, out) == before
 
@@ -92,7 +92,7 @@ def test_an_image_whose_master_cannot_be_written_is_kept_and_not_paid_again(
     code, _, err = run(out, *ONE_PLACEMENT)
     assert code == ExitCode.OK, err
     images = _bodies(fake_bedrock, "invoke")
-    assert len(images) == len(set(images)) == 4  # each image paid for once, in all
+    assert len(images) == len(set(images)) == 5  # each image paid for once, in all
     with sqlite3.connect(out / "journal.sqlite") as db:
         assert db.execute("SELECT count(*) FROM pending_images").fetchone() == (0,)
     db.close()

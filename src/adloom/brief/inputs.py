@@ -17,6 +17,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
@@ -183,4 +185,27 @@ def font_problem(path: Path, what: str) -> str | None:
             f"{what} is not a TrueType or OpenType font by its content"
             " — use a .ttf, .otf or .ttc font file"
         )
+    return None
+
+
+def signing_algorithm(key_pem: bytes) -> bytes:
+    """The C2PA signing algorithm for a private key (PEM)."""
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return {256: b"es256", 384: b"es384", 521: b"es512"}[key.curve.key_size]
+    if isinstance(key, rsa.RSAPrivateKey):
+        return b"ps256"
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return b"ed25519"
+    raise ValueError(f"a {type(key).__name__} cannot sign C2PA manifests")
+
+
+def signing_problem(cert: Path, key: Path) -> str | None:
+    """Why ``cert`` (PEM chain) and ``key`` (PEM private key) cannot sign (None: they can)."""
+    try:
+        signing_algorithm(key.read_bytes())
+        if b"-----BEGIN CERTIFICATE-----" not in cert.read_bytes():
+            return f"{cert.name} holds no PEM certificate"
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        return f"{key.name} is not an unencrypted PEM private key adloom can sign with ({exc})"
     return None

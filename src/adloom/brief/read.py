@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 from PIL import ImageFont
 
 from adloom import providers, safepath
-from adloom.brief.inputs import font_problem, image_problem
+from adloom.brief.inputs import font_problem, image_problem, signing_problem
 from adloom.brief.readtables import TableRules
 from adloom.brief.sheets import (
     Book,
@@ -35,7 +35,7 @@ from adloom.brief.sheets import (
     quoted,
 )
 from adloom.copy import rulepacks
-from adloom.errors import BriefError, InputError
+from adloom.errors import BriefError
 from adloom.model import (
     BrandKit,
     Campaign,
@@ -43,7 +43,7 @@ from adloom.model import (
     Settings,
 )
 from adloom.naming import NAME_FIELDS, slugify
-from adloom.values import BUDGET_USD, KEEP, MAX_DIGITS, kind_of, parse
+from adloom.values import BUDGET_USD, KEEP, MAX_DIGITS, parse
 
 DEFAULT_PLACEMENTS = (
     "meta_feed",
@@ -65,7 +65,7 @@ _FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 
 _SETTING_KEYS = names(
     "name brand languages variants placements text_model image_model max_cost_usd provider"
-    " utm_source utm_medium utm_campaign naming banned_words tier keep",
+    " utm_source utm_medium utm_campaign naming banned_words tier keep signing_cert signing_key",
     campaign_name="name",
     brand_name="brand",
     language="languages",
@@ -240,8 +240,29 @@ class _Reader(TableRules):
             naming=self._naming(*setting("naming")),
             rules_off=self._rules_off(*setting("rules_off")),
             source_language=self._source_language(*setting("source_language")),
+            **self._signing(setting("signing_cert"), setting("signing_key")),
             extra=extra,
         )
+
+    def _signing(self, cert: tuple[str, str], key: tuple[str, str]) -> dict[str, Path]:
+        """The C2PA signing files, both or neither, checked before anything is made."""
+        if not cert[0] and not key[0]:
+            return {}
+        if not (cert[0] and key[0]):
+            where = (key if key[0] else cert)[1]
+            self.error(where, "signing_cert and signing_key go together — give both, or neither")
+            return {}
+        paths = {
+            name: self.file(value, where, name, lambda _path, _what: None)
+            for name, (value, where) in (("signing_cert", cert), ("signing_key", key))
+        }
+        if paths["signing_cert"] is None or paths["signing_key"] is None:
+            return {}
+        problem = signing_problem(paths["signing_cert"], paths["signing_key"])
+        if problem:
+            self.error(key[1], problem)
+            return {}
+        return {name: path for name, path in paths.items() if path is not None}
 
     def _required(self, given: tuple[str, str], key: str, what: str) -> str:
         value, where = given
@@ -384,9 +405,9 @@ class _Reader(TableRules):
                 else:
                     values[key] = color
             elif key == "font":
-                values[key] = self._file(pair.value, pair.value_ref, "font", _font_problem)
+                values[key] = self.file(pair.value, pair.value_ref, "font", _font_problem)
             elif key == "logo":
-                values[key] = self._file(pair.value, pair.value_ref, "logo", image_problem)
+                values[key] = self.file(pair.value, pair.value_ref, "logo", image_problem)
             elif key == "banned_words":
                 values[key] = list_items(pair.value)
             elif key == "policies":
@@ -395,32 +416,6 @@ class _Reader(TableRules):
             else:
                 values[key] = pair.value
         return BrandKit(**values)
-
-    def _file(
-        self, text: str, where: str, what: str, problem: Callable[[Path, str], str | None]
-    ) -> Path | None:
-        """The file a cell names, relative to the brief's folder, if ``problem`` finds
-        nothing wrong with it."""
-        path = Path(text).expanduser()
-        path = path if path.is_absolute() else self.path.parent / path
-        try:
-            kind = kind_of(path)
-        except InputError as err:  # a name too long, a loop of links
-            self.error(where, f"{what} {err.message}")
-            return None
-        path = path.resolve()
-        if kind != "file":
-            self.error(
-                where,
-                f'{what} "{text}" not found (looked for {path})'
-                " — put the file there; paths are relative to the workbook's folder",
-            )
-            return None
-        found = problem(path, f'{what} "{text}"')
-        if found:
-            self.error(where, found)
-            return None
-        return path
 
 
 def _font_problem(path: Path, label: str) -> str | None:

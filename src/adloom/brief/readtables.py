@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from adloom import safepath
+from adloom.aspects import parse_ratio
+from adloom.brief.inputs import image_problem
 from adloom.brief.placements import builtin_placements
 from adloom.brief.sheets import (
     Checker,
@@ -30,16 +32,19 @@ from adloom.brief.sheets import (
 )
 from adloom.copy.languages import LANGUAGES, normalise_language
 from adloom.copy.rulepacks import CATEGORIES
+from adloom.errors import InputError
 from adloom.model import (
     LOCALIZED_FIELDS,
     Audience,
     Brief,
+    BriefImage,
     GlossaryTerm,
     Pin,
     PinField,
     Placement,
 )
 from adloom.naming import slugify
+from adloom.values import kind_of
 
 SIZE_RANGE = (16, 8192)  # px; Bedrock image models and Pillow both stay sane inside it
 _REQUIRED_BRIEF_FIELDS = {
@@ -49,6 +54,11 @@ _REQUIRED_BRIEF_FIELDS = {
 }
 _BENEFIT_SEP = re.compile(r"[;\n]")  # benefits are phrases that may contain commas
 _LINES = re.compile(r"\n")
+_FILE_SEP = re.compile(r"[;\n]")  # file names may hold commas
+MAX_BRIEF_IMAGES = 50  # own photos per brief, a folder's included
+# What a folder of own photos is read for; other files (notes, sidecars) are left alone.
+# Each one taken is still checked by its content.
+_PHOTO_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp"})
 # Search-ad copy a marketer pins to a position (Google: headlines 1-3, descriptions 1-2).
 _PIN_COLUMNS: dict[str, tuple[PinField, int]] = {
     "pin_headline_1": ("headline", 1),
@@ -67,7 +77,8 @@ _LOCALIZED_HEADER = re.compile(rf"({'|'.join(LOCALIZED_FIELDS)})\s*@\s*(.+)")
 _CLAIM_SEP = re.compile(r"[:：]")
 BRIEF_COLUMNS = _LOCALIZED_COLUMNS | names(
     "id product message audience benefits tone cta landing_url image_prompt headline"
-    " disclaimer placements languages category evidence " + " ".join(_PIN_COLUMNS),
+    " disclaimer placements languages category evidence images product_image "
+    + " ".join(_PIN_COLUMNS),
     brief_id="id",
     audiences="audience",
     benefit="benefits",
@@ -77,6 +88,9 @@ BRIEF_COLUMNS = _LOCALIZED_COLUMNS | names(
     call_to_action="cta",
     placement="placements",
     language="languages",
+    photos="images",
+    product_photo="product_image",
+    packshot="product_image",
 )
 _AUDIENCE_COLUMNS = names("id description", audience="id")
 _PLACEMENT_INTS = {  # field -> what it holds, for messages
@@ -90,6 +104,14 @@ _PLACEMENT_INTS = {  # field -> what it holds, for messages
 _PLACEMENT_COLUMNS = names(
     " ".join(_PLACEMENT_INTS) + " id platform width_rule safe_top safe_bottom source"
 )
+
+
+def _is_ratio(text: str) -> bool:
+    width, sep, height = text.partition(":")
+    try:
+        return bool(sep) and parse_ratio(text) > 0 and float(width) > 0 and float(height) > 0
+    except (ValueError, ZeroDivisionError):
+        return False
 
 
 def _is_web_url(text: str) -> bool:
@@ -129,6 +151,105 @@ class TableRules(Checker):
                 f"{', '.join(sorted(placements))} (or define it in a Placements sheet)",
             )
         return tuple(pid for pid in ids if pid in placements)
+
+    def file(
+        self, text: str, where: str, what: str, problem: Callable[[Path, str], str | None]
+    ) -> Path | None:
+        """The file a cell names, relative to the brief's folder, if ``problem`` finds
+        nothing wrong with it."""
+        path = Path(text).expanduser()
+        path = path if path.is_absolute() else self.path.parent / path
+        try:
+            kind = kind_of(path)
+        except InputError as err:  # a name too long, a loop of links
+            self.error(where, f"{what} {err.message}")
+            return None
+        path = path.resolve()
+        if kind != "file":
+            self.error(
+                where,
+                f'{what} "{text}" not found (looked for {path})'
+                " — put the file there; paths are relative to the workbook's folder",
+            )
+            return None
+        found = problem(path, f'{what} "{text}"')
+        if found:
+            self.error(where, found)
+            return None
+        return path
+
+    def _inside(self, text: str, where: str, what: str) -> Path | None:
+        """The path a cell names, resolved; a relative one must stay in the workbook's
+        folder (no ``..`` or link out of it): a brief passed on cannot read elsewhere."""
+        given = Path(text).expanduser()
+        folder = self.path.parent.resolve()
+        path = (given if given.is_absolute() else folder / given).resolve()
+        if not given.is_absolute() and not path.is_relative_to(folder):
+            self.error(
+                where,
+                f'{what} "{text}" leads out of the workbook\'s folder ({folder})'
+                " — put the file beside the workbook, or give an absolute path",
+            )
+            return None
+        return path
+
+    def product_image(self, text: str, where: str) -> Path | None:
+        path = self._inside(text, where, "product_image")
+        return None if path is None else self.file(str(path), where, "product_image", image_problem)
+
+    def images(self, text: str, where: str) -> tuple[BriefImage, ...]:
+        """A brief's own photos: files or folders, ``;`` or one per line, each optionally
+        for one aspect family only (``9:16=story.jpg``)."""
+        found: list[BriefImage] = []
+        for item in list_items(text, _FILE_SEP):
+            aspect, sep, name = item.partition("=")
+            aspect = aspect.strip() if sep else ""
+            name = name.strip() if sep else item
+            if aspect and not _is_ratio(aspect):
+                self.error(
+                    where,
+                    f'"{aspect}" in "{item}" is not an aspect ratio — write e.g. 9:16=story.jpg',
+                )
+                continue
+            path = self._inside(name, where, "images")
+            if path is None:
+                continue
+            files = self._folder_photos(path, name, where) if path.is_dir() else [path]
+            for file in files:
+                checked = self.file(str(file), where, "image", image_problem)
+                if checked is not None:
+                    found.append(BriefImage(checked, aspect))
+        images = tuple(dict.fromkeys(found))
+        if len(images) > MAX_BRIEF_IMAGES:
+            self.error(
+                where,
+                f"{len(images)} images is over the {MAX_BRIEF_IMAGES} a brief may use"
+                " — pick the best, or split the brief",
+            )
+            return ()
+        return images
+
+    def _folder_photos(self, folder: Path, name: str, where: str) -> list[Path]:
+        photos = []
+        for entry in sorted(folder.iterdir()):
+            if entry.name.startswith(".") or entry.suffix.lower() not in _PHOTO_SUFFIXES:
+                continue
+            resolved = entry.resolve()
+            if not resolved.is_relative_to(folder):
+                self.error(
+                    where,
+                    f'images folder "{name}": {entry.name} links out of the folder'
+                    " — copy the picture into it instead",
+                )
+                continue
+            photos.append(resolved)
+        if not photos:
+            self.error(
+                where,
+                f'images folder "{name}" holds no .png, .jpg or .webp pictures'
+                f" (looked in {folder})",
+            )
+        return photos
 
     # ------------------------------------------------------------ Placements
 
@@ -320,6 +441,13 @@ class TableRules(Checker):
             )
         placement_ids = get("placements")
         languages = get("languages")
+        product, photos = get("product_image"), get("images")
+        if product and photos:
+            self.error(
+                table.ref("product_image", row),
+                "a brief takes its own photos (images) or a product on generated scenes"
+                " (product_image), not both — split it into two briefs",
+            )
         return Brief(
             id=brief_id,
             product=get("product"),
@@ -350,6 +478,10 @@ class TableRules(Checker):
                 (column.split("@", 1)[1], column.split("@", 1)[0], _localized(column, get(column)))
                 for column in _LOCALIZED_COLUMNS.values()
                 if get(column)
+            ),
+            images=self.images(photos, table.ref("images", row)) if photos else (),
+            product_image=(
+                self.product_image(product, table.ref("product_image", row)) if product else None
             ),
             extra={
                 header: cells[index] if index < len(cells) else ""

@@ -21,10 +21,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw
+from PIL.PngImagePlugin import PngInfo
 
 from adloom import safepath
 from adloom.brief.inputs import IMAGE_FORMATS
-from adloom.creative import checks, focal, measures, typeset
+from adloom.creative import checks, focal, measures, product, provenance, typeset
 from adloom.creative.layout import (
     RGB,
     AdCopy,
@@ -190,24 +191,31 @@ def _logo(path: Path, mtime_ns: int) -> Image.Image:
         return image.convert("RGBA")
 
 
-def _encode(image: Image.Image, cap_bytes: int) -> tuple[bytes, str, str | None]:
+def _encode(
+    image: Image.Image, cap_bytes: int, *, lossless: bool = False, xmp: bytes = b""
+) -> tuple[bytes, str, str | None]:
     """(file bytes, extension, issue): PNG for flat art under the cap, else stepped JPEG.
+    ``lossless`` tries PNG first for any picture (a brand's product, kept exact); ``xmp``
+    is the metadata packet either format carries (``adloom.creative.provenance``).
 
     Settings by measurement (benchmarks/bench_encoders.py, benchmarks/README.md): zlib
     level 6 costs a fraction of level 9 for files a few percent larger, so 9 is tried
     only when 6 misses the cap; baseline optimized JPEG costs half of progressive for
     files about 2% larger, and decodes faster.
     """
-    if image.getcolors(_FLAT_COLORS) is not None:
+    if lossless or image.getcolors(_FLAT_COLORS) is not None:
+        info = PngInfo()
+        if xmp:
+            info.add_itxt(provenance.PNG_KEY, xmp.decode("utf-8"))
         for level in _PNG_LEVELS:
             buffer = io.BytesIO()
-            image.save(buffer, "PNG", optimize=False, compress_level=level)
+            image.save(buffer, "PNG", optimize=False, compress_level=level, pnginfo=info)
             if buffer.tell() <= cap_bytes:
                 return buffer.getvalue(), ".png", None
     data = b""
     for quality, subsampling in _JPEG_LADDER:
         buffer = io.BytesIO()
-        image.save(buffer, "JPEG", quality=quality, subsampling=subsampling, optimize=True)
+        image.save(buffer, "JPEG", quality=quality, subsampling=subsampling, optimize=True, xmp=xmp)
         data = buffer.getvalue()
         if len(data) <= cap_bytes:
             return data, ".jpg", None
@@ -253,7 +261,9 @@ class Composed:
     layout: Layout  # as drawn (after the checks' repairs)
     measured: tuple[checks.Measured, ...]
     crop: tuple[int, int, int, int] | None
-    logo_issues: tuple[str, ...]
+    input_issues: tuple[str, ...]  # the logo's or the packshot's, whatever the placement
+    product_aspect: float | None  # the packshot's cut-out, width / height
+    product: tuple[int, int, int, int] | None  # where it stands, px
     encode_issue: str | None  # over the cap even at the lowest quality; None: within it
     # The pixels written (for the workbook's thumbnail, made from them: delivery.thumbs)
     # and the SHA-256 of the file's bytes; None once the thumbnail is made.
@@ -278,14 +288,36 @@ def compose(
     *,
     draft: bool,
     out: Path | None = None,
+    packshot: Path | None = None,
+    source_type: str = "",
+    signing: tuple[Path, Path] | None = None,
+    model: str = "",
 ) -> Creative:
     """Compose one finished ad and write it next to ``out_stem`` (.png or .jpg), which
     must lie in ``out`` (the out folder; by default the folder of ``out_stem``).
 
     ``master`` is an image file, an already opened image (cheaper when one master serves
     many placements; it is not modified), or None for a flat brand-colour background.
+    ``packshot`` is the brand's product image, cut out (``adloom.creative.product``) and
+    set where the layout reserves room, its pixels only scaled; such a creative is a
+    PNG when the placement's cap allows, so they stay exact. ``source_type`` is the
+    IPTC DigitalSourceType term written into the file's XMP ("" writes none).
+    ``signing`` (certificate chain, private key; PEM files) adds a C2PA manifest naming
+    ``model`` as the picture's maker and compose's steps.
     """
-    return composed(master, copy, brand, placement, out_stem, draft=draft, out=out).creative
+    return composed(
+        master,
+        copy,
+        brand,
+        placement,
+        out_stem,
+        draft=draft,
+        out=out,
+        packshot=packshot,
+        source_type=source_type,
+        signing=signing,
+        model=model,
+    ).creative
 
 
 def composed(
@@ -297,6 +329,10 @@ def composed(
     *,
     draft: bool,
     out: Path | None = None,
+    packshot: Path | None = None,
+    source_type: str = "",
+    signing: tuple[Path, Path] | None = None,
+    model: str = "",
 ) -> Composed:
     """``compose``, keeping what ``compose_twin`` needs."""
     primary = parse_color(brand.primary_color)
@@ -310,20 +346,57 @@ def composed(
         crop = (round(box[0]), round(box[1]), round(box[2]), round(box[3]))
 
     logo, logo_issues = _brand_logo(brand)
-    layout = plan_layout(copy, brand, placement, logo_size=logo.size if logo else None, draft=draft)
+    cut, cut_issues = _cutout(packshot)
+    aspect = cut.width / cut.height if cut else None
+    layout = plan_layout(
+        copy,
+        brand,
+        placement,
+        logo_size=logo.size if logo else None,
+        draft=draft,
+        product_aspect=aspect,
+    )
     _paint_under(canvas, layout, logo)
+    placed = None
+    if cut is not None and layout.product is not None:
+        placed = product.place(canvas, cut, layout.product).tuple()
     drawn, measured = checks.legible(canvas, layout, brand, placement)
     _paint_texts(canvas, drawn)
-    found, problems = measures.report(drawn, placement, measured, crop)
+    found, problems = measures.report(drawn, placement, measured, crop, placed)
 
-    data, ext, encode_issue = _encode(canvas, placement.max_kb * 1024)
-    issues = [*logo_issues, *layout.issues, *problems]
+    xmp = provenance.xmp(source_type) if source_type else b""
+    data, ext, encode_issue = _encode(
+        canvas, placement.max_kb * 1024, lossless=placed is not None, xmp=xmp
+    )
+    input_issues = (*logo_issues, *cut_issues)
+    issues = [*input_issues, *layout.issues, *problems]
     if encode_issue:
         issues.append(f"{encode_issue} of {placement.id}")
+    if signing is not None and source_type:
+        steps = [
+            *(["cropped to the placement"] if crop else []),
+            *(["the brand's product image placed, scaled only"] if placed else []),
+            "headline, button and logo set by adloom",
+        ]
+        data = provenance.sign(
+            data,
+            ext,
+            cert=signing[0],
+            key=signing[1],
+            source_type=source_type,
+            model=model,
+            steps=steps,
+            title=out_stem.name + ext,
+        )
+        if len(data) > placement.max_kb * 1024:
+            encode_issue = f"signed, the file is over the {placement.max_kb} KB cap"
+            issues.append(f"{encode_issue} of {placement.id}")
     path = _write(out or out_stem.parent, out_stem, data, ext)
     creative = Creative(path, *canvas.size, len(data), tuple(issues), found)
     content = hashlib.sha256(data).hexdigest()
-    return Composed(creative, drawn, measured, crop, logo_issues, encode_issue, canvas, content)
+    return Composed(
+        creative, drawn, measured, crop, input_issues, aspect, placed, encode_issue, canvas, content
+    )
 
 
 def compose_twin(
@@ -340,9 +413,18 @@ def compose_twin(
     ``twin_key``: its file is ``first``'s, linked under its own name (nothing composed
     or encoded again); its issues and checks are its own, naming its placement."""
     logo, _ = _brand_logo(brand)
-    layout = plan_layout(copy, brand, placement, logo_size=logo.size if logo else None, draft=draft)
-    found, problems = measures.report(first.layout, placement, first.measured, first.crop)
-    issues = [*first.logo_issues, *layout.issues, *problems]
+    layout = plan_layout(
+        copy,
+        brand,
+        placement,
+        logo_size=logo.size if logo else None,
+        draft=draft,
+        product_aspect=first.product_aspect,
+    )
+    found, problems = measures.report(
+        first.layout, placement, first.measured, first.crop, first.product
+    )
+    issues = [*first.input_issues, *layout.issues, *problems]
     if first.encode_issue:
         issues.append(f"{first.encode_issue} of {placement.id}")
     source = first.creative.path
@@ -360,6 +442,15 @@ def _brand_logo(brand: BrandKit) -> tuple[Image.Image | None, tuple[str, ...]]:
         return _logo(brand.logo, _mtime(brand.logo)), ()
     except (OSError, ValueError) as exc:
         return None, (f"logo {brand.logo} cannot be read ({exc}); ad made without it",)
+
+
+def _cutout(packshot: Path | None) -> tuple[Image.Image | None, tuple[str, ...]]:
+    if packshot is None:
+        return None, ()
+    try:
+        return product.cutout(packshot), ()
+    except (OSError, ValueError) as exc:
+        return None, (f"product image {packshot} cannot be used ({exc}); ad made without it",)
 
 
 def _mtime(path: Path) -> int:

@@ -92,6 +92,9 @@ class Layout:
     texts: tuple[TextElement, ...]  # headline, cta, disclaimer (those that fit)
     tag: Tag | None
     issues: tuple[str, ...]
+    # Where the brand's product stands (a brief's product_image), clear of copy, logo,
+    # button and tag; None without a product or where there is no room.
+    product: Box | None = None
 
     def text(self, role: Role) -> TextElement | None:
         return next((t for t in self.texts if t.role == role), None)
@@ -181,8 +184,11 @@ class _Planner:
         brand: BrandKit,
         placement: Placement,
         logo_size: tuple[int, int] | None,
+        product_aspect: float | None = None,
     ) -> None:
         self.placement = placement
+        self.product_aspect = product_aspect
+        self.product_room: Box | None = None  # set by the family, cut clear of the tag
         self.w, self.h = placement.width, placement.height
         self.short = min(self.w, self.h)
         self.logo_size = logo_size
@@ -360,6 +366,10 @@ class _Planner:
         if button is not None:
             y0 = s.y0 + (s.height - button.height) // 2
             right = self._place_button(button, s.x1 - button.width, y0).x0 - gap
+        if self.product_aspect is not None:
+            slot = min(round(self.product_aspect * s.height), round(0.18 * w))
+            self.product_room = Box(right - slot, s.y0, right, s.y1)
+            right -= slot + gap
 
         column = Box(left, s.y0, right, s.y1)
         disclaimer = None
@@ -450,6 +460,9 @@ class _Planner:
         if self.texts:
             panel = Box(0, max(0, y - gap), w, h)
             self.panels.append(Panel(panel, self.primary, (("top", round(0.16 * h)),)))
+        # The product stands on the panel, between the logo and the copy.
+        floor = max(0, y - gap) if self.texts else s.y1
+        self.product_room = Box(s.x0, top, s.x1, floor)
 
     def side(self) -> None:
         """Landscape cards (1.91:1): copy panel on the left, image on the right."""
@@ -502,6 +515,7 @@ class _Planner:
             self.panels.append(
                 Panel(Box(0, 0, panel_w, h), self.primary, (("right", round(0.1 * w)),))
             )
+        self.product_room = Box(panel_w + round(0.05 * w), s.y0, s.x1, s.y1)
 
     def draft_tag(self) -> None:
         """A small "DRAFT" chip in the top-right corner, over everything else."""
@@ -521,7 +535,24 @@ class _Planner:
         text = TextElement("draft", inner, fitted.place(inner, "center"), WHITE)
         self.tag = Tag(Chip(box, BLACK, opacity=0.6), text)
 
+    def product(self) -> Box | None:
+        """The product's room: the family's, below the DRAFT tag, at least 8 px a side."""
+        room = self.product_room
+        if self.product_aspect is None or room is None:
+            return None
+        if (
+            self.tag is not None
+            and self.tag.chip.box.x1 > room.x0
+            and room.x1 > self.tag.chip.box.x0
+        ):
+            room = Box(room.x0, max(room.y0, self.tag.chip.box.y1 + 2), room.x1, room.y1)
+        if room.width < 8 or room.height < 8:
+            self.issues.append("no room for the product on this placement; ad made without it")
+            return None
+        return room
+
     def layout(self) -> Layout:
+        product = self.product()
         return Layout(
             self.w,
             self.h,
@@ -532,6 +563,7 @@ class _Planner:
             tuple(self.texts),
             self.tag,
             tuple(self.issues),
+            product,
         )
 
 
@@ -542,13 +574,16 @@ def plan_layout(
     *,
     logo_size: tuple[int, int] | None = None,
     draft: bool = False,
+    product_aspect: float | None = None,
 ) -> Layout:
     """Where everything goes on one placement; pure apart from reading font files.
 
     ``logo_size`` is the logo's pixel size (its aspect ratio decides the box), None for
-    no logo. Elements that cannot fit are left out and explained in ``Layout.issues``.
+    no logo; ``product_aspect`` (width / height of the cut-out product) reserves room
+    for the product (``Layout.product``). Elements that cannot fit are left out and
+    explained in ``Layout.issues``.
     """
-    planner = _Planner(copy, brand, placement, logo_size)
+    planner = _Planner(copy, brand, placement, logo_size, product_aspect)
     if placement.aspect >= 3:
         planner.row()
     elif placement.aspect >= 1.5:

@@ -44,6 +44,8 @@ from adloom.copy import rsa
 from adloom.delivery import thumbs
 from adloom.delivery.cells import set_text_cell
 from adloom.delivery.present import (
+    ai_label,
+    alt_text,
     models_used,
     problems,
     provider_label,
@@ -192,6 +194,8 @@ def _row_values(ad: Ad, campaign: Campaign, out: Path, more: Sequence[str]) -> l
         **{name: checks.get(name, "") for name in CHECK_COLUMNS},
         "score": ad.score.overall if ad.score else "",
         "score_reasons": reasons_cell(ad.score),
+        "ai_generated": ai_label(ad),
+        "alt_text": alt_text(ad),
     }
     extra = [spec.brief.extra.get(c, "") for c in campaign.extra_columns]
     return [*in_order(ours, COLUMN_NAMES), *(checks.get(c, "") for c in more), *extra]

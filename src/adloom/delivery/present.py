@@ -19,6 +19,32 @@ from adloom.model import Ad, Campaign, Status
 STATUSES: tuple[Status, ...] = ("ok", "flagged", "failed", "blocked", "filtered", "skipped")
 
 
+ALT_MAX = 125  # characters: screen readers and the platforms' alt fields cut beyond
+
+
+def alt_text(ad: Ad) -> str:
+    """A short description of the ad's picture for people who cannot see it: what it
+    shows (the brief's picture subject, else its product) and the words on it."""
+    if ad.creative is None:
+        return ""
+    brief = ad.spec.brief
+    shows = brief.image_prompt or brief.product
+    words = ad.copy.headline.strip()
+    text = f"{shows}. {words}" if words and words != shows else shows
+    text = " ".join(text.split())
+    if len(text) <= ALT_MAX:
+        return text
+    cut = text[: ALT_MAX - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.") + "…"
+
+
+def ai_label(ad: Ad) -> str:
+    """The workbook's ai_generated cell: yes, no, or empty for an ad without a picture."""
+    if ad.creative is None:
+        return ""
+    return "yes" if ad.ai_generated else "no"
+
+
 def relative_link(path: Path, out: Path) -> str:
     """``path`` relative to the out folder, with ``/`` separators (works on Windows too)."""
     return Path(os.path.relpath(path.resolve(), out.resolve())).as_posix()

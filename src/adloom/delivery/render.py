@@ -45,6 +45,7 @@ from adloom.delivery.pages import (
     write_pages,
 )
 from adloom.delivery.present import (
+    alt_text,
     error_text,
     issues_besides,
     models_used,
@@ -149,6 +150,7 @@ class Card:
     change: str = ""  # "regenerated", "edited", "retried" or "localized" by the latest round
     approval: str = ""
     notes: str = ""
+    alt: str = ""  # the picture's description (present.alt_text)
 
 
 @dataclass(frozen=True)
@@ -320,6 +322,7 @@ def _card(ad: Ad, base: Path) -> Card:
         change=ad.review.change,
         approval=ad.review.approval,
         notes=ad.review.notes,
+        alt=alt_text(ad),
     )
 
 

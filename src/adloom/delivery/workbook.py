@@ -106,6 +106,9 @@ COLUMNS = (
     # With --score: the judge's overall 1-5 and its reasons (docs/output.md, "Scores").
     Column("score", 8),
     Column("score_reasons", 60, wrap=True),
+    # How the picture was made (docs/output.md, "Provenance") and its description.
+    Column("ai_generated", 12),
+    Column("alt_text", 48, wrap=True),
 )
 COLUMN_NAMES = tuple(c.name for c in COLUMNS)
 CHECK_COLUMNS = COLUMN_NAMES[COLUMN_NAMES.index("contrast") : COLUMN_NAMES.index("crop") + 1]

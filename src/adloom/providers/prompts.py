@@ -71,8 +71,12 @@ def image_prompts(prompts: Prompts, job: ImageJob, *, negation_in_prompt: bool) 
 
     ``negation_in_prompt``: whether "no text" belongs in the prompt too (a model that
     reads negation words as asking for the thing keeps them in the negative only).
+    ``scene``: the brief has a product image, so the picture is the setting for it.
     """
     shape, space = orientation(job.aspect)
+    # A brief with a product image gets a scene for it: the real product is set in
+    # later (adloom.creative.product), a drawn one would be a fake of it.
+    scene = job.brief.product_image is not None
     context = {
         "brief": job.brief,
         "audience": job.audience,
@@ -83,5 +87,6 @@ def image_prompts(prompts: Prompts, job: ImageJob, *, negation_in_prompt: bool) 
         "orientation": shape,
         "copy_space": space,
         "negation_in_prompt": negation_in_prompt,
+        "scene": scene,
     }
     return prompts.render("image.j2", context), prompts.render("image_negative.j2", context)

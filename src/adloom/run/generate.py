@@ -27,6 +27,7 @@ from adloom.model import CopyJob, CopyResult, ImageJob, ImageResult, Plan, Searc
 from adloom.providers.base import Provider, Request
 
 MAX_REPAIRS = 2
+OWN_PHOTO = "own photo"  # ImageResult.model of a brand photo used as the master
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ class Estimate:
 def estimate(plan: Plan, provider: Provider) -> Estimate:
     """What generating ``plan`` would ask for and cost at most; no model calls."""
     texts = list({r.key: r for r in (provider.text_request(j) for j in plan.copy_jobs)}.values())
-    images = list({r.key: r for r in (provider.image_request(j) for j in plan.image_jobs)}.values())
+    requested = (provider.image_request(j) for j in plan.image_jobs if j.source is None)
+    images = list({r.key: r for r in requested}.values())
     unique = [*texts, *images]
     return Estimate(
         text_requests=len(texts),
@@ -263,6 +265,9 @@ def generate(
     image_jobs: dict[str, list[ImageJob]] = {}
     requests: list[Request] = []
     for image_job in plan.image_jobs:
+        if image_job.source is not None:  # the brand's own photo: nothing to generate
+            on_image(ImageResult(image_job, "ok", path=image_job.source, model=OWN_PHOTO))
+            continue
         req = provider.image_request(image_job)
         image_jobs.setdefault(req.key, []).append(image_job)
         requests.append(req)

@@ -28,7 +28,7 @@ from PIL import Image
 
 from adloom import __version__, outdir
 from adloom.console import Tracker
-from adloom.creative import checks, focal, layout, measures, typeset
+from adloom.creative import checks, focal, layout, measures, product, provenance, typeset
 from adloom.creative import compose as compose_module
 from adloom.creative.compose import (
     CREATIVES,
@@ -62,6 +62,7 @@ from adloom.model import (
     Placement,
     Plan,
     RunSummary,
+    Settings,
     Status,
 )
 from adloom.providers.base import Batches, Provider
@@ -127,6 +128,10 @@ class _Placed:
     stem: Path
     draft: bool
     out: Path
+    product: Path | None = None  # the brief's product image, set on the master
+    source_type: str = ""  # IPTC DigitalSourceType written into the file
+    signing: tuple[Path, Path] | None = None  # C2PA certificate chain and key (PEM)
+    model: str = ""  # the image model that made the master, for the C2PA manifest
 
 
 def _compose_from(master: Path, brand: BrandKit, ads: Sequence[_Placed]) -> list[Creative]:
@@ -142,7 +147,17 @@ def _compose_from(master: Path, brand: BrandKit, ads: Sequence[_Placed]) -> list
             first = made.get(key)
             if first is None:
                 fresh = composed(
-                    image, a.copy, brand, a.placement, a.stem, draft=a.draft, out=a.out
+                    image,
+                    a.copy,
+                    brand,
+                    a.placement,
+                    a.stem,
+                    draft=a.draft,
+                    out=a.out,
+                    packshot=a.product,
+                    source_type=a.source_type,
+                    signing=a.signing,
+                    model=a.model,
                 )
                 made[key] = first = _with_thumb(fresh, a.out)
                 creatives.append(first.creative)
@@ -167,20 +182,28 @@ def _with_thumb(made: Composed, out: Path) -> Composed:
 def _composer_version() -> str:
     """The compose code itself: a change to it must recompose, not reuse old files."""
     digest = hashlib.sha256(__version__.encode())
-    for module in (compose_module, layout, checks, focal, typeset):
+    for module in (compose_module, layout, checks, focal, typeset, product, provenance):
         digest.update(Path(str(module.__file__)).read_bytes())
     for path in sorted(Path(str(measures.__file__)).parent.glob("*.py")):  # every check
         digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
+def signing(settings: Settings) -> tuple[Path, Path] | None:
+    """The campaign's C2PA certificate chain and key, when both are set."""
+    if settings.signing_cert is None or settings.signing_key is None:
+        return None
+    return settings.signing_cert, settings.signing_key
+
+
 def _creative_key(master: Path, brand: BrandKit, placed: _Placed) -> str:
     """Everything a composed file depends on; a rerun reuses the file only if all of
-    it is unchanged. The master's file name is its request's content hash; brand
-    files are taken by path, size and modification time."""
+    it is unchanged. A generated master's file name is its request's content hash; the
+    brand's own files (photo masters, product, font, logo) are taken by path, size and
+    modification time."""
     files = [
         (str(p), p.stat().st_size, p.stat().st_mtime_ns)
-        for p in (brand.font, brand.logo)
+        for p in (master, brand.font, brand.logo, placed.product, *(placed.signing or ()))
         if p is not None and p.is_file()
     ]
     blob = repr((_composer_version(), master.name, brand, files, placed))
@@ -397,7 +420,17 @@ class _Assembler:
         ad_copy = AdCopy(copy.headline, copy.cta, _disclaimer(spec, self.plan), spec.language)
         stem = creative_stem(self.out, spec)
         draft = copy.draft or bool(image and image.draft)
-        return _Placed(ad_copy, spec.placement, stem, draft, self.out)
+        return _Placed(
+            ad_copy,
+            spec.placement,
+            stem,
+            draft,
+            self.out,
+            spec.brief.product_image,
+            image.source_type if image else "",
+            signing(self.plan.campaign.settings),
+            image.model if image and image.job.source is None else "",
+        )
 
     def ads(self) -> list[Ad]:
         out = []

@@ -11,23 +11,29 @@ image calls scale with concepts, not placements.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PIL import Image
+
 from adloom import safepath
-from adloom.aspects import choose_families, draft_size, master_size, nearest_aspect
+from adloom.aspects import choose_families, draft_size, master_size, nearest_aspect, parse_ratio
 from adloom.copy import platforms, rulepacks
 from adloom.copy.lint import CopyContext
 from adloom.copy.terms import contains_term
+from adloom.creative import product
 from adloom.errors import BriefError, ModelAccessError, Problem
 from adloom.model import (
     Adaptation,
     AdSpec,
     Audience,
     Brief,
+    BriefImage,
     Campaign,
     CopyJob,
     ImageJob,
@@ -91,6 +97,7 @@ class _Matrix:
 
 
 def make_plan(campaign: Campaign, registry: Registry, provider: str) -> Plan:
+    _check_products(campaign)
     text, image = _resolve_models(campaign, registry, provider)
     families = image.aspect_ratios or ["1:1"]
     m = _Matrix()
@@ -113,6 +120,20 @@ def make_plan(campaign: Campaign, registry: Registry, provider: str) -> Plan:
         text_model=text.id,
         image_model=image.id,
     )
+
+
+def _check_products(campaign: Campaign) -> None:
+    """Every product image can be cut out here, before anything is paid for."""
+    problems = []
+    for brief in campaign.briefs:
+        if brief.product_image is None:
+            continue
+        found = product.problem(brief.product_image)
+        if found:
+            where = brief.cells.get("product_image", f"brief {brief.id}")
+            problems.append(Problem(where, f"product_image {brief.product_image.name} {found}"))
+    if problems:
+        raise BriefError(problems)
 
 
 def check_names(campaign: Campaign) -> None:
@@ -310,6 +331,10 @@ def _image_job(
             (p.width, p.height) for p in pictured if nearest_aspect(p.aspect, families) == aspect
         ]
         w, h = draft_size(aspect, sizes) if draft else master_size(aspect)
+        source = _own_photo(brief.images, aspect, variant)
+        if source is not None:
+            with Image.open(source) as photo:  # checked readable when the brief was read
+                w, h = photo.size
         m.image_jobs[key] = ImageJob(
             brief=brief,
             audience=audience,
@@ -320,8 +345,31 @@ def _image_job(
             seed=_stable_seed(campaign.settings.slug, brief.id, audience.id, variant),
             model=image_model,
             brand=campaign.brand,
+            source=source,
         )
     return m.image_jobs[key]
+
+
+def _own_photo(images: Sequence[BriefImage], aspect: str, variant: int) -> Path | None:
+    """The brand photo that is the master of ``aspect``'s family for ``variant``: the
+    photos marked for that family, else the unmarked ones, else any; nearest in shape
+    first, and the variants take turns through them."""
+    if not images:
+        return None
+    marked = [i for i in images if i.aspect and _same_ratio(i.aspect, aspect)]
+    pool = marked or [i for i in images if not i.aspect] or list(images)
+    target = math.log(parse_ratio(aspect))
+
+    def distance(image: BriefImage) -> float:
+        with Image.open(image.path) as photo:
+            return abs(math.log(photo.width / photo.height) - target)
+
+    ranked = sorted(pool, key=distance)
+    return ranked[(variant - 1) % len(ranked)].path
+
+
+def _same_ratio(a: str, b: str) -> bool:
+    return math.isclose(parse_ratio(a), parse_ratio(b), rel_tol=1e-3)
 
 
 def _check_names(names: Sequence[str], campaign: Campaign) -> None:

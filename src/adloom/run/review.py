@@ -76,7 +76,7 @@ from adloom.model import (
 )
 from adloom.providers.base import Provider, Request, Response
 from adloom.providers.judging import JudgeJob
-from adloom.run.pipeline import RunOptions, held_back, run_plan, write_deliverables
+from adloom.run.pipeline import RunOptions, held_back, run_plan, signing, write_deliverables
 from adloom.run.plan import adapted
 
 APPROVED, REJECTED = "Approved", "Rejected"
@@ -545,8 +545,9 @@ def _edited(job: Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
     issues = list(verdict.issues)
     image, creative = None, None
     if spec.image_job is not None:
-        record = journal.lookup(job.provider.image_request(spec.image_job).key)
-        master = record.image_path if record else None
+        source = spec.image_job.source
+        record = None if source else journal.lookup(job.provider.image_request(spec.image_job).key)
+        master = source or (record.image_path if record else None)
         image = _image(spec, draft, image_model, master)
         if master is None:
             issues.append("the master image is not in the journal: the creative was not recomposed")
@@ -554,7 +555,19 @@ def _edited(job: Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
             words = AdCopy(copy.headline, copy.cta, _disclaimer(spec, job.campaign), spec.language)
             stem = creative_stem(job.options.out, spec)
             brand, out = job.campaign.brand, job.options.out
-            creative = compose(master, words, brand, spec.placement, stem, draft=draft, out=out)
+            creative = compose(
+                master,
+                words,
+                brand,
+                spec.placement,
+                stem,
+                draft=draft,
+                out=out,
+                packshot=spec.brief.product_image,
+                source_type=image.source_type if image else "",
+                signing=signing(job.campaign.settings),
+                model="" if source else image_model,
+            )
             issues += creative.issues
     return Ad(
         spec=spec,

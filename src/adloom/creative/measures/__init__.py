@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 
 from adloom.creative.checks import Measured
 from adloom.creative.layout import Layout
-from adloom.creative.measures import contrast, crop, safe_zone, text_share, text_size
+from adloom.creative.measures import contrast, crop, product, safe_zone, text_share, text_size
 from adloom.creative.measures.kit import Check, Composed
 from adloom.model import CheckValue, CreativeChecks, Placement
 
@@ -26,6 +26,7 @@ CHECKS: tuple[Check, ...] = (
     text_size.CHECK,
     text_share.CHECK,
     crop.CHECK,
+    product.CHECK,
 )
 
 
@@ -34,9 +35,10 @@ def report(
     placement: Placement,
     measured: Sequence[Measured],
     crop_box: tuple[int, int, int, int] | None,
+    product_box: tuple[int, int, int, int] | None = None,
 ) -> tuple[CreativeChecks, tuple[str, ...]]:
     """Every check of one creative, and the issues that hold it back."""
-    composed = Composed(layout, placement, tuple(measured), crop_box)
+    composed = Composed(layout, placement, tuple(measured), crop_box, product_box)
     values: dict[str, CheckValue] = {}
     issues: list[str] = []
     for check in CHECKS:

@@ -17,12 +17,14 @@ Values = Mapping[str, CheckValue]
 class Composed:
     """A creative as composed, for the checks to measure: its layout (text, logo and
     button boxes), placement, each text element's legibility (``checks.legible``,
-    repaired while composing) and the part of the master used."""
+    repaired while composing), the part of the master used and where the brief's
+    product stands."""
 
     layout: Layout
     placement: Placement
     measured: tuple[Measured, ...]
     crop: tuple[int, int, int, int] | None
+    product: tuple[int, int, int, int] | None = None  # where the brand's packshot stands, px
 
 
 @dataclass(frozen=True)
