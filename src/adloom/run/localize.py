@@ -42,6 +42,7 @@ from adloom.run.review import (
     Reviewed,
     Round,
     Row,
+    copy_texts,
     open_round,
     read_reviewed,
     run_round,
@@ -101,18 +102,13 @@ def _as_it_is(row: Row, spec: AdSpec) -> Action:
     return "keep"
 
 
-def source_copy(row: Row, spec: AdSpec) -> Adaptation:
-    """The approved copy of ``row`` as the workbook holds it now (hand edits included):
-    a search ad's slots, else its headline, body and CTA."""
-    if spec.placement.limits.responsive:
-        slots = row.slots or {
-            "headline 1": row.cells.get("headline", ""),
-            "description 1": row.cells.get("body", ""),
-        }
-        texts = [(slot, slots.get(slot, "")) for slot in SEARCH_SLOTS]
-    else:
-        texts = [(name, row.cells.get(name, "")) for name in ("headline", "body", "cta")]
-    return Adaptation(spec.language, tuple((name, text) for name, text in texts if text.strip()))
+def _source_copy(row: Row, spec: AdSpec) -> Adaptation:
+    """The approved copy of ``row`` as the workbook holds it now (hand edits included),
+    by field: a search ad's slots, else its headline, body and CTA."""
+    texts = copy_texts(row, spec)
+    names = SEARCH_SLOTS if spec.placement.limits.responsive else ("headline", "body", "cta")
+    pairs = ((name, texts.get(name, "")) for name in names)
+    return Adaptation(spec.language, tuple((name, text) for name, text in pairs if text.strip()))
 
 
 @dataclass(frozen=True)
@@ -140,7 +136,7 @@ def _targets(job: Round, languages: Sequence[str]) -> list[_Target]:
         for row, spec, _ in job.rows:
             if not _source(row) or spec.language == language:
                 continue
-            adaptation = source_copy(row, spec)
+            adaptation = _source_copy(row, spec)
             name = adapted(job.campaign, spec, language, adaptation).name
             there = taken.get(name)
             if there is not None:

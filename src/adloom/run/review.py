@@ -448,7 +448,7 @@ def _origin(row: Row) -> tuple[str, bool, str, str]:
     return provider, draft, str(state.get("text_model", "")), str(state.get("image_model", ""))
 
 
-def _texts(row: Row, spec: AdSpec) -> Mapping[str, str]:
+def copy_texts(row: Row, spec: AdSpec) -> Mapping[str, str]:
     """The row's copy as the workbook holds it: a search ad's slots, else its cells.
 
     A search ad without its Search ads row keeps what Variants shows of it.
@@ -481,7 +481,7 @@ def _copy(spec: AdSpec, row: Row, texts: Mapping[str, str], draft: bool, model: 
 def _kept(job: Round, row: Row, spec: AdSpec) -> Ad:
     """An ad this round leaves as it is: copy, creative and issues from the workbook."""
     provider, draft, text_model, image_model = _origin(row)
-    copy = _copy(spec, row, _texts(row, spec), draft, text_model)
+    copy = _copy(spec, row, copy_texts(row, spec), draft, text_model)
     image = _image(spec, draft, image_model)
     issues = [i for i in row.cells.get("issues", "").split("; ") if i]
     creative = None
