@@ -132,6 +132,10 @@ def test_offline_localize_writes_japanese_from_the_brief_and_says_korean_is_not_
     assert len(third) == 8
     assert third[f"{PREFIX}_ja_meta_feed_v1"]["approval"] == "Approved"
     assert third[f"{PREFIX}_ko_meta_feed_v1"]["changed"] == "regenerated"
+    # The Korean search ad, kept as it was, still says it is not translated.
+    assert "not translated" in third[f"{PREFIX}_ko_google_rsa_v2"]["issues"]
+    korean = (out / "preview" / "brief-001-cold-brew.html").read_text(encoding="utf-8")
+    assert korean.count('class="badge badge-untranslated"') == 2  # both Korean ads
     meta = (out / "exports" / "meta-bulk.csv").read_text(encoding="utf-8-sig")
     assert f"{PREFIX}_ja_meta_feed_v1" in meta
     assert f"{PREFIX}_ko_meta_feed_v1" not in meta

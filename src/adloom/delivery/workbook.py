@@ -183,6 +183,8 @@ def generated_state(ad: Ad) -> dict[str, object]:
     }
     if ad.copy.search is not None:
         state["pins"] = rsa.pins(ad.copy.search)
+    if ad.copy.untranslated:  # a later round keeps its "not translated" badge
+        state["untranslated"] = True
     source = ad.spec.copy_job.source
     if source is not None:  # adloom localize: what a later round adapts it from again
         state[ADAPTED_FROM] = {

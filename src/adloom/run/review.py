@@ -482,6 +482,8 @@ def _kept(job: Round, row: Row, spec: AdSpec) -> Ad:
     """An ad this round leaves as it is: copy, creative and issues from the workbook."""
     provider, draft, text_model, image_model = _origin(row)
     copy = _copy(spec, row, copy_texts(row, spec), draft, text_model)
+    # Draft copy no one translated stays labelled so until someone writes it anew.
+    copy = replace(copy, untranslated=row.state.get("untranslated") is True)
     image = _image(spec, draft, image_model)
     issues = [i for i in row.cells.get("issues", "").split("; ") if i]
     creative = None
