@@ -339,6 +339,20 @@ class CopyJob:
 
 
 @dataclass(frozen=True)
+class CutoutJob:
+    """A packshot whose background only a model can remove (neither transparent nor on
+    a plain background): one per distinct file, whatever the number of ads."""
+
+    path: Path  # the brief's product_image
+    model: str  # the remove-background model (the registry's ``cutout`` default)
+    where: str  # its cell, "Briefs!P4", for messages
+
+    @property
+    def label(self) -> str:
+        return f"cut-out {self.path.name}"
+
+
+@dataclass(frozen=True)
 class ImageJob:
     """One master image: (brief, audience, variant, aspect family)."""
 
@@ -352,6 +366,9 @@ class ImageJob:
     model: str
     brand: BrandKit
     source: Path | None = None  # the brand's own photo that is this master: no request
+    # The model cut-out its brief's packshot needs (a busy background), made once per
+    # packshot and set on this master; None: cut out locally, or no packshot.
+    cutout: CutoutJob | None = None
 
     @property
     def label(self) -> str:
@@ -387,6 +404,7 @@ class Plan:
     ads: tuple[AdSpec, ...]
     text_model: str
     image_model: str
+    cutouts: tuple[CutoutJob, ...] = ()  # packshots sent to a remove-background model
 
 
 # ---------------------------------------------------------------- generate
@@ -504,6 +522,9 @@ class ImageResult:
     cached: bool = False
     draft: bool = False
     model: str = ""
+    # The product cut-out set on this master when a model made it (``CutoutJob``);
+    # None: the brief's packshot, cut out locally at compose.
+    product: Path | None = None
 
     @property
     def source_type(self) -> str:
