@@ -661,6 +661,21 @@ class Score:
     policy_issues: tuple[str, ...] = ()  # brand policies the judge saw broken
     judge: str = ""  # the judge model's id, or "heuristic" for the offline draft score
     heuristic: bool = False  # True: a transparent rule-based score, not a model's opinion
+    # The judge's description of the creative as it saw it, for screen readers (at most
+    # ALT_MAX characters); "" when it saw no picture.
+    alt_text: str = ""
+
+
+ALT_MAX = 125  # characters: screen readers and the platforms' alt fields cut beyond
+
+
+def short_alt(text: str) -> str:
+    """``text`` on one line within ``ALT_MAX`` characters, cut at a word boundary."""
+    text = " ".join(text.split())
+    if len(text) <= ALT_MAX:
+        return text
+    cut = text[: ALT_MAX - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.") + "…"
 
 
 @dataclass(frozen=True)

@@ -366,7 +366,7 @@ def answer(
                        cache=cache)  # fmt: skip
     malformed = state.first("malformed", b.malformed)
     if judge.is_judge(schema):
-        copy: dict[str, Any] = judge.rating(user, b.judge_breaks, images)
+        copy: dict[str, Any] = judge.rating(user, b.judge_breaks, images, schema)
     else:
         copy = write_copy(state, schema, user, overlong_allowed=not malformed)
     content, stop = _render(copy, mode, schema, malformed)
