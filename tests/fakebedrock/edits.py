@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, UnidentifiedImageError
 
+from .behaviour import State
 from .errors import ServiceError, invalid
 
 REGIONS = ("us-east-1", "us-east-2", "us-west-2")
@@ -63,7 +64,9 @@ def _image(body: Mapping[str, Any]) -> Image.Image:
     return image
 
 
-def remove_background(body: Any, region: str) -> dict[str, Any]:
+def remove_background(state: State, body: Any, region: str) -> dict[str, Any]:
+    """The answer, or the ServiceError the service gives; ``Behaviour.opaque_cutouts``
+    and ``corrupt_cutouts`` script a model that answers badly."""
     if region not in REGIONS:
         raise invalid("The provided model identifier is invalid.")
     if not isinstance(body, Mapping):
@@ -76,17 +79,18 @@ def remove_background(body: Any, region: str) -> dict[str, Any]:
     fmt = body.get("output_format", "png")
     if fmt not in OUTPUT_FORMATS:
         raise _malformed(f"#/output_format: {fmt} is not a valid enum value")
-    cut = cut_out(_image(body))
+    image = _image(body)
+    b = state.behaviour
+    cut = image.convert("RGB") if state.first("opaque", b.opaque_cutouts) else cut_out(image)
     buffer = io.BytesIO()
     if fmt == "webp":
         cut.save(buffer, "WEBP", lossless=True)
     else:
         cut.save(buffer, "PNG")
-    return {
-        "seeds": [0],
-        "finish_reasons": [None],
-        "images": [base64.b64encode(buffer.getvalue()).decode()],
-    }
+    data = buffer.getvalue()
+    if state.first("corrupt-cutout", b.corrupt_cutouts):
+        data = data[: len(data) // 3]  # a truncated file: decodes as nothing
+    return {"seeds": [0], "finish_reasons": [None], "images": [base64.b64encode(data).decode()]}
 
 
 def cut_out(image: Image.Image) -> Image.Image:
@@ -106,6 +110,6 @@ def cut_out(image: Image.Image) -> Image.Image:
 
 
 # Image-service family -> its handler (``runtime.invoke`` sends such models' bodies here).
-EDITS: dict[str, Callable[[Any, str], dict[str, Any]]] = {
+EDITS: dict[str, Callable[[State, Any, str], dict[str, Any]]] = {
     "stability-remove-background": remove_background,
 }

@@ -668,7 +668,7 @@ def invoke(
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise malformed("#: the body is not valid JSON") from None
     if spec.family in edits.EDITS:  # an image service: its own body, US regions only
-        answer = edits.EDITS[spec.family](body, region)
+        answer = edits.EDITS[spec.family](state, body, region)
         if not state.reserve(spec.id, 1):
             raise ServiceError(429, "ThrottlingException", TOKENS_THROTTLE)
         apply_faults(state, "invoke", model_id)
