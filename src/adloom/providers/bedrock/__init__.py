@@ -256,7 +256,7 @@ class BedrockProvider(Provider):
         refuse (``images.RemoveBackground``)."""
         info, model_id = self._model(job.model, "image")
         editor = images.editor_for(info)
-        region = self.config.region or self.clients.session().region_name
+        region = self._image_region()
         if info.regions and region and region not in info.regions:
             raise BriefError(
                 [
@@ -280,6 +280,10 @@ class BedrockProvider(Provider):
             ) from None  # fmt: skip
         cost = info.image_cost("standard", large=False)  # per request, whatever the size
         return Request("image", model_id, body, max_cost_usd=cost, label=job.label)
+
+    def _image_region(self) -> str | None:
+        """The region image requests go to (None: not set up, e.g. ``plan`` offline)."""
+        return self.config.region or self.clients.session().region_name
 
     # ------------------------------------------------------------ sending
 
