@@ -357,6 +357,20 @@ class CopyJob:
 
 
 @dataclass(frozen=True)
+class CutoutJob:
+    """A packshot whose background only a model can remove (neither transparent nor on
+    a plain background): one per distinct file, whatever the number of ads."""
+
+    path: Path  # the brief's product_image
+    model: str  # the remove-background model (the registry's ``cutout`` default)
+    where: str  # its cell, "Briefs!P4", for messages
+
+    @property
+    def label(self) -> str:
+        return f"cut-out {self.path.name}"
+
+
+@dataclass(frozen=True)
 class ImageJob:
     """One master image: (brief, audience, variant, aspect family)."""
 
@@ -370,6 +384,9 @@ class ImageJob:
     model: str
     brand: BrandKit
     source: Path | None = None  # the brand's own photo that is this master: no request
+    # The model cut-out its brief's packshot needs (a busy background), made once per
+    # packshot and set on this master; None: cut out locally, or no packshot.
+    cutout: CutoutJob | None = None
 
     @property
     def label(self) -> str:
@@ -406,6 +423,7 @@ class Plan:
     ads: tuple[AdSpec, ...]
     text_model: str
     image_model: str
+    cutouts: tuple[CutoutJob, ...] = ()  # packshots sent to a remove-background model
 
 
 # ---------------------------------------------------------------- generate
@@ -523,6 +541,9 @@ class ImageResult:
     cached: bool = False
     draft: bool = False
     model: str = ""
+    # The product cut-out set on this master when a model made it (``CutoutJob``);
+    # None: the brief's packshot, cut out locally at compose.
+    product: Path | None = None
 
     @property
     def source_type(self) -> str:
@@ -659,6 +680,21 @@ class Score:
     policy_issues: tuple[str, ...] = ()  # brand policies the judge saw broken
     judge: str = ""  # the judge model's id, or "heuristic" for the offline draft score
     heuristic: bool = False  # True: a transparent rule-based score, not a model's opinion
+    # The judge's description of the creative as it saw it, for screen readers (at most
+    # ALT_MAX characters); "" when it saw no picture.
+    alt_text: str = ""
+
+
+ALT_MAX = 125  # characters: screen readers and the platforms' alt fields cut beyond
+
+
+def short_alt(text: str) -> str:
+    """``text`` on one line within ``ALT_MAX`` characters, cut at a word boundary."""
+    text = " ".join(text.split())
+    if len(text) <= ALT_MAX:
+        return text
+    cut = text[: ALT_MAX - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.") + "…"
 
 
 @dataclass(frozen=True)

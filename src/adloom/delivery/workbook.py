@@ -220,7 +220,8 @@ def reasons_cell(score: Score | None) -> str:
 
 
 def read_score(cells: Mapping[str, str]) -> Score | None:
-    """The score a row holds (``score`` and ``score_reasons``); None without one."""
+    """The score a row holds (``score``, ``score_reasons`` and ``alt_text``); None
+    without one."""
     try:
         overall = float(cells.get("score", ""))
     except ValueError:
@@ -235,7 +236,9 @@ def read_score(cells: Mapping[str, str]) -> Score | None:
         elif line.strip() == _HEURISTIC:
             heuristic = True
     judge = HEURISTIC if heuristic else ""
-    return Score(overall, tuple(criteria), tuple(policies), judge=judge, heuristic=heuristic)
+    # The alt text the row shows describes its creative, which a kept ad keeps.
+    alt = cells.get("alt_text", "")
+    return Score(overall, tuple(criteria), tuple(policies), judge, heuristic, alt)
 
 
 # ---------------------------------------------------------------- reading it back

@@ -36,6 +36,7 @@ from adloom.model import (
     BriefImage,
     Campaign,
     CopyJob,
+    CutoutJob,
     ImageJob,
     Placement,
     Plan,
@@ -94,13 +95,14 @@ class _Matrix:
     copy_jobs: dict[tuple[object, ...], CopyJob] = field(default_factory=dict)
     image_jobs: dict[tuple[object, ...], ImageJob] = field(default_factory=dict)
     ads: list[AdSpec] = field(default_factory=list)
+    cutouts: dict[Path, CutoutJob] = field(default_factory=dict)  # by packshot
 
 
 def make_plan(campaign: Campaign, registry: Registry, provider: str) -> Plan:
-    _check_products(campaign)
+    cutouts = _products(campaign, registry.default(provider, "cutout"))
     text, image = _resolve_models(campaign, registry, provider)
     families = image.aspect_ratios or ["1:1"]
-    m = _Matrix()
+    m = _Matrix(cutouts=cutouts)
     for slot in _slots(campaign):
         _add_ad(
             m,
@@ -119,21 +121,31 @@ def make_plan(campaign: Campaign, registry: Registry, provider: str) -> Plan:
         ads=tuple(m.ads),
         text_model=text.id,
         image_model=image.id,
+        cutouts=tuple(cutouts.values()),
     )
 
 
-def _check_products(campaign: Campaign) -> None:
-    """Every product image can be cut out here, before anything is paid for."""
-    problems = []
+def _products(campaign: Campaign, cutout_model: str) -> dict[Path, CutoutJob]:
+    """Every product image can be cut out, checked before anything is paid for: here
+    (transparent, or on a plain background), else by the provider's remove-background
+    model ``cutout_model`` (one job per packshot, however many briefs and ads use it);
+    without one, a busy packshot is refused at its cell."""
+    problems: list[Problem] = []
+    cutouts: dict[Path, CutoutJob] = {}
     for brief in campaign.briefs:
-        if brief.product_image is None:
+        path = brief.product_image
+        if path is None:
             continue
-        found = product.problem(brief.product_image)
+        where = brief.cells.get("product_image", f"brief {brief.id}")
+        if cutout_model and product.busy(path):
+            cutouts.setdefault(path, CutoutJob(path, cutout_model, where))
+            continue
+        found = product.problem(path)
         if found:
-            where = brief.cells.get("product_image", f"brief {brief.id}")
-            problems.append(Problem(where, f"product_image {brief.product_image.name} {found}"))
+            problems.append(Problem(where, f"product_image {path.name} {found}"))
     if problems:
         raise BriefError(problems)
+    return cutouts
 
 
 def check_names(campaign: Campaign) -> None:
@@ -346,6 +358,7 @@ def _image_job(
             model=image_model,
             brand=campaign.brand,
             source=source,
+            cutout=m.cutouts.get(brief.product_image) if brief.product_image else None,
         )
     return m.image_jobs[key]
 

@@ -128,6 +128,13 @@ def plan_report(
         "copy_jobs": len(plan.copy_jobs),
         "image_jobs": len(plan.image_jobs),
         "requests": {"text": est.text_requests, "image": est.image_requests},
+        # Packshots on busy backgrounds, cut out by the provider's model (their cost is
+        # in cost_usd_max): one request each, whatever the number of ads.
+        "cutouts": {
+            "requests": est.cutout_requests,
+            "model": plan.cutouts[0].model if plan.cutouts else "",
+            "cost_usd_max": round(est.cutout_cost_usd_max, 4),
+        },
         "tokens": {"input": est.input_tokens, "output_max": est.output_tokens_max},
         "tier": tier,
         "cost_usd_max": round(est.cost_usd_max, 4),
@@ -172,6 +179,13 @@ def print_plan(env: Env, r: dict[str, Any]) -> None:
         f"{r['ads']} ads from {r['requests']['text']} text request(s) and "
         f"{r['requests']['image']} image request(s)."
     )
+    cutouts = r["cutouts"]
+    if cutouts["requests"]:
+        c.print(
+            f"Product cut-outs: {cutouts['requests']} packshot(s) on a busy background sent to"
+            f" {cutouts['model']} (one request each), at most ${cutouts['cost_usd_max']:.4f};"
+            " included in the cost below."
+        )
     c.print(
         f"Input tokens ~{r['tokens']['input']:,}, output at most "
         f"{r['tokens']['output_max']:,}; cost at most ${r['cost_usd_max']:.4f} "

@@ -525,6 +525,17 @@ def _image(spec: AdSpec, draft: bool, model: str, path: Path | None = None) -> I
     return ImageResult(spec.image_job, "ok", path=path, draft=draft, model=model)
 
 
+def _packshot(spec: AdSpec, provider: Provider, journal: Journal) -> tuple[Path | None, bool]:
+    """The packshot set on ``spec``'s creative (a model's cut-out of it, from the journal),
+    and whether the cut-out it needs is missing there."""
+    cutout = spec.image_job.cutout if spec.image_job else None
+    if cutout is None:
+        return spec.brief.product_image, False
+    record = journal.lookup(provider.cutout_request(cutout).key)
+    path = record.image_path if record else None
+    return path, path is None
+
+
 def _edited(job: Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
     """An ad whose copy the reviewer rewrote: checked, flagged, recomposed, not changed."""
     texts = edited(row, spec) or {}
@@ -551,8 +562,13 @@ def _edited(job: Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
         record = None if source else journal.lookup(job.provider.image_request(spec.image_job).key)
         master = source or (record.image_path if record else None)
         image = _image(spec, draft, image_model, master)
+        packshot, uncut = _packshot(spec, job.provider, journal)
         if master is None:
             issues.append("the master image is not in the journal: the creative was not recomposed")
+        elif uncut:
+            issues.append(
+                "the packshot's cut-out is not in the journal: the creative was not recomposed"
+            )
         else:
             words = AdCopy(copy.headline, copy.cta, _disclaimer(spec, job.campaign), spec.language)
             stem = creative_stem(job.options.out, spec)
@@ -565,7 +581,7 @@ def _edited(job: Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
                 stem,
                 draft=draft,
                 out=out,
-                packshot=spec.brief.product_image,
+                packshot=packshot,
                 source_type=image.source_type if image else "",
                 signing=signing(job.campaign.settings),
                 model="" if source else image_model,
