@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageDraw
 
 from briefs import write_brief
@@ -35,6 +36,19 @@ def packshot(path: Path, *, background: tuple[int, int, int] | None = None) -> P
     draw.rectangle((100, 200, 300, 350), fill=(250, 250, 250, 255))  # a label, inside
     draw.text((120, 260), "LUMEN", fill=(20, 20, 20, 255))
     (image if background is None else image.convert("RGB")).save(path)
+    return path
+
+
+def busy_packshot(path: Path) -> Path:
+    """The coffee bag photographed in a scene: the same bag on a noisy background that
+    neither transparency nor a plain-colour flood can remove."""
+    rng = np.random.default_rng(7)
+    scene = Image.fromarray(rng.integers(0, 255, (600, 400, 3), dtype=np.uint8), "RGB")
+    draw = ImageDraw.Draw(scene)
+    draw.rounded_rectangle((60, 40, 340, 580), radius=40, fill=(120, 70, 30))
+    draw.rectangle((100, 200, 300, 350), fill=(250, 250, 250))
+    draw.text((120, 260), "LUMEN", fill=(20, 20, 20))
+    scene.save(path)
     return path
 
 

@@ -131,13 +131,17 @@ def test_plain_background_cut_out_keeps_every_product_pixel(tmp_path: Path) -> N
     assert (pixels[..., :3][opaque] == original[40:581, 60:341][opaque]).all()
 
 
-def test_a_packshot_in_a_scene_is_refused_before_any_request(tmp_path: Path) -> None:
+def test_a_packshot_in_a_scene_needs_a_model_else_is_refused(tmp_path: Path) -> None:
     photo(tmp_path / "scene.jpg", (400, 300), (100, 50, 300, 250))
     noise = np.random.default_rng(1).integers(0, 255, (300, 400, 3), dtype=np.uint8)
     Image.fromarray(noise).save(tmp_path / "busy.png")
     campaign = read_campaign(brief_with(tmp_path, product_image="busy.png"))
+    # Providers with a remove-background model get one cut-out job (tests/test_cutout.py);
+    # one without refuses at the cell before any request.
+    (job,) = make_plan(campaign, load_registry(), "draft").cutouts
+    assert (job.path.name, job.where) == ("busy.png", "Briefs!D2")
     with pytest.raises(BriefError) as caught:
-        make_plan(campaign, load_registry(), "draft")
+        make_plan(campaign, load_registry(), "a-plugin")
     (problem,) = caught.value.problems
     assert problem.where == "Briefs!D2"
     assert "has no transparency and its background is not plain" in problem.message

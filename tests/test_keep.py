@@ -135,7 +135,9 @@ def test_exactly_k_per_slot_delivered_the_rest_in_candidates(tmp_path: Path) -> 
     assert "approval" in header
     assert header[-4:] == ["score", "score_reasons", "ai_generated", "alt_text"]
     for row in candidates:
-        assert read_score(row.cells) == scored(3, "variant 1")
+        # With the alt text the row shows, which describes the creative it keeps.
+        alt = row.cells["alt_text"]
+        assert read_score(row.cells) == replace(scored(3, "variant 1"), alt_text=alt)
     # The platform files hold delivered ads only, never a candidate.
     exported = _exported(out)
     assert exported == {r.name for r in delivered if "meta_feed" in r.name}
@@ -180,7 +182,10 @@ def test_review_promotes_an_approved_candidate(tmp_path: Path) -> None:
     # The other candidates stay candidates, with their scores.
     others = [r for r in rows.values() if r.candidate]
     assert len(others) == 3
-    assert all(read_score(r.cells) == scored(3, "variant 1") for r in others)
+    assert all(
+        read_score(r.cells) == replace(scored(3, "variant 1"), alt_text=r.cells["alt_text"])
+        for r in others
+    )
     assert not any(r.name in _exported(out) for r in others)
 
 

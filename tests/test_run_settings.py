@@ -58,6 +58,16 @@ def test_review_takes_every_option_of_run_as_run_does() -> None:
     assert set(run) - chosen - PER_INVOCATION == set()
 
 
+def test_localize_takes_the_options_of_a_review_round() -> None:
+    """A localize round is a review round: the same options, spelled the same, but
+    --learn-from (the results of a market teach its own rewrites, not an adaptation)."""
+    run, localize = options("run"), options("localize")
+    assert set(run) - set(localize) == {"learn_from"}
+    for name in set(run) - {"learn_from"}:
+        assert localize[name] == run[name], name
+    assert set(localize) - set(run) == {"brief", "languages"}
+
+
 def test_the_users_choices_win_over_the_recorded_ones() -> None:
     recorded = Choices.given(
         {"guardrail": "gr-brand:1", "temperature": 0.2, "set_": ["variants=2", "tier=flex"],

@@ -157,20 +157,31 @@ def _registry(env: Env, models: Sequence[Path] | None) -> Registry:
     return load_registry(models or (), plugin_files=plugin_models(), user_file=env.models_file)
 
 
-def _go(env: Env, settled: Settled, as_json: bool, review: Reviewed | None = None) -> None:
-    """Run (or, given ``review``, run the review round of) what was settled, and deliver
-    it: print the summary; exit 3 when a provider plugin misbehaved (what succeeded is
-    delivered all the same), else 1 when some ads failed, were not generated or are
-    flagged (held back from the platform files)."""
+def _go(
+    env: Env,
+    settled: Settled,
+    as_json: bool,
+    review: Reviewed | None = None,
+    languages: Sequence[str] = (),
+) -> None:
+    """Run (or, given ``review``, run the review round of; with ``languages`` too, the
+    localize round of) what was settled, and deliver it: print the summary; exit 3 when
+    a provider plugin misbehaved (what succeeded is delivered all the same), else 1 when
+    some ads failed, were not generated or are flagged (held back from the platform
+    files)."""
+    from adloom.run.localize import run_localize
     from adloom.run.pipeline import run_plan
     from adloom.run.report import print_summary
     from adloom.run.review import run_review
 
+    plan, provider, options = settled.plan, settled.provider, settled.options
     with env.progress() as tracker:
         if review is None:
-            summary = run_plan(settled.plan, settled.provider, settled.options, tracker)
+            summary = run_plan(plan, provider, options, tracker)
+        elif languages:
+            summary = run_localize(review, plan, provider, options, tracker, languages=languages)
         else:
-            summary = run_review(review, settled.plan, settled.provider, settled.options, tracker)
+            summary = run_review(review, plan, provider, options, tracker)
     if as_json:
         env.json(summary.as_json())
     else:
@@ -403,24 +414,91 @@ def review(
     Options as for run; those not given are the run's (docs/review.md).
     """
     from adloom.results.store import has_results
-    from adloom.run.review import find_brief, read_reviewed
-    from adloom.run.runsettings import Choices, for_review, settle
+    from adloom.run.review import read_reviewed
 
     env = _env(ctx)
     out_dir = _out(out) or workbook.parent
     reviewed = read_reviewed(workbook)
-    choices = for_review(env, Choices.given(ctx.params), reviewed)
-    choices.check()
-    campaign = _read(env, find_brief(reviewed, brief), choices.sets)
-    settled = settle(
-        env, campaign, _registry(env, models), choices, out=out_dir, force=force, wait=wait
-    )
+    settled = _settle_round(ctx, reviewed, brief, models, out=out_dir, force=force, wait=wait)
     # What ran teaches the ads this round writes again: the given folder's results,
     # else those of the workbook's own folder when it has some.
     source = learn_from or (workbook.parent if has_results(workbook.parent) else None)
     if source is not None:
         settled = _learned(env, settled, source, every=True)
     _go(env, settled, as_json, review=reviewed)
+
+
+@app.command()
+def localize(
+    ctx: typer.Context,
+    workbook: Annotated[
+        Path, typer.Argument(help="A variants workbook with the ads to take abroad Approved.")
+    ],
+    languages: Annotated[
+        str,
+        typer.Option("--languages", help="The markets' languages, comma-separated (e.g. ja,ko)."),
+    ],
+    brief: Annotated[
+        Path | None, typer.Option(help="The brief (default: the one the workbook records).")
+    ] = None,
+    provider: ProviderOpt = None,
+    out: OutOpt = None,
+    force: ForceOpt = False,
+    wait: WaitOpt = False,
+    set_: SetOpt = None,
+    as_json: JsonOpt = False,
+    fresh: FreshOpt = False,
+    concurrency: ConcurrencyOpt = None,
+    max_cost: MaxCostOpt = None,
+    templates: TemplatesOpt = None,
+    models: ModelsOpt = None,
+    text_model: TextModelOpt = None,
+    image_model: ImageModelOpt = None,
+    score: ScoreOpt = False,
+    judge_model: JudgeModelOpt = None,
+    temperature: TemperatureOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    latency: LatencyOpt = None,
+    guardrail: GuardrailOpt = None,
+    tier: TierOpt = None,
+    profile: ProfileOpt = None,
+    region: RegionOpt = None,
+    keep: KeepOpt = None,
+    mode: ModeOpt = None,
+) -> None:
+    """Adapt the approved ads for other markets, as the next round (docs/review.md).
+
+    Options as for review (but --learn-from); those not given are the run's.
+    """
+    from adloom.run.localize import parse_languages, read_approved
+
+    wanted = parse_languages(languages)
+    out_dir = _out(out) or workbook.parent
+    reviewed = read_approved(workbook)
+    settled = _settle_round(ctx, reviewed, brief, models, out=out_dir, force=force, wait=wait)
+    _go(_env(ctx), settled, as_json, review=reviewed, languages=wanted)
+
+
+def _settle_round(
+    ctx: typer.Context,
+    reviewed: Reviewed,
+    brief: Path | None,
+    models: Sequence[Path] | None,
+    *,
+    out: Path,
+    force: bool,
+    wait: bool,
+) -> Settled:
+    """The round after ``reviewed`` settled: the user's options over the run's (its
+    journal), on the brief it was made from (``review`` and ``localize``)."""
+    from adloom.run.review import find_brief
+    from adloom.run.runsettings import Choices, for_review, settle
+
+    env = _env(ctx)
+    choices = for_review(env, Choices.given(ctx.params), reviewed)
+    choices.check()
+    campaign = _read(env, find_brief(reviewed, brief), choices.sets)
+    return settle(env, campaign, _registry(env, models), choices, out=out, force=force, wait=wait)
 
 
 @app.command()

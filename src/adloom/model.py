@@ -319,6 +319,17 @@ class Lessons:
 
 
 @dataclass(frozen=True)
+class Adaptation:
+    """An approved ad's copy, the source a copy job adapts for another market
+    (``adloom localize``): transcreated, not translated word for word."""
+
+    language: str  # the approved ad's language
+    # Its copy by field, in order: headline, body, cta; a search ad's slots
+    # ("headline 1", ..., "path 2"), as the workbook names them. Empty fields left out.
+    fields: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
 class CopyJob:
     """One piece of copy to write: (brief, audience, language, variant, copy limits)."""
 
@@ -336,12 +347,27 @@ class CopyJob:
     rules: tuple[str, ...] = ()
     glossary: tuple[tuple[str, str], ...] = ()
     lessons: Lessons | None = None  # --learn-from: part of the prompt, so of the journal key
+    source: Adaptation | None = None  # adloom localize: the approved copy to adapt
 
     @property
     def label(self) -> str:
         return (
             f"{self.brief.id}/{self.audience.id}/{self.language}/v{self.variant}/{self.limits.id}"
         )
+
+
+@dataclass(frozen=True)
+class CutoutJob:
+    """A packshot whose background only a model can remove (neither transparent nor on
+    a plain background): one per distinct file, whatever the number of ads."""
+
+    path: Path  # the brief's product_image
+    model: str  # the remove-background model (the registry's ``cutout`` default)
+    where: str  # its cell, "Briefs!P4", for messages
+
+    @property
+    def label(self) -> str:
+        return f"cut-out {self.path.name}"
 
 
 @dataclass(frozen=True)
@@ -358,6 +384,9 @@ class ImageJob:
     model: str
     brand: BrandKit
     source: Path | None = None  # the brand's own photo that is this master: no request
+    # The model cut-out its brief's packshot needs (a busy background), made once per
+    # packshot and set on this master; None: cut out locally, or no packshot.
+    cutout: CutoutJob | None = None
 
     @property
     def label(self) -> str:
@@ -383,6 +412,7 @@ class AdSpec:
     copy_job: CopyJob
     image_job: ImageJob | None  # None for text-only placements
     landing_url: str  # with UTM parameters
+    adapted_from: str = ""  # adloom localize: the approved ad this one adapts, by name
 
 
 @dataclass(frozen=True)
@@ -393,6 +423,7 @@ class Plan:
     ads: tuple[AdSpec, ...]
     text_model: str
     image_model: str
+    cutouts: tuple[CutoutJob, ...] = ()  # packshots sent to a remove-background model
 
 
 # ---------------------------------------------------------------- generate
@@ -510,6 +541,9 @@ class ImageResult:
     cached: bool = False
     draft: bool = False
     model: str = ""
+    # The product cut-out set on this master when a model made it (``CutoutJob``);
+    # None: the brief's packshot, cut out locally at compose.
+    product: Path | None = None
 
     @property
     def source_type(self) -> str:
@@ -579,7 +613,7 @@ class Creative:
     thumb: Path | None = None
 
 
-Change = Literal["", "regenerated", "edited", "retried"]
+Change = Literal["", "regenerated", "edited", "retried", "localized"]
 
 
 @dataclass(frozen=True)
@@ -646,6 +680,21 @@ class Score:
     policy_issues: tuple[str, ...] = ()  # brand policies the judge saw broken
     judge: str = ""  # the judge model's id, or "heuristic" for the offline draft score
     heuristic: bool = False  # True: a transparent rule-based score, not a model's opinion
+    # The judge's description of the creative as it saw it, for screen readers (at most
+    # ALT_MAX characters); "" when it saw no picture.
+    alt_text: str = ""
+
+
+ALT_MAX = 125  # characters: screen readers and the platforms' alt fields cut beyond
+
+
+def short_alt(text: str) -> str:
+    """``text`` on one line within ``ALT_MAX`` characters, cut at a word boundary."""
+    text = " ".join(text.split())
+    if len(text) <= ALT_MAX:
+        return text
+    cut = text[: ALT_MAX - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.") + "…"
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,9 @@ class ModelInfo(BaseModel):
     batch_base_regions: list[str] = Field(default_factory=list)
     on_demand: bool = True
     profiles: list[str] = Field(default_factory=list)
+    # AWS Regions that serve the model; empty: every region the provider runs in (or not
+    # known). Stability's image services are US-only: a run elsewhere is refused early.
+    regions: list[str] = Field(default_factory=list)
     latency_optimized: bool = False
     # Takes Converse image content blocks (a ``--score`` judge sees the composed creative).
     image_input: bool = False

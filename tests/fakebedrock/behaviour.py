@@ -77,6 +77,8 @@ class Behaviour:
     spoil_words: list[str] = field(default_factory=list)
     spoil_items: int = 0
     corrupt_images: int = 0  # the first N images are not decodable image data
+    opaque_cutouts: int = 0  # the first N remove-background answers keep the background
+    corrupt_cutouts: int = 0  # the first N remove-background answers are not image data
     optimized_capacity: int = -1  # optimized answers before serving standard; -1: no limit
     serve_tier: str = ""  # answer in this service tier whatever was asked; "": as asked
     cache_ttl_seconds: float = 300.0  # a cached prefix lives this long after its last use

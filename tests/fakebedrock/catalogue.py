@@ -101,6 +101,9 @@ MODELS: dict[str, ModelSpec] = {
                   "image", "stability"),
         ModelSpec("stability.stable-image-ultra-v1:1", "Stability AI", "Stable Image Ultra",
                   "image", "stability"),
+        ModelSpec("stability.stable-image-remove-background-v1:0", "Stability AI",
+                  "Remove Background", "image", "stability-remove-background",
+                  profiles=("us",)),
     )
 }  # fmt: skip
 

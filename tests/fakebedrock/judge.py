@@ -73,9 +73,12 @@ def _check_image(image: Mapping[str, Any], where: str) -> tuple[int, int]:
     return size
 
 
-def rating(user: str, breaks: list[str], images: int) -> dict[str, Any]:
+def rating(user: str, breaks: list[str], images: int, schema: Mapping[str, Any]) -> dict[str, Any]:
     """A valid rating; the brand policies listed in the prompt that contain one of
-    ``breaks`` are reported broken (a test scripts what the judge 'sees')."""
+    ``breaks`` are reported broken (a test scripts what the judge 'sees'). Asked for
+    ``alt_text``, it describes the attached creative from the prompt's product and
+    headline, as a model would, at whatever length (a long one is the caller's to cut);
+    with no creative attached, an empty string."""
     policies = [
         line[2:]
         for line in user.split("Brand policies:", 1)[-1].splitlines()
@@ -92,4 +95,17 @@ def rating(user: str, breaks: list[str], images: int) -> dict[str, Any]:
     }
     out["overall"] = 3.5 if broken else 4.0
     out["policy_issues"] = [f'breaks "{p}"' for p in broken]
+    if "alt_text" in (schema.get("properties") or {}):
+        out["alt_text"] = _described(user) if images else ""
     return out
+
+
+def _described(user: str) -> str:
+    said = dict(
+        line.split(": ", 1) for line in user.splitlines() if ": " in line and line[0] != "-"
+    )
+    product, headline = said.get("Product", "the product"), said.get("headline", "")
+    return (
+        f"{product} shown in a bright studio scene, the headline “{headline}” set in bold"
+        " type at the top, and a call-to-action button below it"
+    )

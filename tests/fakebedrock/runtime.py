@@ -18,7 +18,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from . import judge
+from . import edits, judge
 from .behaviour import FAULTS, TOKENS_THROTTLE, Behaviour, State
 from .billing import CacheUse, cache_prefixes, cache_use, served_tier, tokens
 from .catalogue import ModelSpec, resolve
@@ -269,7 +269,7 @@ def write_copy(
     variant = re.search(r"variant (\d+)", user)
     values = {
         "product": _line(user, "Product") or "The product",
-        "message": (_line(user, "Message") or "Made for you").rstrip("."),
+        "message": (_line(user, "Message") or "Made for you").rstrip(".。"),  # as a writer would
         "cta": re.sub(r" \(written in .*\)$", "", _line(user, "Call to action")) or "Learn more",
         "variant": variant.group(1) if variant else "1",
     }
@@ -366,7 +366,7 @@ def answer(
                        cache=cache)  # fmt: skip
     malformed = state.first("malformed", b.malformed)
     if judge.is_judge(schema):
-        copy: dict[str, Any] = judge.rating(user, b.judge_breaks, images)
+        copy: dict[str, Any] = judge.rating(user, b.judge_breaks, images, schema)
     else:
         copy = write_copy(state, schema, user, overlong_allowed=not malformed)
     content, stop = _render(copy, mode, schema, malformed)
@@ -667,6 +667,12 @@ def invoke(
         body = json.loads(body_bytes)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise malformed("#: the body is not valid JSON") from None
+    if spec.family in edits.EDITS:  # an image service: its own body, US regions only
+        answer = edits.EDITS[spec.family](state, body, region)
+        if not state.reserve(spec.id, 1):
+            raise ServiceError(429, "ThrottlingException", TOKENS_THROTTLE)
+        apply_faults(state, "invoke", model_id)
+        return answer
     if spec.family == "stability":
         prompt, _negative, aspect, seed, fmt = _stability_body(body)
         w, h = STABILITY_SIZES[aspect]

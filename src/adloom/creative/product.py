@@ -10,8 +10,10 @@ shadow. Two kinds of packshot are cut out locally:
   the border's colour, flooded inwards from the edges within ``_TOLERANCE``, so a label
   of the same colour inside the product stays (it is not connected to the border).
 
-Anything else (a product in a scene) needs a segmentation model; ``plain_background``
-says why a packshot is neither, for the brief reader's message.
+Anything else (a product in a scene) is ``busy``: a segmentation model cuts it out
+(Bedrock's remove-background model, planned as a ``CutoutJob``), whose transparent
+answer is then cut out like any transparent packshot. Offline, the draft provider's
+``draft_art.rough_cutout`` stands in for that model.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from adloom.brief.inputs import IMAGE_FORMATS
 from adloom.creative.typeset import Box
+from adloom.providers import pictures
 
 _TOLERANCE = 24.0  # RGB distance from the border colour still counted as background
 _SOFT = 16.0  # beyond the tolerance, alpha ramps up over this distance (anti-aliased rim)
@@ -48,42 +51,40 @@ def _border_colour(rgb: np.ndarray) -> tuple[np.ndarray, float]:
     return colour, share
 
 
+def plain_share(path: Path) -> float:
+    """The share of the packshot's edge that is its border colour (1.0: transparent)."""
+    with Image.open(path, formats=IMAGE_FORMATS) as image:
+        if _transparent(image):
+            return 1.0
+        return _border_colour(np.asarray(image.convert("RGB")))[1]
+
+
+def busy(path: Path) -> bool:
+    """Whether only a segmentation model can cut the packshot out: no transparency and
+    no plain background."""
+    return plain_share(path) < _PLAIN_SHARE
+
+
+def busy_reason(path: Path) -> str:
+    """Why a busy packshot cannot be cut out here, for a message."""
+    return (
+        f"has no transparency and its background is not plain ({plain_share(path):.0%} of"
+        " its edge is one colour)"
+    )
+
+
 def problem(path: Path) -> str | None:
     """Why the packshot at ``path`` cannot be cut out here (None: it can)."""
-    with Image.open(path, formats=IMAGE_FORMATS) as image:
-        share = 1.0 if _transparent(image) else _border_colour(np.asarray(image.convert("RGB")))[1]
-    if share < _PLAIN_SHARE:
+    if busy(path):
         return (
-            f"has no transparency and its background is not plain ({share:.0%} of its edge"
-            " is one colour) — supply a PNG with a transparent background, or a photo on a"
-            " plain white or coloured background"
+            f"{busy_reason(path)} — supply a PNG with a transparent background, or a photo"
+            " on a plain white or coloured background"
         )
     try:
         cutout(path)
     except ValueError as exc:
         return f"cannot be cut out: {exc} — supply a packshot that shows the product"
     return None
-
-
-def _flood(near: np.ndarray) -> np.ndarray:
-    """The ``near`` pixels connected to the image's edge (4-neighbour flood fill)."""
-    reached = np.zeros_like(near)
-    reached[0], reached[-1], reached[:, 0], reached[:, -1] = (
-        near[0],
-        near[-1],
-        near[:, 0],
-        near[:, -1],
-    )
-    while True:
-        grown = reached.copy()
-        grown[1:] |= reached[:-1]
-        grown[:-1] |= reached[1:]
-        grown[:, 1:] |= reached[:, :-1]
-        grown[:, :-1] |= reached[:, 1:]
-        grown &= near
-        if np.array_equal(grown, reached):
-            return reached
-        reached = grown
 
 
 @lru_cache(maxsize=4)
@@ -95,7 +96,7 @@ def _cutout(path: Path, mtime_ns: int) -> Image.Image:
             rgb = np.asarray(image.convert("RGB"))
             colour, _ = _border_colour(rgb)
             distance = np.linalg.norm(rgb.astype(np.float32) - colour, axis=2)
-            background = _flood(distance <= _TOLERANCE + _SOFT)
+            background = pictures.edge_connected(distance <= _TOLERANCE + _SOFT)
             # Opaque wherever the flood did not reach; a soft rim where it did but the
             # colour already differs from the background's (anti-aliased edges).
             ramp = np.clip((distance - _TOLERANCE) / _SOFT, 0.0, 1.0)

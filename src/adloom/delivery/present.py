@@ -14,28 +14,23 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-from adloom.model import Ad, Campaign, Status
+from adloom.model import Ad, Campaign, Status, short_alt
 
 STATUSES: tuple[Status, ...] = ("ok", "flagged", "failed", "blocked", "filtered", "skipped")
 
 
-ALT_MAX = 125  # characters: screen readers and the platforms' alt fields cut beyond
-
-
 def alt_text(ad: Ad) -> str:
-    """A short description of the ad's picture for people who cannot see it: what it
-    shows (the brief's picture subject, else its product) and the words on it."""
+    """A short description of the ad's picture for people who cannot see it: the
+    ``--score`` judge's, which looked at the creative, else what the brief says it
+    shows (its picture subject, else its product) and the words on it."""
     if ad.creative is None:
         return ""
+    if ad.score is not None and ad.score.alt_text:
+        return short_alt(ad.score.alt_text)
     brief = ad.spec.brief
     shows = brief.image_prompt or brief.product
     words = ad.copy.headline.strip()
-    text = f"{shows}. {words}" if words and words != shows else shows
-    text = " ".join(text.split())
-    if len(text) <= ALT_MAX:
-        return text
-    cut = text[: ALT_MAX - 1].rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:.") + "…"
+    return short_alt(f"{shows}. {words}" if words and words != shows else shows)
 
 
 def ai_label(ad: Ad) -> str:

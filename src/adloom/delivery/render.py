@@ -155,7 +155,7 @@ class Card:
     size_kb: int | None
     search: SearchView | None = None  # a responsive search ad's whole copy
     round: int = 1
-    change: str = ""  # "regenerated", "edited" or "retried" by the latest review round
+    change: str = ""  # "regenerated", "edited", "retried" or "localized" by the latest round
     approval: str = ""
     notes: str = ""
     alt: str = ""  # the picture's description (present.alt_text)

@@ -58,6 +58,8 @@ BRIEF_FILE = "Brief file"
 BRIEF_PATH = "Brief path"
 ROUND = "Round"
 PROVIDER = "Provider"
+# The hidden state's key for an ad ``adloom localize`` adapted from another.
+ADAPTED_FROM = "adapted_from"
 
 # The thumbnail column is as wide as the thumbnail's box plus a margin.
 THUMB_PAD_PX = 4
@@ -181,6 +183,15 @@ def generated_state(ad: Ad) -> dict[str, object]:
     }
     if ad.copy.search is not None:
         state["pins"] = rsa.pins(ad.copy.search)
+    if ad.copy.untranslated:  # a later round keeps its "not translated" badge
+        state["untranslated"] = True
+    source = ad.spec.copy_job.source
+    if source is not None:  # adloom localize: what a later round adapts it from again
+        state[ADAPTED_FROM] = {
+            "ad": ad.spec.adapted_from,
+            "language": source.language,
+            "copy": [list(pair) for pair in source.fields],  # a list: its order kept
+        }
     return state
 
 
@@ -209,7 +220,8 @@ def reasons_cell(score: Score | None) -> str:
 
 
 def read_score(cells: Mapping[str, str]) -> Score | None:
-    """The score a row holds (``score`` and ``score_reasons``); None without one."""
+    """The score a row holds (``score``, ``score_reasons`` and ``alt_text``); None
+    without one."""
     try:
         overall = float(cells.get("score", ""))
     except ValueError:
@@ -224,7 +236,9 @@ def read_score(cells: Mapping[str, str]) -> Score | None:
         elif line.strip() == _HEURISTIC:
             heuristic = True
     judge = HEURISTIC if heuristic else ""
-    return Score(overall, tuple(criteria), tuple(policies), judge=judge, heuristic=heuristic)
+    # The alt text the row shows describes its creative, which a kept ad keeps.
+    alt = cells.get("alt_text", "")
+    return Score(overall, tuple(criteria), tuple(policies), judge, heuristic, alt)
 
 
 # ---------------------------------------------------------------- reading it back

@@ -31,8 +31,11 @@ from adloom.providers.base import BatchSubmission, Request, Response, Submitted
 REUSABLE = ("ok", "blocked", "filtered")
 USAGE_REJECTED = "usage_rejected"  # in an answer's meta: why its usage was not believed
 MASTERS_DIR = "masters"
-# The master images, kept by request key (``_master``): what a rerun reuses unpaid.
-MASTERS = Deliverable("master images", (f"{MASTERS_DIR}/*/*.png", f"{MASTERS_DIR}/*/*.jpg"))
+# The master images (and packshot cut-outs a model made), kept by request key
+# (``_master``): what a rerun reuses unpaid.
+MASTERS = Deliverable(
+    "master images and product cut-outs", (f"{MASTERS_DIR}/*/*.png", f"{MASTERS_DIR}/*/*.jpg")
+)
 # SQLite's primary result codes for the machine's problems: READONLY, IOERR, FULL,
 # CANTOPEN (https://sqlite.org/rescode.html).
 _MACHINE_CODES = frozenset({8, 10, 13, 14})

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
-from adloom.model import CopyJob, ImageJob, Usage
+from adloom.model import CopyJob, CutoutJob, ImageJob, Usage
 
 if TYPE_CHECKING:
     from adloom.providers.judging import JudgeJob
@@ -128,6 +128,23 @@ class Provider(ABC):
         from adloom.errors import InputError
 
         raise InputError(f"the {self.name} provider cannot score ads: run without --score")
+
+    def cutout_request(self, job: CutoutJob) -> Request:
+        """The request that cuts a busy packshot out (an ``image`` request whose answer is
+        the product on a transparent background); a provider without one says so at the
+        packshot's cell. Raises ``BriefError`` for a packshot it cannot send."""
+        from adloom.errors import BriefError, Problem
+
+        raise BriefError(
+            [
+                Problem(
+                    job.where,
+                    f"product_image {job.path.name} has a busy background and the {self.name}"
+                    " provider cannot remove one — supply a PNG with a transparent background"
+                    " or a photo on a plain background",
+                )
+            ]
+        )
 
     def check(self) -> None:  # noqa: B027 - optional hook, most providers need no check
         """Fail fast, before any work, when the provider cannot run at all (exit 3)."""

@@ -204,7 +204,7 @@ def copy_prompt(job: CopyJob, feedback: Sequence[str], mode: Mode, prompts: Prom
         schema = search_schema(job.limits, wanted, bounded=mode != "native")
     else:
         schema = _copy_schema(answer_fields(job), job.limits, bounded=mode != "native")
-    language = LANGUAGES.get(job.language, Language(job.language, job.language))
+    language = _language(job.language)
     context = {
         "campaign": job.campaign,
         "brief": job.brief,
@@ -228,10 +228,17 @@ def copy_prompt(job: CopyJob, feedback: Sequence[str], mode: Mode, prompts: Prom
         "rules": list(job.rules),
         "glossary": list(job.glossary),
         "lessons": job.lessons,  # --learn-from: the winners' copy and the style guide
+        # adloom localize: the approved ad to adapt, and the name of its language.
+        "source": job.source,
+        "source_language_name": _language(job.source.language).english if job.source else "",
     }
     system = prompts.render("copy_system.j2", context)
     user = prompts.render("copy_rsa_user.j2" if search else "copy_user.j2", context)
     return CopyPrompt(system, user, schema)
+
+
+def _language(code: str) -> Language:
+    return LANGUAGES.get(code, Language(code, code))
 
 
 def prompt_fields(prompt: str) -> tuple[str, ...]:

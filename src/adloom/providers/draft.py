@@ -9,15 +9,17 @@ A search ad gets distinct headlines and descriptions from the same fields. Feedb
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from adloom.copy import rsa, textlen
-from adloom.model import BrandKit, CopyJob, ImageJob, Usage, WidthRule
+from adloom.model import BrandKit, CopyJob, CutoutJob, ImageJob, Usage, WidthRule
 from adloom.providers import ProviderConfig, judging, register
 from adloom.providers.base import Provider, Request, Response
-from adloom.providers.draft_art import draft_master
+from adloom.providers.draft_art import draft_master, rough_cutout
 from adloom.providers.judging import JudgeJob
 
 # Standard CTA labels in the languages adloom ships, so draft buttons read naturally.
@@ -257,12 +259,22 @@ class DraftProvider(Provider):
         }
         return Request("image", job.model, body, label=job.label)
 
+    def cutout_request(self, job: CutoutJob) -> Request:
+        # Offline, a rough local cut-out stands in for the model's (``rough_cutout``):
+        # keyed by the file's content, so an edited packshot is cut out again.
+        digest = hashlib.sha256(job.path.read_bytes()).hexdigest()
+        body = {"cutout": str(job.path), "sha256": digest}
+        return Request("image", job.model, body, label=job.label)
+
     def judge_request(self, job: JudgeJob) -> Request:
         return Request("text", job.model, judging.heuristic_body(job), label=job.name)
 
     def send(self, request: Request) -> Response:
         if request.body.get("judge") == judging.HEURISTIC:
             return Response("ok", output=judging.heuristic(request.body), meta={"draft": True})
+        if "cutout" in request.body:
+            png = rough_cutout(Path(request.body["cutout"]))
+            return Response("ok", image=png, usage=Usage(), meta={"draft": True})
         if request.kind == "image":
             colors = request.body["colors"]
             brand = BrandKit(colors[0], colors[1], colors[2])

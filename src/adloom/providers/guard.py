@@ -40,7 +40,7 @@ from typing import IO, TYPE_CHECKING, TypeVar
 
 from adloom.errors import AdloomError, ProviderError
 from adloom.lifeline import stop_signalled
-from adloom.model import CopyJob, ImageJob, Usage
+from adloom.model import CopyJob, CutoutJob, ImageJob, Usage
 from adloom.providers import judging
 from adloom.providers.base import (
     Account,
@@ -294,6 +294,9 @@ class GuardedProvider(Provider):
 
     def image_request(self, job: ImageJob) -> Request:
         return self._request("image_request", lambda: self.inner.image_request(job), "image")
+
+    def cutout_request(self, job: CutoutJob) -> Request:
+        return self._request("cutout_request", lambda: self.inner.cutout_request(job), "image")
 
     def judge_request(self, job: JudgeJob) -> Request:
         request = self._request("judge_request", lambda: self.inner.judge_request(job), "text")

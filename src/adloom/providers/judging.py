@@ -2,7 +2,9 @@
 answer (a model's, or the draft heuristic's) becomes a ``Score``.
 
 A judge rates one ad on ``model.RUBRIC``, each criterion 1-5 with one sentence why,
-plus an overall score and the brand policies it sees broken (docs/output.md, "Scores").
+plus an overall score and the brand policies it sees broken (docs/output.md, "Scores"),
+and describes the creative it was shown for screen readers (``alt_text``, at most
+``model.ALT_MAX`` characters: a longer one is cut at a word boundary).
 How a provider carries the request stays with it (for Bedrock: Converse, with the
 composed creative as an image block, ``providers/bedrock/text.build_judge``).
 """
@@ -15,14 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from adloom.copy import textlen
-from adloom.model import RUBRIC, Criterion, Score
+from adloom.model import ALT_MAX, RUBRIC, Criterion, Score, short_alt
 
 JUDGE_TOOL = "rate_ad"  # the tool (and schema) name that marks a judge request
 HEURISTIC = "heuristic"
 HEURISTIC_LABEL = "heuristic score, not a model's judgement"
-# Output tokens a judge's answer takes at most: six one-sentence reasons, the scores
-# and a few policy issues, in JSON.
-JUDGE_MAX_TOKENS = 1000
+# Output tokens a judge's answer takes at most: six one-sentence reasons, the scores,
+# a few policy issues and the alt text, in JSON.
+JUDGE_MAX_TOKENS = 1100
 _CRITERIA = {
     "message_clear": "Is the message clear at a glance?",
     "fits_audience": "Does it speak to the audience described?",
@@ -49,6 +51,7 @@ class JudgeJob:
     limits: Mapping[str, int]  # field -> the placement's limit
     policies: tuple[str, ...] = ()
     image: Path | None = None  # the composed creative; None: a search ad, copy only
+    subject: str = ""  # what the brief says the picture shows (image_prompt, else product)
 
 
 def judge_schema() -> dict[str, Any]:
@@ -72,10 +75,15 @@ def judge_schema() -> dict[str, Any]:
         "items": {"type": "string"},
         "description": "Each brand policy the ad breaks, quoted, with what breaks it.",
     }
+    properties["alt_text"] = {
+        "type": "string",
+        "description": f"The attached creative described for a screen reader, as seen, in at"
+        f" most {ALT_MAX} characters; an empty string when no creative is attached.",
+    }
     return {
         "type": "object",
         "properties": properties,
-        "required": [*RUBRIC, "overall", "policy_issues"],
+        "required": [*RUBRIC, "overall", "policy_issues", "alt_text"],
         "additionalProperties": False,
     }
 
@@ -85,7 +93,10 @@ def judge_prompts(job: JudgeJob) -> tuple[str, str]:
     system = (
         "You are an experienced advertising reviewer. Rate the ad on each criterion from 1"
         " (poor) to 5 (excellent) with one sentence why, give an overall score from 1 to 5,"
-        " and list every brand policy the ad breaks (none: an empty list). Criteria: "
+        " and list every brand policy the ad breaks (none: an empty list). Describe the"
+        f" attached creative for people using a screen reader in alt_text: what it shows"
+        f" and the words on it, at most {ALT_MAX} characters, without 'image of'; an empty"
+        " string when no creative is attached. Criteria: "
         + " ".join(f"{name}: {q}" for name, q in _CRITERIA.items())
     )
     lines = [
@@ -123,15 +134,20 @@ def validated(answer: Any) -> dict[str, Any]:
     issues = answer.get("policy_issues", [])
     if not isinstance(issues, list) or not all(isinstance(i, str) for i in issues):
         raise ValueError("the judge's policy_issues is not a list of strings")
+    alt = answer.get("alt_text", "")  # missing, like no policy issues: none given
+    if not isinstance(alt, str):
+        raise ValueError("the judge's alt_text is not a string")
     return {
         **criteria,
         "overall": float(overall),
         "policy_issues": [i for i in issues if i.strip()],
+        "alt_text": short_alt(alt),  # cut at a word boundary when longer than ALT_MAX
     }
 
 
-def score_of(output: Mapping[str, Any], judge: str) -> Score:
-    """The Score in a validated answer."""
+def score_of(output: Mapping[str, Any], judge: str, *, saw_picture: bool = True) -> Score:
+    """The Score in a validated answer; its alt text only when the judge was shown the
+    creative (a judge shown the copy alone would be guessing at the picture)."""
     criteria = tuple(
         Criterion(name, int(output[name]["score"]), str(output[name]["why"])) for name in RUBRIC
     )
@@ -142,6 +158,7 @@ def score_of(output: Mapping[str, Any], judge: str) -> Score:
         policy_issues=tuple(output.get("policy_issues", ())),
         judge=judge,
         heuristic=heuristic,
+        alt_text=short_alt(str(output.get("alt_text", ""))) if saw_picture else "",
     )
 
 
@@ -157,6 +174,7 @@ def heuristic_body(job: JudgeJob) -> dict[str, Any]:
         "benefits": list(job.benefits),
         "copy": dict(job.copy),
         "limits": dict(job.limits),
+        "subject": job.subject,
     }
 
 
@@ -197,6 +215,12 @@ def heuristic(body: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {k: {"score": s, "why": w} for k, (s, w) in rated.items()}
     out["overall"] = round(sum(s for s, _ in rated.values()) / len(rated), 2)
     out["policy_issues"] = []
+    # It sees no picture: what the brief says it shows, and the words set on it.
+    words = copy.get("headline", "").strip()
+    subject = body.get("subject") or body["product"]
+    out["alt_text"] = short_alt(
+        f"Ad for {subject}" + (f" with the words “{words}”" if words else "")
+    )
     return out
 
 

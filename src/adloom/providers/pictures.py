@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
+import numpy as np
 from PIL import Image
 
 MAX_IMAGE_BYTES = 20 * 2**20
@@ -52,3 +53,24 @@ def decode_problem(
     except (OSError, SyntaxError, ValueError) as exc:  # Pillow's errors for bad content
         return f"{what} is not a readable {', '.join(formats)} image ({exc}){advice}"
     return None
+
+
+def edge_connected(near: np.ndarray) -> np.ndarray:
+    """The ``near`` pixels connected to the image's edge (4-neighbour flood fill)."""
+    reached = np.zeros_like(near)
+    reached[0], reached[-1], reached[:, 0], reached[:, -1] = (
+        near[0],
+        near[-1],
+        near[:, 0],
+        near[:, -1],
+    )
+    while True:
+        grown = reached.copy()
+        grown[1:] |= reached[:-1]
+        grown[:-1] |= reached[1:]
+        grown[:, 1:] |= reached[:, :-1]
+        grown[:, :-1] |= reached[:, 1:]
+        grown &= near
+        if np.array_equal(grown, reached):
+            return reached
+        reached = grown

@@ -23,7 +23,16 @@ from adloom.copy.languages import LANGUAGES
 from adloom.copy.lint import CopyContext, Violation, check_copy, near_duplicates
 from adloom.copy.verdict import judge, judge_search
 from adloom.engine import Outcome, Runner
-from adloom.model import CopyJob, CopyResult, ImageJob, ImageResult, Plan, SearchAd, Usage
+from adloom.model import (
+    CopyJob,
+    CopyResult,
+    CutoutJob,
+    ImageJob,
+    ImageResult,
+    Plan,
+    SearchAd,
+    Usage,
+)
 from adloom.providers.base import Provider, Request
 
 MAX_REPAIRS = 2
@@ -41,7 +50,9 @@ class Estimate:
     text_input_tokens: int = 0
     text_cache_tokens: int = 0  # of text_input_tokens, in prompt-cached prefixes
     text_output_tokens_max: int = 0
-    image_cost_usd_max: float = 0.0
+    image_cost_usd_max: float = 0.0  # the masters' and the packshot cut-outs'
+    cutout_requests: int = 0  # packshots sent to a remove-background model
+    cutout_cost_usd_max: float = 0.0
 
 
 def estimate(plan: Plan, provider: Provider) -> Estimate:
@@ -49,7 +60,8 @@ def estimate(plan: Plan, provider: Provider) -> Estimate:
     texts = list({r.key: r for r in (provider.text_request(j) for j in plan.copy_jobs)}.values())
     requested = (provider.image_request(j) for j in plan.image_jobs if j.source is None)
     images = list({r.key: r for r in requested}.values())
-    unique = [*texts, *images]
+    cutouts = list({r.key: r for r in (provider.cutout_request(j) for j in plan.cutouts)}.values())
+    unique = [*texts, *images, *cutouts]
     return Estimate(
         text_requests=len(texts),
         image_requests=len(images),
@@ -59,7 +71,9 @@ def estimate(plan: Plan, provider: Provider) -> Estimate:
         text_input_tokens=sum(r.input_tokens for r in texts),
         text_cache_tokens=sum(r.cache_tokens for r in texts),
         text_output_tokens_max=sum(r.max_tokens for r in texts),
-        image_cost_usd_max=sum(r.max_cost_usd for r in images),
+        image_cost_usd_max=sum(r.max_cost_usd for r in [*images, *cutouts]),
+        cutout_requests=len(cutouts),
+        cutout_cost_usd_max=sum(r.max_cost_usd for r in cutouts),
     )
 
 
@@ -260,10 +274,19 @@ def generate(
     on_image: Callable[[ImageResult], None],
     max_repairs: int = MAX_REPAIRS,
 ) -> None:
-    """Run every job of ``plan``; results are handed on as they arrive."""
+    """Run every job of ``plan``; results are handed on as they arrive. A master whose
+    packshot a model cuts out (``ImageJob.cutout``) is handed on once that cut-out is in
+    too; the cut-out requests go first, one per packshot."""
     writer = _Copywriter(plan, provider, max_repairs)
     image_jobs: dict[str, list[ImageJob]] = {}
+    cutout_jobs: dict[str, list[CutoutJob]] = defaultdict(list)
     requests: list[Request] = []
+    for cutout_job in plan.cutouts:
+        req = provider.cutout_request(cutout_job)
+        cutout_jobs[req.key].append(cutout_job)
+        requests.append(req)
+    cut: dict[CutoutJob, Outcome] = {}
+    waiting: dict[CutoutJob, list[tuple[ImageJob, Outcome]]] = defaultdict(list)
     for image_job in plan.image_jobs:
         if image_job.source is not None:  # the brand's own photo: nothing to generate
             on_image(ImageResult(image_job, "ok", path=image_job.source, model=OWN_PHOTO))
@@ -274,9 +297,19 @@ def generate(
     requests += [writer.request(job) for job in plan.copy_jobs]
 
     def handle(outcome: Outcome) -> None:
+        for cutout_job in cutout_jobs.get(outcome.request.key, ()):
+            cut[cutout_job] = outcome
+            for job, scene in waiting.pop(cutout_job, []):
+                on_image(_with_cutout(_image_result(job, scene, provider), outcome))
+        if outcome.request.key in cutout_jobs:
+            return
         if outcome.request.kind == "image":
             for job in image_jobs[outcome.request.key]:
-                on_image(_image_result(job, outcome, provider))
+                if job.cutout is not None and job.cutout not in cut:
+                    waiting[job.cutout].append((job, outcome))
+                else:
+                    made = _image_result(job, outcome, provider)
+                    on_image(made if job.cutout is None else _with_cutout(made, cut[job.cutout]))
             return
         for result in writer.settle(outcome):
             on_copy(result)
@@ -315,3 +348,16 @@ def _image_result(job: ImageJob, outcome: Outcome, provider: Provider) -> ImageR
         draft=provider.draft,
         model=outcome.request.model,
     )
+
+
+def _with_cutout(result: ImageResult, cutout: Outcome) -> ImageResult:
+    """A master with the model's cut-out of its packshot to set on it; failed (not
+    composed) when there is none, since the ad would show no product."""
+    record = cutout.record
+    if result.status != "ok":
+        return result
+    if cutout.status == "ok" and record is not None and record.image_path is not None:
+        return replace(result, product=record.image_path)
+    status = "failed" if cutout.status == "ok" else cutout.status
+    why = cutout.error or "the model returned no cut-out"
+    return replace(result, status=status, error=f"the packshot's background was not removed: {why}")

@@ -426,7 +426,7 @@ class _Assembler:
             stem,
             draft,
             self.out,
-            spec.brief.product_image,
+            (image.product if image else None) or spec.brief.product_image,
             image.source_type if image else "",
             signing(self.plan.campaign.settings),
             image.model if image and image.job.source is None else "",

@@ -29,12 +29,14 @@ from adloom.copy.terms import contains_term
 from adloom.creative import product
 from adloom.errors import BriefError, ModelAccessError, Problem
 from adloom.model import (
+    Adaptation,
     AdSpec,
     Audience,
     Brief,
     BriefImage,
     Campaign,
     CopyJob,
+    CutoutJob,
     ImageJob,
     Placement,
     Plan,
@@ -93,13 +95,14 @@ class _Matrix:
     copy_jobs: dict[tuple[object, ...], CopyJob] = field(default_factory=dict)
     image_jobs: dict[tuple[object, ...], ImageJob] = field(default_factory=dict)
     ads: list[AdSpec] = field(default_factory=list)
+    cutouts: dict[Path, CutoutJob] = field(default_factory=dict)  # by packshot
 
 
 def make_plan(campaign: Campaign, registry: Registry, provider: str) -> Plan:
-    _check_products(campaign)
+    cutouts = _products(campaign, registry.default(provider, "cutout"))
     text, image = _resolve_models(campaign, registry, provider)
     families = image.aspect_ratios or ["1:1"]
-    m = _Matrix()
+    m = _Matrix(cutouts=cutouts)
     for slot in _slots(campaign):
         _add_ad(
             m,
@@ -118,21 +121,31 @@ def make_plan(campaign: Campaign, registry: Registry, provider: str) -> Plan:
         ads=tuple(m.ads),
         text_model=text.id,
         image_model=image.id,
+        cutouts=tuple(cutouts.values()),
     )
 
 
-def _check_products(campaign: Campaign) -> None:
-    """Every product image can be cut out here, before anything is paid for."""
-    problems = []
+def _products(campaign: Campaign, cutout_model: str) -> dict[Path, CutoutJob]:
+    """Every product image can be cut out, checked before anything is paid for: here
+    (transparent, or on a plain background), else by the provider's remove-background
+    model ``cutout_model`` (one job per packshot, however many briefs and ads use it);
+    without one, a busy packshot is refused at its cell."""
+    problems: list[Problem] = []
+    cutouts: dict[Path, CutoutJob] = {}
     for brief in campaign.briefs:
-        if brief.product_image is None:
+        path = brief.product_image
+        if path is None:
             continue
-        found = product.problem(brief.product_image)
+        where = brief.cells.get("product_image", f"brief {brief.id}")
+        if cutout_model and product.busy(path):
+            cutouts.setdefault(path, CutoutJob(path, cutout_model, where))
+            continue
+        found = product.problem(path)
         if found:
-            where = brief.cells.get("product_image", f"brief {brief.id}")
-            problems.append(Problem(where, f"product_image {brief.product_image.name} {found}"))
+            problems.append(Problem(where, f"product_image {path.name} {found}"))
     if problems:
         raise BriefError(problems)
+    return cutouts
 
 
 def check_names(campaign: Campaign) -> None:
@@ -177,12 +190,14 @@ def _name(campaign: Campaign, slot: _Slot) -> str:
     )
 
 
-def _glossary(campaign: Campaign, brief: Brief, language: str) -> tuple[tuple[str, str], ...]:
+def _glossary(
+    campaign: Campaign, brief: Brief, language: str, also: Sequence[str] = ()
+) -> tuple[tuple[str, str], ...]:
     """The glossary terms the model is given: those with a spelling in ``language`` that
-    the brief mentions in any language (a long glossary stays out of unrelated prompts;
-    lint checks every term all the same)."""
+    the brief (or ``also``: copy being adapted) mentions in any language (a long
+    glossary stays out of unrelated prompts; lint checks every term all the same)."""
     said = " ".join(
-        [brief.product, brief.message, brief.cta, brief.headline, *brief.benefits]
+        [brief.product, brief.message, brief.cta, brief.headline, *brief.benefits, *also]
         + [text for _, _, text in brief.localized]
     )
     return tuple(
@@ -196,6 +211,46 @@ def _glossary(campaign: Campaign, brief: Brief, language: str) -> tuple[tuple[st
     )
 
 
+def _copy_job(
+    campaign: Campaign,
+    slot: _Slot,
+    served: Sequence[Placement],
+    model: str,
+    source: Adaptation | None = None,
+) -> CopyJob:
+    """The copy job of ``slot`` for the ``served`` placements (equal limits)."""
+    brief, language = slot.brief, slot.language
+    # The model is told the rules its copy is checked against, so repair rarely has to.
+    scope = CopyContext.for_campaign(campaign, brief, served, language).scope
+    also = [text for _, text in source.fields] if source else []
+    return CopyJob(
+        brief=brief.in_language(language),
+        audience=slot.audience,
+        language=language,
+        variant=slot.variant,
+        limits=slot.placement.limits,
+        placements=tuple(p.id for p in served),
+        model=model,
+        brand=campaign.brand,
+        campaign=campaign.settings.name,
+        rules=rulepacks.prompt_lines(scope),
+        glossary=_glossary(campaign, brief, language, also),
+        source=source,
+    )
+
+
+def _landing(campaign: Campaign, slot: _Slot, name: str) -> str:
+    """The slot's landing URL with its UTM parameters (``utm_content``: the ad's name)."""
+    s, placement = campaign.settings, slot.placement
+    utm = {
+        "utm_source": s.utm_source or placement.platform,
+        "utm_medium": s.utm_medium or platforms.medium(placement),
+        "utm_campaign": s.utm_campaign or s.slug,
+        "utm_content": name,
+    }
+    return with_utm(slot.brief.landing_url, utm)
+
+
 def _add_ad(
     m: _Matrix,
     campaign: Campaign,
@@ -207,39 +262,17 @@ def _add_ad(
     draft: bool,
 ) -> None:
     brief, audience, language, variant = slot.brief, slot.audience, slot.language, slot.variant
-    placement, placements = slot.placement, slot.placements
-    s = campaign.settings
-    limits = placement.limits
+    limits = slot.placement.limits
     ckey = (brief.id, audience.id, language, variant, limits)
     if ckey not in m.copy_jobs:
-        served = [p for p in placements if p.limits == limits]
-        # The model is told the rules its copy is checked against, so repair rarely has to.
-        scope = CopyContext.for_campaign(campaign, brief, served, language).scope
-        m.copy_jobs[ckey] = CopyJob(
-            brief=brief.in_language(language),
-            audience=audience,
-            language=language,
-            variant=variant,
-            limits=limits,
-            placements=tuple(p.id for p in served),
-            model=text_model,
-            brand=campaign.brand,
-            campaign=s.name,
-            rules=rulepacks.prompt_lines(scope),
-            glossary=_glossary(campaign, brief, language),
-        )
+        served = [p for p in slot.placements if p.limits == limits]
+        m.copy_jobs[ckey] = _copy_job(campaign, slot, served, text_model)
     image_job = (
         None
-        if placement.text_only
+        if slot.placement.text_only
         else _image_job(m, campaign, slot, image_model, families, draft=draft)
     )
     name = _name(campaign, slot)
-    utm = {
-        "utm_source": s.utm_source or placement.platform,
-        "utm_medium": s.utm_medium or platforms.medium(placement),
-        "utm_campaign": s.utm_campaign or s.slug,
-        "utm_content": name,
-    }
     m.ads.append(
         AdSpec(
             name=name,
@@ -247,11 +280,41 @@ def _add_ad(
             audience=audience.id,
             language=language,
             variant=variant,
-            placement=placement,
+            placement=slot.placement,
             copy_job=m.copy_jobs[ckey],
             image_job=image_job,
-            landing_url=with_utm(brief.landing_url, utm),
+            landing_url=_landing(campaign, slot, name),
         )
+    )
+
+
+def adapted(
+    campaign: Campaign,
+    source: AdSpec,
+    language: str,
+    adaptation: Adaptation,
+    served: Sequence[Placement] = (),
+) -> AdSpec:
+    """``source``'s ad in ``language`` (``adloom localize``): the same brief, audience,
+    variant, placement and master image, named as the plan names that slot, its copy
+    adapted from ``adaptation`` under ``language``'s rules and glossary. ``served``:
+    every placement the adapted copy serves (equal limits), by default its own."""
+    job = source.copy_job
+    slot = _Slot(
+        source.brief, job.audience, source.variant, language, source.placement, (source.placement,)
+    )
+    name = _name(campaign, slot)
+    return AdSpec(
+        name=name,
+        brief=source.brief,
+        audience=source.audience,
+        language=language,
+        variant=source.variant,
+        placement=source.placement,
+        copy_job=_copy_job(campaign, slot, served or (source.placement,), job.model, adaptation),
+        image_job=source.image_job,
+        landing_url=_landing(campaign, slot, name),
+        adapted_from=source.name,
     )
 
 
@@ -295,6 +358,7 @@ def _image_job(
             model=image_model,
             brand=campaign.brand,
             source=source,
+            cutout=m.cutouts.get(brief.product_image) if brief.product_image else None,
         )
     return m.image_jobs[key]
 

@@ -128,6 +128,13 @@ def plan_report(
         "copy_jobs": len(plan.copy_jobs),
         "image_jobs": len(plan.image_jobs),
         "requests": {"text": est.text_requests, "image": est.image_requests},
+        # Packshots on busy backgrounds, cut out by the provider's model (their cost is
+        # in cost_usd_max): one request each, whatever the number of ads.
+        "cutouts": {
+            "requests": est.cutout_requests,
+            "model": plan.cutouts[0].model if plan.cutouts else "",
+            "cost_usd_max": round(est.cutout_cost_usd_max, 4),
+        },
         "tokens": {"input": est.input_tokens, "output_max": est.output_tokens_max},
         "tier": tier,
         "cost_usd_max": round(est.cost_usd_max, 4),
@@ -172,6 +179,13 @@ def print_plan(env: Env, r: dict[str, Any]) -> None:
         f"{r['ads']} ads from {r['requests']['text']} text request(s) and "
         f"{r['requests']['image']} image request(s)."
     )
+    cutouts = r["cutouts"]
+    if cutouts["requests"]:
+        c.print(
+            f"Product cut-outs: {cutouts['requests']} packshot(s) on a busy background sent to"
+            f" {cutouts['model']} (one request each), at most ${cutouts['cost_usd_max']:.4f};"
+            " included in the cost below."
+        )
     c.print(
         f"Input tokens ~{r['tokens']['input']:,}, output at most "
         f"{r['tokens']['output_max']:,}; cost at most ${r['cost_usd_max']:.4f} "
@@ -235,6 +249,9 @@ def print_summary(env: Env, s: RunSummary) -> None:
         f"[bold]{s.campaign}[/]: {s.variants} ads, {s.creatives} image files, "
         f"{s.failed} failed, {s.flagged} flagged, {s.not_generated} not generated."
     )
+    if s.review:  # a review or localize round: what it did with each ad
+        counts = ", ".join(f"{n} {kind}" for kind, n in s.review.items() if kind != "round")
+        c.print(f"Round {s.review.get('round', '')}: {counts}.", markup=False)
     if s.flagged:
         c.print(
             f"[yellow]{s.flagged} ads break a platform rule and are left out of the upload "

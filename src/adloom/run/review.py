@@ -28,20 +28,22 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from adloom.brief.sheets import Table
 from adloom.console import Tracker
 from adloom.copy import rsa
+from adloom.copy.languages import normalise_language
 from adloom.copy.lint import CopyContext, Violation, check_copy
 from adloom.copy.verdict import judge, judge_search
 from adloom.creative import checks
 from adloom.creative.compose import AdCopy, compose, creative_stem
 from adloom.delivery.workbook import (
+    ADAPTED_FROM,
     BRIEF_FILE,
     BRIEF_PATH,
     PROVIDER,
@@ -58,6 +60,7 @@ from adloom.engine.journal import Journal
 from adloom.errors import InputError
 from adloom.model import (
     Ad,
+    Adaptation,
     AdSpec,
     Campaign,
     Change,
@@ -69,10 +72,12 @@ from adloom.model import (
     Plan,
     ReviewMark,
     RunSummary,
+    Status,
 )
 from adloom.providers.base import Provider, Request, Response
 from adloom.providers.judging import JudgeJob
 from adloom.run.pipeline import RunOptions, held_back, run_plan, signing, write_deliverables
+from adloom.run.plan import adapted
 
 APPROVED, REJECTED = "Approved", "Rejected"
 Decision = Literal["approved", "rejected", ""]
@@ -168,6 +173,11 @@ def read_reviewed(path: Path) -> Reviewed:
 def _sheet(book: Variants, row: AdRow) -> Table:
     """The sheet ``row`` is on: Candidates for a candidate, else Variants."""
     return (book.candidates or book.variants) if row.candidate else book.variants
+
+
+def where_is(reviewed: Reviewed, row: AdRow) -> str:
+    """The cell of ``row``'s ad name, for messages: ``Variants!A7``."""
+    return _sheet(reviewed.workbook, row).ref("ad_name", row.number)
 
 
 def find_brief(reviewed: Reviewed, given: Path | None) -> Path:
@@ -271,8 +281,9 @@ class WithNotes(Provider):
 
 
 @dataclass
-class _Round:
-    """Everything one review round works from."""
+class Round:
+    """Everything one round works from: the reviewed rows, each with its ad's spec and
+    what the round does with it, and the ads the round adds (``adloom localize``)."""
 
     reviewed: Reviewed
     plan: Plan
@@ -280,6 +291,7 @@ class _Round:
     options: RunOptions
     number: int
     rows: list[tuple[Row, AdSpec, Action]] = field(default_factory=list)
+    added: list[AdSpec] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -291,11 +303,16 @@ class _Round:
         return self.options.out / round_file(self.number)
 
 
-def run_review(
-    reviewed: Reviewed, plan: Plan, provider: Provider, options: RunOptions, tracker: Tracker
-) -> RunSummary:
-    """Make and deliver the round after ``reviewed``; return its summary."""
-    job = _Round(reviewed, plan, provider, options, reviewed.round + 1)
+def open_round(
+    reviewed: Reviewed,
+    plan: Plan,
+    provider: Provider,
+    options: RunOptions,
+    decide: Callable[[Row, AdSpec], Action] = action,
+) -> Round:
+    """The round after ``reviewed``: each row matched to its ad in ``plan`` (an ad that
+    ``adloom localize`` adapted, to its source's) and ``decide``'s action for it."""
+    job = Round(reviewed, plan, provider, options, reviewed.round + 1)
     if job.workbook.resolve() == reviewed.path.resolve():
         raise InputError(
             f"{reviewed.path.name} would be overwritten by round {job.number}",
@@ -303,38 +320,73 @@ def run_review(
         )
     specs = {spec.name: spec for spec in plan.ads}
     for row in reviewed.rows:
-        spec = specs.get(row.name)
+        # An adapted ad is made as its cell says, even where the plan names its slot too.
+        spec = _adapted(row, specs, job.campaign) or specs.get(row.name)
         if spec is None:
-            where = _sheet(reviewed.workbook, row).ref("ad_name", row.number)
             job.warnings.append(
-                f"{where}: ad {row.name} is not in the brief's plan"
+                f"{where_is(reviewed, row)}: ad {row.name} is not in the brief's plan"
                 " any more (brief or --set changed?) — left out of this round"
             )
             continue
-        job.rows.append((row, spec, action(row, spec)))
+        specs[row.name] = spec  # an ad adapted from this one finds it, in a later row
+        job.rows.append((row, spec, decide(row, spec)))
+    return job
+
+
+def _adapted(row: Row, specs: Mapping[str, AdSpec], campaign: Campaign) -> AdSpec | None:
+    """The spec of an ad ``adloom localize`` made, from what its hidden ``generated``
+    cell says it adapted; None when it says nothing readable, or names no ad here."""
+    said = row.state.get(ADAPTED_FROM)
+    if not isinstance(said, dict):
+        return None
+    source = specs.get(str(said.get("ad", "")))
+    language = normalise_language(row.cells.get("language", ""))
+    pairs = said.get("copy")
+    if source is None or language is None or not isinstance(pairs, list):
+        return None
+    if not all(
+        isinstance(p, list) and len(p) == 2 and all(isinstance(t, str) for t in p) for p in pairs
+    ):
+        return None
+    adaptation = Adaptation(str(said.get("language", "")), tuple((f, t) for f, t in pairs))
+    spec = adapted(campaign, source, language, adaptation)
+    return spec if spec.name == row.name else None
+
+
+def run_round(job: Round, tracker: Tracker) -> RunSummary:
+    """Make what ``job`` sends again (rejected and failed ads, with the reviewer's
+    notes) and adds, then deliver the round; return its summary."""
     redo = [spec for _, spec, act in job.rows if act in ("regenerate", "retry")]
     recompose = [spec for _, spec, act in job.rows if act == "edit"]
     notes: dict[CopyJob, list[str]] = {}
     for row, spec, act in job.rows:
         if act == "regenerate":
             notes.setdefault(spec.copy_job, []).append(rejection(row))
+    made = [*redo, *job.added]
     subplan = replace(
-        plan,
-        copy_jobs=tuple(dict.fromkeys(s.copy_job for s in redo)),
+        job.plan,
+        copy_jobs=tuple(dict.fromkeys(s.copy_job for s in made)),
         # The masters of edited ads too: from the journal, free, to recompose them on.
-        image_jobs=tuple(dict.fromkeys(s.image_job for s in (*redo, *recompose) if s.image_job)),
-        ads=tuple(redo),
+        image_jobs=tuple(dict.fromkeys(s.image_job for s in (*made, *recompose) if s.image_job)),
+        ads=tuple(made),
     )
     return run_plan(
         subplan,
-        WithNotes(provider, {job_: tuple(n) for job_, n in notes.items()}),
-        options,
+        WithNotes(job.provider, {job_: tuple(n) for job_, n in notes.items()}),
+        job.options,
         tracker,
         deliver=partial(_deliver, job),
     )
 
 
-def _deliver(job: _Round, made: Sequence[Ad], summary: RunSummary) -> RunSummary:
+def run_review(
+    reviewed: Reviewed, plan: Plan, provider: Provider, options: RunOptions, tracker: Tracker
+) -> RunSummary:
+    """Make and deliver the round after ``reviewed``; return its summary."""
+    return run_round(open_round(reviewed, plan, provider, options), tracker)
+
+
+def _deliver(job: Round, made: Sequence[Ad], summary: RunSummary) -> RunSummary:
     """Merge what this round made with what it kept, and write the round."""
     by_name = {ad.spec.name: ad for ad in made}
     ads: list[Ad] = []
@@ -349,6 +401,8 @@ def _deliver(job: _Round, made: Sequence[Ad], summary: RunSummary) -> RunSummary
                 ads.append(_edited(job, row, spec, journal))
             else:
                 ads.append(_kept(job, row, spec))
+        for spec in job.added:
+            ads.append(replace(by_name[spec.name], review=ReviewMark(job.number, "localized")))
     finally:
         journal.close()
     counts: Counter[str] = Counter(a.review.change or "kept" for a in ads)
@@ -394,7 +448,7 @@ def _origin(row: Row) -> tuple[str, bool, str, str]:
     return provider, draft, str(state.get("text_model", "")), str(state.get("image_model", ""))
 
 
-def _texts(row: Row, spec: AdSpec) -> Mapping[str, str]:
+def copy_texts(row: Row, spec: AdSpec) -> Mapping[str, str]:
     """The row's copy as the workbook holds it: a search ad's slots, else its cells.
 
     A search ad without its Search ads row keeps what Variants shows of it.
@@ -424,10 +478,12 @@ def _copy(spec: AdSpec, row: Row, texts: Mapping[str, str], draft: bool, model: 
     )
 
 
-def _kept(job: _Round, row: Row, spec: AdSpec) -> Ad:
+def _kept(job: Round, row: Row, spec: AdSpec) -> Ad:
     """An ad this round leaves as it is: copy, creative and issues from the workbook."""
     provider, draft, text_model, image_model = _origin(row)
-    copy = _copy(spec, row, _texts(row, spec), draft, text_model)
+    copy = _copy(spec, row, copy_texts(row, spec), draft, text_model)
+    # Draft copy no one translated stays labelled so until someone writes it anew.
+    copy = replace(copy, untranslated=row.state.get("untranslated") is True)
     image = _image(spec, draft, image_model)
     issues = [i for i in row.cells.get("issues", "").split("; ") if i]
     creative = None
@@ -444,13 +500,19 @@ def _kept(job: _Round, row: Row, spec: AdSpec) -> Ad:
         image=image,
         creative=creative,
         disclaimer=_disclaimer(spec, job.campaign),
-        status="flagged" if row.status == "flagged" else "ok",
+        status=_kept_status(row),
         issues=tuple(issues),
         provider=provider,
         review=ReviewMark(row.round, "", _approval(row), row.notes),
         score=read_score(row.cells),
         candidate=row.candidate and row.decision != "approved",
     )
+
+
+def _kept_status(row: Row) -> Status:
+    """A kept ad's status as the workbook has it (a localize round keeps failed ads
+    too), ``ok`` when the cell holds something else."""
+    return next((s for s in get_args(Status) if s == row.status), "ok")
 
 
 def _by_hand(violation: Violation) -> str:
@@ -463,7 +525,18 @@ def _image(spec: AdSpec, draft: bool, model: str, path: Path | None = None) -> I
     return ImageResult(spec.image_job, "ok", path=path, draft=draft, model=model)
 
 
-def _edited(job: _Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
+def _packshot(spec: AdSpec, provider: Provider, journal: Journal) -> tuple[Path | None, bool]:
+    """The packshot set on ``spec``'s creative (a model's cut-out of it, from the journal),
+    and whether the cut-out it needs is missing there."""
+    cutout = spec.image_job.cutout if spec.image_job else None
+    if cutout is None:
+        return spec.brief.product_image, False
+    record = journal.lookup(provider.cutout_request(cutout).key)
+    path = record.image_path if record else None
+    return path, path is None
+
+
+def _edited(job: Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
     """An ad whose copy the reviewer rewrote: checked, flagged, recomposed, not changed."""
     texts = edited(row, spec) or {}
     provider, draft, text_model, image_model = _origin(row)
@@ -489,8 +562,13 @@ def _edited(job: _Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
         record = None if source else journal.lookup(job.provider.image_request(spec.image_job).key)
         master = source or (record.image_path if record else None)
         image = _image(spec, draft, image_model, master)
+        packshot, uncut = _packshot(spec, job.provider, journal)
         if master is None:
             issues.append("the master image is not in the journal: the creative was not recomposed")
+        elif uncut:
+            issues.append(
+                "the packshot's cut-out is not in the journal: the creative was not recomposed"
+            )
         else:
             words = AdCopy(copy.headline, copy.cta, _disclaimer(spec, job.campaign), spec.language)
             stem = creative_stem(job.options.out, spec)
@@ -503,7 +581,7 @@ def _edited(job: _Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
                 stem,
                 draft=draft,
                 out=out,
-                packshot=spec.brief.product_image,
+                packshot=packshot,
                 source_type=image.source_type if image else "",
                 signing=signing(job.campaign.settings),
                 model="" if source else image_model,

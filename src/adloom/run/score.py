@@ -98,6 +98,7 @@ def _judge_job_for(
         limits={f: n for f, n in caps.items() if f in copy},
         policies=campaign.brand.policies,
         image=image,
+        subject=spec.brief.image_prompt or spec.brief.product,
     )
 
 
@@ -113,10 +114,13 @@ def score_ads(
 ) -> list[Ad]:
     """``ads`` with their scores (and policy issues) from one judge request each."""
     requests: dict[str, Request] = {}
+    saw: dict[str, bool] = {}  # whether the judge is shown the creative (its alt text used)
     for ad in ads:
         job = _judge_job(ad, campaign, model, images=images)
         if job is not None:
             requests[ad.spec.name] = provider.judge_request(job)
+            # The draft's heuristic sees no picture but describes it from the brief.
+            saw[ad.spec.name] = job.image is not None or provider.draft
     answers: dict[str, Outcome] = {}
     if tracker is not None:
         tracker.add("score", len({r.key for r in requests.values()}))
@@ -129,19 +133,19 @@ def score_ads(
     engine.run(list(requests.values()), answered)
     judge = judging.HEURISTIC if provider.draft else model
     return [
-        _scored(ad, answers.get(requests[ad.spec.name].key), judge)
+        _scored(ad, answers.get(requests[ad.spec.name].key), judge, saw[ad.spec.name])
         if ad.spec.name in requests
         else ad
         for ad in ads
     ]
 
 
-def _scored(ad: Ad, outcome: Outcome | None, judge: str) -> Ad:
+def _scored(ad: Ad, outcome: Outcome | None, judge: str, saw_picture: bool) -> Ad:
     record = outcome.record if outcome else None
     if record is None or record.response.status != "ok":
         why = (outcome.error if outcome else "") or (record.response.error if record else "")
         return replace(ad, issues=(*ad.issues, f"not scored: {why or 'the judge did not answer'}"))
-    score = judging.score_of(record.response.output, judge)
+    score = judging.score_of(record.response.output, judge, saw_picture=saw_picture)
     broken = _policy_issues(score)
     # A broken brand policy is held for a person, like any other flag.
     status: Status = "flagged" if broken and ad.status == "ok" else ad.status

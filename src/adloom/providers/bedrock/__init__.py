@@ -20,8 +20,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
-from adloom.errors import InputError
-from adloom.model import CopyJob, ImageJob, Usage
+from adloom.errors import BriefError, InputError, Problem
+from adloom.model import CopyJob, CutoutJob, ImageJob, Usage
 from adloom.providers import ProviderConfig, register
 from adloom.providers.base import Account, Kind, Provider, Request, Response
 from adloom.providers.bedrock import account_quotas, images, lifecycle, profiles, text
@@ -250,6 +250,41 @@ class BedrockProvider(Provider):
         cost = info.image_cost_at(call.width, call.height, quality if call.width else "standard")
         return Request("image", model_id, call.body, max_cost_usd=cost, label=job.label)
 
+    def cutout_request(self, job: CutoutJob) -> Request:
+        """Stability's remove-background model on the packshot; refused at its cell
+        (before any call) in a region that does not serve it, or for a packshot it would
+        refuse (``images.RemoveBackground``)."""
+        info, model_id = self._model(job.model, "image")
+        editor = images.editor_for(info)
+        region = self._image_region()
+        if info.regions and region and region not in info.regions:
+            raise BriefError(
+                [
+                    Problem(
+                        job.where,
+                        f"product_image {job.path.name} has a busy background: Bedrock's"
+                        f" remove-background model ({job.model}) runs only in"
+                        f" {', '.join(info.regions)}, not {region} — supply a PNG with a"
+                        " transparent background (or a photo on a plain background), or set"
+                        " image_region to a US region so image requests go there while copy"
+                        f" stays in {region}",
+                    )
+                ]
+            )
+        try:
+            body = editor.body(job.path)
+        except ValueError as exc:
+            raise BriefError(
+                [Problem(job.where, f"product_image {job.path.name} {exc} — crop it, or"
+                         " supply a PNG with a transparent background")]
+            ) from None  # fmt: skip
+        cost = info.image_cost("standard", large=False)  # per request, whatever the size
+        return Request("image", model_id, body, max_cost_usd=cost, label=job.label)
+
+    def _image_region(self) -> str | None:
+        """The region image requests go to (None: not set up, e.g. ``plan`` offline)."""
+        return self.config.region or self.clients.session().region_name
+
     # ------------------------------------------------------------ sending
 
     def send(self, request: Request) -> Response:
@@ -280,8 +315,8 @@ class BedrockProvider(Provider):
         return self._image_response(request, raw, int((time.monotonic() - started) * 1000))
 
     def _image_response(self, request: Request, raw: Any, latency_ms: int) -> Response:
-        adapter = images.adapter_for(self.registry.get(request.model))
-        found = adapter.answer(raw if isinstance(raw, dict) else {})
+        reader = images.reader_for(self.registry.get(request.model))
+        found = reader.answer(raw if isinstance(raw, dict) else {})
         # A 200 answer is billed even when the output was filtered.
         usage = Usage(cost_usd=request.max_cost_usd)
         if found.filtered:
@@ -296,6 +331,9 @@ class BedrockProvider(Provider):
             image = images.decode(found.image_b64)
         except ValueError as exc:
             return Response("failed", usage=usage, latency_ms=latency_ms, error=str(exc))
+        if isinstance(reader, images.RemoveBackground) and not images.transparent(image.data):
+            error = "the remove-background model answered an image with no transparent background"
+            return Response("failed", usage=usage, latency_ms=latency_ms, error=error)
         return Response(
             "ok",
             image=image.data,

@@ -12,6 +12,10 @@ enums) and reads the model's answer, including its ways of saying "filtered":
 
 A prompt the service filters raises ``ValidationException`` before any image is
 made; ``client.translate`` turns that into a per-variant ``filtered`` failure.
+
+``RemoveBackground`` is no master adapter: Stability's remove-background model (one of
+its image services) takes a brief's packshot and answers it with a transparent
+background, once per packshot (``CutoutJob``); it answers like the Stability models.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, ClassVar
 
 from PIL import Image, UnidentifiedImageError
@@ -190,22 +195,97 @@ class StabilityImage(ImageAdapter):
         return ImageCall(body, 0, 0)
 
     def answer(self, payload: Mapping[str, Any]) -> Answer:
-        reasons = [r for r in payload.get("finish_reasons") or [] if r]
-        images = payload.get("images") or []
-        if reasons:
-            return Answer(filtered=str(reasons[0]))
-        if images:
-            return Answer(image_b64=str(images[0]))
-        return Answer(filtered="the model returned no image")
+        return _stability_answer(payload)
 
+
+def _stability_answer(payload: Mapping[str, Any]) -> Answer:
+    """A Stability answer: ``finish_reasons`` say why an image was filtered."""
+    reasons = [r for r in payload.get("finish_reasons") or [] if r]
+    images = payload.get("images") or []
+    if reasons:
+        return Answer(filtered=str(reasons[0]))
+    if images:
+        return Answer(image_b64=str(images[0]))
+    return Answer(filtered="the model returned no image")
+
+
+class RemoveBackground:
+    """Stability's remove-background model: ``{"image": <base64>, "output_format"}``.
+
+    Its limits (Stability's API reference, as republished in public code; docs/bedrock.md):
+    a JPEG, PNG or WebP image, every side at least 64 px, 4,096 to 9,437,184 pixels, its
+    aspect within 1:2.5 and 2.5:1. A larger packshot is scaled down to the pixel limit
+    (scaling is all the product may undergo); a packshot of another shape is refused."""
+
+    family = "stability-remove-background"
+    SIDE_MIN = 64
+    PIXELS_MAX = 9_437_184
+    RATIO_MAX = 2.5
+    SENT_AS = ("PNG", "JPEG", "WEBP")
+
+    def body(self, path: Path) -> dict[str, Any]:
+        """The request body for the packshot at ``path``; ValueError says why none can be
+        sent (its shape or size), for the brief's cell."""
+        with Image.open(path, formats=self.SENT_AS) as image:
+            width, height = image.size
+            if max(width, height) > self.RATIO_MAX * min(width, height):
+                raise ValueError(
+                    f"is {width}×{height} px: Bedrock's remove-background model takes shapes"
+                    f" from 1:{self.RATIO_MAX} to {self.RATIO_MAX}:1"
+                )
+            if min(width, height) < self.SIDE_MIN:
+                raise ValueError(
+                    f"is {width}×{height} px: Bedrock's remove-background model needs every"
+                    f" side at least {self.SIDE_MIN} px"
+                )
+            if image.format in self.SENT_AS and width * height <= self.PIXELS_MAX:
+                data = path.read_bytes()
+            else:  # too many pixels (or a format it does not take): scaled, sent as PNG
+                scale = min(1.0, math.sqrt(self.PIXELS_MAX / (width * height)))
+                size = (max(1, int(width * scale)), max(1, int(height * scale)))
+                buffer = io.BytesIO()
+                image.convert("RGBA" if "A" in image.getbands() else "RGB").resize(
+                    size, Image.Resampling.LANCZOS
+                ).save(buffer, "PNG")
+                data = buffer.getvalue()
+        # PNG: lossless, and it keeps the alpha the model answers with.
+        return {"image": base64.b64encode(data).decode("ascii"), "output_format": "png"}
+
+    def answer(self, payload: Mapping[str, Any]) -> Answer:
+        return _stability_answer(payload)
+
+
+EDITORS: dict[str, RemoveBackground] = {RemoveBackground.family: RemoveBackground()}
 
 ADAPTERS: dict[str, ImageAdapter] = {
     a.family: a for a in (TitanImage(), NovaCanvas(), StabilityImage())
 }
 
 
+def editor_for(info: ModelInfo) -> RemoveBackground:
+    """The remove-background model's request format."""
+    editor = EDITORS.get(info.family)
+    if editor is None:
+        raise ModelAccessError(
+            f'model "{info.id}" (family "{info.family}") cannot remove a background.',
+            hint=f"Background removal families adloom knows: {', '.join(sorted(EDITORS))}.",
+        )
+    return editor
+
+
+def reader_for(info: ModelInfo) -> ImageAdapter | RemoveBackground:
+    """Whoever reads ``info``'s answers: a master adapter or the remove-background model."""
+    return EDITORS.get(info.family) or adapter_for(info)
+
+
 def adapter_for(info: ModelInfo) -> ImageAdapter:
     adapter = ADAPTERS.get(info.family)
+    if info.family in EDITORS:
+        raise ModelAccessError(
+            f'image model "{info.id}" removes backgrounds from packshots; it draws no masters.',
+            hint="Choose an image model that generates pictures (`adloom models`); adloom"
+            " uses this one by itself for a product_image on a busy background.",
+        )
     if adapter is None:
         raise ModelAccessError(
             f'image model "{info.id}" has family "{info.family}", which adloom cannot call.',
@@ -220,6 +300,15 @@ class Decoded:
     width: int
     height: int
     format: str
+
+
+def transparent(data: bytes) -> bool:
+    """Whether an image's alpha makes any of it see-through (a cut-out's background)."""
+    with Image.open(io.BytesIO(data)) as image:
+        if "A" not in image.getbands() and "transparency" not in image.info:
+            return False
+        low, _ = image.convert("RGBA").getchannel("A").getextrema()
+        return isinstance(low, int) and low < 255
 
 
 def decode(image_b64: str) -> Decoded:
