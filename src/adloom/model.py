@@ -70,6 +70,7 @@ class Placement:
     safe_bottom: float = 0.0
     text_only: bool = False
     source: str = ""
+    fit: Fit | None = None  # the Placements sheet's ``fit``; None: the campaign's
     # Responsive search ads: how many headlines and descriptions, and the path limit.
     headline_count: int = 1
     description_count: int = 1
@@ -90,6 +91,14 @@ class Placement:
     @property
     def aspect(self) -> float:
         return self.width / self.height
+
+
+Fit = Literal["auto", "crop", "outpaint", "pad"]
+"""How a master becomes a placement of another shape (docs/brief-format.md, *fit*): cut
+to it (``crop``), extended by the image service and then cut exactly (``outpaint``),
+set whole on its own blurred edges (``pad``, no model), or ``auto``: extended where a
+crop would cut the subject or lose too much of the picture (``creative.fit``), else cut."""
+FITS: tuple[Fit, ...] = ("auto", "crop", "outpaint", "pad")
 
 
 @dataclass(frozen=True)
@@ -260,6 +269,9 @@ class Settings:
     # PEM certificate chain and private key: every creative gets a signed C2PA manifest.
     signing_cert: Path | None = None
     signing_key: Path | None = None
+    fit: Fit = "auto"  # each placement's unless its own ``fit`` says otherwise
+    # The AWS region image requests (generation and outpaint) go to; "": the run's.
+    image_region: str = ""
     # Settings adloom does not model as fields, e.g. ``quota.<model>.tpm``.
     extra: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -339,6 +351,36 @@ class CopyJob:
 
 
 @dataclass(frozen=True)
+class Shape:
+    """A placement as its master sees it: its size and how it is fitted."""
+
+    placement: str
+    width: int
+    height: int
+    fit: Fit
+
+
+@dataclass(frozen=True)
+class OutpaintJob:
+    """One master extended to cover the shapes it cannot be cut to whole: one per
+    (concept, aspect family) that needs it. The provider decides the pixels to add on
+    each side (``aspects.scaled_extension``, within what its service takes)."""
+
+    master: ImageJob
+    source: Path  # the master's file
+    digest: str  # SHA-256 of the source file: part of the request key
+    width: int  # the source's size
+    height: int
+    aspects: tuple[float, ...]  # width / height of each shape the result must cover
+    placements: tuple[str, ...]  # the placement ids composed from the extended master
+    model: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.master.label}/outpaint"
+
+
+@dataclass(frozen=True)
 class ImageJob:
     """One master image: (brief, audience, variant, aspect family)."""
 
@@ -352,6 +394,8 @@ class ImageJob:
     model: str
     brand: BrandKit
     source: Path | None = None  # the brand's own photo that is this master: no request
+    # The placements composed from this master: (id, width, height, fit as resolved).
+    shapes: tuple[Shape, ...] = ()
 
     @property
     def label(self) -> str:
@@ -387,6 +431,8 @@ class Plan:
     ads: tuple[AdSpec, ...]
     text_model: str
     image_model: str
+    # Extends masters where a placement's fit asks for it; "": no placement can need it.
+    outpaint_model: str = ""
 
 
 # ---------------------------------------------------------------- generate
@@ -504,6 +550,11 @@ class ImageResult:
     cached: bool = False
     draft: bool = False
     model: str = ""
+    # The master extended by the outpaint model (a file of its own), and the placements
+    # composed from it instead of ``path``; empty when no placement needed it.
+    extended: Path | None = None
+    extended_for: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # e.g. an outpaint that failed: those placements cropped
 
     @property
     def source_type(self) -> str:

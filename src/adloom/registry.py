@@ -138,6 +138,8 @@ class ModelInfo(BaseModel):
     # Prices for requests through a profile family that costs other than the entry's own
     # (which are then the in-region and geographic price): prefix -> prices.
     profile_prices: dict[str, ProfilePrice] = Field(default_factory=dict)
+    # The regions that offer the model; empty: every region (as far as adloom knows).
+    regions: list[str] = Field(default_factory=list)
     # Where each fact was read: "id", "price", "lifecycle", ... -> source (docs/models.md).
     sources: dict[str, str] = Field(default_factory=dict)
     notes: str = ""
