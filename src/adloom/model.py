@@ -550,11 +550,18 @@ class ImageResult:
     cached: bool = False
     draft: bool = False
     model: str = ""
-    # The master extended by the outpaint model (a file of its own), and the placements
-    # composed from it instead of ``path``; empty when no placement needed it.
-    extended: Path | None = None
+    # The placements to compose from the master extended by the outpaint model (its own
+    # file, ``extended``) instead of ``path``; empty when none needed it. Without
+    # ``extended`` the outpaint failed (``extend_error``): they are cropped, and say so.
     extended_for: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()  # e.g. an outpaint that failed: those placements cropped
+    extended: Path | None = None
+    extend_error: str = ""
+
+    def master_for(self, placement: str) -> Path | None:
+        """The file ``placement`` is composed from."""
+        if self.extended is not None and placement in self.extended_for:
+            return self.extended
+        return self.path
 
     @property
     def source_type(self) -> str:

@@ -34,10 +34,12 @@ from adloom.copy.languages import LANGUAGES, normalise_language
 from adloom.copy.rulepacks import CATEGORIES
 from adloom.errors import InputError
 from adloom.model import (
+    FITS,
     LOCALIZED_FIELDS,
     Audience,
     Brief,
     BriefImage,
+    Fit,
     GlossaryTerm,
     Pin,
     PinField,
@@ -102,7 +104,7 @@ _PLACEMENT_INTS = {  # field -> what it holds, for messages
     "max_kb": "the platform's file-size cap in KB",
 }
 _PLACEMENT_COLUMNS = names(
-    " ".join(_PLACEMENT_INTS) + " id platform width_rule safe_top safe_bottom source"
+    " ".join(_PLACEMENT_INTS) + " id platform width_rule safe_top safe_bottom source fit"
 )
 
 
@@ -335,10 +337,36 @@ class TableRules(Checker):
                 f'width_rule "{table.get(cells, "width_rule")}" is not chars or double_width'
                 " — double_width counts CJK characters as 2, as Google and Microsoft do",
             )
-        for field in ("platform", "source"):
-            if table.get(cells, field):
-                values[field] = table.get(cells, field)
+        return values | self._placement_texts(table, row, cells)
+
+    def _placement_texts(
+        self, table: FieldTable, row: int, cells: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """The Placements row's words: platform, source and fit."""
+        values: dict[str, Any] = {
+            field: table.get(cells, field)
+            for field in ("platform", "source")
+            if table.get(cells, field)
+        }
+        if table.get(cells, "fit"):
+            values["fit"] = self.fit(table.get(cells, "fit"), table.ref("fit", row))
         return values
+
+    def fit(self, text: str, where: str) -> Fit | None:
+        """A ``fit`` cell (Campaign setting or Placements column); None when it is blank
+        or wrong (the error is kept)."""
+        value = header_key(text)
+        for known in FITS:
+            if value == known:
+                return known
+        if text.strip():
+            self.error(
+                where,
+                f'fit "{text.strip()}" is not one of {", ".join(FITS)} — auto extends a '
+                "master where a crop would cut its subject, crop always cuts, outpaint "
+                "always extends, pad sets it whole on its blurred edges",
+            )
+        return None
 
     # ------------------------------------------------------------ Audiences and Briefs
 

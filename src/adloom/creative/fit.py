@@ -65,3 +65,13 @@ def to_extend(image: Image.Image, shapes: Sequence[Shape]) -> tuple[Shape, ...]:
         return shape.fit == "auto" and cut(image, shape.width, shape.height)
 
     return tuple(s for s in shapes if extend(s))
+
+
+def foreseen(shapes: Sequence[Shape], width: int, height: int) -> tuple[bool, bool]:
+    """Before a master is made (``adloom plan``): whether it will surely be extended, and
+    whether it may be (``auto`` decides on its subject, seen only once it exists)."""
+    aspect = width / height
+    other = [s for s in shapes if not math.isclose(s.width / s.height, aspect, rel_tol=1e-3)]
+    lossy = [s for s in other if 1 - kept(aspect, s.width / s.height) > MAX_CROP_LOSS]
+    surely = any(s.fit == "outpaint" for s in other) or any(s.fit == "auto" for s in lossy)
+    return surely, surely or any(s.fit == "auto" for s in other)

@@ -13,8 +13,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from adloom.copy import rsa, textlen
 from adloom.aspects import extension
+from adloom.copy import rsa, textlen
 from adloom.model import BrandKit, CopyJob, ImageJob, OutpaintJob, Usage, WidthRule
 from adloom.providers import ProviderConfig, judging, register
 from adloom.providers.base import Attachment, Provider, Request, Response

@@ -28,7 +28,7 @@ from PIL import Image
 
 from adloom import __version__, outdir
 from adloom.console import Tracker
-from adloom.creative import checks, focal, layout, measures, product, provenance, typeset
+from adloom.creative import checks, fit, focal, layout, measures, product, provenance, typeset
 from adloom.creative import compose as compose_module
 from adloom.creative.compose import (
     CREATIVES,
@@ -64,6 +64,7 @@ from adloom.model import (
     RunSummary,
     Settings,
     Status,
+    source_type,
 )
 from adloom.providers.base import Batches, Provider
 from adloom.results.command import RESULTS
@@ -132,6 +133,7 @@ class _Placed:
     source_type: str = ""  # IPTC DigitalSourceType written into the file
     signing: tuple[Path, Path] | None = None  # C2PA certificate chain and key (PEM)
     model: str = ""  # the image model that made the master, for the C2PA manifest
+    pad: bool = False  # fit pad: the whole master on its blurred edges
 
 
 def _compose_from(master: Path, brand: BrandKit, ads: Sequence[_Placed]) -> list[Creative]:
@@ -143,7 +145,7 @@ def _compose_from(master: Path, brand: BrandKit, ads: Sequence[_Placed]) -> list
     with Image.open(master) as image:
         image.load()
         for a in ads:
-            key = twin_key(a.copy, a.placement, a.draft)
+            key = (twin_key(a.copy, a.placement, a.draft), a.pad)
             first = made.get(key)
             if first is None:
                 fresh = composed(
@@ -158,6 +160,7 @@ def _compose_from(master: Path, brand: BrandKit, ads: Sequence[_Placed]) -> list
                     source_type=a.source_type,
                     signing=a.signing,
                     model=a.model,
+                    pad=a.pad,
                 )
                 made[key] = first = _with_thumb(fresh, a.out)
                 creatives.append(first.creative)
@@ -384,9 +387,9 @@ class _Assembler:
         # A flagged ad is composed too: the reviewer fixing it sees it as it would run.
         if spec.placement.text_only or copy is None or copy.status not in WRITTEN:
             return
-        if image is None or image.status != "ok" or image.path is None:
-            return
-        by_master[image.path].append(spec)
+        master = image.master_for(spec.placement.id) if image and image.status == "ok" else None
+        if master is not None:
+            by_master[master].append(spec)
 
     def _submit(self, by_master: Mapping[Path, Sequence[AdSpec]]) -> None:
         brand = self.plan.campaign.brand
@@ -420,6 +423,7 @@ class _Assembler:
         ad_copy = AdCopy(copy.headline, copy.cta, _disclaimer(spec, self.plan), spec.language)
         stem = creative_stem(self.out, spec)
         draft = copy.draft or bool(image and image.draft)
+        settings = self.plan.campaign.settings
         return _Placed(
             ad_copy,
             spec.placement,
@@ -427,9 +431,10 @@ class _Assembler:
             draft,
             self.out,
             spec.brief.product_image,
-            image.source_type if image else "",
-            signing(self.plan.campaign.settings),
+            _source_type(image, spec.placement.id) if image else "",
+            signing(settings),
             image.model if image and image.job.source is None else "",
+            pad=fit.resolve(settings, spec.placement) == "pad",
         )
 
     def ads(self) -> list[Ad]:
@@ -472,6 +477,15 @@ def _disclaimer(spec: AdSpec, plan: Plan) -> str:
     return spec.copy_job.brief.disclaimer or plan.campaign.brand.disclaimer  # in the ad's language
 
 
+def _source_type(image: ImageResult, placement: str) -> str:
+    """How the picture of ``placement``'s ad was made: the brand's photo extended by a
+    model is a real photo composited with generated parts."""
+    outpainted = image.extended is not None and image.master_for(placement) == image.extended
+    if outpainted and image.job.kind == "own":
+        return source_type("composite", image.draft)
+    return image.source_type
+
+
 def _status(
     spec: AdSpec, copy: CopyResult, image: ImageResult | None
 ) -> tuple[Status, tuple[str, ...]]:
@@ -482,6 +496,9 @@ def _status(
             return "skipped", ("image not generated",)
         if image.status != "ok":
             return image.status, (f"image {image.status}: {image.error}",)
+        if image.extend_error and spec.placement.id in image.extended_for:
+            cropped = f"picture cropped, not extended: the outpaint failed ({image.extend_error})"
+            return copy.status, (*copy.issues, cropped)
     return copy.status, copy.issues
 
 

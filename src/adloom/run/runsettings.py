@@ -167,8 +167,8 @@ def provider_name(choices: Choices, campaign: Campaign) -> str:
 
 
 def _models(plan: Plan) -> list[tuple[str, Kind]]:
-    outpaint: list[tuple[str, Kind]] = [(plan.outpaint_model, "image")] if plan.outpaint_model else []
-    return [(plan.text_model, "text"), (plan.image_model, "image"), *outpaint]
+    models: list[tuple[str, Kind]] = [(plan.text_model, "text"), (plan.image_model, "image")]
+    return models + ([(plan.outpaint_model, "image")] if plan.outpaint_model else [])
 
 
 def judge_of(campaign: Campaign, registry: Registry, provider: str) -> str:
@@ -198,14 +198,13 @@ def outpainting(env: Env, provider: Provider, plan: Plan) -> Plan:
     settings = plan.campaign.settings
     asked = sorted({s.placement for j in plan.image_jobs for s in j.shapes if s.fit == "outpaint"})
     fix = (
-        f"Set image_region (Campaign sheet, or --set image_region=us-east-1) to a region that "
-        f"offers it: image requests go there, copy stays in this run's region"
+        "Set image_region (Campaign sheet, or --set image_region=us-east-1) to a region that "
+        "offers it: image requests go there, copy stays in this run's region"
     )
     if asked:
         where = plan.campaign.cells.get("fit", "fit") if settings.fit == "outpaint" else "fit"
         raise InputError(
-            f"{where}: placements {', '.join(asked)} are to be extended (fit outpaint), "
-            f"but {why}.",
+            f"{where}: placements {', '.join(asked)} are to be extended (fit outpaint), but {why}.",
             hint=f"{fix}; or set fit to auto, crop or pad.",
         )
     env.warn(f"fit auto: placements a crop would cut are cropped all the same: {why}. {fix}.")

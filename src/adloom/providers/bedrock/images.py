@@ -248,10 +248,14 @@ class StabilityOutpaint:
     EXTEND_MAX = 2000
     SIDE_MIN = 64
     prompt_max = StabilityImage.prompt_max
-    seed = StabilityImage.seed
-    seed_min = StabilityImage.seed_min
-    seed_max = StabilityImage.seed_max
-    answer = StabilityImage.answer
+    # Seeds and answers as Stability's generation models take and give them.
+    _STABILITY = StabilityImage()
+
+    def seed(self, seed: int) -> int:
+        return self._STABILITY.seed(seed)
+
+    def answer(self, payload: Mapping[str, Any]) -> Answer:
+        return self._STABILITY.answer(payload)
 
     def build(self, job: OutpaintJob, prompt: str) -> tuple[dict[str, Any], tuple[int, int]]:
         """The InvokeModel body (its ``image`` the source's digest and sent size, filled
