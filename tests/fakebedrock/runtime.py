@@ -18,7 +18,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from . import judge
+from . import judge, outpaint
 from .behaviour import FAULTS, TOKENS_THROTTLE, Behaviour, State
 from .billing import CacheUse, cache_prefixes, cache_use, served_tier, tokens
 from .catalogue import ModelSpec, resolve
@@ -667,7 +667,11 @@ def invoke(
         body = json.loads(body_bytes)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise malformed("#: the body is not valid JSON") from None
-    if spec.family == "stability":
+    edit = outpaint.checked(body, region) if spec.family == "stability-outpaint" else None
+    if edit is not None:
+        prompt, seed, fmt = edit.prompt, edit.seed, edit.format
+        w, h = edit.picture.size
+    elif spec.family == "stability":
         prompt, _negative, aspect, seed, fmt = _stability_body(body)
         w, h = STABILITY_SIZES[aspect]
     else:
@@ -675,7 +679,7 @@ def invoke(
         fmt = "png"
     b = state.behaviour
     words = prompt.lower()
-    stability = spec.family == "stability"
+    stability = spec.family.startswith("stability")
     if any(word.lower() in words for word in b.filter_prompt) and not stability:
         raise invalid(BLOCKED_PROMPT)
     if not state.reserve(spec.id, 1):
@@ -690,11 +694,8 @@ def invoke(
                     "finish_reasons": [f"Filter reason: {reason}"],
                     "images": [],
                 }
-        return {
-            "seeds": [seed],
-            "finish_reasons": [None],
-            "images": [_encoded(state, w, h, seed, fmt)],
-        }
+        image = outpaint.extended(edit) if edit else _encoded(state, w, h, seed, fmt)
+        return {"seeds": [seed], "finish_reasons": [None], "images": [image]}
     if any(word.lower() in words for word in b.filter_output):
         return {"images": [], "error": BLOCKED_OUTPUT}
     return {"images": [_encoded(state, w, h, seed, fmt)], "error": None}

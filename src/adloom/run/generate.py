@@ -405,6 +405,8 @@ class _Extender:
                     extended=record.image_path if ok and record is not None else None,
                     extend_error="" if ok else outcome.error or "the model returned no image",
                     usage=result.usage + _usage_of(outcome),
+                    # A brand photo extended offline is draft art around the photo.
+                    draft=result.draft or (ok and self.provider.draft),
                 )
             )
         return True
