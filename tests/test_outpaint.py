@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import io
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -46,7 +45,8 @@ def test_extension_covers_every_shape_and_stays_within_the_service_limits() -> N
     left, right, up, down = extension(1000, 1000, [2.0, 0.5])
     assert (left + right, up + down) == (1000, 1000)
     w, h, sides = scaled_extension(1024, 1024, [728 / 90], 2000, 64)
-    assert max(sides) <= 2000 and min(w, h) >= 64
+    assert max(sides) <= 2000
+    assert min(w, h) >= 64
     assert (w + sides[0] + sides[1]) / h == pytest.approx(728 / 90, rel=0.01)
 
 
@@ -69,7 +69,9 @@ def test_auto_extends_where_the_crop_cuts_the_subject_or_loses_too_much() -> Non
     assert fit.to_extend(small, [Shape("sq", 1080, 1080, "outpaint")]) != ()
     assert fit.to_extend(small, [Shape("same", 600, 400, "outpaint")]) == ()  # nothing cut
     box = focal.subject_box(wide)
-    assert box is not None and box[0] < 120 and box[2] > 1080
+    assert box is not None
+    assert box[0] < 120
+    assert box[2] > 1080
     assert focal.subject_box(Image.new("RGB", (300, 200), "white")) is None
 
 
