@@ -563,10 +563,13 @@ class ImageResult:
             return self.extended
         return self.path
 
-    @property
-    def source_type(self) -> str:
-        """The IPTC DigitalSourceType of the pictures composed from this master."""
-        return source_type(self.job.kind, self.draft)
+    def source_type_for(self, placement: str) -> str:
+        """The IPTC DigitalSourceType of ``placement``'s picture composed from this
+        master: the brand's photo extended by a model is a real photo composited with
+        generated parts."""
+        outpainted = self.extended is not None and placement in self.extended_for
+        kind: ImageKind = "composite" if outpainted and self.job.kind == "own" else self.job.kind
+        return source_type(kind, self.draft)
 
 
 # ---------------------------------------------------------------- compose / deliver
@@ -660,9 +663,14 @@ class Ad:
     score: Score | None = None  # with --score
 
     @property
+    def source_type(self) -> str:
+        """The IPTC DigitalSourceType of the ad's picture; "" without one."""
+        return self.image.source_type_for(self.spec.placement.id) if self.image else ""
+
+    @property
     def ai_generated(self) -> bool:
         """Whether the ad's picture holds imagery an AI model made (docs/output.md)."""
-        return self.image is not None and self.image.source_type in AI_SOURCE_TYPES
+        return self.source_type in AI_SOURCE_TYPES
 
     candidate: bool = False  # with --keep: not among the best K of its slot
 

@@ -101,7 +101,7 @@ MODELS: dict[str, ModelSpec] = {
                   "image", "stability"),
         ModelSpec("stability.stable-image-ultra-v1:1", "Stability AI", "Stable Image Ultra",
                   "image", "stability"),
-        ModelSpec("stability.stable-outpaint-v1:0", "Stability AI", "Stable Image Outpaint",
+        ModelSpec("stability.stable-outpaint-v1:0", "Stability AI", "Stable Outpaint",
                   "image", "stability-outpaint"),
     )
 }  # fmt: skip

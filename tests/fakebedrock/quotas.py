@@ -57,6 +57,7 @@ NAMES: dict[str, tuple[str, str]] = {
     "stability.sd3-5-large-v1:0": ("Stability.ai Stable Diffusion 3.5 Large", "model inference"),
     "stability.stable-image-core-v1:1": ("Stability.ai Stable Image Core", "model inference"),
     "stability.stable-image-ultra-v1:1": ("Stability.ai Stable Image Ultra", "model inference"),
+    "stability.stable-outpaint-v1:0": ("Stability.ai Stable Image Outpaint", "model inference"),
 }
 # On-demand default tokens per minute (text) or images per minute (images);
 # cross-region profiles get twice that, global ones four times.
@@ -81,6 +82,7 @@ DEFAULTS: dict[str, int] = {
     "stability.sd3-5-large-v1:0": 30,
     "stability.stable-image-core-v1:1": 30,
     "stability.stable-image-ultra-v1:1": 30,
+    "stability.stable-outpaint-v1:0": 30,
 }
 _SCOPE_WORDS = {
     ("InvokeModel", "on-demand"): "On-demand InvokeModel",

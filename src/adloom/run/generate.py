@@ -340,6 +340,30 @@ def generate(
         engine.run(batch, handle, writer.rebuild)
 
 
+def outpaint_job(result: ImageResult, model: str) -> OutpaintJob | None:
+    """The outpaint ``result``'s master needs for the placements a crop would spoil
+    (``creative.fit``); None when it serves every placement as it is."""
+    if result.status != "ok" or result.path is None:
+        return None
+    data = result.path.read_bytes()
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        shapes = fit.to_extend(image, result.job.shapes)
+        size = image.size
+    if not shapes:
+        return None
+    return OutpaintJob(
+        master=result.job,
+        source=result.path,
+        digest=hashlib.sha256(data).hexdigest(),
+        width=size[0],
+        height=size[1],
+        aspects=tuple(sorted({s.width / s.height for s in shapes})),
+        placements=tuple(s.placement for s in shapes),
+        model=model,
+    )
+
+
 class _Extender:
     """Masters on their way to compose: each handed on at once, or once the outpaint
     that extends it for the placements a crop would spoil is answered."""
@@ -359,7 +383,7 @@ class _Extender:
 
     def master(self, result: ImageResult) -> None:
         """``result`` handed on, or held for the outpaint its placements need."""
-        job = self._job(result) if self.model and result.path is not None else None
+        job = outpaint_job(result, self.model) if self.model else None
         if job is None:
             self.on_image(result)
             return
@@ -367,28 +391,6 @@ class _Extender:
         if request.key not in self.held:
             self.queued.append(request)
         self.held[request.key].append((result, job))
-
-    def _job(self, result: ImageResult) -> OutpaintJob | None:
-        assert result.path is not None  # noqa: S101 - checked by the caller
-        if result.status != "ok":
-            return None
-        data = result.path.read_bytes()
-        with Image.open(io.BytesIO(data)) as image:
-            image.load()
-            shapes = fit.to_extend(image, result.job.shapes)
-            size = image.size
-        if not shapes:
-            return None
-        return OutpaintJob(
-            master=result.job,
-            source=result.path,
-            digest=hashlib.sha256(data).hexdigest(),
-            width=size[0],
-            height=size[1],
-            aspects=tuple(sorted({s.width / s.height for s in shapes})),
-            placements=tuple(s.placement for s in shapes),
-            model=self.model,
-        )
 
     def settle(self, outcome: Outcome) -> bool:
         """Whether ``outcome`` answered an outpaint (its masters are then handed on)."""

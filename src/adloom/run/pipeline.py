@@ -64,7 +64,6 @@ from adloom.model import (
     RunSummary,
     Settings,
     Status,
-    source_type,
 )
 from adloom.providers.base import Batches, Provider
 from adloom.results.command import RESULTS
@@ -431,7 +430,7 @@ class _Assembler:
             draft,
             self.out,
             spec.brief.product_image,
-            _source_type(image, spec.placement.id) if image else "",
+            image.source_type_for(spec.placement.id) if image else "",
             signing(settings),
             image.model if image and image.job.source is None else "",
             pad=fit.resolve(settings, spec.placement) == "pad",
@@ -475,15 +474,6 @@ class _Assembler:
 
 def _disclaimer(spec: AdSpec, plan: Plan) -> str:
     return spec.copy_job.brief.disclaimer or plan.campaign.brand.disclaimer  # in the ad's language
-
-
-def _source_type(image: ImageResult, placement: str) -> str:
-    """How the picture of ``placement``'s ad was made: the brand's photo extended by a
-    model is a real photo composited with generated parts."""
-    outpainted = image.extended is not None and image.master_for(placement) == image.extended
-    if outpainted and image.job.kind == "own":
-        return source_type("composite", image.draft)
-    return image.source_type
 
 
 def _status(
