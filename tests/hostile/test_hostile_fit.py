@@ -8,13 +8,11 @@ keyed is not sent as if it were the one the key names.
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 
 import pytest
-from victims import outside, run_cli
+from victims import refused_before_anything
 
-from adloom.errors import ExitCode
 from adloom.providers.base import Attachment, RequestFailed
 from brandart import photo
 from briefs import MINIMAL_CAMPAIGN, write_brief
@@ -32,15 +30,7 @@ def _refused(folder: Path, where: str, **campaign: str) -> str:
         [{"id": "b1", "product": "P", "message": "M"}],
         placements=placements,
     )
-    out = folder / "out"
-    before = outside(folder.parent, out)
-    code, _, err = run_cli("run", brief, "--out", out)
-    assert code == ExitCode.BAD_INPUT, err
-    assert re.search(where, err), err
-    assert "Traceback" not in err
-    assert outside(folder.parent, out) == before
-    assert not (out / "creatives").exists()
-    return err
+    return refused_before_anything(brief, where)
 
 
 @pytest.mark.parametrize("value", ["stretch", "outpaint; rm"])
