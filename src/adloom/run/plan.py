@@ -126,8 +126,14 @@ def make_plan(campaign: Campaign, registry: Registry, provider: str) -> Plan:
 def _outpaint_model(
     jobs: Iterable[ImageJob], campaign: Campaign, registry: Registry, provider: str
 ) -> str:
-    """The model that extends masters, when a placement's fit may need it; "" if none."""
-    fits = {shape.fit for job in jobs for shape in job.shapes}
+    """The model that extends masters, when a placement's fit may need it (one of
+    another shape than its master); "" if none."""
+    fits = {
+        shape.fit
+        for job in jobs
+        for shape in job.shapes
+        if not math.isclose(shape.width / shape.height, job.width / job.height, rel_tol=1e-3)
+    }
     if not fits & {"auto", "outpaint"}:
         return ""
     model = registry.default(provider, "outpaint")
