@@ -44,9 +44,11 @@ def canvases() -> list[tuple[str, Placement, Image.Image]]:
     caught: list[Image.Image] = []
     encode = compose_module._encode
 
-    def catch(image: Image.Image, cap: int) -> tuple[bytes, str, str | None]:
+    def catch(
+        image: Image.Image, cap: int, *, lossless: bool = False, xmp: bytes = b""
+    ) -> tuple[bytes, str, str | None]:
         caught.append(image.copy())
-        return encode(image, cap)
+        return encode(image, cap, lossless=lossless, xmp=xmp)
 
     compose_module._encode = catch  # type: ignore[assignment]
     out: list[tuple[str, Placement, Image.Image]] = []

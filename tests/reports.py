@@ -66,6 +66,29 @@ def google_csv(path: Path, ads: Sequence[tuple[str, int, int, float, float]]) ->
     return path
 
 
+def google_csv_ja(path: Path, ads: Sequence[tuple[str, int, int, float, int]]) -> Path:
+    """Google Ads' ad report from the Japanese UI (CSV, UTF-8 with a BOM), with the
+    header public code reproduces (docs/results.md): the report's title and period
+    lines, no ad-name column (search ads have none), the final URL twice, its
+    suffix column, " --" where there is no value; (final URL, 表示回数, クリック数,
+    コンバージョン, 費用 in yen) rows."""
+    rows: list[Row] = [
+        ["広告のパフォーマンス・日別"],
+        ["2026年12月1日 - 2026年12月7日"],
+        ["日", "広告の種類", "最終ページ URL", "最終ページ URL のサフィックス", "広告 ID",
+         "キャンペーン", "広告グループ", "広告の最終ページ URL", "広告の状態", "クリック数",
+         "表示回数", "クリック率", "通貨コード", "費用", "コンバージョン", "コンバージョン単価"],
+    ]  # fmt: skip
+    for n, (url, impressions, clicks, conversions, cost) in enumerate(ads, start=1):
+        per = f"{cost / conversions:,.0f}" if conversions else " --"
+        rows.append(["2026-12-01", "レスポンシブ検索広告", url, " --", str(7000 + n), "春",
+                     "cold-brew", url, "有効", f"{clicks:,}", f"{impressions:,}",
+                     f"{clicks / impressions:.2%}", "JPY", f"{cost:,}", f"{conversions:.2f}",
+                     per])  # fmt: skip
+    path.write_text(_csv_text(rows), encoding="utf-8-sig")
+    return path
+
+
 def yahoo_csv(path: Path, ads: Sequence[tuple[str, int, int, float, int]]) -> Path:
     """A Yahoo! JAPAN Ads performance report, Japanese headers, Shift_JIS: a report
     name line and a period line above the header, a 合計 row at the end."""

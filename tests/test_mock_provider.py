@@ -194,3 +194,21 @@ def test_registered_only_inside_the_block_and_never_over_another_name() -> None:
     with pytest.raises(RuntimeError):
         fails_inside()
     assert "brief-lived" not in names()
+
+
+def test_each_batches_counts_its_own_skipped_lines() -> None:
+    """A plugin's Batches need not set ``skipped``: each instance still gets its own,
+    so one run's unreadable lines are never counted against another's."""
+    from adloom.providers.base import Batches
+
+    class Plain(Batches):
+        pass
+
+    Plain.__abstractmethods__ = frozenset()  # they are not called here
+    first, second = Plain(), Plain()
+    first.skipped.add("out.jsonl:1: not JSON")
+    assert (first.skipped.count, second.skipped.count) == (1, 0)
+    assert second.skipped.examples == []
+    replaced = type(first.skipped)()
+    first.skipped = replaced  # providers reset it per ``answers``
+    assert first.skipped is replaced

@@ -439,3 +439,29 @@ def test_each_brief_keeps_the_cells_it_was_read_from(tmp_path: Path) -> None:
     assert first.cells["headline"] == f"Briefs!{column}2"
     assert second.cells["headline"] == f"Briefs!{column}3"
     assert first.cells["id"] == f"Briefs!{'ABCDEFGHIJ'[header.index('id')]}2"
+
+
+def test_an_excel_data_validation_extension_reads_without_a_warning(tmp_path: Path) -> None:
+    """Excel keeps newer drop-downs in an extension list; openpyxl warns it "will be
+    removed" though reading removes nothing: the user is not told so."""
+    import warnings
+    import zipfile
+
+    plain = write_brief(tmp_path / "plain.xlsx")
+    brief = tmp_path / "brief.xlsx"
+    ext = (
+        b'<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}"'
+        b' xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+        b'<x14:dataValidations count="0"/></ext></extLst></worksheet>'
+    )
+    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(brief, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                data = data.replace(b"</worksheet>", ext)
+            dst.writestr(item, data)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        campaign = read_campaign(brief)
+    assert campaign.briefs
+    assert not [w for w in caught if "Data Validation" in str(w.message)]

@@ -3,7 +3,11 @@ the statistics checked against independent computations (scipy)."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
+import zipfile
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +18,17 @@ from scipy import integrate, stats
 from adloom.errors import ExitCode
 from adloom.results.numbers import parse_number
 from adloom.results.reports import read_report
-from adloom.results.stats import Counts, decide, probability_best, spearman, wilson
+from adloom.results.stats import (
+    REACH,
+    Counts,
+    decide,
+    probability_best,
+    spearman,
+    trials_to_separate,
+    wilson,
+)
 from briefs import write_brief
-from reports import generic_csv, google_csv, meta_csv, meta_xlsx_ja, yahoo_csv
+from reports import generic_csv, google_csv, google_csv_ja, meta_csv, meta_xlsx_ja, yahoo_csv
 from test_cli import run_cli, run_json
 
 CAMPAIGN = {"name": "Spring Launch", "brand": "Lumen", "provider": "draft", "variants": 3,
@@ -93,8 +105,10 @@ def test_meta_and_google_reports_join_by_name_and_utm_content(out: Path, tmp_pat
         "meta.csv!5": 'ad name "autumn_sale_v1" is not an ad of this run',
         "google.csv!7": "no ad name, and its URL has no utm_content (was the URL changed?)",
     }
-    for name in ("results.json", "results.xlsx", "results.html", "style-guide.md"):
+    for name in ("results.json", "results.html", "style-guide.md"):
         assert (out / name).is_file()
+    assert "Results" in openpyxl.load_workbook(out / "variants.xlsx", read_only=True).sheetnames
+    assert not (out / "results.xlsx").exists()  # only when the workbook cannot take the sheet
 
 
 def test_japanese_headers_yen_and_totals_rows(out: Path, tmp_path: Path) -> None:
@@ -119,6 +133,35 @@ def test_japanese_headers_yen_and_totals_rows(out: Path, tmp_path: Path) -> None
     stored = (out / "results.json").read_text(encoding="utf-8")
     assert '"cost": 1200.0' in stored  # ￥1,200 as yen, not 1.2
     assert '"cost": 4500.0' in stored  # ¥4,500 in Shift_JIS
+
+
+def test_google_japanese_ad_report_joins_by_its_final_url(out: Path, tmp_path: Path) -> None:
+    link = urls(out)
+    google = google_csv_ja(tmp_path / "google-ja.csv", [
+        (link[RSA[0]], 4000, 120, 3, 9600),
+        (link[RSA[1]], 4000, 80, 0, 8800),
+    ])  # fmt: skip
+    code, data, text = results(out, google)
+    assert code == ExitCode.OK, text
+    assert data["reports"][0]["platform"] == "google"
+    assert data["matched_by"] == {"ad_name": 0, "utm_content": 2}
+    stored = json.loads((out / "results.json").read_text(encoding="utf-8"))["ads"]
+    assert stored[RSA[0]] == {"impressions": 4000, "clicks": 120, "conversions": 3.0,
+                              "cost": 9600.0}  # fmt: skip
+
+
+def test_meta_japanese_link_clicks_spelled_without_no(out: Path, tmp_path: Path) -> None:
+    """リンククリック, as some Japanese exports (and tools reading them) spell it."""
+    report = generic_csv(
+        tmp_path / "meta-ja.csv",
+        ["広告名", "インプレッション", "リンククリック", "結果", "消化金額 (JPY)"],
+        [[META[0], "2,000", "40", "1", "￥1,200"], [META[1], "2,000", "20", "", "￥1,100"]],
+    )
+    code, data, text = results(out, report)
+    assert code == ExitCode.OK, text
+    assert data["reports"][0]["platform"] == "meta"
+    stored = json.loads((out / "results.json").read_text(encoding="utf-8"))["ads"]
+    assert stored[META[0]]["clicks"] == 40
 
 
 def test_generic_csv_with_a_column_mapping_and_european_numbers(out: Path, tmp_path: Path) -> None:
@@ -225,10 +268,15 @@ def test_one_clear_winner_and_one_tie(out: Path, tmp_path: Path) -> None:
     assert data["winners"][meta_slot]["ctr"] == META[0]
     assert data["winners"][rsa_slot]["ctr"] is None
     assert data["verdicts"][rsa_slot]["ctr"].startswith("not significant")
-    assert "more impressions each" in data["verdicts"][rsa_slot]["ctr"]
+    tie = data["verdicts"][rsa_slot]["ctr"]
+    # 3.02% against 3.00% would take some 16 million more impressions each: no guide to
+    # anything, so the verdict says the two are level at this traffic instead.
+    assert "are level at this traffic" in tie
+    assert "more than 10 times the impressions they have had" in tie
+    assert "more impressions each" not in tie
 
     # The sheet's intervals against scipy's Wilson interval, computed independently.
-    ws = openpyxl.load_workbook(out / "results.xlsx")["Results"]
+    ws = openpyxl.load_workbook(out / "variants.xlsx")["Results"]
     header = [c.value for c in ws[1]]
     rows = [dict(zip(header, r, strict=True)) for r in ws.iter_rows(min_row=2, values_only=True)]
     checked = 0
@@ -248,6 +296,156 @@ def test_one_clear_winner_and_one_tie(out: Path, tmp_path: Path) -> None:
     assert "not significant" in html
 
 
+def pictures(path: Path) -> tuple[int, int]:
+    """The pictures placed in the thumbnail column (T) of the workbook's drawings, and
+    its image files."""
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        drawings = b"".join(
+            archive.read(n) for n in names if re.fullmatch(r"xl/drawings/drawing\d+\.xml", n)
+        )
+        placed = re.findall(rb"<(?:\w+:)?from><(?:\w+:)?col>19<.*?<(?:\w+:)?pic>", drawings)
+        return len(placed), sum(1 for n in names if n.startswith("xl/media/"))
+
+
+def test_the_results_sheet_goes_into_the_workbook_as_marked_up(
+    made: Path, out: Path, tmp_path: Path
+) -> None:
+    workbook = out / "variants.xlsx"
+    book = openpyxl.load_workbook(workbook)  # a reviewer's marks, before the results come in
+    ws = book["Variants"]
+    header = [c.value for c in ws[1]]
+    row_of = {ws.cell(row=r, column=1).value: r for r in range(2, ws.max_row + 1)}
+    ws.cell(row=row_of[META[0]], column=header.index("approval") + 1).value = "Approved"
+    ws.cell(row=row_of[META[1]], column=header.index("notes") + 1).value = "Try the carafe"
+    ws.cell(row=1, column=len(header) + 1).value = "owner"  # a column of the team's own
+    ws.cell(row=row_of[META[0]], column=len(header) + 1).value = "Aiko"
+    book.save(workbook)
+    before = pictures(workbook)
+    assert before == (3, 3)  # a thumbnail per Meta ad (search ads have none)
+    meta = meta_csv(tmp_path / "meta.csv", [
+        (META[0], 20000, 800, 40, 100.0),
+        (META[1], 20000, 400, 10, 100.0),
+    ])  # fmt: skip
+
+    for _ in range(2):  # a second reading replaces the sheet, never adds one
+        code, data, text = results(out, meta)
+        assert code == ExitCode.OK, text
+        assert data["results_sheet"] == {"file": "variants.xlsx", "why_apart": ""}
+        assert pictures(workbook) == before
+        book = openpyxl.load_workbook(workbook)
+        assert book.sheetnames == ["Variants", "Search ads", "Summary", "Results"]
+    ws = book["Variants"]
+    assert ws.cell(row=row_of[META[0]], column=header.index("approval") + 1).value == "Approved"
+    assert ws.cell(row=row_of[META[1]], column=header.index("notes") + 1).value == "Try the carafe"
+    assert ws.cell(row=row_of[META[0]], column=len(header) + 1).value == "Aiko"
+    assert ws.column_dimensions["U"].hidden  # the generated fingerprints stay hidden
+    assert ws.data_validations.dataValidation  # and the approval drop-down stays
+    sheet = book["Results"]
+    head = [c.value for c in sheet[1]]
+    lines = {
+        r[2]: dict(zip(head, r, strict=True)) for r in sheet.iter_rows(min_row=2, values_only=True)
+    }
+    first = lines[f"{META[0]} (winner)"]
+    assert (first["impressions"], first["clicks"], first["conversions"]) == (20000, 800, 40)
+    assert first["ctr"] == pytest.approx(0.04)
+    assert first["cost_per_result"] == pytest.approx(2.5)
+    assert lines[META[1]]["ctr"] == pytest.approx(0.02)
+    assert not (out / "results.xlsx").exists()
+
+    code, summary, text = run_json(  # the next round reads it
+        "review", workbook, "--brief", made.parent / "brief.xlsx", "--json"
+    )
+    assert code == ExitCode.OK, text
+    assert summary["review"]["approved"] == 1
+    round2 = openpyxl.load_workbook(out / "variants-round-2.xlsx")["Variants"]
+    approvals = {
+        r[0]: r[header.index("approval")] for r in round2.iter_rows(min_row=2, values_only=True)
+    }
+    assert approvals[META[0]] == "Approved"
+
+
+def test_a_workbook_holding_what_a_rewrite_would_lose_is_left_alone(
+    out: Path, tmp_path: Path
+) -> None:
+    """Excel keeps newer data validations in an extension list openpyxl drops: the
+    workbook stays byte for byte as it was, and the sheet goes to results.xlsx."""
+    workbook = out / "variants.xlsx"
+    extended = tmp_path / "extended.xlsx"
+    ext = (
+        b'<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}"'
+        b' xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+        b'<x14:dataValidations count="0"/></ext></extLst></worksheet>'
+    )
+    with zipfile.ZipFile(workbook) as src, zipfile.ZipFile(extended, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</worksheet>", ext)
+            dst.writestr(item, data)
+    shutil.copyfile(extended, workbook)
+    meta = meta_csv(tmp_path / "meta.csv", [(META[0], 2000, 80, 4, 10.0),
+                                            (META[1], 2100, 40, 1, 10.0)])  # fmt: skip
+    code, data, text = results(out, meta)
+    assert code == ExitCode.OK, text
+    assert workbook.read_bytes() == extended.read_bytes()
+    why = data["results_sheet"]["why_apart"]
+    assert data["results_sheet"]["file"] == "results.xlsx"
+    assert "1 Excel extension(s)" in why
+    assert why in text  # warned on the terminal too
+    ws = openpyxl.load_workbook(out / "results.xlsx")["Results"]
+    assert {r[3] for r in ws.iter_rows(min_row=2, values_only=True)} >= {2000, 2100}
+
+
+class _Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.hrefs += [v for k, v in attrs if k == "href" and v]
+
+
+def links(page: Path) -> list[str]:
+    parser = _Links()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser.hrefs
+
+
+def test_the_preview_and_the_results_page_link_each_other(out: Path, tmp_path: Path) -> None:
+    # A second index page, as a campaign of over 1,000 briefs has (test_preview_pages).
+    shutil.copyfile(out / "index.html", out / "index-2.html")
+    with (out / ".adloom-pages").open("a", encoding="utf-8") as manifest:
+        manifest.write("index-2.html\n")
+    assert "results.html" not in links(out / "index.html")  # no results yet, no link
+    meta = meta_csv(tmp_path / "meta.csv", [(META[0], 2000, 80, 4, 10.0),
+                                            (META[1], 2100, 40, 1, 10.0)])  # fmt: skip
+    for _ in range(2):  # read twice: still one link
+        code, data, text = results(out, meta)
+        assert code == ExitCode.OK, text
+        assert data["warnings"] == []
+        for index in ("index.html", "index-2.html"):
+            assert links(out / index).count("results.html") == 1, index
+    assert "index.html" in links(out / "results.html")
+    assert "preview/brief-001-cold-brew.html" in links(out / "index.html")  # the rest as it was
+
+
+def test_an_index_template_without_the_place_for_the_link_is_said(
+    made: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    shutil.copytree(made, out)
+    page = (out / "index.html").read_text(encoding="utf-8")
+    page = page.replace("<!--adloom:results-->", "").replace("<!--/adloom:results-->", "")
+    (out / "index.html").write_text(page, encoding="utf-8")
+    meta = meta_csv(tmp_path / "meta.csv", [(META[0], 2000, 80, 4, 10.0)])
+    code, data, text = results(out, meta)
+    assert code == ExitCode.OK, text
+    assert (out / "index.html").read_text(encoding="utf-8") == page  # left as it is
+    assert any("index.html: no place for a link to results.html" in w for w in data["warnings"])
+
+
 def test_too_little_data_says_how_much_more(out: Path, tmp_path: Path) -> None:
     meta = meta_csv(tmp_path / "meta.csv", [
         (META[0], 400, 30, 0, 1.0),
@@ -258,6 +456,28 @@ def test_too_little_data_says_how_much_more(out: Path, tmp_path: Path) -> None:
     said = data["verdicts"]["cold-brew / general / en / meta_feed"]["ctr"]
     assert said.startswith("not enough data yet")
     assert "about 600 more impressions each" in said  # 1,000 - 400
+
+
+def test_how_much_more_is_named_only_within_reach() -> None:
+    near = decide({"a": Counts(5000, 170), "b": Counts(5000, 150)}, "ctr")
+    assert near.more == 25_387  # the docs' example (docs/results.md)
+    assert "about 25,387 more impressions each would tell the top two apart" in near.said
+    level = decide({"a": Counts(6000, 181), "b": Counts(6000, 180)}, "ctr")
+    assert level.more is None
+    assert "(3.02% and 3.00%) are level at this traffic" in level.said
+    assert not re.search(r"\d{1,3}(,\d{3}){2,}", level.said)  # no figure in the millions
+    # The line is REACH times what the less tried of the two has had, on either side.
+    sides = set()
+    for clicks in range(150, 200):
+        verdict = decide({"a": Counts(5000, clicks), "b": Counts(4000, 150)}, "ctr")
+        if verdict.winner is None:
+            needed = trials_to_separate(clicks / 5000, 150 / 4000)
+            assert needed is not None
+            assert (verdict.more is not None) == (needed <= REACH * 4000), clicks
+            if verdict.more is not None:
+                assert verdict.more == needed - 4000
+            sides.add(verdict.more is None)
+    assert sides == {True, False}
 
 
 def test_wilson_matches_scipy() -> None:

@@ -129,6 +129,9 @@ def test_a_review_round_on_a_folder_with_results_teaches_the_rewrites(
     assert winner in sent
     assert "From 1 winning and 1 losing ads" in sent
     assert summary["review"]["regenerated"] == 1
+    # The round's preview, rendered with the results there, links them.
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert '<a href="results.html">' in index
 
 
 def test_the_draft_provider_follows_the_same_path(tmp_path: Path) -> None:

@@ -65,7 +65,8 @@ class Placement:
     cta_max: int
     max_kb: int
     width_rule: WidthRule = "chars"
-    # Fractions of the height kept free of copy (Stories: UI chrome at top and bottom).
+    # Fractions of the height kept free of copy (Stories: UI chrome at top and bottom;
+    # a crop).
     safe_top: float = 0.0
     safe_bottom: float = 0.0
     text_only: bool = False
@@ -75,6 +76,11 @@ class Placement:
     headline_count: int = 1
     description_count: int = 1
     path_max: int = 0
+    # Fractions of the width kept free of copy at each side: a platform that crops the
+    # picture (Yahoo! JAPAN's responsive display ads, up to 15% a side) or covers a side
+    # with its interface (TikTok's buttons on the right).
+    safe_left: float = 0.0
+    safe_right: float = 0.0
 
     @property
     def limits(self) -> CopyLimits:

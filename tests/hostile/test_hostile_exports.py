@@ -191,3 +191,67 @@ def test_japanese_law_cannot_be_dodged_into_an_upload_file(tmp_path: Path) -> No
         found = check_copy(copy, PLACEMENTS["meta_feed"].limits, ja)
         assert not [v for v in found if holds_back(v)], (row["Ad Name"], found)
     assert snapshot(tmp_path, out) == before
+
+
+# Japan's upload files (Yahoo! search's import file, the YDA, LINE and TikTok sheets):
+# a formula never runs, and what breaks a platform's own rule is in none of them.
+JAPAN_FILES = {
+    "yahoo-search-ads.csv": "yahoo_search_rsa",
+    "yahoo-display-upload-sheet.csv": "yda_banner_300x250",
+    "line-upload-sheet.csv": "line_card",
+    "tiktok-upload-sheet.csv": "tiktok_infeed",
+}
+# The copy each sheet carries, by its own column names.
+JAPAN_TEXT = {
+    "yahoo-display-upload-sheet.csv": ("タイトル", "説明文"),
+    "line-upload-sheet.csv": ("タイトル", "ディスクリプション"),
+    "tiktok-upload-sheet.csv": ("Headline on image", "Ad text"),
+}
+
+
+def test_japans_upload_files_take_no_formula_and_no_broken_rule(tmp_path: Path) -> None:
+    # "+" starts a formula in a CSV as "=" does ("=" in a workbook cell is a formula
+    # the brief reader reads as empty).
+    injection = '+HYPERLINK("http://evil.example")'
+    briefs = [
+        {**BRIEF, "id": "clean", "message@ja": "朝の一杯を、もっと手軽に。"},
+        {**BRIEF, "id": "tagged", "message@ja": "朝の一杯を #コーヒー {今}"},
+        {**BRIEF, "id": "cheapest", "headline@ja": "日本\u200b一のコールドブリュー"},
+        {**BRIEF, "id": "formula", "headline@ja": "@1+1の朝", "message@ja": "-朝の一杯。"},
+    ]
+    settings = {
+        **CAMPAIGN,
+        "name": injection,
+        "languages": "ja",
+        "placements": ", ".join(JAPAN_FILES.values()),
+    }
+    brief = write_brief(tmp_path / "brief.xlsx", settings, briefs)
+    out = tmp_path / "out"
+    before = snapshot(tmp_path, out)
+    code, _, err = cli("run", str(brief), "--out", str(out))
+    assert code == ExitCode.SOME_FAILED, err
+    for name, placement in JAPAN_FILES.items():
+        exported = csv_rows(out / "exports" / name)
+        assert exported, name
+        text = (out / "exports" / name).read_text(encoding="utf-8-sig")
+        for held in ("tagged_general_ja_tiktok", "cheapest", "日本"):
+            assert held not in text, (name, held)
+        assert "'@1+1の朝" in text, name  # the supplied headline, neutralised
+        for row in exported:
+            for value in row.values():
+                assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), (name, value)
+            assert injection not in row.values()
+            assert f"'{injection}" in row.values()
+            if name in JAPAN_TEXT:
+                headline, body = (row[c].removeprefix("'") for c in JAPAN_TEXT[name])
+                ja = replace(context(placement), language="ja")
+                found = check_copy(
+                    {"headline": headline, "body": body}, PLACEMENTS[placement].limits, ja
+                )
+                assert not [v for v in found if holds_back(v)], (name, row, found)
+    tiktok = (out / "exports" / "tiktok-upload-sheet.csv").read_text(encoding="utf-8-sig")
+    assert "#" not in tiktok
+    assert "{" not in tiktok
+    line = (out / "exports" / "line-upload-sheet.csv").read_text(encoding="utf-8-sig")
+    assert "#コーヒー" in line  # LINE has no such rule: the same ad goes there
+    assert snapshot(tmp_path, out) == before

@@ -68,7 +68,7 @@ def test_a_formula_as_an_ad_name_stays_text(out: Path, tmp_path: Path) -> None:
     code, _, err = run_cli("results", out, report)
     _quiet(err)
     assert code == ExitCode.OK, err
-    ws = openpyxl.load_workbook(out / "results.xlsx")["Results"]
+    ws = openpyxl.load_workbook(out / "variants.xlsx")["Results"]
     written = [c for row in ws.iter_rows() for c in row if c.value == INJECTION]
     assert written  # reported as not matched, as text
     assert all(c.data_type == "s" and c.quotePrefix for c in written)
@@ -127,6 +127,37 @@ def test_a_link_in_the_out_folder_leading_out_is_not_followed(out: Path, tmp_pat
     assert "refusing to write outside the out folder" in err
     assert outside(tmp_path, out) == before
     assert (victim / "notes.txt").read_text() == "mine, not adloom's\n"
+
+
+def test_a_workbook_linked_from_outside_is_read_but_never_rewritten(
+    out: Path, tmp_path: Path
+) -> None:
+    """variants.xlsx a link to a workbook elsewhere (the user's own copy): the Results
+    sheet is not written through it, and nothing else is written either."""
+    theirs = tmp_path / "victim-workbook.xlsx"
+    shutil.move(out / "variants.xlsx", theirs)
+    (out / "variants.xlsx").symlink_to(theirs)
+    report = meta_csv(tmp_path / "meta.csv", [(f"{P}_v1", 1000, 10, 0, 1.0)])
+    before, inside = outside(tmp_path, out), sorted(p.name for p in out.iterdir())
+    code, _, err = run_cli("results", out, report)
+    _quiet(err)
+    assert code == ExitCode.MACHINE
+    assert "variants.xlsx: refusing to write outside the out folder" in err
+    assert outside(tmp_path, out) == before
+    assert sorted(p.name for p in out.iterdir()) == inside  # no results.json, no page
+
+
+def test_an_index_page_linked_outside_is_not_followed(out: Path, tmp_path: Path) -> None:
+    victim = plant_victim(tmp_path)
+    page = victim / "page.html"
+    page.write_text("<!--adloom:results--><!--/adloom:results-->")
+    (out / "index.html").unlink()
+    (out / "index.html").symlink_to(page)
+    report = meta_csv(tmp_path / "meta.csv", [(f"{P}_v1", 1000, 10, 0, 1.0)])
+    code, _, err = run_cli("results", out, report)
+    _quiet(err)
+    assert code == ExitCode.MACHINE
+    assert page.read_text() == "<!--adloom:results--><!--/adloom:results-->"
 
 
 def test_an_out_folder_that_is_not_a_run_is_refused(tmp_path: Path) -> None:

@@ -103,8 +103,10 @@ _PLACEMENT_INTS = {  # field -> what it holds, for messages
     "cta_max": "the call-to-action limit in characters",
     "max_kb": "the platform's file-size cap in KB",
 }
+# The safe-zone columns: fractions of the height (top, bottom) or width kept free of copy.
+_SAFE_SIDES = {f"safe_{side}": side for side in ("top", "bottom", "left", "right")}
 _PLACEMENT_COLUMNS = names(
-    " ".join(_PLACEMENT_INTS) + " id platform width_rule safe_top safe_bottom source fit"
+    " ".join([*_PLACEMENT_INTS, *_SAFE_SIDES]) + " id platform width_rule source fit"
 )
 
 
@@ -315,7 +317,7 @@ class TableRules(Checker):
                     table.ref(field, row),
                     f'{field} "{text}" is not a whole number {expected} — give {what}',
                 )
-        for field in ("safe_top", "safe_bottom"):
+        for field, side in _SAFE_SIDES.items():
             text = table.get(cells, field)
             if not text:
                 continue
@@ -323,10 +325,11 @@ class TableRules(Checker):
             if fraction is not None and 0 <= fraction < 0.5:
                 values[field] = fraction
             else:
+                dimension = "height" if side in ("top", "bottom") else "width"
                 self.error(
                     table.ref(field, row),
-                    f'{field} "{text}" is not a fraction of the height from 0 to 0.5'
-                    " — e.g. 0.13 keeps the top 13% free of copy",
+                    f'{field} "{text}" is not a fraction of the {dimension} from 0 to 0.5'
+                    f" — e.g. 0.13 keeps the {side} 13% free of copy",
                 )
         rule = header_key(table.get(cells, "width_rule"))
         if rule in ("chars", "double_width"):

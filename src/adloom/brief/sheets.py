@@ -13,6 +13,7 @@ import csv
 import datetime as dt
 import difflib
 import re
+import warnings
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -218,23 +219,27 @@ def read_xlsx(path: Path, keys: Collection[str]) -> tuple[tuple[str, ...], RawSh
     # damaged file; whichever it is, the user's remedy is the same. Only library calls
     # are inside these ``try`` blocks, so a bug of ours still shows as one.
     check_zip(path)  # its limits, before any XML is parsed
-    try:
-        # data_only: a cell with a formula (=IF(...)) is read as the value it shows.
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise InputError(unreadable) from exc
-    try:
-        titles = tuple(workbook.sheetnames)
-        for worksheet in workbook.worksheets:
-            key = header_key(worksheet.title)
-            if key in keys and key not in raw:
-                raw[key] = (worksheet.title, list(sheet_rows(worksheet, path)))
-    except InputError:
-        raise  # a limit, at its cell
-    except Exception as exc:
-        raise InputError(unreadable) from exc
-    finally:
-        workbook.close()
+    # openpyxl warns that it "will remove" Excel's data-validation extension: reading
+    # removes nothing, and the warning would only alarm the user.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Data Validation extension", UserWarning)
+        try:
+            # data_only: a cell with a formula (=IF(...)) is read as the value it shows.
+            workbook = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:
+            raise InputError(unreadable) from exc
+        try:
+            titles = tuple(workbook.sheetnames)
+            for worksheet in workbook.worksheets:
+                key = header_key(worksheet.title)
+                if key in keys and key not in raw:
+                    raw[key] = (worksheet.title, list(sheet_rows(worksheet, path)))
+        except InputError:
+            raise  # a limit, at its cell
+        except Exception as exc:
+            raise InputError(unreadable) from exc
+        finally:
+            workbook.close()
     return titles, raw
 
 

@@ -33,6 +33,7 @@ RuleId = Literal[
     "capitals",
     "phone",
     "characters",
+    "tiktok_text",
     "product",
     "disclaimer",
     "near_duplicate",
@@ -189,6 +190,7 @@ _EDITORIAL: tuple[tuple[str, Callable[[str, str, CopyContext], Violation | None]
     ("capitals", lambda name, text, context: _capitals(name, text, context.names)),
     ("phone", lambda name, text, _: _phone(name, text)),
     ("characters", lambda name, text, _: _characters(name, text)),
+    ("tiktok_text", lambda name, text, _: _tiktok_text(name, text)),
 )
 
 
@@ -391,6 +393,30 @@ def _characters(name: str, text: str) -> Violation | None:
         name,
         f"{name} has {' and '.join(whats)} — Google does not allow them in ads;"
         f" {' and '.join(fixes)}",
+    )
+
+
+# ---------------------------------------------------------------- TikTok
+
+# What TikTok's ad text may not hold: emoji, braces and "#" (TikTok Ads Manager help,
+# image ad specifications: "We do not support Emojis or these special characters:
+# "{ }" or "#" in the description"). Full-width forms count: "＃" is "#" after NFKC.
+_TIKTOK_SYMBOLS = regex.compile(r"[{}#]")
+
+
+def _tiktok_text(name: str, text: str) -> Violation | None:
+    """Emoji, braces or "#" in TikTok's ad text (the body; the headline is on the picture)."""
+    if name != "body":
+        return None
+    emoji = [c for c in textlen.graphemes(text) if _EMOJI.search(c)]
+    symbols = _TIKTOK_SYMBOLS.findall(unicodedata.normalize("NFKC", text))
+    found = "".join(dict.fromkeys([*emoji, *symbols]))
+    if not found:
+        return None
+    return Violation(
+        "tiktok_text",
+        name,
+        f'{name} has "{found}" — TikTok does not allow emoji, {{ }} or # in ad text; remove them',
     )
 
 

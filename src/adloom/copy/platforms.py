@@ -34,7 +34,8 @@ from adloom.naming import ad_name
 
 # The rules ``lint`` applies to a platform's copy beyond length, banned words, the
 # product and the disclaimer (docs/rules.md).
-EDITORIAL = ("exclamation", "punctuation", "capitals", "phone", "characters")
+EDITORIAL = ("exclamation", "punctuation", "capitals", "phone", "characters", "tiktok_text")
+GOOGLE_EDITORIAL = EDITORIAL[:5]
 
 Row = Callable[[Ad, Campaign], Sequence[str] | None]
 """An upload's row for one ad, or None when the file does not take that ad."""
@@ -80,6 +81,31 @@ def group_name(ad: Ad, *, placement: bool = False) -> str:
 
 def padded(texts: Sequence[str], size: int) -> list[str]:
     return [*texts[:size], *[""] * (size - len(texts))]
+
+
+def image_sheet(file: str, images: str, columns: Sequence[str]) -> Upload:
+    """An upload sheet for a platform that documents no bulk-import format of its own:
+    one image ad a row, in ``columns`` (campaign, ad group, ad name, placement,
+    headline, body, call to action, landing page, image file), the creatives beside it
+    in ``images/``. Labelled a sheet (file name, docs/output.md): its ads are entered by
+    hand or by the platform's own tools from it."""
+    return Upload(file, tuple(columns), _sheet_row, images=images, image_column=columns[-1])
+
+
+def _sheet_row(ad: Ad, campaign: Campaign) -> list[str] | None:
+    if ad.creative is None:
+        return None
+    return [
+        campaign.settings.name,
+        group_name(ad, placement=True),
+        ad.spec.name,
+        ad.spec.placement.id,
+        ad.copy.headline,
+        ad.copy.body,
+        ad.copy.cta,
+        ad.spec.landing_url,
+        ad.creative.path.name,
+    ]
 
 
 # ---------------------------------------------------------------- Google
@@ -261,12 +287,130 @@ def _assets(search: SearchAd, kind: PinField) -> str:
 
 MICROSOFT_SEARCH = Upload(MICROSOFT_FILE, MICROSOFT_COLUMNS, _microsoft, (MICROSOFT_FORMAT,))
 
+# ---------------------------------------------------------------- Yahoo! JAPAN
+
+YAHOO_FILE = "yahoo-search-ads.csv"
+# Yahoo! JAPAN search ads' import file (広告管理ツール and キャンペーンエディター import a CSV
+# or TSV whose 「コンポーネントの種類」 column says what each row is: Yahoo!広告ヘルプ
+# aid=7664 and aid=7659, official). The column names are those of Yahoo!'s campaign
+# export (CampaignExportService; names as listed by a third-party guide to it, and the
+# asset fields as Yahoo!'s own help names them, aid=81326): docs/output.md says which
+# were verified where. UTF-8 (Yahoo! reads UTF-8 and Shift_JIS: the API's export
+# encodings, and the display import's spec, aid=51674).
+YAHOO_COLUMNS = (
+    "キャンペーン名",
+    "広告グループ名",
+    "コンポーネントの種類",
+    "配信設定",
+    "広告名",
+    "広告タイプ",
+    *(
+        name
+        for i in range(1, MAX_HEADLINES + 1)
+        for name in (f"タイトル{i}（アセット）", f"タイトル{i}の表示位置")
+    ),
+    *(
+        name
+        for i in range(1, MAX_DESCRIPTIONS + 1)
+        for name in (f"説明文{i}（アセット）", f"説明文{i}の表示位置")
+    ),
+    "ディレクトリ1",
+    "ディレクトリ2",
+    "最終リンク先URL",
+)
+YAHOO_AD_TYPE = "レスポンシブ検索広告"
+
+
+def _yahoo(ad: Ad, campaign: Campaign) -> list[str] | None:
+    search = ad.copy.search
+    if search is None:
+        return None
+    headlines = padded(search.headlines, MAX_HEADLINES)
+    descriptions = padded(search.descriptions, MAX_DESCRIPTIONS)
+    return [
+        campaign.settings.name,
+        group_name(ad),
+        "広告",
+        "オン",
+        ad.spec.name,
+        YAHOO_AD_TYPE,
+        *(c for i, t in enumerate(headlines) for c in (t, _yahoo_position(search, "headline", i))),
+        *(
+            c
+            for i, t in enumerate(descriptions)
+            for c in (t, _yahoo_position(search, "description", i))
+        ),
+        search.path1,
+        search.path2,
+        ad.spec.landing_url,
+    ]
+
+
+def _yahoo_position(search: SearchAd, kind: PinField, index: int) -> str:
+    """A pin as Yahoo!'s import writes it ("1番目"); empty: not pinned."""
+    pin = search.pin(kind, index)
+    return f"{pin}番目" if pin else ""
+
+
+YAHOO_SEARCH = Upload(YAHOO_FILE, YAHOO_COLUMNS, _yahoo)
+
+# Yahoo! JAPAN's display import (aid=51674) names each image by the media id Yahoo!
+# gave it on upload, which adloom cannot know: a sheet instead, in Yahoo!'s words.
+YAHOO_DISPLAY = image_sheet(
+    "yahoo-display-upload-sheet.csv",
+    "yahoo-display-images",
+    (
+        "キャンペーン名",
+        "広告グループ名",
+        "広告名",
+        "掲載サイズ",
+        "タイトル",
+        "説明文",
+        "ボタン",
+        "最終リンク先URL",
+        "画像ファイル",
+    ),
+)
+
+# ---------------------------------------------------------------- LINE and TikTok
+
+LINE_SHEET = image_sheet(
+    "line-upload-sheet.csv",
+    "line-images",
+    (
+        "キャンペーン名",
+        "広告グループ名",
+        "広告名",
+        "フォーマット",
+        "タイトル",
+        "ディスクリプション",
+        "アクションボタン",
+        "ランディングページ",
+        "画像ファイル",
+    ),
+)
+TIKTOK_SHEET = image_sheet(
+    "tiktok-upload-sheet.csv",
+    "tiktok-images",
+    (
+        "Campaign name",
+        "Ad group name",
+        "Ad name",
+        "Placement",
+        "Headline on image",
+        "Ad text",
+        "Call to action",
+        "Landing page URL",
+        "Image file",
+    ),
+)
+
 # ---------------------------------------------------------------- the table
 
-GOOGLE = Platform("google", "Google", "cpc", EDITORIAL, (GOOGLE_SEARCH,))
+GOOGLE = Platform("google", "Google", "cpc", GOOGLE_EDITORIAL, (GOOGLE_SEARCH,))
 PLATFORMS: tuple[Platform, ...] = (
     GOOGLE,
-    Platform("google_display", "Google", "display", EDITORIAL),
+    Platform("google_display", "Google", "display", GOOGLE_EDITORIAL),
     Platform("meta", "Meta", "paid_social", uploads=(META_IMAGE_ADS,)),
     Platform("linkedin", "LinkedIn", "paid_social"),
     Platform("x", "X", "paid_social"),
@@ -274,6 +418,13 @@ PLATFORMS: tuple[Platform, ...] = (
     # symbols) resemble Google's, but the editorial rules' messages name Google: not
     # checked yet. Length, banned words, product and disclaimer are.
     Platform("microsoft", "Microsoft", "cpc", uploads=(MICROSOFT_SEARCH,)),
+    # Yahoo!'s symbol rules are the Japanese rule pack's "yahoo" set (rulepacks), which
+    # applies to every platform starting with "yahoo"; Google's editorial rules are not
+    # Yahoo!'s, and their messages name Google.
+    Platform("yahoo_search", "Yahoo! JAPAN", "cpc", uploads=(YAHOO_SEARCH,)),
+    Platform("yahoo_display", "Yahoo! JAPAN", "display", uploads=(YAHOO_DISPLAY,)),
+    Platform("line", "LINE", "paid_social", uploads=(LINE_SHEET,)),
+    Platform("tiktok", "TikTok", "paid_social", ("tiktok_text",), (TIKTOK_SHEET,)),
 )
 _BY_ID = {p.id: p for p in PLATFORMS}
 OTHER_MEDIUM = "paid_social"  # a platform without a table (a brief's own placement)

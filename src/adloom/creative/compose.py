@@ -299,7 +299,14 @@ def twin_key(copy: AdCopy, placement: Placement, draft: bool) -> Hashable:
     """Equal for two ads of one master whose files are byte for byte the same: the same
     copy, the same placement shape (the layout, crop and checks depend on nothing else
     of it but its name) and the same size cap."""
-    shape = (placement.width, placement.height, placement.safe_top, placement.safe_bottom)
+    shape = (
+        placement.width,
+        placement.height,
+        placement.safe_top,
+        placement.safe_bottom,
+        placement.safe_left,
+        placement.safe_right,
+    )
     return (copy, draft, shape, placement.max_kb, checks.min_text_px(placement))
 
 

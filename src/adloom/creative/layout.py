@@ -134,10 +134,13 @@ def readable_color(text: RGB, background: RGB) -> RGB:
 
 
 def safe_zone(placement: Placement) -> Box:
-    """Where copy, logo and button may go: all but the bands the platform's UI covers."""
+    """Where copy, logo and button may go: all but the bands the platform's UI covers
+    or its crop may cut away."""
     top = math.ceil(placement.safe_top * placement.height)
     bottom = placement.height - math.ceil(placement.safe_bottom * placement.height)
-    return Box(0, top, placement.width, bottom)
+    left = math.ceil(placement.safe_left * placement.width)
+    right = placement.width - math.ceil(placement.safe_right * placement.width)
+    return Box(left, top, right, bottom)
 
 
 @dataclass(frozen=True)
@@ -200,7 +203,9 @@ class _Planner:
         margin_x = max(margin, round(0.02 * self.w)) if placement.aspect >= 3 else margin
         zone = safe_zone(placement)
         top, bottom = max(margin, zone.y0), min(self.h - margin, zone.y1)
-        self.safe = Box(margin_x, top, self.w - margin_x, bottom)
+        left, right = max(margin_x, zone.x0), min(self.w - margin_x, zone.x1)
+        self.safe = Box(left, top, right, bottom)
+        self.margin_x = margin_x
 
         self.primary = parse_color(brand.primary_color)
         self.secondary = parse_color(brand.secondary_color)
@@ -470,7 +475,8 @@ class _Planner:
         u = h
         gap = max(4, round(0.04 * u))
         panel_w = round(0.5 * w)
-        column = Box(s.x0, s.y0, panel_w - s.x0, s.y1)
+        # The panel's inner gutter is the margin, however far a crop moves the outer edge in.
+        column = Box(s.x0, s.y0, panel_w - self.margin_x, s.y1)
 
         top = column.y0
         logo = self._logo_box(round(0.6 * column.width), round(0.12 * u))

@@ -120,6 +120,14 @@ def _halves(part: Sequence[T], split: bool) -> Iterable[Sequence[T]]:
     return [part[:middle], part[middle:]]
 
 
+def written_pages(out: Path, folder: Path) -> list[str]:
+    """The pages the last render wrote into ``folder`` (in ``out``), in order; [] if none."""
+    try:
+        return (safepath.inside(out, folder / MANIFEST)).read_text(encoding="utf-8").split()
+    except OSError:
+        return []
+
+
 def write_pages(out: Path, folder: Path, pages: Iterable[tuple[str, str]]) -> list[str]:
     """Write each (name, html) into ``folder`` (inside the out folder ``out``); remove
     the pages of an earlier render that are not among them. Returns the names written.
@@ -128,10 +136,7 @@ def write_pages(out: Path, folder: Path, pages: Iterable[tuple[str, str]]) -> li
     never sees half a page."""
     safepath.make_dirs(out, folder)
     manifest = folder / MANIFEST
-    try:
-        earlier = set(safepath.inside(out, manifest).read_text(encoding="utf-8").split())
-    except OSError:
-        earlier = set()
+    earlier = set(written_pages(out, folder))
     names = []
     for name, html in pages:
         safepath.write_bytes(out, folder / name, html.encode("utf-8"))

@@ -7,6 +7,11 @@
   row each, in the columns of Ads Manager's bulk import sheet, with every creative the
   sheet names in ``meta-images/`` beside it (``Image File Name``: the creative's name
   with a tag of its content, so that a name always means one image).
+- ``microsoft-ads-bulk.csv`` and ``yahoo-search-ads.csv``: the responsive search ads of
+  Microsoft's and Yahoo! JAPAN's placements, in their own bulk formats.
+- ``yahoo-display-upload-sheet.csv``, ``line-upload-sheet.csv``,
+  ``tiktok-upload-sheet.csv``: upload sheets (no bulk format of the platform's), each
+  with its images in a folder beside it, kept in step as Meta's are.
 
 The sheet and its images are replaced so that they agree at every instant, however a
 run is killed: new images are added under new names, the sheet is renamed into place

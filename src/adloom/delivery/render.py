@@ -21,6 +21,7 @@ reviewer's decision and notes.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, TemplateError
 
-from adloom import __version__
+from adloom import __version__, safepath
 from adloom.copy import rsa, textlen
 from adloom.delivery.pages import (
     ENTRIES_PER_INDEX,
@@ -43,6 +44,7 @@ from adloom.delivery.pages import (
     page_name,
     shared_name,
     write_pages,
+    written_pages,
 )
 from adloom.delivery.present import (
     alt_text,
@@ -76,6 +78,12 @@ INDEX_TEMPLATE = "preview/index.html.j2"
 CONTENTS_TEMPLATE = "preview/contents.html.j2"  # index.html: every brief, linked
 PREVIEW_FILE = "index.html"
 PREVIEW = Deliverable("the preview's index", (PREVIEW_FILE,))
+# What won, written by ``adloom results`` (``results/page.py``) beside index.html. Every
+# index page holds a place for a link to it between these markers, filled when the page
+# is rendered with results there, or by ``link_results`` when the results come later.
+RESULTS_PAGE = "results.html"
+RESULTS_LINK_TEMPLATE = "preview/_results_link.html.j2"
+_RESULTS_PLACE = re.compile(r"<!--adloom:results-->.*?<!--/adloom:results-->", re.DOTALL)
 
 # The box an ad is drawn in: larger creatives scale down to fit it, smaller ones
 # (320x50, 300x250) keep their real pixel size so they look as small as they are.
@@ -453,13 +461,33 @@ def render_preview(
         nav = IndexNav(k, n, tuple(index_name(i) for i in range(1, n + 1)))
         return _render(
             env, CONTENTS_TEMPLATE, page=header, entries=part, candidates=candidates,
-            summary=summary, campaign=campaign, index=nav,
+            summary=summary, campaign=campaign, index=nav, results=results,
         )  # fmt: skip
 
+    results = (out / RESULTS_PAGE).is_file()  # a review round on a folder with results
     parts = fit(entries, index, per_page=ENTRIES_PER_INDEX)
     # Written then renamed: a browser tab reloading mid-run never sees half a page.
     write_pages(out, out, ((index_name(k), html) for k, (_, html) in enumerate(parts, 1)))
     return out / PREVIEW_FILE
+
+
+def link_results(out: Path, templates: Path | None = None) -> list[str]:
+    """Link ``results.html`` from every index page of the preview in ``out``, rendered
+    before the results were there; return the pages with no place for the link (made
+    with a ``contents.html.j2`` of the user's own, without the markers)."""
+    link = _render(template_env(templates, html=True), RESULTS_LINK_TEMPLATE)
+    placed = f"<!--adloom:results-->{link}<!--/adloom:results-->"
+    missing = []
+    for name in written_pages(out, out):
+        path = safepath.inside(out, out / name)
+        if not name.startswith("index") or not path.is_file():
+            continue
+        html = path.read_text(encoding="utf-8")
+        if not _RESULTS_PLACE.search(html):
+            missing.append(name)
+        elif (linked := _RESULTS_PLACE.sub(lambda _: placed, html, count=1)) != html:
+            safepath.write_bytes(out, out / name, linked.encode("utf-8"))
+    return missing
 
 
 _Page = Callable[[Sequence[Ad], PageNav, Mapping[str, int]], str]

@@ -294,8 +294,19 @@ class Batches(ABC):
     """A provider's batch jobs. Every method may raise ``adloom.errors.ProviderError``
     (exit 3) for what the account or its storage refuses, naming the permission."""
 
-    # Output lines the last ``answers`` could not use (told the user).
-    skipped: Skipped = Skipped()
+    @property
+    def skipped(self) -> Skipped:
+        """Output lines the last ``answers`` could not use (told the user). Each
+        instance's own, made on first use: a class-level default would be one object
+        shared by every provider's batches, counting another run's lines."""
+        found = self.__dict__.get("_skipped")
+        if not isinstance(found, Skipped):
+            found = self.__dict__["_skipped"] = Skipped()
+        return found
+
+    @skipped.setter
+    def skipped(self, value: Skipped) -> None:
+        self.__dict__["_skipped"] = value
 
     @abstractmethod
     def limits(self, model: str) -> BatchLimits | None:

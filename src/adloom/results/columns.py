@@ -5,17 +5,28 @@ carrying ``utm_content``, impressions, clicks, conversions and cost. Headers are
 compared as ``sheets.header_key`` does (case, spaces, ``_`` and ``-`` ignored), after
 a currency in brackets is taken off (``Amount spent (JPY)``, ``費用 (JPY)``).
 
-Where the names come from (docs/results.md says which were checked and how):
+Where the names come from (docs/results.md, "Where the names come from", has the
+sources in full). None could be checked against a live account or an export of
+the platforms' own; each is marked below by the best evidence found:
 
 - **Meta Ads Manager** (*Export table data*): ``Ad name``, ``Impressions``, ``Link
-  clicks``, ``Results``, ``Amount spent (USD)``; Japanese UI ``広告の名前``,
-  ``インプレッション``, ``リンクのクリック``, ``結果``, ``消化金額 (JPY)``.
-- **Google Ads** (ads report download): ``Ad name``/``Ad``, ``Final URL``, ``Impr.``,
-  ``Clicks``, ``Conversions``, ``Cost``; Japanese ``広告名``, ``最終ページ URL``,
-  ``表示回数``, ``クリック数``, ``コンバージョン``, ``費用``.
+  clicks``, ``Results``, ``Amount spent (USD)`` — seen in independent public code
+  that reads real exports (third-party); ``Website URL`` unverified. Japanese UI
+  ``広告の名前``, ``インプレッション``, ``リンクのクリック``, ``結果``, ``消化金額 (JPY)``
+  — seen together in public code reading a Japanese Ads Manager .xlsx export
+  (third-party); ``広告名`` and ``リンククリック`` are variants other public code
+  reads (third-party, weaker).
+- **Google Ads** (ads report download): ``Impr.``, ``Clicks``, ``Conversions``,
+  ``Cost``, ``Final URL`` as the English UI shows them (third-party mappings);
+  Japanese ``最終ページ URL``, ``表示回数``, ``クリック数``, ``コンバージョン``, ``費用``
+  — the header of the Japanese "広告のパフォーマンス" CSV as public code reproduces
+  it (third-party). ``Ad name`` / ``広告名`` unverified: that report has no ad-name
+  column (search ads have no names), so Google rows join by ``utm_content``.
 - **Yahoo! JAPAN Ads** (performance report): ``広告名``, ``最終リンク先URL``,
-  ``インプレッション数``, ``クリック数``, ``コンバージョン数``, ``コスト``; English UI
-  ``Ad Name``, ``Final URL``, ``Impressions``, ``Clicks``, ``Conversions``, ``Cost``.
+  ``インプレッション数``, ``クリック数``, ``コンバージョン数``, ``コスト`` (Yahoo!広告
+  Help, and public code reading exports); English UI ``Ad Name``, ``Final URL``,
+  ``Impressions``, ``Clicks``, ``Conversions``, ``Cost`` (help.glu.jp's mapping,
+  third-party).
 
 Every other column is never read into adloom: only these aggregate metrics and the
 join keys are. A header that names personal data (an e-mail, a phone number, a
@@ -55,6 +66,7 @@ PLATFORMS: Mapping[str, Mapping[str, Field]] = {
         "広告名": "ad_name",
         "インプレッション": "impressions",
         "リンクのクリック": "clicks",
+        "リンククリック": "clicks",
         "結果": "conversions",
         "消化金額": "cost",
     },

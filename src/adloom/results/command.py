@@ -1,9 +1,10 @@
 """``adloom results OUT REPORT [REPORT…]``: read the reports, join, judge, write.
 
 Holds the out folder as a run does (one writer at a time), then writes, all inside
-it: ``results.json`` (the counts, for the next round), ``results.xlsx`` (sheet
-``Results``), ``results.html`` (the page with charts) and ``style-guide.md`` (unless
-a person edited it).
+it: ``results.json`` (the counts, for the next round), sheet ``Results`` in the run's
+newest workbook (or ``results.xlsx`` when that workbook holds what a rewrite would
+lose: ``sheet``), ``results.html`` (the page with charts, linked from the preview's
+pages) and ``style-guide.md`` (unless a person edited it).
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from typing import Any
 
 from adloom.brief.inputs import check_file_size
 from adloom.console import Env
+from adloom.delivery.pages import PAGES
+from adloom.delivery.render import PREVIEW, link_results
+from adloom.delivery.workbook import WORKBOOKS
 from adloom.errors import InputError
 from adloom.outdir import Deliverable, claimed
 from adloom.results.analysis import Analysis, analyse
 from adloom.results.columns import FIELDS, Field
 from adloom.results.join import Joined, join, run_ads
-from adloom.results.page import PAGE, write_page
+from adloom.results.page import PAGE, PAGE_FILE, write_page
 from adloom.results.reports import Report, read_report
 from adloom.results.sheet import SHEET, write_sheet
 from adloom.results.store import STORED, write_results
@@ -39,6 +43,8 @@ class Outcome:
     analysis: Analysis
     files: tuple[Path, ...]
     guide_edited: bool
+    sheet_apart: str = ""  # why the Results sheet is not in the run's workbook
+    warnings: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         j = self.joined
@@ -63,6 +69,8 @@ class Outcome:
                 else None
             ),
             "style_guide": {"file": GUIDE_FILE, "edited": self.guide_edited},
+            "results_sheet": {"file": self.files[2].name, "why_apart": self.sheet_apart},
+            "warnings": list(self.warnings),
             "files": [str(p) for p in self.files],
         }
 
@@ -117,19 +125,32 @@ def results(
     joined = join(reports, ads)
     analysis = analyse(ads, joined.counts)
     campaign = workbook.said("Campaign") or out.name
-    with claimed(out, RESULTS, force=False, wait=False, notify=notify):
+    # The run's workbooks and index pages too: the Results sheet goes into the newest
+    # workbook, and every index page links the results page.
+    owned = (*RESULTS, WORKBOOKS, PREVIEW, PAGES)
+    with claimed(out, owned, force=False, wait=False, notify=notify):
+        # First: a workbook that cannot be replaced (a link, open in Excel) stops the
+        # command before anything else is written.
+        sheet = write_sheet(out, workbook.path, analysis, joined.unmatched)
         stored = write_results(
             out,
             joined.counts,
             [_report_json(r) for r in reports],
         )
         guide = write_guide(out, distil(analysis, campaign))
-        sheet = write_sheet(out, analysis, joined.unmatched)
         names = [r.path.name for r in reports]
         page = write_page(
             out, analysis, joined, reports=names, campaign=campaign, templates=templates
         )
-    return Outcome(reports, joined, analysis, (stored, out / GUIDE_FILE, sheet, page), guide.edited)
+        unlinked = link_results(out, templates)
+    files = (stored, out / GUIDE_FILE, sheet.path, page)
+    warnings: tuple[str, ...] = (sheet.why_apart,) if sheet.why_apart else ()
+    if unlinked:
+        warnings += (
+            f"{', '.join(unlinked)}: no place for a link to {PAGE_FILE} (a contents.html.j2 of"
+            " your own without the adloom:results markers?): open it from the out folder",
+        )
+    return Outcome(reports, joined, analysis, files, guide.edited, sheet.why_apart, warnings)
 
 
 def print_outcome(env: Env, outcome: Outcome) -> None:
@@ -159,6 +180,8 @@ def print_outcome(env: Env, outcome: Outcome) -> None:
     if judge is not None:
         rho = f"{judge.rho:.2f}" if judge.rho is not None else "too few to say"
         env.out(f"judge scores vs CTR over {judge.ads} ads: Spearman {rho}")
+    for warning in outcome.warnings:
+        env.warn(warning)
     if outcome.guide_edited:
         env.out(f"{GUIDE_FILE}: edited by hand, kept as it is")
     for path in outcome.files:

@@ -14,17 +14,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import TemplateError
 
 from adloom import safepath
+from adloom.delivery.render import RESULTS_PAGE
 from adloom.errors import InputError
 from adloom.outdir import Deliverable
-from adloom.resources import template_dirs
+from adloom.resources import template_env
 from adloom.results.analysis import Analysis, Comparison, Line
 from adloom.results.join import Joined
 from adloom.results.stats import MetricName, Rate
 
-PAGE_FILE = "results.html"
+PAGE_FILE = RESULTS_PAGE  # the preview's index pages link it
 PAGE = Deliverable("the results page (adloom results)", (PAGE_FILE,))
 TEMPLATE = "preview/results.html.j2"
 LABEL_W, PLOT_W, ROW_H, PAD = 260, 420, 22, 24
@@ -104,13 +105,9 @@ def write_page(
     campaign: str,
     templates: Path | None = None,
 ) -> Path:
-    env = Environment(
-        loader=FileSystemLoader(template_dirs(templates)),
-        autoescape=True,
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = template_env(
+        templates, html=True
+    )  # sandboxed, as the preview: a shared template runs no code
     try:
         html = env.get_template(TEMPLATE).render(
             campaign=campaign,

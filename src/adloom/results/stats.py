@@ -13,7 +13,10 @@
   too little, "not significant" when all have enough.
 - **How much more**: the trials per contender a two-sided 5% test with 80% power
   needs to tell the leader's rate from the runner-up's (normal approximation): a
-  guide to how long to keep the ads running, not a promise.
+  guide to how long to keep the ads running, not a promise. Given only while it is
+  within ``REACH`` times what the two have had: two nearly equal rates would need
+  millions more, a figure no one can act on, so the verdict calls them level at
+  this traffic instead.
 - **Rank correlation** (Spearman's rho, ties ranked by their average): whether the
   judge's scores order ads as their observed CTR does.
 """
@@ -31,6 +34,9 @@ Z95 = 1.959963984540054  # the 97.5% point of the normal distribution
 # For the sample size: two-sided 5% (1.96) and 80% power (0.8416).
 _Z_POWER = 0.8416212335729143
 P_BEST = 0.95
+# The most trials per contender "how much more" names, as a multiple of what the less
+# tried of the top two has had: past it, keeping the ads running would not settle it.
+REACH = 10
 DRAWS = 20_000
 SEED = 20  # fixed: the same results always name the same winner
 MetricName = Literal["ctr", "cvr"]
@@ -164,14 +170,26 @@ def decide(
     needed = trials_to_separate(first.value, second.value)
     if needed is None:
         return Verdict(metric, None, p_best, f"not significant: the {label}s are level — no winner")
-    more = max(needed - int(min(first.trials, second.trials)), 1)
+    had = int(min(first.trials, second.trials))
+    leader_said = (
+        f"not significant: the leader is best in only {p_best[ordered[0]]:.1%} of posterior"
+        f" draws (needs {P_BEST:.0%})"
+    )
+    if needed > REACH * had:
+        return Verdict(
+            metric,
+            None,
+            p_best,
+            f"{leader_said}; the top two ({first.value:.2%} and {second.value:.2%}) are level"
+            f" at this traffic — telling them apart would take more than {REACH} times the"
+            f" {unit} they have had, so treat them as equal (or test a bolder difference)",
+        )
+    more = max(needed - had, 1)
     return Verdict(
         metric,
         None,
         p_best,
-        f"not significant: the leader is best in only {p_best[ordered[0]]:.1%} of posterior"
-        f" draws (needs {P_BEST:.0%}); about {more:,} more {unit} each would tell the top two"
-        " apart",
+        f"{leader_said}; about {more:,} more {unit} each would tell the top two apart",
         more,
     )
 

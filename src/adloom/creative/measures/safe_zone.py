@@ -18,7 +18,8 @@ def _measure(composed: Composed) -> tuple[dict[str, CheckValue], tuple[str, ...]
     outside = tuple(dict.fromkeys(name for name, box in boxes if not zone.contains(box)))
     issues = (
         f"{', '.join(outside)} outside {placement.id}'s safe zone "
-        f"(y {zone.y0}-{zone.y1}): the platform's interface covers it",
+        f"(x {zone.x0}-{zone.x1}, y {zone.y0}-{zone.y1}): the platform's interface"
+        " or its crop covers it",
     )
     return {"outside_safe": outside}, issues if outside else ()
 
