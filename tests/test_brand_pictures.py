@@ -604,3 +604,34 @@ def test_the_draft_run_has_the_same_structure_offline(
         assert (left, up) != (0, 0)
         middle = wider.crop((left, up, left + photo_pixels.width, up + photo_pixels.height))
         assert middle.tobytes() == photo_pixels.tobytes()
+
+
+def test_a_filtered_outpaint_leaves_its_placements_cropped_and_says_so(
+    tmp_path: Path, fake_bedrock: FakeBedrock
+) -> None:
+    # Only the own-photo brief's outpaint prompts name its product: those are filtered.
+    fake_bedrock.behaviour.filter_output = ["Cold brew"]
+    brief = mixed_brief(tmp_path, provider="bedrock", image_model=STABILITY)
+    sets = ["--set", f"quota.{STABILITY}.ipm=100000", "--set", f"quota.{OUTPAINT}.ipm=100000"]
+    code, summary, err = cli("run", str(brief), "--out", str(tmp_path / "out"), *sets)
+    assert code == 0, err
+    assert summary["failed"] == 0
+    filtered = [
+        r
+        for r in fake_bedrock.calls("invoke")
+        if r.model == OUTPAINT and "Cold brew" in r.body["prompt"]
+    ]
+    assert filtered
+    sheet = load_workbook(tmp_path / "out" / "variants.xlsx", read_only=True)["Variants"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = list(rows[0])
+    name, issues = header.index("ad_name"), header.index("issues")
+    said = {
+        str(r[name]) for r in rows[1:] if "picture cropped, not extended" in str(r[issues] or "")
+    }
+    assert said
+    assert all(n.startswith("mix_own_") for n in said)
+    # Cropped from the photo itself, which still holds no AI imagery.
+    for n in said:
+        (path,) = (tmp_path / "out" / "creatives").glob(f"*/{n}.*")
+        assert provenance.read_source_type(path) == "compositeSynthetic"
