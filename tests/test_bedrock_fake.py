@@ -32,7 +32,13 @@ SD35 = "stability.sd3-5-large-v1:0"
 
 
 def call(
-    fake: FakeBedrock, path: str, body: Any = None, *, sign: bool = True, method: str = "POST"
+    fake: FakeBedrock,
+    path: str,
+    body: Any = None,
+    *,
+    sign: bool = True,
+    method: str = "POST",
+    region: str = "us-east-1",
 ) -> tuple[int, str, dict[str, Any]]:
     """(status, error code, JSON body) of a raw request, signed like botocore signs."""
     data = json.dumps(body).encode() if body is not None else None
@@ -40,7 +46,7 @@ def call(
                          headers={"Content-Type": "application/json"})  # fmt: skip
     if sign:
         key = getattr(fake, "key", "") or "AKIAFAKEANYKEY000001"
-        SigV4Auth(Credentials(key, "secret"), "bedrock", "us-east-1").add_auth(request)
+        SigV4Auth(Credentials(key, "secret"), "bedrock", region).add_auth(request)
     raw = urllib.request.Request(
         request.url, data=data, headers=dict(request.headers.items()), method=method
     )

@@ -94,3 +94,37 @@ def orientation(aspect: str) -> tuple[str, str]:
     if ratio >= 0.9:
         return "square", "about a third of the frame"
     return "portrait", "the top or bottom third"
+
+
+Extension = tuple[int, int, int, int]  # left, right, up, down, in pixels
+
+
+def extension(width: int, height: int, aspects: Iterable[float]) -> Extension:
+    """The fewest pixels, split evenly between opposite sides, that make a ``width`` x
+    ``height`` picture cover every one of ``aspects`` without cutting it: wider shapes
+    extend it sideways, taller ones up and down (and a mix, both)."""
+    shapes = list(aspects)
+    wide = max([width / height, *shapes])
+    tall = min([width / height, *shapes])
+    grow_x = max(0, math.ceil(height * wide) - width)
+    grow_y = max(0, math.ceil(width / tall) - height)
+    return grow_x // 2, grow_x - grow_x // 2, grow_y // 2, grow_y - grow_y // 2
+
+
+def scaled_extension(
+    width: int, height: int, aspects: Iterable[float], most: int, least_side: int
+) -> tuple[int, int, Extension]:
+    """``extension`` for a service that extends each side by at most ``most`` pixels and
+    takes pictures with sides of at least ``least_side``: the size to send the picture
+    at (scaled down only when needed) and the pixels to add to that size."""
+    shapes = tuple(aspects)
+    found = extension(width, height, shapes)
+    scale = 1.0
+    w, h = width, height
+    # Rounding can leave a pixel too many: shrink a little more until every side fits.
+    while max(found) > most and min(w, h) > least_side:
+        scale *= min(0.99, most / max(found))
+        w = max(least_side, math.floor(width * scale))
+        h = max(least_side, math.floor(height * scale))
+        found = extension(w, h, shapes)
+    return w, h, found

@@ -292,7 +292,7 @@ def plan(
     config = provider_config(choices, campaign, registry, cache=env.cache_dir)
     the_provider = make_provider(name, config)  # an unknown provider: exit 2
     the_plan = make_plan(campaign, registry, name)
-    started(env, the_provider, the_plan, judge_of(campaign, registry, name))
+    the_plan = started(env, the_provider, the_plan, judge_of(campaign, registry, name))
     est = estimate(the_plan, the_provider)
     # The same requests as a batch run would build them (structured output a job takes),
     # for a text model offered in batch only: a big plan is not built twice for nothing.

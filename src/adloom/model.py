@@ -71,6 +71,7 @@ class Placement:
     safe_bottom: float = 0.0
     text_only: bool = False
     source: str = ""
+    fit: Fit | None = None  # the Placements sheet's ``fit``; None: the campaign's
     # Responsive search ads: how many headlines and descriptions, and the path limit.
     headline_count: int = 1
     description_count: int = 1
@@ -96,6 +97,14 @@ class Placement:
     @property
     def aspect(self) -> float:
         return self.width / self.height
+
+
+Fit = Literal["auto", "crop", "outpaint", "pad"]
+"""How a master becomes a placement of another shape (docs/brief-format.md, *fit*): cut
+to it (``crop``), extended by the image service and then cut exactly (``outpaint``),
+set whole on its own blurred edges (``pad``, no model), or ``auto``: extended where a
+crop would cut the subject or lose too much of the picture (``creative.fit``), else cut."""
+FITS: tuple[Fit, ...] = ("auto", "crop", "outpaint", "pad")
 
 
 @dataclass(frozen=True)
@@ -266,6 +275,9 @@ class Settings:
     # PEM certificate chain and private key: every creative gets a signed C2PA manifest.
     signing_cert: Path | None = None
     signing_key: Path | None = None
+    fit: Fit = "auto"  # each placement's unless its own ``fit`` says otherwise
+    # The AWS region image requests (generation and outpaint) go to; "": the run's.
+    image_region: str = ""
     # Settings adloom does not model as fields, e.g. ``quota.<model>.tpm``.
     extra: Mapping[str, str] = field(default_factory=dict, compare=False)
 
@@ -371,6 +383,36 @@ class CutoutJob:
 
 
 @dataclass(frozen=True)
+class Shape:
+    """A placement as its master sees it: its size and how it is fitted."""
+
+    placement: str
+    width: int
+    height: int
+    fit: Fit
+
+
+@dataclass(frozen=True)
+class OutpaintJob:
+    """One master extended to cover the shapes it cannot be cut to whole: one per
+    (concept, aspect family) that needs it. The provider decides the pixels to add on
+    each side (``aspects.scaled_extension``, within what its service takes)."""
+
+    master: ImageJob
+    source: Path  # the master's file
+    digest: str  # SHA-256 of the source file: part of the request key
+    width: int  # the source's size
+    height: int
+    aspects: tuple[float, ...]  # width / height of each shape the result must cover
+    placements: tuple[str, ...]  # the placement ids composed from the extended master
+    model: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.master.label}/outpaint"
+
+
+@dataclass(frozen=True)
 class ImageJob:
     """One master image: (brief, audience, variant, aspect family)."""
 
@@ -387,6 +429,8 @@ class ImageJob:
     # The model cut-out its brief's packshot needs (a busy background), made once per
     # packshot and set on this master; None: cut out locally, or no packshot.
     cutout: CutoutJob | None = None
+    # The placements composed from this master: (id, width, height, fit as resolved).
+    shapes: tuple[Shape, ...] = ()
 
     @property
     def label(self) -> str:
@@ -424,6 +468,8 @@ class Plan:
     text_model: str
     image_model: str
     cutouts: tuple[CutoutJob, ...] = ()  # packshots sent to a remove-background model
+    # Extends masters where a placement's fit asks for it; "": no placement can need it.
+    outpaint_model: str = ""
 
 
 # ---------------------------------------------------------------- generate
@@ -544,11 +590,26 @@ class ImageResult:
     # The product cut-out set on this master when a model made it (``CutoutJob``);
     # None: the brief's packshot, cut out locally at compose.
     product: Path | None = None
+    # The placements to compose from the master extended by the outpaint model (its own
+    # file, ``extended``) instead of ``path``; empty when none needed it. Without
+    # ``extended`` the outpaint failed (``extend_error``): they are cropped, and say so.
+    extended_for: tuple[str, ...] = ()
+    extended: Path | None = None
+    extend_error: str = ""
 
-    @property
-    def source_type(self) -> str:
-        """The IPTC DigitalSourceType of the pictures composed from this master."""
-        return source_type(self.job.kind, self.draft)
+    def master_for(self, placement: str) -> Path | None:
+        """The file ``placement`` is composed from."""
+        if self.extended is not None and placement in self.extended_for:
+            return self.extended
+        return self.path
+
+    def source_type_for(self, placement: str) -> str:
+        """The IPTC DigitalSourceType of ``placement``'s picture composed from this
+        master: the brand's photo extended by a model is a real photo composited with
+        generated parts."""
+        outpainted = self.extended is not None and placement in self.extended_for
+        kind: ImageKind = "composite" if outpainted and self.job.kind == "own" else self.job.kind
+        return source_type(kind, self.draft)
 
 
 # ---------------------------------------------------------------- compose / deliver
@@ -642,9 +703,14 @@ class Ad:
     score: Score | None = None  # with --score
 
     @property
+    def source_type(self) -> str:
+        """The IPTC DigitalSourceType of the ad's picture; "" without one."""
+        return self.image.source_type_for(self.spec.placement.id) if self.image else ""
+
+    @property
     def ai_generated(self) -> bool:
         """Whether the ad's picture holds imagery an AI model made (docs/output.md)."""
-        return self.image is not None and self.image.source_type in AI_SOURCE_TYPES
+        return self.source_type in AI_SOURCE_TYPES
 
     candidate: bool = False  # with --keep: not among the best K of its slot
 

@@ -104,6 +104,8 @@ MODELS: dict[str, ModelSpec] = {
         ModelSpec("stability.stable-image-remove-background-v1:0", "Stability AI",
                   "Remove Background", "image", "stability-remove-background",
                   profiles=("us",)),
+        ModelSpec("stability.stable-outpaint-v1:0", "Stability AI", "Stable Outpaint",
+                  "image", "stability-outpaint"),
     )
 }  # fmt: skip
 

@@ -61,6 +61,7 @@ NAMES: dict[str, tuple[str, str]] = {
         "Stability.ai Stable Image Remove Background",
         "model inference",
     ),
+    "stability.stable-outpaint-v1:0": ("Stability.ai Stable Image Outpaint", "model inference"),
 }
 # On-demand default tokens per minute (text) or images per minute (images);
 # cross-region profiles get twice that, global ones four times.
@@ -86,6 +87,7 @@ DEFAULTS: dict[str, int] = {
     "stability.stable-image-core-v1:1": 30,
     "stability.stable-image-ultra-v1:1": 30,
     "stability.stable-image-remove-background-v1:0": 30,
+    "stability.stable-outpaint-v1:0": 30,
 }
 _SCOPE_WORDS = {
     ("InvokeModel", "on-demand"): "On-demand InvokeModel",

@@ -18,7 +18,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw
 
-from . import edits, judge
+from . import edits, judge, outpaint
 from .behaviour import FAULTS, TOKENS_THROTTLE, Behaviour, State
 from .billing import CacheUse, cache_prefixes, cache_use, served_tier, tokens
 from .catalogue import ModelSpec, resolve
@@ -657,23 +657,31 @@ def picture(w: int, h: int, seed: int, fmt: str = "png") -> bytes:
     return buf.getvalue()
 
 
+def _json_body(body_bytes: bytes) -> Any:
+    try:
+        return json.loads(body_bytes)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise malformed("#: the body is not valid JSON") from None
+
+
 def invoke(
     state: State, model_id: str, body_bytes: bytes, headers: Mapping[str, str], region: str
 ) -> dict[str, Any]:
     spec = model_for(state, model_id, "image")
     if headers.get("content-type", "application/json").split(";")[0] != "application/json":
         raise invalid("The provided Content-Type is not supported; use application/json.")
-    try:
-        body = json.loads(body_bytes)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise malformed("#: the body is not valid JSON") from None
+    body = _json_body(body_bytes)
     if spec.family in edits.EDITS:  # an image service: its own body, US regions only
         answer = edits.EDITS[spec.family](state, body, region)
         if not state.reserve(spec.id, 1):
             raise ServiceError(429, "ThrottlingException", TOKENS_THROTTLE)
         apply_faults(state, "invoke", model_id)
         return answer
-    if spec.family == "stability":
+    edit = outpaint.checked(body, region) if spec.family == "stability-outpaint" else None
+    if edit is not None:
+        prompt, seed, fmt = edit.prompt, edit.seed, edit.format
+        w, h = edit.picture.size
+    elif spec.family == "stability":
         prompt, _negative, aspect, seed, fmt = _stability_body(body)
         w, h = STABILITY_SIZES[aspect]
     else:
@@ -681,7 +689,7 @@ def invoke(
         fmt = "png"
     b = state.behaviour
     words = prompt.lower()
-    stability = spec.family == "stability"
+    stability = spec.family.startswith("stability")
     if any(word.lower() in words for word in b.filter_prompt) and not stability:
         raise invalid(BLOCKED_PROMPT)
     if not state.reserve(spec.id, 1):
@@ -696,11 +704,8 @@ def invoke(
                     "finish_reasons": [f"Filter reason: {reason}"],
                     "images": [],
                 }
-        return {
-            "seeds": [seed],
-            "finish_reasons": [None],
-            "images": [_encoded(state, w, h, seed, fmt)],
-        }
+        image = outpaint.extended(edit) if edit else _encoded(state, w, h, seed, fmt)
+        return {"seeds": [seed], "finish_reasons": [None], "images": [image]}
     if any(word.lower() in words for word in b.filter_output):
         return {"images": [], "error": BLOCKED_OUTPUT}
     return {"images": [_encoded(state, w, h, seed, fmt)], "error": None}

@@ -6,16 +6,14 @@ cell (exit 2) before any request or file is made."""
 from __future__ import annotations
 
 import os
-import re
 import struct
 import zlib
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from victims import outside, run_cli
+from victims import refused_before_anything
 
-from adloom.errors import ExitCode
 from brandart import photo
 from briefs import MINIMAL_CAMPAIGN, write_brief
 
@@ -39,15 +37,7 @@ def _refused(folder: Path, column: str, value: str, where: str) -> str:
         {**MINIMAL_CAMPAIGN, "placements": "meta_feed"},
         [{"id": "b1", "product": "P", "message": "M", column: value}],
     )
-    out = folder / "out"
-    before = outside(folder.parent, out)
-    code, _, err = run_cli("run", brief, "--out", out)
-    assert code == ExitCode.BAD_INPUT, err
-    assert re.search(where, err), err
-    assert "Traceback" not in err
-    assert outside(folder.parent, out) == before
-    assert not (out / "creatives").exists()
-    return err
+    return refused_before_anything(brief, where)
 
 
 @pytest.mark.parametrize("column", ["images", "product_image"])

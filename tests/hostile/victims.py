@@ -10,13 +10,22 @@ before and after a run means adloom wrote, replaced and deleted nothing there.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 from PIL import Image
 
+from adloom.errors import ExitCode
 from test_cli import run_cli
 
-__all__ = ["leftover_temporaries", "outside", "plant_victim", "run_cli", "tree"]
+__all__ = [
+    "leftover_temporaries",
+    "outside",
+    "plant_victim",
+    "refused_before_anything",
+    "run_cli",
+    "tree",
+]
 
 Snapshot = dict[str, tuple[str, int]]
 _USER_FOLDERS = ("user-config", "user-cache")  # tests/conftest.py points XDG_* there
@@ -51,3 +60,19 @@ def tree(folder: Path) -> Snapshot:
 
 def leftover_temporaries(folder: Path) -> list[Path]:
     return list(folder.rglob("*.tmp")) if folder.exists() else []
+
+
+def refused_before_anything(brief: Path, where: str) -> str:
+    """``adloom run`` of ``brief`` refused with exit 2 (its message matching ``where``,
+    no traceback) before anything was written, in the out folder or beside it; its
+    stderr."""
+    folder = brief.parent
+    out = folder / "out"
+    before = outside(folder.parent, out)
+    code, _, err = run_cli("run", brief, "--out", out)
+    assert code == ExitCode.BAD_INPUT, err
+    assert re.search(where, err), err
+    assert "Traceback" not in err
+    assert outside(folder.parent, out) == before
+    assert not (out / "creatives").exists()
+    return err

@@ -21,7 +21,7 @@ from typing import Any
 
 from PIL import ImageFont
 
-from adloom import providers, safepath
+from adloom import providers, safepath, values
 from adloom.brief.inputs import font_problem, image_problem, signing_problem
 from adloom.brief.readtables import TableRules
 from adloom.brief.sheets import (
@@ -35,7 +35,7 @@ from adloom.brief.sheets import (
     quoted,
 )
 from adloom.copy import rulepacks
-from adloom.errors import BriefError
+from adloom.errors import BriefError, InputError
 from adloom.model import (
     BrandKit,
     Campaign,
@@ -65,7 +65,8 @@ _FONT_SUFFIXES = (".ttf", ".otf", ".ttc")
 
 _SETTING_KEYS = names(
     "name brand languages variants placements text_model image_model max_cost_usd provider"
-    " utm_source utm_medium utm_campaign naming banned_words tier keep signing_cert signing_key",
+    " utm_source utm_medium utm_campaign naming banned_words tier keep signing_cert signing_key"
+    " fit image_region",
     campaign_name="name",
     brand_name="brand",
     language="languages",
@@ -241,6 +242,8 @@ class _Reader(TableRules):
             rules_off=self._rules_off(*setting("rules_off")),
             source_language=self._source_language(*setting("source_language")),
             **self._signing(setting("signing_cert"), setting("signing_key")),
+            fit=self.fit(*setting("fit")) or _DEFAULTS.fit,
+            image_region=self._image_region(*setting("image_region")),
             extra=extra,
         )
 
@@ -343,6 +346,14 @@ class _Reader(TableRules):
                 " (draft: offline, no model, no cost), or install its plugin (docs/providers.md)",
             )
         return provider
+
+    def _image_region(self, text: str, where: str) -> str:
+        try:
+            values.region(text or None, where)
+        except InputError as exc:
+            self.error(where, exc.message)
+            return ""
+        return text
 
     def _tier(self, text: str, where: str) -> str:
         # Only for a brief naming a tier: the registry loads pydantic, slow to import.

@@ -34,10 +34,12 @@ from adloom.copy.languages import LANGUAGES, normalise_language
 from adloom.copy.rulepacks import CATEGORIES
 from adloom.errors import InputError
 from adloom.model import (
+    FITS,
     LOCALIZED_FIELDS,
     Audience,
     Brief,
     BriefImage,
+    Fit,
     GlossaryTerm,
     Pin,
     PinField,
@@ -104,7 +106,7 @@ _PLACEMENT_INTS = {  # field -> what it holds, for messages
 # The safe-zone columns: fractions of the height (top, bottom) or width kept free of copy.
 _SAFE_SIDES = {f"safe_{side}": side for side in ("top", "bottom", "left", "right")}
 _PLACEMENT_COLUMNS = names(
-    " ".join([*_PLACEMENT_INTS, *_SAFE_SIDES]) + " id platform width_rule source"
+    " ".join([*_PLACEMENT_INTS, *_SAFE_SIDES]) + " id platform width_rule source fit"
 )
 
 
@@ -338,10 +340,36 @@ class TableRules(Checker):
                 f'width_rule "{table.get(cells, "width_rule")}" is not chars or double_width'
                 " — double_width counts CJK characters as 2, as Google and Microsoft do",
             )
-        for field in ("platform", "source"):
-            if table.get(cells, field):
-                values[field] = table.get(cells, field)
+        return values | self._placement_texts(table, row, cells)
+
+    def _placement_texts(
+        self, table: FieldTable, row: int, cells: tuple[str, ...]
+    ) -> dict[str, Any]:
+        """The Placements row's words: platform, source and fit."""
+        values: dict[str, Any] = {
+            field: table.get(cells, field)
+            for field in ("platform", "source")
+            if table.get(cells, field)
+        }
+        if table.get(cells, "fit"):
+            values["fit"] = self.fit(table.get(cells, "fit"), table.ref("fit", row))
         return values
+
+    def fit(self, text: str, where: str) -> Fit | None:
+        """A ``fit`` cell (Campaign setting or Placements column); None when it is blank
+        or wrong (the error is kept)."""
+        value = header_key(text)
+        for known in FITS:
+            if value == known:
+                return known
+        if text.strip():
+            self.error(
+                where,
+                f'fit "{text.strip()}" is not one of {", ".join(FITS)} — auto extends a '
+                "master where a crop would cut its subject, crop always cuts, outpaint "
+                "always extends, pad sets it whole on its blurred edges",
+            )
+        return None
 
     # ------------------------------------------------------------ Audiences and Briefs
 

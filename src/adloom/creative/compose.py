@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 from PIL.PngImagePlugin import PngInfo
 
 from adloom import safepath
@@ -78,18 +78,22 @@ _PNG_LEVELS = (6, 9)
 # ---------------------------------------------------------------- painting
 
 
+def _flat(image: Image.Image, fill: RGB) -> Image.Image:
+    """``image`` as RGB, any transparency laid on ``fill``."""
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        flat = Image.new("RGB", rgba.size, fill)
+        flat.paste(rgba, mask=rgba)
+        return flat
+    return image if image.mode == "RGB" else image.convert("RGB")
+
+
 def _cover(
     image: Image.Image, width: int, height: int, fill: RGB
 ) -> tuple[Image.Image, focal.CropBox]:
     """Scale to cover width x height, cropped around the subject (``adloom.creative.focal``), in one
     resample; and the crop box used, in master pixels."""
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        flat = Image.new("RGB", rgba.size, fill)
-        flat.paste(rgba, mask=rgba)
-        image = flat
-    elif image.mode != "RGB":
-        image = image.convert("RGB")
+    image = _flat(image, fill)
     box = focal.crop_box(image, width, height)
     if width > box[2] - box[0]:
         # Enlarging: bicubic is as sharp as Lanczos here, rings less and is ~40% faster.
@@ -98,6 +102,26 @@ def _cover(
     # faster with no visible difference from a full Lanczos.
     resized = image.resize((width, height), Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
     return resized, box
+
+
+# ``fit: pad``: the backdrop's blur, as a share of the placement's short side: the
+# picture's own colours around it, with no detail to compete with the whole picture.
+_PAD_BLUR = 0.06
+
+
+def _pad(
+    image: Image.Image, width: int, height: int, fill: RGB
+) -> tuple[Image.Image, focal.CropBox]:
+    """``fit: pad``: the whole picture, scaled to fit inside width x height and centred on
+    a blurred cover of itself (no model); the box kept is all of it."""
+    image = _flat(image, fill)
+    backdrop, _ = _cover(image, width, height, fill)
+    backdrop = backdrop.filter(ImageFilter.GaussianBlur(_PAD_BLUR * min(width, height)))
+    scale = min(width / image.width, height / image.height)
+    w, h = max(1, round(image.width * scale)), max(1, round(image.height * scale))
+    whole = image.resize((w, h), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    backdrop.paste(whole, ((width - w) // 2, (height - h) // 2))
+    return backdrop, (0.0, 0.0, float(image.width), float(image.height))
 
 
 def _ramp(length: int) -> list[int]:
@@ -299,6 +323,7 @@ def compose(
     source_type: str = "",
     signing: tuple[Path, Path] | None = None,
     model: str = "",
+    pad: bool = False,
 ) -> Creative:
     """Compose one finished ad and write it next to ``out_stem`` (.png or .jpg), which
     must lie in ``out`` (the out folder; by default the folder of ``out_stem``).
@@ -310,7 +335,8 @@ def compose(
     PNG when the placement's cap allows, so they stay exact. ``source_type`` is the
     IPTC DigitalSourceType term written into the file's XMP ("" writes none).
     ``signing`` (certificate chain, private key; PEM files) adds a C2PA manifest naming
-    ``model`` as the picture's maker and compose's steps.
+    ``model`` as the picture's maker and compose's steps. ``pad`` sets the whole master
+    on its blurred edges instead of cutting it (``fit: pad``).
     """
     return composed(
         master,
@@ -324,6 +350,7 @@ def compose(
         source_type=source_type,
         signing=signing,
         model=model,
+        pad=pad,
     ).creative
 
 
@@ -340,6 +367,7 @@ def composed(
     source_type: str = "",
     signing: tuple[Path, Path] | None = None,
     model: str = "",
+    pad: bool = False,
 ) -> Composed:
     """``compose``, keeping what ``compose_twin`` needs."""
     primary = parse_color(brand.primary_color)
@@ -349,7 +377,7 @@ def composed(
         canvas = Image.new("RGB", size, primary)
     else:
         image = master if isinstance(master, Image.Image) else _master(master, _mtime(master))
-        canvas, box = _cover(image, *size, primary)
+        canvas, box = (_pad if pad else _cover)(image, *size, primary)
         crop = (round(box[0]), round(box[1]), round(box[2]), round(box[3]))
 
     logo, logo_issues = _brand_logo(brand)
@@ -381,7 +409,7 @@ def composed(
         issues.append(f"{encode_issue} of {placement.id}")
     if signing is not None and source_type:
         steps = [
-            *(["cropped to the placement"] if crop else []),
+            *([("padded" if pad else "cropped") + " to the placement"] if crop else []),
             *(["the brand's product image placed, scaled only"] if placed else []),
             "headline, button and logo set by adloom",
         ]

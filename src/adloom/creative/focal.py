@@ -84,3 +84,28 @@ def crop_box(image: Image.Image, width: int, height: int) -> CropBox:
         return (start, y0, start + crop_w, y0 + crop_h)
     x0 = (image.width - crop_w) / 2
     return (x0, start, x0 + crop_w, start + crop_h)
+
+
+# The subject's extent along an axis: where the edge energy is at least this share of its
+# peak. An outline's two sides are the peaks of an object's profile and its inside
+# stays well above this, while a flat or softly graded backdrop stays near 0.
+_SUBJECT = 0.5
+
+
+def _extent(profile: list[float], full: int) -> tuple[float, float] | None:
+    top = max(profile, default=0.0)
+    if top <= 0:
+        return None
+    above = [i for i, value in enumerate(profile) if value >= _SUBJECT * top]
+    step = full / len(profile)
+    return above[0] * step, (above[-1] + 1) * step
+
+
+def subject_box(image: Image.Image) -> CropBox | None:
+    """The box holding the picture's subject (its edge energy), in master pixels; None
+    for a picture with no subject to find (flat)."""
+    across = _extent(_profile(image, True), image.width)
+    down = _extent(_profile(image, False), image.height)
+    if across is None or down is None:
+        return None
+    return (across[0], down[0], across[1], down[1])

@@ -58,6 +58,8 @@ class ProviderConfig:
     registry: Registry
     templates: Path | None = None  # user prompt templates override the shipped ones
     region: str | None = None
+    # Where image requests go instead of ``region`` (the ``image_region`` setting).
+    image_region: str | None = None
     profile: str | None = None
     temperature: float | None = None
     max_tokens: int | None = None

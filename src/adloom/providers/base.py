@@ -22,20 +22,48 @@ the service on its own fleet, at a lower price) returns a ``Batches`` from
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from adloom.model import CopyJob, CutoutJob, ImageJob, Usage
+from PIL import Image
+
+from adloom.model import CopyJob, CutoutJob, ImageJob, OutpaintJob, Usage
 
 if TYPE_CHECKING:
     from adloom.providers.judging import JudgeJob
 
 Kind = Literal["text", "image"]
 ResponseStatus = Literal["ok", "blocked", "filtered", "failed"]
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A picture a request sends (an outpaint's source). The body holds its digest and
+    the size it is sent at, so the journal keeps a hash, not megabytes of base64; the
+    provider reads, scales and encodes it in ``send`` (``picture``)."""
+
+    path: Path
+    digest: str  # SHA-256 of the file when the request was built
+    width: int  # sent at this size
+    height: int
+
+    def picture(self) -> Image.Image:
+        """The pixels to send, at the size the request names. Raises ``RequestFailed``
+        when the file changed since (its key would name other pixels)."""
+        data = self.path.read_bytes()
+        if hashlib.sha256(data).hexdigest() != self.digest:
+            raise RequestFailed(f"{self.path.name} changed while the run used it; run again")
+        with Image.open(io.BytesIO(data)) as image:
+            rgb = image.convert("RGB")
+        if rgb.size != (self.width, self.height):
+            rgb = rgb.resize((self.width, self.height), Image.Resampling.LANCZOS)
+        return rgb
 
 
 @dataclass(frozen=True)
@@ -48,6 +76,7 @@ class Request:
     max_cost_usd: float = 0.0  # worst case, reserved against the budget before sending
     cache_tokens: int = 0  # of input_tokens, the estimate in a prompt-cached prefix
     label: str = ""  # for progress and messages; not part of the key
+    attachment: Attachment | None = None  # in the key through the body's digest of it
 
     @cached_property
     def key(self) -> str:
@@ -122,6 +151,18 @@ class Provider(ABC):
     @abstractmethod
     def send(self, request: Request) -> Response:
         """Send one request. The only method that does I/O; safe to call from threads."""
+
+    def outpaint_request(self, job: OutpaintJob) -> Request:
+        """The request that extends a master (``fit`` outpaint or auto); a provider
+        without one says so, and ``unavailable`` tells the run before any call."""
+        from adloom.errors import InputError
+
+        raise InputError(f"the {self.name} provider cannot extend pictures: set fit to crop")
+
+    def unavailable(self, model_id: str) -> str:
+        """Why ``model_id`` (an image model) cannot be called in this run's set-up, e.g.
+        its region does not offer it; "" when it can. Asked before any call."""
+        return ""
 
     def judge_request(self, job: JudgeJob) -> Request:
         """The request that rates one ad (``--score``); a provider without a judge says so."""

@@ -15,11 +15,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from adloom.aspects import extension
 from adloom.copy import rsa, textlen
-from adloom.model import BrandKit, CopyJob, CutoutJob, ImageJob, Usage, WidthRule
+from adloom.model import BrandKit, CopyJob, CutoutJob, ImageJob, OutpaintJob, Usage, WidthRule
 from adloom.providers import ProviderConfig, judging, register
-from adloom.providers.base import Provider, Request, Response
-from adloom.providers.draft_art import draft_master, rough_cutout
+from adloom.providers.base import Attachment, Provider, Request, Response
+from adloom.providers.draft_art import draft_master, extended, rough_cutout
 from adloom.providers.judging import JudgeJob
 
 # Standard CTA labels in the languages adloom ships, so draft buttons read naturally.
@@ -266,6 +267,20 @@ class DraftProvider(Provider):
         body = {"cutout": str(job.path), "sha256": digest}
         return Request("image", job.model, body, label=job.label)
 
+    def outpaint_request(self, job: OutpaintJob) -> Request:
+        """As the Bedrock request is made (one per master that needs it, journalled), but
+        extended here at the master's own size: no service limits how far."""
+        left, right, up, down = extension(job.width, job.height, job.aspects)
+        body = {
+            "image": f"sha256:{job.digest}@{job.width}x{job.height}",
+            "left": left,
+            "right": right,
+            "up": up,
+            "down": down,
+        }
+        picture = Attachment(job.source, job.digest, job.width, job.height)
+        return Request("image", job.model, body, label=job.label, attachment=picture)
+
     def judge_request(self, job: JudgeJob) -> Request:
         return Request("text", job.model, judging.heuristic_body(job), label=job.name)
 
@@ -274,6 +289,10 @@ class DraftProvider(Provider):
             return Response("ok", output=judging.heuristic(request.body), meta={"draft": True})
         if "cutout" in request.body:
             png = rough_cutout(Path(request.body["cutout"]))
+            return Response("ok", image=png, usage=Usage(), meta={"draft": True})
+        if request.attachment is not None:  # an outpaint: the master extended locally
+            b = request.body
+            png = extended(request.attachment.picture(), b["left"], b["right"], b["up"], b["down"])
             return Response("ok", image=png, usage=Usage(), meta={"draft": True})
         if request.kind == "image":
             colors = request.body["colors"]

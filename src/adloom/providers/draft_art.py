@@ -157,3 +157,30 @@ def _palette(colours: np.ndarray, count: int) -> np.ndarray:
             if len(members):
                 centres[i] = members.mean(axis=0)
     return centres
+
+
+# The extended area's blur, as a share of the picture's short side: enough that the
+# mirrored copies read as a backdrop, not as a second subject.
+_EXTEND_BLUR = 0.04
+
+
+def extended(picture: Image.Image, left: int, right: int, up: int, down: int) -> bytes:
+    """``picture`` extended offline (the draft's outpaint): its mirror images tiled
+    around it, blurred, with the picture itself unchanged in the middle; a PNG."""
+    w, h = picture.size
+    canvas = Image.new("RGB", (w + left + right, h + up + down))
+    mirror = picture.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    flips = {
+        (0, 0): picture,
+        (1, 0): mirror,
+        (0, 1): picture.transpose(Image.Transpose.FLIP_TOP_BOTTOM),
+        (1, 1): mirror.transpose(Image.Transpose.FLIP_TOP_BOTTOM),
+    }
+    for ky in range(-(-up // h), 1 + -(-down // h)):
+        for kx in range(-(-left // w), 1 + -(-right // w)):
+            canvas.paste(flips[kx % 2, ky % 2], (left + kx * w, up + ky * h))
+    blurred = canvas.filter(ImageFilter.GaussianBlur(max(1.0, _EXTEND_BLUR * min(w, h))))
+    blurred.paste(picture, (left, up))
+    buffer = io.BytesIO()
+    blurred.save(buffer, "PNG", compress_level=1)
+    return buffer.getvalue()

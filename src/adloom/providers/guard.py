@@ -40,7 +40,7 @@ from typing import IO, TYPE_CHECKING, TypeVar
 
 from adloom.errors import AdloomError, ProviderError
 from adloom.lifeline import stop_signalled
-from adloom.model import CopyJob, CutoutJob, ImageJob, Usage
+from adloom.model import CopyJob, CutoutJob, ImageJob, OutpaintJob, Usage
 from adloom.providers import judging
 from adloom.providers.base import (
     Account,
@@ -297,6 +297,14 @@ class GuardedProvider(Provider):
 
     def cutout_request(self, job: CutoutJob) -> Request:
         return self._request("cutout_request", lambda: self.inner.cutout_request(job), "image")
+
+    def outpaint_request(self, job: OutpaintJob) -> Request:
+        return self._request("outpaint_request", lambda: self.inner.outpaint_request(job), "image")
+
+    def unavailable(self, model_id: str) -> str:
+        why = self.call("unavailable", lambda: self.inner.unavailable(model_id))
+        self._returned("unavailable", why, str)
+        return why
 
     def judge_request(self, job: JudgeJob) -> Request:
         request = self._request("judge_request", lambda: self.inner.judge_request(job), "text")

@@ -14,14 +14,20 @@ search ad's answer is read and checked as pools of headlines and descriptions
 
 from __future__ import annotations
 
+import hashlib
+import io
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
+
+from PIL import Image
 
 from adloom.copy import rsa
 from adloom.copy.languages import LANGUAGES
 from adloom.copy.lint import CopyContext, Violation, check_copy, near_duplicates
 from adloom.copy.verdict import judge, judge_search
+from adloom.creative import fit
 from adloom.engine import Outcome, Runner
 from adloom.model import (
     CopyJob,
@@ -29,6 +35,7 @@ from adloom.model import (
     CutoutJob,
     ImageJob,
     ImageResult,
+    OutpaintJob,
     Plan,
     SearchAd,
     Usage,
@@ -50,9 +57,14 @@ class Estimate:
     text_input_tokens: int = 0
     text_cache_tokens: int = 0  # of text_input_tokens, in prompt-cached prefixes
     text_output_tokens_max: int = 0
-    image_cost_usd_max: float = 0.0  # the masters' and the packshot cut-outs'
+    image_cost_usd_max: float = 0.0  # the masters', the packshot cut-outs' and the outpaints'
     cutout_requests: int = 0  # packshots sent to a remove-background model
     cutout_cost_usd_max: float = 0.0
+    # Outpaint requests (``fit``): those sure to be sent, and at most (``auto`` decides
+    # on each generated master's subject once it is made), and what those cost at most.
+    outpaint_requests: int = 0
+    outpaint_requests_max: int = 0
+    outpaint_cost_usd_max: float = 0.0
 
 
 def estimate(plan: Plan, provider: Provider) -> Estimate:
@@ -61,20 +73,48 @@ def estimate(plan: Plan, provider: Provider) -> Estimate:
     requested = (provider.image_request(j) for j in plan.image_jobs if j.source is None)
     images = list({r.key: r for r in requested}.values())
     cutouts = list({r.key: r for r in (provider.cutout_request(j) for j in plan.cutouts)}.values())
+    sure, most, outpaint_cost = _outpaints(plan, provider)
     unique = [*texts, *images, *cutouts]
     return Estimate(
         text_requests=len(texts),
         image_requests=len(images),
         input_tokens=sum(r.input_tokens for r in unique),
         output_tokens_max=sum(r.max_tokens for r in unique),
-        cost_usd_max=sum(r.max_cost_usd for r in unique),
+        cost_usd_max=sum(r.max_cost_usd for r in unique) + outpaint_cost,
         text_input_tokens=sum(r.input_tokens for r in texts),
         text_cache_tokens=sum(r.cache_tokens for r in texts),
         text_output_tokens_max=sum(r.max_tokens for r in texts),
-        image_cost_usd_max=sum(r.max_cost_usd for r in [*images, *cutouts]),
+        image_cost_usd_max=sum(r.max_cost_usd for r in [*images, *cutouts]) + outpaint_cost,
         cutout_requests=len(cutouts),
         cutout_cost_usd_max=sum(r.max_cost_usd for r in cutouts),
+        outpaint_requests=sure,
+        outpaint_requests_max=most,
+        outpaint_cost_usd_max=outpaint_cost,
     )
+
+
+def _outpaints(plan: Plan, provider: Provider) -> tuple[int, int, float]:
+    """(sure, at most, cost at most) of the plan's outpaint requests: a brand photo is
+    judged on its pixels now, a master still to be made on its shapes (``fit.foreseen``)."""
+    if not plan.outpaint_model:
+        return 0, 0, 0.0
+    sure = most = 0
+    cost = 0.0
+    for job in plan.image_jobs:
+        if job.source is not None:
+            with Image.open(job.source) as photo:
+                surely = maybe = bool(fit.to_extend(photo, job.shapes))
+        else:
+            surely, maybe = fit.foreseen(job.shapes, job.width, job.height)
+        if not maybe:
+            continue
+        sure, most = sure + surely, most + 1
+        shapes = tuple(s.width / s.height for s in job.shapes)
+        priced = OutpaintJob(
+            job, Path(), "", job.width, job.height, shapes, (), plan.outpaint_model
+        )
+        cost += provider.outpaint_request(priced).max_cost_usd  # per image: the price
+    return sure, most, cost
 
 
 def _usage_of(outcome: Outcome) -> Usage:
@@ -276,8 +316,10 @@ def generate(
 ) -> None:
     """Run every job of ``plan``; results are handed on as they arrive. A master whose
     packshot a model cuts out (``ImageJob.cutout``) is handed on once that cut-out is in
-    too; the cut-out requests go first, one per packshot."""
+    too; the cut-out requests go first, one per packshot. A master some placements need
+    extended (``creative.fit``) is handed on once its outpaint is in."""
     writer = _Copywriter(plan, provider, max_repairs)
+    extender = _Extender(plan, provider, on_image)
     image_jobs: dict[str, list[ImageJob]] = {}
     cutout_jobs: dict[str, list[CutoutJob]] = defaultdict(list)
     requests: list[Request] = []
@@ -289,7 +331,8 @@ def generate(
     waiting: dict[CutoutJob, list[tuple[ImageJob, Outcome]]] = defaultdict(list)
     for image_job in plan.image_jobs:
         if image_job.source is not None:  # the brand's own photo: nothing to generate
-            on_image(ImageResult(image_job, "ok", path=image_job.source, model=OWN_PHOTO))
+            own = ImageResult(image_job, "ok", path=image_job.source, model=OWN_PHOTO)
+            extender.master(own)
             continue
         req = provider.image_request(image_job)
         image_jobs.setdefault(req.key, []).append(image_job)
@@ -297,10 +340,12 @@ def generate(
     requests += [writer.request(job) for job in plan.copy_jobs]
 
     def handle(outcome: Outcome) -> None:
+        if extender.settle(outcome):
+            return
         for cutout_job in cutout_jobs.get(outcome.request.key, ()):
             cut[cutout_job] = outcome
             for job, scene in waiting.pop(cutout_job, []):
-                on_image(_with_cutout(_image_result(job, scene, provider), outcome))
+                extender.master(_with_cutout(_image_result(job, scene, provider), outcome))
         if outcome.request.key in cutout_jobs:
             return
         if outcome.request.kind == "image":
@@ -309,15 +354,91 @@ def generate(
                     waiting[job.cutout].append((job, outcome))
                 else:
                     made = _image_result(job, outcome, provider)
-                    on_image(made if job.cutout is None else _with_cutout(made, cut[job.cutout]))
+                    extender.master(
+                        made if job.cutout is None else _with_cutout(made, cut[job.cutout])
+                    )
             return
         for result in writer.settle(outcome):
             on_copy(result)
 
-    engine.run(requests, handle, writer.rebuild)
-    while writer.repairs:
-        batch, writer.repairs = writer.repairs, []
+    engine.run([*extender.take(), *requests], handle, writer.rebuild)
+    while writer.repairs or extender.waiting:
+        batch, writer.repairs = [*extender.take(), *writer.repairs], []
         engine.run(batch, handle, writer.rebuild)
+
+
+def outpaint_job(result: ImageResult, model: str) -> OutpaintJob | None:
+    """The outpaint ``result``'s master needs for the placements a crop would spoil
+    (``creative.fit``); None when it serves every placement as it is."""
+    if result.status != "ok" or result.path is None:
+        return None
+    data = result.path.read_bytes()
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        shapes = fit.to_extend(image, result.job.shapes)
+        size = image.size
+    if not shapes:
+        return None
+    return OutpaintJob(
+        master=result.job,
+        source=result.path,
+        digest=hashlib.sha256(data).hexdigest(),
+        width=size[0],
+        height=size[1],
+        aspects=tuple(sorted({s.width / s.height for s in shapes})),
+        placements=tuple(s.placement for s in shapes),
+        model=model,
+    )
+
+
+class _Extender:
+    """Masters on their way to compose: each handed on at once, or once the outpaint
+    that extends it for the placements a crop would spoil is answered."""
+
+    def __init__(self, plan: Plan, provider: Provider, on_image: Callable[[ImageResult], None]):
+        self.model, self.provider, self.on_image = plan.outpaint_model, provider, on_image
+        self.queued: list[Request] = []
+        self.held: dict[str, list[tuple[ImageResult, OutpaintJob]]] = defaultdict(list)
+
+    @property
+    def waiting(self) -> bool:
+        return bool(self.queued)
+
+    def take(self) -> list[Request]:
+        taken, self.queued = self.queued, []
+        return taken
+
+    def master(self, result: ImageResult) -> None:
+        """``result`` handed on, or held for the outpaint its placements need."""
+        job = outpaint_job(result, self.model) if self.model else None
+        if job is None:
+            self.on_image(result)
+            return
+        request = self.provider.outpaint_request(job)
+        if request.key not in self.held:
+            self.queued.append(request)
+        self.held[request.key].append((result, job))
+
+    def settle(self, outcome: Outcome) -> bool:
+        """Whether ``outcome`` answered an outpaint (its masters are then handed on)."""
+        waiting = self.held.pop(outcome.request.key, None)
+        if waiting is None:
+            return False
+        record = outcome.record
+        ok = outcome.status == "ok" and record is not None and record.image_path is not None
+        for result, job in waiting:
+            self.on_image(
+                replace(
+                    result,
+                    extended_for=job.placements,
+                    extended=record.image_path if ok and record is not None else None,
+                    extend_error="" if ok else outcome.error or "the model returned no image",
+                    usage=result.usage + _usage_of(outcome),
+                    # A brand photo extended offline is draft art around the photo.
+                    draft=result.draft or (ok and self.provider.draft),
+                )
+            )
+        return True
 
 
 def _feedback(violation: Violation, copy: Mapping[str, str]) -> str:

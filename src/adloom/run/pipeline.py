@@ -28,7 +28,7 @@ from PIL import Image
 
 from adloom import __version__, outdir
 from adloom.console import Tracker
-from adloom.creative import checks, focal, layout, measures, product, provenance, typeset
+from adloom.creative import checks, fit, focal, layout, measures, product, provenance, typeset
 from adloom.creative import compose as compose_module
 from adloom.creative.compose import (
     CREATIVES,
@@ -132,6 +132,7 @@ class _Placed:
     source_type: str = ""  # IPTC DigitalSourceType written into the file
     signing: tuple[Path, Path] | None = None  # C2PA certificate chain and key (PEM)
     model: str = ""  # the image model that made the master, for the C2PA manifest
+    pad: bool = False  # fit pad: the whole master on its blurred edges
 
 
 def _compose_from(master: Path, brand: BrandKit, ads: Sequence[_Placed]) -> list[Creative]:
@@ -143,7 +144,7 @@ def _compose_from(master: Path, brand: BrandKit, ads: Sequence[_Placed]) -> list
     with Image.open(master) as image:
         image.load()
         for a in ads:
-            key = twin_key(a.copy, a.placement, a.draft)
+            key = (twin_key(a.copy, a.placement, a.draft), a.pad)
             first = made.get(key)
             if first is None:
                 fresh = composed(
@@ -158,6 +159,7 @@ def _compose_from(master: Path, brand: BrandKit, ads: Sequence[_Placed]) -> list
                     source_type=a.source_type,
                     signing=a.signing,
                     model=a.model,
+                    pad=a.pad,
                 )
                 made[key] = first = _with_thumb(fresh, a.out)
                 creatives.append(first.creative)
@@ -384,9 +386,9 @@ class _Assembler:
         # A flagged ad is composed too: the reviewer fixing it sees it as it would run.
         if spec.placement.text_only or copy is None or copy.status not in WRITTEN:
             return
-        if image is None or image.status != "ok" or image.path is None:
-            return
-        by_master[image.path].append(spec)
+        master = image.master_for(spec.placement.id) if image and image.status == "ok" else None
+        if master is not None:
+            by_master[master].append(spec)
 
     def _submit(self, by_master: Mapping[Path, Sequence[AdSpec]]) -> None:
         brand = self.plan.campaign.brand
@@ -420,6 +422,7 @@ class _Assembler:
         ad_copy = AdCopy(copy.headline, copy.cta, _disclaimer(spec, self.plan), spec.language)
         stem = creative_stem(self.out, spec)
         draft = copy.draft or bool(image and image.draft)
+        settings = self.plan.campaign.settings
         return _Placed(
             ad_copy,
             spec.placement,
@@ -427,9 +430,10 @@ class _Assembler:
             draft,
             self.out,
             (image.product if image else None) or spec.brief.product_image,
-            image.source_type if image else "",
-            signing(self.plan.campaign.settings),
+            image.source_type_for(spec.placement.id) if image else "",
+            signing(settings),
             image.model if image and image.job.source is None else "",
+            pad=fit.resolve(settings, spec.placement) == "pad",
         )
 
     def ads(self) -> list[Ad]:
@@ -482,6 +486,9 @@ def _status(
             return "skipped", ("image not generated",)
         if image.status != "ok":
             return image.status, (f"image {image.status}: {image.error}",)
+        if image.extend_error and spec.placement.id in image.extended_for:
+            cropped = f"picture cropped, not extended: the outpaint failed ({image.extend_error})"
+            return copy.status, (*copy.issues, cropped)
     return copy.status, copy.issues
 
 

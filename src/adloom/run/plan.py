@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -26,8 +26,8 @@ from adloom.aspects import choose_families, draft_size, master_size, nearest_asp
 from adloom.copy import platforms, rulepacks
 from adloom.copy.lint import CopyContext
 from adloom.copy.terms import contains_term
-from adloom.creative import product
-from adloom.errors import BriefError, ModelAccessError, Problem
+from adloom.creative import fit, product
+from adloom.errors import BriefError, InputError, ModelAccessError, Problem
 from adloom.model import (
     Adaptation,
     AdSpec,
@@ -40,6 +40,7 @@ from adloom.model import (
     ImageJob,
     Placement,
     Plan,
+    Shape,
 )
 from adloom.naming import ad_name, with_utm
 
@@ -122,7 +123,31 @@ def make_plan(campaign: Campaign, registry: Registry, provider: str) -> Plan:
         text_model=text.id,
         image_model=image.id,
         cutouts=tuple(cutouts.values()),
+        outpaint_model=_outpaint_model(m.image_jobs.values(), campaign, registry, provider),
     )
+
+
+def _outpaint_model(
+    jobs: Iterable[ImageJob], campaign: Campaign, registry: Registry, provider: str
+) -> str:
+    """The model that extends masters, when a placement's fit may need it (one of
+    another shape than its master); "" if none."""
+    fits = {
+        shape.fit
+        for job in jobs
+        for shape in job.shapes
+        if not math.isclose(shape.width / shape.height, job.width / job.height, rel_tol=1e-3)
+    }
+    if not fits & {"auto", "outpaint"}:
+        return ""
+    model = registry.default(provider, "outpaint")
+    if not model and "outpaint" in fits:
+        raise InputError(
+            f"{campaign.cells.get('fit', 'fit')}: fit outpaint, but the {provider} provider "
+            "has no outpaint model.",
+            hint="Set fit to auto, crop or pad, or run with --provider bedrock or draft.",
+        )
+    return model
 
 
 def _products(campaign: Campaign, cutout_model: str) -> dict[Path, CutoutJob]:
@@ -339,9 +364,8 @@ def _image_job(
     aspect = nearest_aspect(slot.placement.aspect, families)
     key = (brief.id, audience.id, variant, aspect)
     if key not in m.image_jobs:
-        sizes = [
-            (p.width, p.height) for p in pictured if nearest_aspect(p.aspect, families) == aspect
-        ]
+        family = [p for p in pictured if nearest_aspect(p.aspect, families) == aspect]
+        sizes = [(p.width, p.height) for p in family]
         w, h = draft_size(aspect, sizes) if draft else master_size(aspect)
         source = _own_photo(brief.images, aspect, variant)
         if source is not None:
@@ -359,6 +383,9 @@ def _image_job(
             brand=campaign.brand,
             source=source,
             cutout=m.cutouts.get(brief.product_image) if brief.product_image else None,
+            shapes=tuple(
+                Shape(p.id, p.width, p.height, fit.resolve(campaign.settings, p)) for p in family
+            ),
         )
     return m.image_jobs[key]
 

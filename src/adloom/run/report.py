@@ -119,7 +119,12 @@ def plan_report(
     return {
         "campaign": plan.campaign.settings.name,
         "provider": provider,
-        "models": {"text": plan.text_model, "image": plan.image_model, "text_sent": sent},
+        "models": {
+            "text": plan.text_model,
+            "image": plan.image_model,
+            "outpaint": plan.outpaint_model,
+            "text_sent": sent,
+        },
         "ads": len(ads),
         "by_brief": dict(Counter(a.brief.id for a in ads)),
         "by_audience": dict(Counter(a.audience for a in ads)),
@@ -134,6 +139,12 @@ def plan_report(
             "requests": est.cutout_requests,
             "model": plan.cutouts[0].model if plan.cutouts else "",
             "cost_usd_max": round(est.cutout_cost_usd_max, 4),
+        },
+        "outpaint": {
+            "model": plan.outpaint_model,
+            "requests": est.outpaint_requests,
+            "requests_max": est.outpaint_requests_max,
+            "cost_usd_max": round(est.outpaint_cost_usd_max, 4),
         },
         "tokens": {"input": est.input_tokens, "output_max": est.output_tokens_max},
         "tier": tier,
@@ -185,6 +196,16 @@ def print_plan(env: Env, r: dict[str, Any]) -> None:
             f"Product cut-outs: {cutouts['requests']} packshot(s) on a busy background sent to"
             f" {cutouts['model']} (one request each), at most ${cutouts['cost_usd_max']:.4f};"
             " included in the cost below."
+        )
+    outpaint = r["outpaint"]
+    if outpaint["requests_max"]:
+        sure, most = outpaint["requests"], outpaint["requests_max"]
+        count = f"{sure}" if sure == most else f"{sure} to {most}"
+        c.print(
+            f"Outpaint (fit): {count} request(s) to {outpaint['model']} extending masters a "
+            f"crop would spoil, at most ${outpaint['cost_usd_max']:.4f} (included below)"
+            + ("." if sure == most else "; fit auto decides on each master once it is made."),
+            markup=False,
         )
     c.print(
         f"Input tokens ~{r['tokens']['input']:,}, output at most "

@@ -76,6 +76,7 @@ from adloom.model import (
 )
 from adloom.providers.base import Provider, Request, Response
 from adloom.providers.judging import JudgeJob
+from adloom.run.generate import outpaint_job
 from adloom.run.pipeline import RunOptions, held_back, run_plan, signing, write_deliverables
 from adloom.run.plan import adapted
 
@@ -536,6 +537,19 @@ def _packshot(spec: AdSpec, provider: Provider, journal: Journal) -> tuple[Path 
     return path, path is None
 
 
+def _extended(job: Round, image: ImageResult, journal: Journal) -> ImageResult:
+    """``image`` with the master the run extended for some placements (``fit``), found in
+    the journal as the run left it."""
+    model = job.plan.outpaint_model
+    wanted = outpaint_job(image, model) if model else None
+    if wanted is None:
+        return image
+    record = journal.lookup(job.provider.outpaint_request(wanted).key)
+    if record is None or record.image_path is None:
+        return image
+    return replace(image, extended=record.image_path, extended_for=wanted.placements)
+
+
 def _edited(job: Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
     """An ad whose copy the reviewer rewrote: checked, flagged, recomposed, not changed."""
     texts = edited(row, spec) or {}
@@ -563,6 +577,9 @@ def _edited(job: Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
         master = source or (record.image_path if record else None)
         image = _image(spec, draft, image_model, master)
         packshot, uncut = _packshot(spec, job.provider, journal)
+        if image is not None:
+            image = _extended(job, image, journal)
+            master = image.master_for(spec.placement.id)
         if master is None:
             issues.append("the master image is not in the journal: the creative was not recomposed")
         elif uncut:
@@ -582,7 +599,7 @@ def _edited(job: Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
                 draft=draft,
                 out=out,
                 packshot=packshot,
-                source_type=image.source_type if image else "",
+                source_type=image.source_type_for(spec.placement.id) if image else "",
                 signing=signing(job.campaign.settings),
                 model="" if source else image_model,
             )

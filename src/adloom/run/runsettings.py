@@ -149,6 +149,7 @@ def provider_config(
         cache=cache,
         templates=choices.templates,
         region=choices.region,
+        image_region=campaign.settings.image_region or None,
         profile=choices.profile,
         temperature=choices.temperature,
         max_tokens=choices.max_tokens,
@@ -166,7 +167,8 @@ def provider_name(choices: Choices, campaign: Campaign) -> str:
 
 
 def _models(plan: Plan) -> list[tuple[str, Kind]]:
-    return [(plan.text_model, "text"), (plan.image_model, "image")]
+    models: list[tuple[str, Kind]] = [(plan.text_model, "text"), (plan.image_model, "image")]
+    return models + ([(plan.outpaint_model, "image")] if plan.outpaint_model else [])
 
 
 def judge_of(campaign: Campaign, registry: Registry, provider: str) -> str:
@@ -177,11 +179,36 @@ def judge_of(campaign: Campaign, registry: Registry, provider: str) -> str:
     return judge_model(campaign, registry, provider) if wanted(campaign) else ""
 
 
-def started(env: Env, provider: Provider, plan: Plan, judge: str = "") -> None:
+def started(env: Env, provider: Provider, plan: Plan, judge: str = "") -> Plan:
     """The provider's checks before a run's first call, the judge's with the models';
-    each warning said once."""
+    each warning said once. Returns the plan as it can run (``outpainting``)."""
+    plan = outpainting(env, provider, plan)
     for warning in provider.start(_models(plan), judge=judge):
         env.warn(warning)
+    return plan
+
+
+def outpainting(env: Env, provider: Provider, plan: Plan) -> Plan:
+    """``plan``, or without outpaint when its model cannot be called here (e.g. a region
+    without Stability's image services): a placement whose ``fit`` is ``outpaint`` stops
+    the run before any call (exit 2); ``auto`` ones are cropped instead, said once."""
+    why = provider.unavailable(plan.outpaint_model) if plan.outpaint_model else ""
+    if not why:
+        return plan
+    settings = plan.campaign.settings
+    asked = sorted({s.placement for j in plan.image_jobs for s in j.shapes if s.fit == "outpaint"})
+    fix = (
+        "Set image_region (Campaign sheet, or --set image_region=us-east-1) to a region that "
+        "offers it: image requests go there, copy stays in this run's region"
+    )
+    if asked:
+        where = plan.campaign.cells.get("fit", "fit") if settings.fit == "outpaint" else "fit"
+        raise InputError(
+            f"{where}: placements {', '.join(asked)} are to be extended (fit outpaint), but {why}.",
+            hint=f"{fix}; or set fit to auto, crop or pad.",
+        )
+    env.warn(f"fit auto: placements a crop would cut are cropped all the same: {why}. {fix}.")
+    return replace(plan, outpaint_model="")
 
 
 def _with_account(env: Env, provider: Provider, plan: Plan, quotas: Quotas, judge: str) -> Quotas:
@@ -300,7 +327,7 @@ def settle(
     provider, batches = _batched(env, choices, campaign, config, plan)
     judge = judge_of(campaign, registry, name)
     provider.check()
-    started(env, provider, plan, judge)
+    plan = started(env, provider, plan, judge)
     for warning in check_judge(provider, registry, judge) if judge else ():
         env.warn(warning)
     budget = choices.max_cost if choices.max_cost is not None else campaign.settings.max_cost_usd

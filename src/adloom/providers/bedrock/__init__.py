@@ -21,9 +21,9 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
 from adloom.errors import BriefError, InputError, Problem
-from adloom.model import CopyJob, CutoutJob, ImageJob, Usage
+from adloom.model import CopyJob, CutoutJob, ImageJob, OutpaintJob, Usage
 from adloom.providers import ProviderConfig, register
-from adloom.providers.base import Account, Kind, Provider, Request, Response
+from adloom.providers.base import Account, Attachment, Kind, Provider, Request, Response
 from adloom.providers.bedrock import account_quotas, images, lifecycle, profiles, text
 from adloom.providers.bedrock.batch import (
     BatchSettings,
@@ -74,6 +74,7 @@ class BedrockProvider(Provider):
             region=config.region,
             timeouts=timeouts or Timeouts.from_settings(config.settings),
             cache=config.cache,
+            image_region=config.image_region,
         )
         self._choices: dict[str, profiles.Choice] = {}
         self._batches: BedrockBatches | None = None
@@ -283,13 +284,34 @@ class BedrockProvider(Provider):
 
     def _image_region(self) -> str | None:
         """The region image requests go to (None: not set up, e.g. ``plan`` offline)."""
-        return self.config.region or self.clients.session().region_name
+        return self.clients.region_of("image")
+
+    def outpaint_request(self, job: OutpaintJob) -> Request:
+        info, model_id = self._model(job.model, "image")
+        prompt, _ = image_prompts(self.prompts, job.master, negation_in_prompt=True)
+        body, (width, height) = images.OUTPAINT.build(job, prompt)
+        picture = Attachment(job.source, job.digest, width, height)
+        cost = info.image_cost()  # per image, whatever its size
+        return Request(
+            "image", model_id, body, max_cost_usd=cost, label=job.label, attachment=picture
+        )
+
+    def unavailable(self, model_id: str) -> str:
+        """A model the registry lists for some regions only, asked for elsewhere."""
+        regions = self.registry.get(model_id).regions
+        region = self.clients.region_of("image")
+        if not regions or region in regions:
+            return ""
+        return (
+            f'model "{model_id}" is offered in {", ".join(regions)} only, and image requests '
+            f"of this run go to {region}"
+        )
 
     # ------------------------------------------------------------ sending
 
     def send(self, request: Request) -> Response:
         context = ErrorContext(
-            request.model, self.clients.region(), self.registry, kind=request.kind
+            request.model, self.clients.region_of(request.kind), self.registry, kind=request.kind
         )
         client = self.clients.runtime(request.kind)
         started = time.monotonic()
@@ -297,9 +319,12 @@ class BedrockProvider(Provider):
             if request.kind == "text":
                 raw: Any = client.converse(modelId=request.model, **text.wire(request.body))
             else:
+                body = request.body
+                if request.attachment is not None:
+                    body = images.sent_body(body, request.attachment.picture())
                 answer = client.invoke_model(
                     modelId=request.model,
-                    body=json.dumps(request.body),
+                    body=json.dumps(body),
                     contentType="application/json",
                     accept="application/json",
                 )
@@ -315,8 +340,9 @@ class BedrockProvider(Provider):
         return self._image_response(request, raw, int((time.monotonic() - started) * 1000))
 
     def _image_response(self, request: Request, raw: Any, latency_ms: int) -> Response:
-        reader = images.reader_for(self.registry.get(request.model))
-        found = reader.answer(raw if isinstance(raw, dict) else {})
+        info = self.registry.get(request.model)
+        reader = images.OUTPAINT if info.family == images.OUTPAINT.family else None
+        found = (reader or images.reader_for(info)).answer(raw if isinstance(raw, dict) else {})
         # A 200 answer is billed even when the output was filtered.
         usage = Usage(cost_usd=request.max_cost_usd)
         if found.filtered:

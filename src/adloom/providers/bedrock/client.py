@@ -127,8 +127,12 @@ class Clients:
         region: str | None,
         timeouts: Timeouts = Timeouts(),
         cache: Path | None = None,
+        image_region: str | None = None,
     ) -> None:
         self.profile = profile
+        # Image requests go here when set (``image_region``: Stability's image services
+        # are offered in US regions only), copy and everything else to ``region``.
+        self.image_region = image_region or None
         self.timeouts = timeouts
         self.cache = cache  # the user cache's folder for the account's answers; None: none
         self._region = region
@@ -183,9 +187,13 @@ class Clients:
         self.credential_method()
         self.region()
 
-    def _config(self, read_timeout: float, attempts: int = 1) -> Config:
+    def region_of(self, kind: Kind) -> str:
+        """The region requests of ``kind`` go to."""
+        return (self.image_region if kind == "image" else None) or self.region()
+
+    def _config(self, read_timeout: float, attempts: int = 1, region: str = "") -> Config:
         return Config(
-            region_name=self.region(),
+            region_name=region or self.region(),
             connect_timeout=self.timeouts.connect,
             read_timeout=read_timeout,
             max_pool_connections=POOL_SIZE,
@@ -202,7 +210,7 @@ class Clients:
         if client is not None:
             return client
         timeout = self.timeouts.text if kind == "text" else self.timeouts.image
-        config = self._config(timeout)
+        config = self._config(timeout, region=self.region_of(kind))
         with self._lock:
             if kind not in self._runtime:
                 self._runtime[kind] = session.client("bedrock-runtime", config=config)

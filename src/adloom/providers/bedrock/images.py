@@ -9,6 +9,8 @@ enums) and reads the model's answer, including its ways of saying "filtered":
   and prompt length.
 - ``stability`` (SD3.5 Large, Stable Image Core, Stable Image Ultra): an
   ``aspect_ratio`` enum instead of sizes, and ``finish_reasons`` for filtering.
+- ``stability-outpaint`` (``StabilityOutpaint``): not a generation model but an edit of
+  a master, extended by pixels on each side; answered like ``stability``.
 
 A prompt the service filters raises ``ValidationException`` before any image is
 made; ``client.translate`` turns that into a per-variant ``filtered`` failure.
@@ -32,9 +34,9 @@ from typing import Any, ClassVar
 
 from PIL import Image, UnidentifiedImageError
 
-from adloom.aspects import nearest_aspect, parse_ratio
+from adloom.aspects import nearest_aspect, parse_ratio, scaled_extension
 from adloom.errors import ModelAccessError
-from adloom.model import ImageJob
+from adloom.model import ImageJob, OutpaintJob
 from adloom.registry import ModelInfo
 
 
@@ -323,3 +325,51 @@ def decode(image_b64: str) -> Decoded:
     if fmt not in ("PNG", "JPEG"):
         raise ValueError(f"the model returned a {fmt} image, not PNG or JPEG")
     return Decoded(data, size[0], size[1], fmt)
+
+
+class StabilityOutpaint:
+    """``stability.stable-outpaint-v1:0`` (Stability AI Image Services): the source
+    picture and the pixels to add on each side. Limits as Stability publishes them
+    (docs/bedrock.md, *Outpaint*): each side of the source at least 64 px, 0–2000 px
+    added per side, prompt at most 10,000 characters, seed 0–4,294,967,294."""
+
+    family = "stability-outpaint"
+    EXTEND_MAX = 2000
+    SIDE_MIN = 64
+    prompt_max = StabilityImage.prompt_max
+    # Seeds and answers as Stability's generation models take and give them.
+    _STABILITY = StabilityImage()
+
+    def seed(self, seed: int) -> int:
+        return self._STABILITY.seed(seed)
+
+    def answer(self, payload: Mapping[str, Any]) -> Answer:
+        return self._STABILITY.answer(payload)
+
+    def build(self, job: OutpaintJob, prompt: str) -> tuple[dict[str, Any], tuple[int, int]]:
+        """The InvokeModel body (its ``image`` the source's digest and sent size, filled
+        in by ``send``) and the size the source is sent at."""
+        w, h, (left, right, up, down) = scaled_extension(
+            job.width, job.height, job.aspects, self.EXTEND_MAX, self.SIDE_MIN
+        )
+        body = {
+            "image": f"sha256:{job.digest}@{w}x{h}",
+            "left": left,
+            "right": right,
+            "up": up,
+            "down": down,
+            "prompt": fit_words(prompt, self.prompt_max),
+            "seed": self.seed(job.master.seed),
+            "output_format": "png",  # lossless: every placement of it is cut from it
+        }
+        return body, (w, h)
+
+
+OUTPAINT = StabilityOutpaint()
+
+
+def sent_body(body: Mapping[str, Any], picture: Image.Image) -> dict[str, Any]:
+    """``body`` with its ``image`` as the service takes it: the pixels, base64 PNG."""
+    buffer = io.BytesIO()
+    picture.save(buffer, "PNG", compress_level=1)
+    return {**body, "image": base64.b64encode(buffer.getvalue()).decode("ascii")}
