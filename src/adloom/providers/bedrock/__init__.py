@@ -341,8 +341,9 @@ class BedrockProvider(Provider):
 
     def _image_response(self, request: Request, raw: Any, latency_ms: int) -> Response:
         info = self.registry.get(request.model)
-        reader = images.OUTPAINT if info.family == images.OUTPAINT.family else None
-        found = (reader or images.reader_for(info)).answer(raw if isinstance(raw, dict) else {})
+        outpaint = info.family == images.OUTPAINT.family
+        reader = images.OUTPAINT if outpaint else images.reader_for(info)
+        found = reader.answer(raw if isinstance(raw, dict) else {})
         # A 200 answer is billed even when the output was filtered.
         usage = Usage(cost_usd=request.max_cost_usd)
         if found.filtered:
