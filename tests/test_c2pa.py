@@ -19,7 +19,8 @@ from adloom.cli import main
 from adloom.console import Env
 from adloom.creative import provenance
 from adloom.errors import BriefError
-from brandart import mixed_brief
+from brandart import busy_packshot, mixed_brief
+from briefs import write_brief
 
 
 def _certificate(
@@ -96,6 +97,37 @@ def test_every_creative_carries_a_signed_manifest_matching_its_xmp(tmp_path: Pat
         steps = [e["parameters"]["description"] for e in edits]
         assert "headline, button and logo set by adloom" in steps
         assert ("the brand's product image placed, scaled only" in steps) == ("_pack_" in path.name)
+        # The draft's outpaint (fit auto: a 728x90 cut from its master keeps under half)
+        # is named as another model's work on the picture.
+        extended = "extended to the placement's shape by draft-outpaint" in steps
+        assert extended == ("display_728x90" in path.name)
+
+
+def _steps(path: Path) -> list[str]:
+    manifest = provenance.read_manifest(path)
+    assert manifest is not None, path.name
+    (actions,) = [a for a in manifest["assertions"] if a["label"].startswith("c2pa.actions")]
+    return [a["parameters"]["description"] for a in actions["data"]["actions"][1:]]
+
+
+def test_a_model_cut_out_of_the_packshot_is_named_in_the_manifest(tmp_path: Path) -> None:
+    signing_files(tmp_path)
+    busy_packshot(tmp_path / "bag.png")  # neither transparent nor on a plain background
+    settings = {"name": "Cut", "brand": "Lumen", "provider": "draft", "languages": "en",
+                "placements": "meta_feed", "signing_cert": "signer.pem",
+                "signing_key": "signer.key"}  # fmt: skip
+    rows = [{"id": "pack", "product": "Coffee bag", "message": "Roasted Monday",
+             "product_image": "bag.png"}]  # fmt: skip
+    brief = write_brief(tmp_path / "brief.xlsx", campaign=settings, briefs=rows)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    argv = ["run", str(brief), "--out", str(tmp_path / "out")]
+    assert main(argv, env=Env(stdout=stdout, stderr=stderr)) == 0, stderr.getvalue()
+    creatives = sorted((tmp_path / "out" / "creatives").glob("*/*"))
+    assert creatives
+    for path in creatives:
+        steps = _steps(path)
+        assert steps[0] == "the product's background removed by draft-image", steps
+        assert "the brand's product image placed, scaled only" in steps
 
 
 def test_signing_files_are_checked_at_their_cells(tmp_path: Path) -> None:

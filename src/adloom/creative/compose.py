@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -324,6 +324,7 @@ def compose(
     signing: tuple[Path, Path] | None = None,
     model: str = "",
     pad: bool = False,
+    edits: Sequence[str] = (),
 ) -> Creative:
     """Compose one finished ad and write it next to ``out_stem`` (.png or .jpg), which
     must lie in ``out`` (the out folder; by default the folder of ``out_stem``).
@@ -335,7 +336,8 @@ def compose(
     PNG when the placement's cap allows, so they stay exact. ``source_type`` is the
     IPTC DigitalSourceType term written into the file's XMP ("" writes none).
     ``signing`` (certificate chain, private key; PEM files) adds a C2PA manifest naming
-    ``model`` as the picture's maker and compose's steps. ``pad`` sets the whole master
+    ``model`` as the picture's maker, ``edits`` (what other models did to the picture
+    before compose: a cut-out, an outpaint) and compose's steps. ``pad`` sets the whole master
     on its blurred edges instead of cutting it (``fit: pad``).
     """
     return composed(
@@ -351,6 +353,7 @@ def compose(
         signing=signing,
         model=model,
         pad=pad,
+        edits=edits,
     ).creative
 
 
@@ -368,6 +371,7 @@ def composed(
     signing: tuple[Path, Path] | None = None,
     model: str = "",
     pad: bool = False,
+    edits: Sequence[str] = (),
 ) -> Composed:
     """``compose``, keeping what ``compose_twin`` needs."""
     primary = parse_color(brand.primary_color)
@@ -409,6 +413,7 @@ def composed(
         issues.append(f"{encode_issue} of {placement.id}")
     if signing is not None and source_type:
         steps = [
+            *edits,
             *([("padded" if pad else "cropped") + " to the placement"] if crop else []),
             *(["the brand's product image placed, scaled only"] if placed else []),
             "headline, button and logo set by adloom",

@@ -133,6 +133,7 @@ class _Placed:
     signing: tuple[Path, Path] | None = None  # C2PA certificate chain and key (PEM)
     model: str = ""  # the image model that made the master, for the C2PA manifest
     pad: bool = False  # fit pad: the whole master on its blurred edges
+    edits: tuple[str, ...] = ()  # other models' work on the picture, for the C2PA manifest
 
 
 def _compose_from(master: Path, brand: BrandKit, ads: Sequence[_Placed]) -> list[Creative]:
@@ -159,6 +160,7 @@ def _compose_from(master: Path, brand: BrandKit, ads: Sequence[_Placed]) -> list
                     source_type=a.source_type,
                     signing=a.signing,
                     model=a.model,
+                    edits=a.edits,
                     pad=a.pad,
                 )
                 made[key] = first = _with_thumb(fresh, a.out)
@@ -178,6 +180,26 @@ def _with_thumb(made: Composed, out: Path) -> Composed:
     assert made.canvas is not None  # noqa: S101 - a fresh composition holds its pixels
     thumb = thumbs.write(out, made.content, made.canvas)
     return replace(made, creative=replace(made.creative, thumb=thumb), canvas=None)
+
+
+def model_edits(image: ImageResult | None, placement: str, outpaint_model: str) -> tuple[str, ...]:
+    """What models other than the master's did to ``placement``'s picture before
+    compose, as the C2PA manifest's actions say it."""
+    if image is None:
+        return ()
+    cutout = image.job.cutout
+    return (
+        *(
+            [f"the product's background removed by {cutout.model}"]
+            if cutout and image.product
+            else []
+        ),
+        *(
+            [f"extended to the placement's shape by {outpaint_model}"]
+            if image.extended is not None and placement in image.extended_for
+            else []
+        ),
+    )
 
 
 @cache
@@ -434,6 +456,7 @@ class _Assembler:
             signing(settings),
             image.model if image and image.job.source is None else "",
             pad=fit.resolve(settings, spec.placement) == "pad",
+            edits=model_edits(image, spec.placement.id, self.plan.outpaint_model),
         )
 
     def ads(self) -> list[Ad]:

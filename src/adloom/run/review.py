@@ -77,7 +77,14 @@ from adloom.model import (
 from adloom.providers.base import Provider, Request, Response
 from adloom.providers.judging import JudgeJob
 from adloom.run.generate import outpaint_job
-from adloom.run.pipeline import RunOptions, held_back, run_plan, signing, write_deliverables
+from adloom.run.pipeline import (
+    RunOptions,
+    held_back,
+    model_edits,
+    run_plan,
+    signing,
+    write_deliverables,
+)
 from adloom.run.plan import adapted
 
 APPROVED, REJECTED = "Approved", "Rejected"
@@ -602,6 +609,11 @@ def _edited(job: Round, row: Row, spec: AdSpec, journal: Journal) -> Ad:
                 source_type=image.source_type_for(spec.placement.id) if image else "",
                 signing=signing(job.campaign.settings),
                 model="" if source else image_model,
+                edits=model_edits(
+                    replace(image, product=packshot) if image else None,
+                    spec.placement.id,
+                    job.plan.outpaint_model,
+                ),
             )
             issues += creative.issues
     return Ad(
