@@ -16,6 +16,7 @@ become the header row, in order of first appearance.
 from __future__ import annotations
 
 import csv
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -96,3 +97,21 @@ def _table(workbook: Workbook, title: str, rows: Sequence[Mapping[str, Any]]) ->
         sheet.append(header)
     for row in rows:
         sheet.append([row.get(key) for key in header])
+
+
+def with_excel_extension(workbook: Path, to: Path, sheets: str = "xl/worksheets/sheet") -> Path:
+    """``workbook`` copied to ``to`` with what Excel writes for newer data validations:
+    an extension list (x14) that openpyxl does not keep, in each sheet whose part name
+    starts with ``sheets``."""
+    ext = (
+        b'<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}"'
+        b' xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
+        b'<x14:dataValidations count="0"/></ext></extLst></worksheet>'
+    )
+    with zipfile.ZipFile(workbook) as src, zipfile.ZipFile(to, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename.startswith(sheets):
+                data = data.replace(b"</worksheet>", ext)
+            dst.writestr(item, data)
+    return to

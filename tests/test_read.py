@@ -11,7 +11,13 @@ from PIL import Image
 from adloom.brief.placements import builtin_placements
 from adloom.brief.read import DEFAULT_PLACEMENTS, read_campaign
 from adloom.errors import BriefError, InputError
-from briefs import MINIMAL_BRIEF, MINIMAL_CAMPAIGN, write_brief, write_csv_brief
+from briefs import (
+    MINIMAL_BRIEF,
+    MINIMAL_CAMPAIGN,
+    with_excel_extension,
+    write_brief,
+    write_csv_brief,
+)
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "campaigns" / "spring-launch.xlsx"
 
@@ -445,21 +451,8 @@ def test_an_excel_data_validation_extension_reads_without_a_warning(tmp_path: Pa
     """Excel keeps newer drop-downs in an extension list; openpyxl warns it "will be
     removed" though reading removes nothing: the user is not told so."""
     import warnings
-    import zipfile
 
-    plain = write_brief(tmp_path / "plain.xlsx")
-    brief = tmp_path / "brief.xlsx"
-    ext = (
-        b'<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}"'
-        b' xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
-        b'<x14:dataValidations count="0"/></ext></extLst></worksheet>'
-    )
-    with zipfile.ZipFile(plain) as src, zipfile.ZipFile(brief, "w") as dst:
-        for item in src.infolist():
-            data = src.read(item)
-            if item.filename.startswith("xl/worksheets/sheet"):
-                data = data.replace(b"</worksheet>", ext)
-            dst.writestr(item, data)
+    brief = with_excel_extension(write_brief(tmp_path / "plain.xlsx"), tmp_path / "brief.xlsx")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         campaign = read_campaign(brief)

@@ -27,7 +27,7 @@ from adloom.results.stats import (
     trials_to_separate,
     wilson,
 )
-from briefs import write_brief
+from briefs import with_excel_extension, write_brief
 from reports import generic_csv, google_csv, google_csv_ja, meta_csv, meta_xlsx_ja, yahoo_csv
 from test_cli import run_cli, run_json
 
@@ -371,18 +371,7 @@ def test_a_workbook_holding_what_a_rewrite_would_lose_is_left_alone(
     """Excel keeps newer data validations in an extension list openpyxl drops: the
     workbook stays byte for byte as it was, and the sheet goes to results.xlsx."""
     workbook = out / "variants.xlsx"
-    extended = tmp_path / "extended.xlsx"
-    ext = (
-        b'<extLst><ext uri="{CCE6A557-97BC-4b89-ADB6-D9C93CAAB3DF}"'
-        b' xmlns:x14="http://schemas.microsoft.com/office/spreadsheetml/2009/9/main">'
-        b'<x14:dataValidations count="0"/></ext></extLst></worksheet>'
-    )
-    with zipfile.ZipFile(workbook) as src, zipfile.ZipFile(extended, "w") as dst:
-        for item in src.infolist():
-            data = src.read(item)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b"</worksheet>", ext)
-            dst.writestr(item, data)
+    extended = with_excel_extension(workbook, tmp_path / "extended.xlsx", "xl/worksheets/sheet1.")
     shutil.copyfile(extended, workbook)
     meta = meta_csv(tmp_path / "meta.csv", [(META[0], 2000, 80, 4, 10.0),
                                             (META[1], 2100, 40, 1, 10.0)])  # fmt: skip
