@@ -199,7 +199,8 @@ class TableRules(Checker):
 
     def product_image(self, text: str, where: str) -> Path | None:
         path = self._inside(text, where, "product_image")
-        return None if path is None else self.file(str(path), where, "product_image", image_problem)
+        # The cell's own text in messages; ``file`` finds the same path from it.
+        return None if path is None else self.file(text, where, "product_image", image_problem)
 
     def images(self, text: str, where: str) -> tuple[BriefImage, ...]:
         """A brief's own photos: files or folders, ``;`` or one per line, each optionally
